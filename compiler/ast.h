@@ -1,0 +1,112 @@
+/* The syntax tree of a configuration, as the grammar builds it: every node keeps the
+ * locations of its tokens so the checks can point at them. Nothing is interpreted yet
+ * (numbers, strings, addresses and names are still source text); check.c does that.
+ * All nodes live in the compilation's arena. Lists keep declaration order. */
+#ifndef COMPILER_AST_H
+#define COMPILER_AST_H
+
+#include <stdint.h>
+
+#include "arena.h"
+#include "diag.h"
+
+#define AST_MAX_ARGS 8
+
+/* A token: where it is, and what the lexer said it was (TK_WORD, TK_STRING ...). */
+struct ast_arg {
+    struct loc loc;
+    int tok;
+};
+
+struct ast_server;
+
+/* One statement inside a block: `user haproxy;`, `timeout connect 5s;`, `fallback 503;`,
+ * `weight 2` (a server option), `tls apps;` or `tls [a]:443, [b]:443 backup;`. */
+struct ast_item {
+    struct loc kw;                  /* the keyword */
+    int kind;                       /* its token code */
+    uint32_t argc;
+    struct ast_arg argv[AST_MAX_ARGS];
+    struct ast_server *servers;     /* `tls`/`http` with servers written inline */
+    struct ast_item *next;
+};
+
+struct ast_server {
+    struct loc addr;
+    struct ast_item *opts;          /* weight, backup, send-proxy, send-proxy-v2 */
+    struct ast_server *next;
+};
+
+struct ast_bind {
+    struct loc addr;
+    struct ast_bind *next;
+};
+
+struct ast_listener {
+    struct loc kw, name, mode;
+    int mode_kind;                  /* TK_HTTP, TK_TLS, TK_REDIRECT */
+    struct ast_bind *binds;
+    struct ast_item *items;
+    struct ast_listener *next;
+};
+
+struct ast_pool {
+    struct loc kw, name;
+    struct ast_server *servers;
+    struct ast_pool *next;
+};
+
+struct ast_site {
+    struct loc kw, name;
+    struct ast_item *items;
+    struct ast_site *next;
+};
+
+struct ast_domains {
+    struct loc kw, proto, path;
+    int proto_kind;                 /* TK_TLS or TK_HTTP */
+    struct ast_domains *next;
+};
+
+enum ast_expect_kind {
+    AST_EXPECT_SERVERS = 0,         /* -> [a]:443, [b]:443 */
+    AST_EXPECT_STATUS,              /* -> 503 */
+    AST_EXPECT_ALERT,               /* -> alert */
+    AST_EXPECT_REDIRECT,            /* -> redirect 301 */
+    AST_EXPECT_POOL,                /* -> pool apps */
+};
+
+struct ast_expect {
+    struct loc kw, listener, name, path;    /* path.len == 0: none */
+    enum ast_expect_kind kind;
+    struct loc result;              /* the status, or the pool name; the whole answer */
+    struct ast_bind *addrs;         /* AST_EXPECT_SERVERS */
+    struct ast_expect *next;
+};
+
+struct ast_include {
+    struct loc kw, pattern;
+    struct ast_include *next;
+};
+
+struct ast {
+    struct ast_item *global, **global_tail;         /* items of every global block */
+    struct ast_item *defaults, **defaults_tail;     /* items of every defaults block */
+    struct ast_listener *listeners, **listeners_tail;
+    struct ast_pool *pools, **pools_tail;
+    struct ast_site *sites, **sites_tail;
+    struct ast_domains *domains, **domains_tail;
+    struct ast_expect *expects, **expects_tail;
+};
+
+void ast_init(struct ast *ast);
+
+/* The value of a STRING token (quotes included in loc) with its escapes decoded, NUL
+ * terminated, in the arena; *len excludes the NUL (the value may hold "\x00"). */
+char *ast_string(struct arena *arena, const struct diag *diag, struct loc loc, size_t *len);
+
+/* Appends to a list whose tail pointer is *tailp. */
+#define AST_APPEND(tailp, node) do { (node)->next = NULL; *(tailp) = (node); \
+                                      (tailp) = &(node)->next; } while (0)
+
+#endif

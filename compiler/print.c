@@ -1,0 +1,351 @@
+#include "print.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "errpage.h"
+
+static const char *const facility_names[] = {
+    "kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron",
+    "authpriv", "ftp", "ntp", "audit", "alert", "cron2", "local0", "local1", "local2",
+    "local3", "local4", "local5", "local6", "local7",
+};
+static const char *const level_names[] = {
+    "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug",
+};
+
+static void
+add_str(struct abuf *out, const struct yt_table *t, struct yt_str s)
+{
+    abuf_add(out, t->blob + s.off, s.len);
+}
+
+void
+print_string(struct abuf *out, const char *s, size_t len)
+{
+    static const char hex[] = "0123456789abcdef";
+    char *o = abuf_reserve(out, len * 4 + 2);
+    char *start = o;
+
+    *o++ = '"';
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+
+        switch (c) {
+        case '"': *o++ = '\\'; *o++ = '"'; break;
+        case '\\': *o++ = '\\'; *o++ = '\\'; break;
+        case '\n': *o++ = '\\'; *o++ = 'n'; break;
+        case '\r': *o++ = '\\'; *o++ = 'r'; break;
+        case '\t': *o++ = '\\'; *o++ = 't'; break;
+        default:
+            if (c < 0x20 || c == 0x7f) {
+                *o++ = '\\';
+                *o++ = 'x';
+                *o++ = hex[c >> 4];
+                *o++ = hex[c & 15];
+            } else {
+                *o++ = (char)c;
+            }
+        }
+    }
+    *o++ = '"';
+    out->len += (size_t)(o - start);
+}
+
+void
+print_duration(struct abuf *out, uint32_t ms)
+{
+    if (ms % 3600000 == 0)
+        abuf_printf(out, "%uh", ms / 3600000);
+    else if (ms % 60000 == 0)
+        abuf_printf(out, "%um", ms / 60000);
+    else if (ms % 1000 == 0)
+        abuf_printf(out, "%us", ms / 1000);
+    else
+        abuf_printf(out, "%ums", ms);
+}
+
+static void
+print_size(struct abuf *out, uint32_t bytes)
+{
+    if (bytes % (1024 * 1024) == 0)
+        abuf_printf(out, "%um", bytes / (1024 * 1024));
+    else if (bytes % 1024 == 0)
+        abuf_printf(out, "%uk", bytes / 1024);
+    else
+        abuf_printf(out, "%u", bytes);
+}
+
+static void
+print_addr6(struct abuf *out, const struct sockaddr_in6 *a)
+{
+    char host[INET6_ADDRSTRLEN];
+
+    inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof(host));
+    abuf_printf(out, "[%s]:%u", host, ntohs(a->sin6_port));
+}
+
+static void
+print_bind(struct abuf *out, const struct yt_bind *b)
+{
+    char host[INET6_ADDRSTRLEN];
+
+    if (b->addr.sa.sa_family == AF_INET) {
+        inet_ntop(AF_INET, &b->addr.in4.sin_addr, host, sizeof(host));
+        abuf_printf(out, "%s:%u", host, ntohs(b->addr.in4.sin_port));
+    } else if (!b->v6only && IN6_IS_ADDR_UNSPECIFIED(&b->addr.in6.sin6_addr)) {
+        abuf_printf(out, ":%u", ntohs(b->addr.in6.sin6_port));
+    } else {
+        print_addr6(out, &b->addr.in6);
+    }
+}
+
+static void
+print_servers(struct abuf *out, const struct yt_table *t, const struct yt_pool *p,
+              const char *sep)
+{
+    for (uint32_t i = 0; i < p->count; i++) {
+        const struct yt_server *s = &t->servers[p->first + i];
+
+        if (i > 0)
+            abuf_adds(out, sep);
+        print_addr6(out, &s->addr);
+        if (s->weight != 1)
+            abuf_printf(out, " weight %u", s->weight);
+        if (s->flags & YT_SERVER_BACKUP)
+            abuf_adds(out, " backup");
+        if (s->flags & YT_SERVER_PROXY_V1)
+            abuf_adds(out, " send-proxy");
+        if (s->flags & YT_SERVER_PROXY_V2)
+            abuf_adds(out, " send-proxy-v2");
+    }
+}
+
+static int
+is_inline(const struct yt_table *t, const struct yt_pool *p)
+{
+    return memchr(t->blob + p->name.off, '/', p->name.len) != NULL;
+}
+
+static void
+print_global(struct abuf *out, const struct yt_table *t)
+{
+    const struct yt_global *g = &t->global;
+
+    abuf_adds(out, "global {\n");
+    if (g->user.len) {
+        abuf_adds(out, "    user ");
+        print_string(out, t->blob + g->user.off, g->user.len);
+        abuf_adds(out, ";\n");
+    }
+    if (g->group.len) {
+        abuf_adds(out, "    group ");
+        print_string(out, t->blob + g->group.off, g->group.len);
+        abuf_adds(out, ";\n");
+    }
+    if (g->chroot.len) {
+        abuf_adds(out, "    chroot ");
+        print_string(out, t->blob + g->chroot.off, g->chroot.len);
+        abuf_adds(out, ";\n");
+    }
+    for (uint32_t i = 0; i < t->log_count; i++) {
+        const struct yt_log *l = &t->logs[i];
+
+        if (l->kind == YT_LOG_STDERR) {
+            abuf_adds(out, "    log stderr;\n");
+            continue;
+        }
+        abuf_adds(out, "    log syslog ");
+        print_string(out, t->blob + l->path.off, l->path.len);
+        abuf_printf(out, " %s %s;\n", l->facility < 24 ? facility_names[l->facility] : "user",
+                    l->level < 8 ? level_names[l->level] : "debug");
+    }
+    if (g->admin_socket.len) {
+        abuf_adds(out, "    admin ");
+        print_string(out, t->blob + g->admin_socket.off, g->admin_socket.len);
+        abuf_printf(out, " mode 0%o timeout ", g->admin_mode);
+        print_duration(out, g->admin_timeout_ms);
+        abuf_adds(out, ";\n");
+    }
+    abuf_printf(out, "    workers %u;\n    maxconn %u;\n}\n", g->workers, g->maxconn);
+}
+
+static void
+print_defaults(struct abuf *out, const struct yt_table *t)
+{
+    const struct yt_timeouts *to = &t->timeouts;
+    const char *names[] = { "connect", "client", "server", "inspect", "tunnel", "grace", "retry" };
+    uint32_t v[] = { to->connect_ms, to->client_ms, to->server_ms, to->inspect_ms,
+                     to->tunnel_ms, to->grace_ms, to->retry_ms };
+    struct arena scratch;
+
+    arena_init(&scratch);
+    abuf_adds(out, "\ndefaults {\n");
+    for (int i = 0; i < 7; i++) {
+        abuf_printf(out, "    timeout %s ", names[i]);
+        print_duration(out, v[i]);
+        abuf_adds(out, ";\n");
+    }
+    /* Pages equal to the built-in ones are left out: they are what an empty
+     * configuration gets anyway. */
+    for (uint32_t i = 0; i < t->error_count; i++) {
+        const struct yt_errpage *e = &t->errors[i];
+        size_t blen;
+        const char *b = errpage_builtin(&scratch, e->status, &blen);
+
+        if (b != NULL && blen == e->response.len &&
+            memcmp(b, t->blob + e->response.off, blen) == 0)
+            continue;
+        abuf_printf(out, "    error %u text ", e->status);
+        print_string(out, t->blob + e->response.off, e->response.len);
+        abuf_adds(out, ";\n");
+    }
+    arena_free(&scratch);
+    abuf_adds(out, "}\n");
+}
+
+static void
+print_listener(struct abuf *out, const struct yt_table *t, const struct yt_listener *l)
+{
+    static const char *const modes[] = { "tls", "http", "redirect" };
+
+    abuf_adds(out, "\nlisten ");
+    add_str(out, t, l->name);
+    abuf_printf(out, " %s ", l->mode < YT_MODE_COUNT ? modes[l->mode] : "tls");
+    for (uint32_t i = 0; i < l->bind_count; i++) {
+        if (i > 0)
+            abuf_adds(out, ", ");
+        print_bind(out, &t->binds[l->first_bind + i]);
+    }
+    abuf_adds(out, " {\n");
+    if (l->fallback_pool != YT_NONE) {
+        abuf_adds(out, "    fallback ");
+        add_str(out, t, t->pools[l->fallback_pool].name);
+        abuf_adds(out, ";\n");
+    } else if (l->mode == YT_MODE_HTTP) {
+        abuf_printf(out, "    fallback %u;\n", l->fallback_status);
+    }
+    if (l->mode == YT_MODE_REDIRECT)
+        abuf_printf(out, "    status %u;\n    port %u;\n", l->redirect_status, l->redirect_port);
+    if (l->mode != YT_MODE_TLS) {
+        abuf_adds(out, "    max-head ");
+        print_size(out, l->max_head);
+        abuf_adds(out, ";\n");
+    }
+    if (l->flags & YT_LISTENER_FORWARDED_FOR)
+        abuf_adds(out, "    forwarded-for;\n");
+    if (l->flags & YT_LISTENER_DONTLOGNULL)
+        abuf_adds(out, "    dontlognull;\n");
+    abuf_adds(out, "}\n");
+}
+
+static void
+print_site(struct abuf *out, const struct yt_table *t, const struct yt_site *s)
+{
+    static const char *const protos[] = { "tls", "http" };
+    uint32_t lines = (s->pool[0] != YT_NONE) + (s->pool[1] != YT_NONE) +
+                     ((s->flags & YT_SITE_ACME) != 0) + ((s->flags & YT_SITE_FORWARDED_FOR) != 0);
+    const char *ind = lines == 1 ? " " : "    ";
+    const char *eol = lines == 1 ? " " : "\n";
+
+    abuf_adds(out, "site ");
+    add_str(out, t, s->name);
+    abuf_adds(out, " {");
+    abuf_adds(out, eol);
+    /* http before tls: the order of the table's protocols is not the order of reading */
+    for (int k = 1; k >= 0; k--) {
+        const struct yt_pool *p;
+
+        if (s->pool[k] == YT_NONE)
+            continue;
+        p = &t->pools[s->pool[k]];
+        abuf_printf(out, "%s%s ", ind, protos[k]);
+        if (is_inline(t, p))
+            print_servers(out, t, p, ", ");
+        else
+            add_str(out, t, p->name);
+        abuf_printf(out, ";%s", eol);
+    }
+    if (s->flags & YT_SITE_ACME)
+        abuf_printf(out, "%sacme;%s", ind, eol);
+    if (s->flags & YT_SITE_FORWARDED_FOR)
+        abuf_printf(out, "%sforwarded-for;%s", ind, eol);
+    abuf_adds(out, "}\n");
+}
+
+static void
+print_expect(struct abuf *out, const struct yt_table *t, const struct check_expect *e)
+{
+    abuf_adds(out, "expect ");
+    add_str(out, t, t->listeners[e->listener].name);
+    abuf_addc(out, ' ');
+    abuf_add(out, e->name, e->name_len);
+    if (e->path != NULL) {
+        abuf_addc(out, ' ');
+        print_string(out, e->path, e->path_len);
+    }
+    abuf_adds(out, " -> ");
+    switch (e->kind) {
+    case AST_EXPECT_SERVERS:
+        for (uint32_t i = 0; i < e->addr_count; i++) {
+            if (i > 0)
+                abuf_adds(out, ", ");
+            print_addr6(out, &e->addrs[i]);
+        }
+        break;
+    case AST_EXPECT_STATUS: abuf_printf(out, "%u", e->status); break;
+    case AST_EXPECT_ALERT: abuf_adds(out, "alert"); break;
+    case AST_EXPECT_REDIRECT: abuf_printf(out, "redirect %u", e->status); break;
+    case AST_EXPECT_POOL:
+        abuf_adds(out, "pool ");
+        add_str(out, t, t->pools[e->pool].name);
+        break;
+    }
+    abuf_adds(out, ";\n");
+}
+
+void
+print_config(struct abuf *out, const struct yt_table *t, const struct check_expect *expects,
+             uint32_t expect_count)
+{
+    print_global(out, t);
+    print_defaults(out, t);
+    for (uint32_t i = 0; i < t->pool_count; i++) {
+        const struct yt_pool *p = &t->pools[i];
+
+        if (is_inline(t, p))
+            continue;
+        abuf_adds(out, "\npool ");
+        add_str(out, t, p->name);
+        abuf_adds(out, " {\n    server ");
+        print_servers(out, t, p, ";\n    server ");
+        abuf_adds(out, ";\n}\n");
+    }
+    for (uint32_t i = 0; i < t->listener_count; i++)
+        print_listener(out, t, &t->listeners[i]);
+    if (t->site_count > 0)
+        abuf_addc(out, '\n');
+    for (uint32_t i = 0; i < t->site_count; i++)
+        print_site(out, t, &t->sites[i]);
+    if (expect_count > 0)
+        abuf_addc(out, '\n');
+    for (uint32_t i = 0; i < expect_count; i++) {
+        /* identical expects say the same thing once */
+        if (i > 0) {
+            struct abuf a, b;
+            struct arena tmp;
+
+            arena_init(&tmp);
+            abuf_init(&a, &tmp);
+            abuf_init(&b, &tmp);
+            print_expect(&a, t, &expects[i - 1]);
+            print_expect(&b, t, &expects[i]);
+            bool same = a.len == b.len && memcmp(a.data, b.data, a.len) == 0;
+            arena_free(&tmp);
+            if (same)
+                continue;
+        }
+        print_expect(out, t, &expects[i]);
+    }
+}

@@ -1,0 +1,642 @@
+/* The grammar of the routing language (lemon). lemon turns this into
+ * build/gen/grammar/parser.c and parser.h; conflicts fail the build.
+ *
+ * The actions only build the syntax tree (compiler/ast.h); every value is checked later
+ * (compiler/check.c), which keeps the grammar small and the messages specific. Errors:
+ * each statement and each item of a block has an `error` alternative, so after a syntax
+ * error the parser skips to the next statement; lemon stays quiet about further errors
+ * until a statement parses completely again (DONE below), so there are no cascades. */
+
+%name yard_parse
+%token_prefix TK_
+%token_type { struct loc }
+%extra_argument { struct parse_ctx *ctx }
+%start_symbol config
+
+%token INCLUDE GLOBAL DEFAULTS LISTEN POOL SITE DOMAINS EXPECT
+       USER GROUP CHROOT LOG STDERR SYSLOG ADMIN MODE TIMEOUT WORKERS MAXCONN
+       DONTLOGNULL ERROR FILE TEXT HTTP TLS REDIRECT FALLBACK FORWARDED_FOR MAX_HEAD
+       STATUS PORT SERVER WEIGHT BACKUP SEND_PROXY SEND_PROXY_V2 ACME ALERT
+       LBRACE RBRACE SEMI COMMA ARROW WORD STRING NUMBER NUMUNIT ADDR BAD.
+
+/* Where only a name can go, a keyword or a number is taken as one: a pool may be called
+ * `http`, a site `123.example`. */
+%fallback WORD INCLUDE GLOBAL DEFAULTS LISTEN POOL SITE DOMAINS EXPECT
+       USER GROUP CHROOT LOG STDERR SYSLOG ADMIN MODE TIMEOUT WORKERS MAXCONN
+       DONTLOGNULL ERROR FILE TEXT HTTP TLS REDIRECT FALLBACK FORWARDED_FOR MAX_HEAD
+       STATUS PORT SERVER WEIGHT BACKUP SEND_PROXY SEND_PROXY_V2 ACME ALERT
+       NUMBER NUMUNIT.
+
+%include {
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ast.h"
+#include "lexer.h"
+#include "parse.h"
+#include "suggest.h"
+
+/* A statement parsed completely: report the next syntax error again. */
+#define DONE() (yypParser->yyerrcnt = -1)
+
+struct item_list {
+    struct ast_item *head, *last;
+};
+
+struct server_list {
+    struct ast_server *head, *last;
+};
+
+struct bind_list {
+    struct ast_bind *head, *last;
+};
+
+struct expect_result {
+    enum ast_expect_kind kind;
+    struct loc result;
+    struct ast_bind *addrs;
+};
+
+static struct ast_arg
+arg(struct loc loc, int tok)
+{
+    struct ast_arg a = { .loc = loc, .tok = tok };
+
+    return a;
+}
+
+static struct ast_arg
+no_arg(void)
+{
+    struct ast_arg a = { .tok = 0 };
+
+    return a;
+}
+
+static struct ast_item *
+item(struct parse_ctx *ctx, struct loc kw, int kind)
+{
+    struct ast_item *it = arena_zalloc(ctx->arena, sizeof(*it));
+
+    it->kw = kw;
+    it->kind = kind;
+    return it;
+}
+
+/* Adds an argument; absent optional ones (tok 0) are skipped. */
+static void
+item_add(struct ast_item *it, struct ast_arg a)
+{
+    if (a.tok != 0 && it->argc < AST_MAX_ARGS)
+        it->argv[it->argc++] = a;
+}
+
+static struct item_list
+items_add(struct item_list l, struct ast_item *it)
+{
+    if (it == NULL)
+        return l;
+    it->next = NULL;
+    if (l.last != NULL)
+        l.last->next = it;
+    else
+        l.head = it;
+    l.last = it;
+    return l;
+}
+
+static struct server_list
+servers_add(struct server_list l, struct ast_server *s)
+{
+    s->next = NULL;
+    if (l.last != NULL)
+        l.last->next = s;
+    else
+        l.head = s;
+    l.last = s;
+    return l;
+}
+
+static struct bind_list
+binds_add(struct parse_ctx *ctx, struct bind_list l, struct loc addr)
+{
+    struct ast_bind *b = arena_zalloc(ctx->arena, sizeof(*b));
+
+    b->addr = addr;
+    if (l.last != NULL)
+        l.last->next = b;
+    else
+        l.head = b;
+    l.last = b;
+    return l;
+}
+
+static void
+global_add(struct parse_ctx *ctx, struct ast_item *it)
+{
+    AST_APPEND(ctx->ast->global_tail, it);
+}
+
+static void
+defaults_add(struct parse_ctx *ctx, struct ast_item *it)
+{
+    AST_APPEND(ctx->ast->defaults_tail, it);
+}
+
+static void report_syntax_error(void *parser, int major, struct loc tok, struct parse_ctx *ctx);
+}
+
+/* Nothing to free (the arena owns every node); this only marks the arguments used. */
+%default_destructor { (void)yypminor; (void)ctx; }
+%token_destructor { (void)yypminor; (void)ctx; }
+
+%syntax_error {
+    report_syntax_error(yypParser, yymajor, yyminor, ctx);
+}
+
+%stack_overflow {
+    struct loc none = { .src = DIAG_NO_SOURCE };
+
+    diag_error(ctx->diag, none, "statement nested too deeply");
+    ctx->errors++;
+}
+
+%type value { struct ast_arg }
+%type numval { struct ast_arg }
+%type opt_string { struct ast_arg }
+%type opt_word { struct ast_arg }
+%type admin_opts { struct ast_item * }
+%type litems { struct item_list }
+%type litem { struct ast_item * }
+%type lbody { struct ast_item * }
+%type sitems { struct item_list }
+%type sitem { struct ast_item * }
+%type sopts { struct item_list }
+%type sopt { struct ast_item * }
+%type target { struct ast_item * }
+%type server { struct ast_server * }
+%type serverlist { struct server_list }
+%type pitems { struct server_list }
+%type binds { struct bind_list }
+%type addrlist { struct bind_list }
+%type lmode { struct ast_arg }
+%type proto { struct ast_arg }
+%type opt_path { struct loc }
+%type result { struct expect_result }
+
+config ::= stmts.
+
+stmts ::= .
+stmts ::= stmts stmt.
+
+/* ---- top-level statements ---- */
+
+stmt ::= INCLUDE(K) STRING(P) SEMI. {
+    struct ast_include *inc = arena_zalloc(ctx->arena, sizeof(*inc));
+
+    inc->kw = K;
+    inc->pattern = P;
+    AST_APPEND(ctx->includes_tail, inc);
+    DONE();
+}
+stmt ::= GLOBAL LBRACE gitems RBRACE. { DONE(); }
+stmt ::= DEFAULTS LBRACE ditems RBRACE. { DONE(); }
+stmt ::= LISTEN(K) WORD(N) lmode(M) binds(B) lbody(I). {
+    struct ast_listener *l = arena_zalloc(ctx->arena, sizeof(*l));
+
+    l->kw = K;
+    l->name = N;
+    l->mode = M.loc;
+    l->mode_kind = M.tok;
+    l->binds = B.head;
+    l->items = I;
+    AST_APPEND(ctx->ast->listeners_tail, l);
+    DONE();
+}
+stmt ::= POOL(K) WORD(N) LBRACE pitems(S) RBRACE. {
+    struct ast_pool *p = arena_zalloc(ctx->arena, sizeof(*p));
+
+    p->kw = K;
+    p->name = N;
+    p->servers = S.head;
+    AST_APPEND(ctx->ast->pools_tail, p);
+    DONE();
+}
+stmt ::= SITE(K) WORD(N) LBRACE sitems(I) RBRACE. {
+    struct ast_site *s = arena_zalloc(ctx->arena, sizeof(*s));
+
+    s->kw = K;
+    s->name = N;
+    s->items = I.head;
+    AST_APPEND(ctx->ast->sites_tail, s);
+    DONE();
+}
+stmt ::= DOMAINS(K) proto(P) STRING(F) SEMI. {
+    struct ast_domains *d = arena_zalloc(ctx->arena, sizeof(*d));
+
+    d->kw = K;
+    d->proto = P.loc;
+    d->proto_kind = P.tok;
+    d->path = F;
+    AST_APPEND(ctx->ast->domains_tail, d);
+    DONE();
+}
+stmt ::= EXPECT(K) WORD(L) WORD(N) opt_path(P) ARROW result(R) SEMI. {
+    struct ast_expect *e = arena_zalloc(ctx->arena, sizeof(*e));
+
+    e->kw = K;
+    e->listener = L;
+    e->name = N;
+    e->path = P;
+    e->kind = R.kind;
+    e->result = R.result;
+    e->addrs = R.addrs;
+    AST_APPEND(ctx->ast->expects_tail, e);
+    DONE();
+}
+stmt ::= error.
+
+/* ---- global ---- */
+
+gitems ::= .
+gitems ::= gitems gitem.
+
+gitem ::= USER(K) value(V) SEMI. {
+    struct ast_item *it = item(ctx, K, TK_USER);
+    item_add(it, V);
+    global_add(ctx, it);
+    DONE();
+}
+gitem ::= GROUP(K) value(V) SEMI. {
+    struct ast_item *it = item(ctx, K, TK_GROUP);
+    item_add(it, V);
+    global_add(ctx, it);
+    DONE();
+}
+gitem ::= CHROOT(K) value(V) SEMI. {
+    struct ast_item *it = item(ctx, K, TK_CHROOT);
+    item_add(it, V);
+    global_add(ctx, it);
+    DONE();
+}
+gitem ::= LOG(K) STDERR(S) SEMI. {
+    struct ast_item *it = item(ctx, K, TK_LOG);
+    item_add(it, arg(S, TK_STDERR));
+    global_add(ctx, it);
+    DONE();
+}
+gitem ::= LOG(K) SYSLOG(S) opt_string(P) WORD(F) opt_word(L) SEMI. {
+    struct ast_item *it = item(ctx, K, TK_LOG);
+    item_add(it, arg(S, TK_SYSLOG));
+    item_add(it, P);
+    item_add(it, arg(F, TK_WORD));
+    item_add(it, L);
+    global_add(ctx, it);
+    DONE();
+}
+gitem ::= ADMIN(K) STRING(P) admin_opts(O) SEMI. {
+    struct ast_item *it = item(ctx, K, TK_ADMIN);
+    item_add(it, arg(P, TK_STRING));
+    for (uint32_t i = 0; i < O->argc; i++)
+        item_add(it, O->argv[i]);
+    global_add(ctx, it);
+    DONE();
+}
+gitem ::= WORKERS(K) NUMBER(N) SEMI. {
+    struct ast_item *it = item(ctx, K, TK_WORKERS);
+    item_add(it, arg(N, TK_NUMBER));
+    global_add(ctx, it);
+    DONE();
+}
+gitem ::= MAXCONN(K) NUMBER(N) SEMI. {
+    struct ast_item *it = item(ctx, K, TK_MAXCONN);
+    item_add(it, arg(N, TK_NUMBER));
+    global_add(ctx, it);
+    DONE();
+}
+gitem ::= error.
+
+admin_opts(A) ::= . { A = item(ctx, (struct loc){ 0, 0, 0 }, 0); }
+admin_opts(A) ::= admin_opts(B) MODE(K) NUMBER(N). {
+    A = B;
+    item_add(A, arg(K, TK_MODE));
+    item_add(A, arg(N, TK_NUMBER));
+}
+admin_opts(A) ::= admin_opts(B) TIMEOUT(K) numval(V). {
+    A = B;
+    item_add(A, arg(K, TK_TIMEOUT));
+    item_add(A, V);
+}
+
+value(A) ::= WORD(T). { A = arg(T, TK_WORD); }
+value(A) ::= STRING(T). { A = arg(T, TK_STRING); }
+
+numval(A) ::= NUMBER(T). { A = arg(T, TK_NUMBER); }
+numval(A) ::= NUMUNIT(T). { A = arg(T, TK_NUMUNIT); }
+
+opt_string(A) ::= . { A = no_arg(); }
+opt_string(A) ::= STRING(T). { A = arg(T, TK_STRING); }
+
+opt_word(A) ::= . { A = no_arg(); }
+opt_word(A) ::= WORD(T). { A = arg(T, TK_WORD); }
+
+/* ---- defaults ---- */
+
+ditems ::= .
+ditems ::= ditems ditem.
+
+ditem ::= TIMEOUT(K) WORD(W) numval(V) SEMI. {
+    struct ast_item *it = item(ctx, K, TK_TIMEOUT);
+    item_add(it, arg(W, TK_WORD));
+    item_add(it, V);
+    defaults_add(ctx, it);
+    DONE();
+}
+ditem ::= DONTLOGNULL(K) SEMI. {
+    defaults_add(ctx, item(ctx, K, TK_DONTLOGNULL));
+    DONE();
+}
+ditem ::= ERROR(K) NUMBER(N) FILE(F) STRING(P) SEMI. {
+    struct ast_item *it = item(ctx, K, TK_ERROR);
+    item_add(it, arg(N, TK_NUMBER));
+    item_add(it, arg(F, TK_FILE));
+    item_add(it, arg(P, TK_STRING));
+    defaults_add(ctx, it);
+    DONE();
+}
+ditem ::= ERROR(K) NUMBER(N) TEXT(F) STRING(P) SEMI. {
+    struct ast_item *it = item(ctx, K, TK_ERROR);
+    item_add(it, arg(N, TK_NUMBER));
+    item_add(it, arg(F, TK_TEXT));
+    item_add(it, arg(P, TK_STRING));
+    defaults_add(ctx, it);
+    DONE();
+}
+ditem ::= error.
+
+/* ---- listen ---- */
+
+lmode(A) ::= HTTP(T). { A = arg(T, TK_HTTP); }
+lmode(A) ::= TLS(T). { A = arg(T, TK_TLS); }
+lmode(A) ::= REDIRECT(T). { A = arg(T, TK_REDIRECT); }
+
+binds(A) ::= ADDR(T). { A.head = A.last = NULL; A = binds_add(ctx, A, T); }
+binds(A) ::= binds(B) COMMA ADDR(T). { A = binds_add(ctx, B, T); }
+
+lbody(A) ::= SEMI. { A = NULL; }
+lbody(A) ::= LBRACE litems(I) RBRACE. { A = I.head; }
+
+litems(A) ::= . { A.head = A.last = NULL; }
+litems(A) ::= litems(B) litem(I). { A = items_add(B, I); }
+
+litem(A) ::= FALLBACK(K) NUMBER(N) SEMI. {
+    A = item(ctx, K, TK_FALLBACK);
+    item_add(A, arg(N, TK_NUMBER));
+    DONE();
+}
+litem(A) ::= FALLBACK(K) WORD(N) SEMI. {
+    A = item(ctx, K, TK_FALLBACK);
+    item_add(A, arg(N, TK_WORD));
+    DONE();
+}
+litem(A) ::= STATUS(K) NUMBER(N) SEMI. {
+    A = item(ctx, K, TK_STATUS);
+    item_add(A, arg(N, TK_NUMBER));
+    DONE();
+}
+litem(A) ::= PORT(K) NUMBER(N) SEMI. {
+    A = item(ctx, K, TK_PORT);
+    item_add(A, arg(N, TK_NUMBER));
+    DONE();
+}
+litem(A) ::= MAX_HEAD(K) numval(V) SEMI. {
+    A = item(ctx, K, TK_MAX_HEAD);
+    item_add(A, V);
+    DONE();
+}
+litem(A) ::= FORWARDED_FOR(K) SEMI. { A = item(ctx, K, TK_FORWARDED_FOR); DONE(); }
+litem(A) ::= DONTLOGNULL(K) SEMI. { A = item(ctx, K, TK_DONTLOGNULL); DONE(); }
+litem(A) ::= error. { A = NULL; }
+
+/* ---- pool ---- */
+
+pitems(A) ::= . { A.head = A.last = NULL; }
+pitems(A) ::= pitems(B) SERVER server(S) SEMI. { A = servers_add(B, S); DONE(); }
+pitems(A) ::= pitems(B) error. { A = B; }
+
+server(A) ::= ADDR(T) sopts(O). {
+    A = arena_zalloc(ctx->arena, sizeof(*A));
+    A->addr = T;
+    A->opts = O.head;
+}
+
+sopts(A) ::= . { A.head = A.last = NULL; }
+sopts(A) ::= sopts(B) sopt(O). { A = items_add(B, O); }
+
+sopt(A) ::= WEIGHT(K) NUMBER(N). {
+    A = item(ctx, K, TK_WEIGHT);
+    item_add(A, arg(N, TK_NUMBER));
+}
+sopt(A) ::= BACKUP(K). { A = item(ctx, K, TK_BACKUP); }
+sopt(A) ::= SEND_PROXY(K). { A = item(ctx, K, TK_SEND_PROXY); }
+sopt(A) ::= SEND_PROXY_V2(K). { A = item(ctx, K, TK_SEND_PROXY_V2); }
+
+/* ---- site ---- */
+
+sitems(A) ::= . { A.head = A.last = NULL; }
+sitems(A) ::= sitems(B) sitem(I). { A = items_add(B, I); }
+
+sitem(A) ::= TLS(K) target(T) SEMI. { A = T; A->kw = K; A->kind = TK_TLS; DONE(); }
+sitem(A) ::= HTTP(K) target(T) SEMI. { A = T; A->kw = K; A->kind = TK_HTTP; DONE(); }
+sitem(A) ::= ACME(K) SEMI. { A = item(ctx, K, TK_ACME); DONE(); }
+sitem(A) ::= FORWARDED_FOR(K) SEMI. { A = item(ctx, K, TK_FORWARDED_FOR); DONE(); }
+sitem(A) ::= error. { A = NULL; }
+
+target(A) ::= WORD(N). {
+    A = item(ctx, N, 0);
+    item_add(A, arg(N, TK_WORD));
+}
+target(A) ::= serverlist(L). {
+    A = item(ctx, L.head->addr, 0);
+    A->servers = L.head;
+}
+
+serverlist(A) ::= server(S). { A.head = A.last = NULL; A = servers_add(A, S); }
+serverlist(A) ::= serverlist(B) COMMA server(S). { A = servers_add(B, S); }
+
+/* ---- domains, expect ---- */
+
+proto(A) ::= TLS(T). { A = arg(T, TK_TLS); }
+proto(A) ::= HTTP(T). { A = arg(T, TK_HTTP); }
+
+opt_path(A) ::= . { A.src = DIAG_NO_SOURCE; A.off = A.len = 0; }
+opt_path(A) ::= STRING(T). { A = T; }
+
+result(A) ::= addrlist(L). {
+    A.kind = AST_EXPECT_SERVERS;
+    A.addrs = L.head;
+    A.result = L.head->addr;
+    A.result.len = L.last->addr.off + L.last->addr.len - L.head->addr.off;
+}
+result(A) ::= NUMBER(N). { A.kind = AST_EXPECT_STATUS; A.result = N; A.addrs = NULL; }
+result(A) ::= ALERT(T). { A.kind = AST_EXPECT_ALERT; A.result = T; A.addrs = NULL; }
+result(A) ::= REDIRECT(T) NUMBER(N). {
+    A.kind = AST_EXPECT_REDIRECT;
+    A.result = N;
+    (void)T;
+    A.addrs = NULL;
+}
+result(A) ::= POOL(T) WORD(N). {
+    A.kind = AST_EXPECT_POOL;
+    A.result = N;
+    (void)T;
+    A.addrs = NULL;
+}
+
+addrlist(A) ::= ADDR(T). { A.head = A.last = NULL; A = binds_add(ctx, A, T); }
+addrlist(A) ::= addrlist(B) COMMA ADDR(T). { A = binds_add(ctx, B, T); }
+
+%code {
+/* Whether the parser, in its current state, would shift token tok, found by running its
+ * reductions on a copy of the state stack. Fallbacks are not followed: a keyword that is
+ * only accepted as a name does not count as expected. */
+static YYACTIONTYPE
+shift_action_direct(YYCODETYPE tok, YYACTIONTYPE state)
+{
+    int i;
+
+    if (state > YY_MAX_SHIFT)
+        return state;
+    i = yy_shift_ofst[state] + tok;
+    if (yy_lookahead[i] != tok)
+        return yy_default[state];
+    return yy_action[i];
+}
+
+static int
+accepts(const yyParser *p, YYCODETYPE tok)
+{
+    YYACTIONTYPE stack[256];
+    int top = -1;
+    YYACTIONTYPE act;
+
+    for (const yyStackEntry *e = p->yystack; e <= p->yytos; e++) {
+        if (top + 1 >= (int)(sizeof(stack) / sizeof(stack[0])) - 1)
+            return 0;
+        stack[++top] = e->stateno;
+    }
+    act = stack[top];
+    for (int guard = 0; guard < 1000; guard++) {
+        act = shift_action_direct(tok, act);
+        if (act >= YY_MIN_REDUCE) {
+            unsigned rule = act - YY_MIN_REDUCE;
+
+            top += yyRuleInfoNRhs[rule];
+            if (top < 0 || top + 1 >= (int)(sizeof(stack) / sizeof(stack[0])))
+                return 0;
+            act = yy_find_reduce_action(stack[top], yyRuleInfoLhs[rule]);
+            stack[++top] = act;
+            continue;
+        }
+        return act <= YY_MAX_SHIFTREDUCE || (act == YY_ACCEPT_ACTION && tok == 0);
+    }
+    return 0;
+}
+
+/* After a syntax error lemon stays quiet until three tokens have been shifted. Once the
+ * parser has skipped to a keyword or '}' that it can take as the start of the next
+ * statement (or the end of the block), it is in step with the input again: report the
+ * next error. */
+void
+yard_parse_resync(void *parser, int tok)
+{
+    yyParser *p = parser;
+
+    if (p->yyerrcnt >= 0 && (lexer_is_keyword(tok) || tok == TK_RBRACE) &&
+        accepts(p, (YYCODETYPE)tok))
+        p->yyerrcnt = -1;
+}
+
+void
+yard_parse_quiet_end(void *parser)
+{
+    ((yyParser *)parser)->yyerrcnt = -1;
+}
+
+static void
+report_syntax_error(void *parser, int major, struct loc tok, struct parse_ctx *ctx)
+{
+    const yyParser *p = parser;
+    const char *desc[YYNTOKEN];
+    const char *kw[YYNTOKEN];
+    size_t n = 0, nkw = 0;
+    int word_ok;
+    char list[512];
+    size_t used = 0;
+    const char *text = diag_text(ctx->diag, tok);
+    int shown = tok.len > 40 ? 40 : (int)tok.len;
+
+    ctx->error_seen = true;
+    if (major == TK_BAD)
+        return;                     /* the lexer has said why */
+    ctx->errors++;
+    word_ok = accepts(p, TK_WORD);
+    for (int t = 1; t < YYNTOKEN; t++) {
+        const char *d;
+        size_t j;
+
+        if (t == TK_BAD || !accepts(p, (YYCODETYPE)t))
+            continue;
+        if (lexer_is_keyword(t)) {
+            kw[nkw++] = lexer_token_desc(t);
+            if (word_ok)
+                continue;           /* "a name" says it */
+        }
+        d = lexer_token_desc(t);
+        for (j = 0; j < n && strcmp(desc[j], d) != 0; j++)
+            ;
+        if (j == n)
+            desc[n++] = d;
+    }
+    list[0] = '\0';
+    for (size_t i = 0; i < n && used < sizeof(list); i++) {
+        const char *sep = i == 0 ? "" : i + 1 == n ? " or " : ", ";
+        int k = snprintf(list + used, sizeof(list) - used, "%s%s", sep, desc[i]);
+
+        if (k < 0)
+            break;
+        used += (size_t)k;
+    }
+    if (major == 0) {
+        diag_error(ctx->diag, tok, "unexpected end of input; expected %s", list);
+        return;
+    }
+    if (major == TK_WORD && nkw > 0 && !word_ok) {
+        /* candidates without their quotes */
+        char names[YYNTOKEN][24];
+        const char *cands[YYNTOKEN];
+        const char *best;
+
+        for (size_t i = 0; i < nkw; i++) {
+            snprintf(names[i], sizeof(names[i]), "%.*s", (int)strlen(kw[i]) - 2, kw[i] + 1);
+            cands[i] = names[i];
+        }
+        best = suggest(text, tok.len, cands, nkw);
+        if (best != NULL)
+            diag_error(ctx->diag, tok, "unknown keyword '%.*s'; did you mean '%s'?", shown,
+                       text, best);
+        else if (n <= 12)
+            diag_error(ctx->diag, tok, "unknown keyword '%.*s'; expected %s", shown, text,
+                       list);
+        else
+            diag_error(ctx->diag, tok, "unknown keyword '%.*s'", shown, text);
+        return;
+    }
+    if (n == 0 || n > 12)
+        diag_error(ctx->diag, tok, "unexpected '%.*s'", shown, text);
+    else
+        diag_error(ctx->diag, tok, "expected %s before '%.*s'", list, shown, text);
+}
+}

@@ -1,0 +1,76 @@
+/* Linear byte buffers and the per-process pool they come from.
+ *
+ * A buffer holds the bytes in flight in one direction of a connection: data[start .. end)
+ * are waiting to be sent. Buffers are taken from a pool when bytes arrive and given back
+ * once drained, so an idle connection holds none. */
+#ifndef RUNTIME_BUF_H
+#define RUNTIME_BUF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define BUF_CAP (16 * 1024)         /* relay buffer: one TLS record */
+
+struct buf_pool;
+
+struct buf {
+    struct buf_pool *pool;          /* where buf_put() returns it */
+    struct buf *next;               /* free list link while in the pool */
+    uint32_t start, end;            /* pending bytes: data[start .. end) */
+    uint32_t cap;                   /* size of data[] */
+    uint8_t data[];
+};
+
+struct buf_pool {
+    struct buf *free;               /* buffers ready for reuse */
+    uint32_t cap;                   /* data[] size of every buffer of this pool */
+    uint32_t headroom;              /* buf_get() starts empty buffers at this offset */
+    uint32_t free_count, free_max;  /* buffers beyond free_max go back to malloc */
+    uint32_t in_use;                /* handed out and not yet returned */
+};
+
+/* Sets up an empty pool of buffers of cap bytes whose empty state starts at headroom
+ * (room to prepend a header later). Keeps up to free_max returned buffers for reuse. */
+void buf_pool_init(struct buf_pool *p, uint32_t cap, uint32_t headroom, uint32_t free_max);
+
+/* Frees the buffers kept for reuse; buffers still in use stay valid. */
+void buf_pool_trim(struct buf_pool *p);
+
+/* Returns owned: an empty buffer (start == end == headroom), or NULL when out of memory. */
+struct buf *buf_get(struct buf_pool *p);
+
+/* Takes b (NULL is accepted) back into its pool. */
+void buf_put(struct buf *b);
+
+static inline size_t
+buf_len(const struct buf *b)
+{
+    return b != NULL ? b->end - b->start : 0;
+}
+
+static inline bool
+buf_is_empty(const struct buf *b)
+{
+    return buf_len(b) == 0;
+}
+
+/* Bytes that can be appended at end without compacting first. */
+static inline size_t
+buf_room(const struct buf *b)
+{
+    return b->cap - b->end;
+}
+
+/* No byte can be appended, even after compacting. */
+static inline bool
+buf_is_full(const struct buf *b)
+{
+    return b != NULL && buf_len(b) >= b->cap - b->pool->headroom;
+}
+
+/* Makes room at the end: moves the pending bytes back to the headroom once start has passed
+ * half of the buffer (or when there is no room at all), so copies stay amortised. */
+void buf_compact(struct buf *b);
+
+#endif

@@ -1,0 +1,674 @@
+#include "conn.h"
+
+#include <arpa/inet.h>
+#include <assert.h>
+#include <errno.h>
+#include <ev.h>
+#include <math.h>
+#include <netinet/tcp.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "log.h"
+#include "pool.h"
+#include "proxyproto.h"
+#include "sni.h"
+
+/* The whole ClientHello (up to SNI_HELLO_MAX plus record headers) must fit, with room in
+ * front for a PROXY header written once the server is known. */
+#define INSPECT_CAP (20 * 1024)
+#define INSPECT_HEADROOM 128
+#define RELAY_POOL_KEEP 256         /* idle relay buffers kept for reuse (4 MiB) */
+#define INSPECT_POOL_KEEP 16
+
+enum conn_state { CONN_INSPECT = 0, CONN_CONNECT, CONN_RELAY, CONN_DRAIN, CONN_CLOSED };
+
+enum { SIDE_CLIENT = 0, SIDE_SERVER = 1 };
+
+enum {
+    SIDE_EOF = 1u << 0,             /* the peer sent its FIN: nothing more to read */
+    SIDE_SHUT = 1u << 1,            /* we sent ours: shutdown(SHUT_WR) done */
+};
+
+struct side {
+    struct ev_io io;                /* fd -1 when there is no socket */
+    struct buf *in;                 /* read from this side, to be sent to the other */
+    uint64_t bytes;                 /* read from this side */
+    ev_tstamp last;                 /* last read from or write to this side */
+    uint8_t flags;                  /* SIDE_* */
+};
+
+struct conn {
+    struct side side[2];            /* SIDE_CLIENT, SIDE_SERVER */
+    struct ev_timer timer;          /* deadline of the state: inspect, connect, idle */
+    struct conn *prev, *next;       /* open connections, for the end of the grace period */
+    const struct yt_listener *l;
+    char *sni;                      /* owned, for the log line; NULL when none */
+    ev_tstamp t_accept, t_routed, t_attempt, t_connected;
+    uint64_t id;
+    union yt_addr peer;
+    uint32_t site, pool, server;    /* YT_NONE until known */
+    uint16_t attempts;              /* connects started */
+    uint8_t state;                  /* enum conn_state */
+    char term[2];                   /* termination code, see docs/runtime.md */
+    int err_no;                     /* errno behind err, or 0 */
+    const char *err;                /* why it ended abnormally (static), or NULL */
+};
+
+/* What a listener mode does with the client's first bytes: wait (stay in CONN_INSPECT),
+ * answer and close (CONN_CLOSED), or choose c->pool and move to CONN_CONNECT. A mode
+ * without a handler here is served elsewhere (http and redirect: runtime/http.c) and
+ * never reaches conn_accept(). */
+typedef void inspect_fn(struct ev_loop *loop, struct conn *c);
+
+static inspect_fn inspect_tls;
+
+static inspect_fn *const inspect_by_mode[YT_MODE_COUNT] = {
+    [YT_MODE_TLS] = inspect_tls,
+};
+
+static const struct yt_table *table;
+static struct buf_pool relay_pool, inspect_pool;
+static struct pool_health health;
+static struct conn *conns;
+static uint32_t live;
+static uint64_t next_id, id_step;
+
+static void conn_io_cb(struct ev_loop *loop, struct ev_io *w, int revents);
+static void conn_timer_cb(struct ev_loop *loop, struct ev_timer *w, int revents);
+
+int
+conn_init(const struct yt_table *t, uint32_t worker, uint32_t worker_count)
+{
+    table = t;
+    next_id = worker + 1;
+    id_step = worker_count ? worker_count : 1;
+    buf_pool_init(&relay_pool, BUF_CAP, 0, RELAY_POOL_KEEP);
+    buf_pool_init(&inspect_pool, INSPECT_CAP + INSPECT_HEADROOM, INSPECT_HEADROOM,
+                  INSPECT_POOL_KEEP);
+    return pool_health_init(&health, t);
+}
+
+void
+conn_fini(void)
+{
+    buf_pool_trim(&relay_pool);
+    buf_pool_trim(&inspect_pool);
+    pool_health_free(&health);
+}
+
+uint32_t
+conn_live_count(void)
+{
+    return live;
+}
+
+size_t
+conn_struct_size(void)
+{
+    return sizeof(struct conn);
+}
+
+static uint64_t
+now_ms(struct ev_loop *loop)
+{
+    return (uint64_t)(ev_now(loop) * 1000.0);
+}
+
+/* Ends the connection abnormally: who is the first letter of the termination code. Keeps
+ * the first reason when several follow one another. */
+static void
+conn_fail(struct conn *c, char who, const char *err, int err_no)
+{
+    static const char state_letter[] = { 'R', 'C', 'D', 'D', '-' };
+
+    if (c->state == CONN_CLOSED)
+        return;
+    c->term[0] = who;
+    c->term[1] = state_letter[c->state];
+    c->err = err;
+    c->err_no = err_no;
+    c->state = CONN_CLOSED;
+}
+
+/* Answers a few bytes and gives up on the connection; the answer fits any socket buffer,
+ * so a failed or short send only means the client is gone already. */
+static void
+conn_answer(struct conn *c, const void *data, size_t len, const char *err)
+{
+    ssize_t n = send(c->side[SIDE_CLIENT].io.fd, data, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+
+    (void)n;
+    conn_fail(c, 'P', err, 0);
+}
+
+static void
+side_close(struct ev_loop *loop, struct side *s)
+{
+    ev_io_stop(loop, &s->io);
+    if (s->io.fd != -1)
+        close(s->io.fd);
+    ev_io_set(&s->io, -1, 0);
+}
+
+/* ---- timers ---- */
+
+static ev_tstamp
+after(ev_tstamp from, uint32_t ms)
+{
+    return ms != 0 ? from + ms / 1000.0 : INFINITY;
+}
+
+/* The deadline of the current state, and whose silence it measures ('c' or 's'). */
+static ev_tstamp
+conn_deadline(const struct conn *c, char *who)
+{
+    const struct yt_timeouts *to = &table->timeouts;
+    ev_tstamp cl = c->side[SIDE_CLIENT].last, sv = c->side[SIDE_SERVER].last, dc, ds;
+
+    switch (c->state) {
+    case CONN_INSPECT:
+        *who = 'c';
+        return after(c->t_accept, to->inspect_ms);
+    case CONN_CONNECT:
+        *who = 's';
+        return after(c->t_attempt, to->connect_ms);
+    default:
+        /* An established TLS relay is a tunnel: one idle limit for both directions. */
+        if (to->tunnel_ms != 0) {
+            *who = cl <= sv ? 'c' : 's';
+            return after(cl > sv ? cl : sv, to->tunnel_ms);
+        }
+        dc = after(cl, to->client_ms);
+        ds = after(sv, to->server_ms);
+        *who = dc <= ds ? 'c' : 's';
+        return dc <= ds ? dc : ds;
+    }
+}
+
+/* Arms the timer for the state's deadline; progress only pushes a deadline later, so the
+ * callback re-arms for the time remaining instead of every read touching the timer. */
+static void
+timer_restart(struct ev_loop *loop, struct conn *c)
+{
+    char who;
+    ev_tstamp left = conn_deadline(c, &who) - ev_now(loop);
+
+    ev_timer_stop(loop, &c->timer);
+    if (isinf(left))
+        return;
+    ev_timer_set(&c->timer, left > 0 ? left : 0, 0.);
+    ev_timer_start(loop, &c->timer);
+}
+
+/* ---- connecting ---- */
+
+/* Starts a connect to the next server of c->pool that is up; when none is left, ends the
+ * connection. */
+static void
+conn_connect_next(struct ev_loop *loop, struct conn *c)
+{
+    const struct yt_pool *p = &table->pools[c->pool];
+    struct side *s = &c->side[SIDE_SERVER];
+    int one = 1;
+
+    while (c->attempts < p->count) {
+        uint32_t srv = pool_pick(&health, c->pool, now_ms(loop));
+        int fd;
+
+        if (srv == YT_NONE)
+            break;
+        c->attempts++;
+        c->server = srv;
+        fd = socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (fd == -1) {
+            conn_fail(c, 'R', "socket", errno);
+            return;
+        }
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+        if (connect(fd, (const struct sockaddr *)&table->servers[srv].addr,
+                    sizeof(table->servers[srv].addr)) == 0 || errno == EINPROGRESS) {
+            ev_io_set(&s->io, fd, EV_WRITE);
+            c->t_attempt = ev_now(loop);
+            timer_restart(loop, c);
+            return;
+        }
+        c->err_no = errno;
+        close(fd);
+        pool_mark_down(&health, srv, now_ms(loop), table->timeouts.retry_ms);
+    }
+    if (c->attempts == 0)
+        conn_fail(c, 'S', "no-server", 0);
+    else
+        conn_fail(c, 'S', c->err_no == ETIMEDOUT ? "connect-timeout" : "connect", c->err_no);
+}
+
+/* The connect in progress failed: mark the server down and go on with the next one. */
+static void
+conn_connect_failed(struct ev_loop *loop, struct conn *c, int err_no)
+{
+    side_close(loop, &c->side[SIDE_SERVER]);
+    pool_mark_down(&health, c->server, now_ms(loop), table->timeouts.retry_ms);
+    c->err_no = err_no;
+    conn_connect_next(loop, c);
+}
+
+/* Puts the PROXY header the server asked for in front of the buffered ClientHello, in the
+ * headroom kept for it; nothing has been sent to the server yet. */
+static void
+conn_add_proxy_header(struct conn *c, uint16_t flags)
+{
+    union yt_addr local;
+    socklen_t len = sizeof(local);
+    uint8_t hdr[PP_MAX];
+    size_t n = 0;
+    struct buf *b = c->side[SIDE_CLIENT].in;
+
+    if (getsockname(c->side[SIDE_CLIENT].io.fd, &local.sa, &len) == -1)
+        return;
+    if (flags & YT_SERVER_PROXY_V2)
+        n = pp_build_v2(&c->peer.sa, &local.sa, hdr, sizeof(hdr));
+    else if (flags & YT_SERVER_PROXY_V1)
+        n = pp_build_v1(&c->peer.sa, &local.sa, (char *)hdr, sizeof(hdr));
+    assert(b != NULL && b->start >= n);
+    b->start -= (uint32_t)n;
+    memcpy(b->data + b->start, hdr, n);
+}
+
+static void
+conn_connected(struct ev_loop *loop, struct conn *c)
+{
+    int err = 0;
+    socklen_t len = sizeof(err);
+    uint16_t flags = table->servers[c->server].flags;
+
+    if (getsockopt(c->side[SIDE_SERVER].io.fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
+        err = errno;
+    if (err != 0) {
+        conn_connect_failed(loop, c, err);
+        return;
+    }
+    pool_mark_up(&health, c->server);
+    c->t_connected = ev_now(loop);
+    c->side[SIDE_CLIENT].last = c->side[SIDE_SERVER].last = c->t_connected;
+    c->state = CONN_RELAY;
+    if (flags & (YT_SERVER_PROXY_V1 | YT_SERVER_PROXY_V2))
+        conn_add_proxy_header(c, flags);
+    timer_restart(loop, c);
+}
+
+/* ---- inspecting ---- */
+
+static void
+inspect_tls(struct ev_loop *loop, struct conn *c)
+{
+    /* RFC 8446 §6: fatal alerts, level 2; unrecognized_name(112), decode_error(50). */
+    static const uint8_t alert_unrecognized_name[] = { 0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x70 };
+    static const uint8_t alert_decode_error[] = { 0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x32 };
+    struct side *cl = &c->side[SIDE_CLIENT];
+    char name[SNI_NAME_MAX + 1];
+    size_t len = 0;
+    enum sni_result r = SNI_NEED_MORE;
+    struct yt_decision d;
+
+    (void)loop;
+    if (cl->in != NULL)
+        r = sni_parse(cl->in->data + cl->in->start, buf_len(cl->in), name, &len);
+    switch (r) {
+    case SNI_NEED_MORE:
+        if (buf_is_full(cl->in))
+            conn_answer(c, alert_decode_error, sizeof(alert_decode_error), "too-large");
+        else if (cl->flags & SIDE_EOF)
+            conn_fail(c, 'C', cl->bytes ? "eof-in-hello" : "eof", 0);
+        return;
+    case SNI_FOUND:
+        c->sni = strndup(name, len);
+        break;
+    case SNI_NO_SNI:
+        c->err = "no-sni";
+        break;
+    case SNI_NOT_TLS:
+        conn_fail(c, 'P', "not-tls", 0);
+        return;
+    default:
+        conn_answer(c, alert_decode_error, sizeof(alert_decode_error), sni_result_str(r));
+        return;
+    }
+    d = yt_resolve(table, c->l, r == SNI_FOUND ? name : NULL, len, NULL, 0);
+    c->site = d.site;
+    if (d.action != YT_ACT_POOL) {
+        conn_answer(c, alert_unrecognized_name, sizeof(alert_unrecognized_name),
+                    r == SNI_FOUND ? "unknown-name" : "no-sni");
+        return;
+    }
+    c->pool = d.pool;
+    c->state = CONN_CONNECT;
+}
+
+static void
+conn_route(struct ev_loop *loop, struct conn *c)
+{
+    assert(inspect_by_mode[c->l->mode] != NULL);
+    inspect_by_mode[c->l->mode](loop, c);
+    if (c->state == CONN_INSPECT)
+        return;
+    c->t_routed = ev_now(loop);
+    if (c->state == CONN_CONNECT)
+        conn_connect_next(loop, c);
+}
+
+/* ---- relaying ---- */
+
+/* Reads what side i has for us into its buffer, taking one from a pool if needed. */
+static void
+side_read(struct ev_loop *loop, struct conn *c, int i)
+{
+    struct side *s = &c->side[i];
+    ssize_t n;
+
+    if (s->in == NULL) {
+        s->in = buf_get(c->state < CONN_RELAY ? &inspect_pool : &relay_pool);
+        if (s->in == NULL) {
+            conn_fail(c, 'R', "no-memory", ENOMEM);
+            return;
+        }
+    }
+    buf_compact(s->in);
+    if (buf_room(s->in) == 0)
+        return;
+    n = recv(s->io.fd, s->in->data + s->in->end, buf_room(s->in), 0);
+    if (n > 0) {
+        s->in->end += (uint32_t)n;
+        s->bytes += (uint64_t)n;
+        s->last = ev_now(loop);
+    } else if (n == 0) {
+        s->flags |= SIDE_EOF;
+    } else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+        conn_fail(c, i == SIDE_CLIENT ? 'C' : 'S', "read", errno);
+    }
+}
+
+/* Sends what the other side read to side i. */
+static void
+side_write(struct ev_loop *loop, struct conn *c, int i)
+{
+    struct side *s = &c->side[i];
+    struct buf *b = c->side[!i].in;
+
+    while (!buf_is_empty(b)) {
+        ssize_t n = send(s->io.fd, b->data + b->start, buf_len(b), MSG_NOSIGNAL);
+
+        if (n == -1) {
+            if (errno == EINTR)
+                continue;
+            if (errno != EAGAIN && errno != EWOULDBLOCK)
+                conn_fail(c, i == SIDE_CLIENT ? 'C' : 'S', "write", errno);
+            return;
+        }
+        b->start += (uint32_t)n;
+        s->last = ev_now(loop);
+    }
+}
+
+/* After transfers: give drained buffers back, pass a FIN on once everything before it has
+ * been delivered, and finish when both directions have. */
+static void
+conn_settle(struct conn *c)
+{
+    for (int i = 0; i < 2; i++) {
+        struct side *from = &c->side[i], *to = &c->side[!i];
+
+        if (from->in != NULL && buf_is_empty(from->in)) {
+            buf_put(from->in);
+            from->in = NULL;
+        }
+        if ((from->flags & SIDE_EOF) && from->in == NULL && !(to->flags & SIDE_SHUT)) {
+            shutdown(to->io.fd, SHUT_WR);
+            to->flags |= SIDE_SHUT;
+        }
+    }
+    if ((c->side[0].flags & SIDE_SHUT) && (c->side[1].flags & SIDE_SHUT)) {
+        c->term[0] = c->term[1] = '-';
+        c->state = CONN_CLOSED;
+    } else if (c->side[0].flags & SIDE_SHUT || c->side[1].flags & SIDE_SHUT) {
+        c->state = CONN_DRAIN;
+    }
+}
+
+static void
+conn_transfer(struct ev_loop *loop, struct conn *c, struct ev_io *w, int revents)
+{
+    int i = w == &c->side[SIDE_CLIENT].io ? SIDE_CLIENT : SIDE_SERVER;
+
+    if (c->state < CONN_RELAY) {
+        /* Until the server is connected only the client is read: the ClientHello. */
+        if (i == SIDE_CLIENT && (revents & EV_READ))
+            side_read(loop, c, i);
+        return;
+    }
+    if (revents & EV_WRITE)
+        side_write(loop, c, i);
+    if ((revents & EV_READ) && c->state != CONN_CLOSED) {
+        side_read(loop, c, i);
+        /* Pass fresh bytes on at once; the socket can usually take them. */
+        if (c->state != CONN_CLOSED && !buf_is_empty(c->side[i].in))
+            side_write(loop, c, !i);
+    }
+    if (c->state != CONN_CLOSED)
+        conn_settle(c);
+}
+
+/* ---- watchers, the log line, the end ---- */
+
+static void
+io_want(struct ev_loop *loop, struct ev_io *w, int events)
+{
+    int now = ev_is_active(w) ? (w->events & (EV_READ | EV_WRITE)) : 0;
+
+    if (events == now)
+        return;
+    ev_io_stop(loop, w);
+    if (events != 0) {
+        ev_io_set(w, w->fd, events);
+        ev_io_start(loop, w);
+    }
+}
+
+/* Watcher interest follows the buffers: read a side while it is open and its buffer has
+ * room (backpressure), write it while the other side's buffer holds bytes. */
+static void
+conn_arm(struct ev_loop *loop, struct conn *c)
+{
+    int ev[2] = { 0, 0 };
+
+    for (int i = 0; i < 2; i++) {
+        struct side *s = &c->side[i];
+
+        if (s->io.fd == -1)
+            continue;
+        if (c->state == CONN_CONNECT && i == SIDE_SERVER) {
+            ev[i] = EV_WRITE;
+            continue;
+        }
+        if (!(s->flags & SIDE_EOF) && !buf_is_full(s->in))
+            ev[i] |= EV_READ;
+        if (c->state >= CONN_RELAY && !buf_is_empty(c->side[!i].in))
+            ev[i] |= EV_WRITE;
+    }
+    io_want(loop, &c->side[SIDE_CLIENT].io, ev[SIDE_CLIENT]);
+    io_want(loop, &c->side[SIDE_SERVER].io, ev[SIDE_SERVER]);
+    assert(ev_is_active(&c->side[SIDE_CLIENT].io) || ev_is_active(&c->side[SIDE_SERVER].io));
+}
+
+static void
+format_addr(const union yt_addr *a, char *out, size_t cap)
+{
+    char s[INET6_ADDRSTRLEN] = "?";
+
+    if (a->sa.sa_family == AF_INET) {
+        inet_ntop(AF_INET, &a->in4.sin_addr, s, sizeof(s));
+        snprintf(out, cap, "%s:%u", s, ntohs(a->in4.sin_port));
+    } else if (IN6_IS_ADDR_V4MAPPED(&a->in6.sin6_addr)) {
+        inet_ntop(AF_INET, a->in6.sin6_addr.s6_addr + 12, s, sizeof(s));
+        snprintf(out, cap, "%s:%u", s, ntohs(a->in6.sin6_port));
+    } else {
+        inet_ntop(AF_INET6, &a->in6.sin6_addr, s, sizeof(s));
+        snprintf(out, cap, "[%s]:%u", s, ntohs(a->in6.sin6_port));
+    }
+}
+
+static long
+ms_between(ev_tstamp from, ev_tstamp to)
+{
+    return from > 0 && to >= from ? lround((to - from) * 1000.0) : -1;
+}
+
+static void
+conn_log(struct ev_loop *loop, const struct conn *c)
+{
+    char peer[INET6_ADDRSTRLEN + 16], sni[4 * LOG_PEER_MAX + 4], err[64] = "";
+    char connect_ms[24] = "-";
+    const struct yt_str *site = c->site != YT_NONE ? &table->sites[c->site].name : NULL;
+    const struct yt_str *srv = c->server != YT_NONE ? &table->servers[c->server].name : NULL;
+    ev_tstamp now = ev_now(loop);
+
+    if ((c->l->flags & YT_LISTENER_DONTLOGNULL) && c->side[SIDE_CLIENT].bytes == 0)
+        return;
+    format_addr(&c->peer, peer, sizeof(peer));
+    if (c->sni != NULL)
+        log_escape(sni, c->sni, strlen(c->sni));
+    else
+        strcpy(sni, "-");
+    if (c->err != NULL)
+        snprintf(err, sizeof(err), " err=%s%s%s", c->err, c->err_no ? ":" : "",
+                 c->err_no ? strerrorname_np(c->err_no) : "");
+    if (c->t_connected > 0)
+        snprintf(connect_ms, sizeof(connect_ms), "%ld", ms_between(c->t_routed, c->t_connected));
+    log_msg(LOG_LEVEL_INFO,
+            "conn=%llu client=%s listener=%.*s sni=%s site=%.*s server=%.*s c2s=%llu "
+            "s2c=%llu inspect=%ld connect=%s total=%ld term=%c%c%s",
+            (unsigned long long)c->id, peer, (int)c->l->name.len, table->blob + c->l->name.off,
+            sni, site ? (int)site->len : 1, site ? table->blob + site->off : "-",
+            srv ? (int)srv->len : 1, srv ? table->blob + srv->off : "-",
+            (unsigned long long)c->side[SIDE_CLIENT].bytes,
+            (unsigned long long)c->side[SIDE_SERVER].bytes,
+            ms_between(c->t_accept, c->t_routed > 0 ? c->t_routed : now), connect_ms,
+            ms_between(c->t_accept, now), c->term[0], c->term[1], err);
+}
+
+/* The one place a connection is freed. */
+static void
+conn_free(struct ev_loop *loop, struct conn *c)
+{
+    conn_log(loop, c);
+    for (int i = 0; i < 2; i++) {
+        side_close(loop, &c->side[i]);
+        buf_put(c->side[i].in);
+    }
+    ev_timer_stop(loop, &c->timer);
+    if (c->prev != NULL)
+        c->prev->next = c->next;
+    else
+        conns = c->next;
+    if (c->next != NULL)
+        c->next->prev = c->prev;
+    live--;
+    free(c->sni);
+    free(c);
+}
+
+static void
+conn_io_cb(struct ev_loop *loop, struct ev_io *w, int revents)
+{
+    struct conn *c = w->data;
+
+    conn_transfer(loop, c, w, revents);
+    if (c->state == CONN_INSPECT)
+        conn_route(loop, c);
+    if (c->state == CONN_CONNECT && w == &c->side[SIDE_SERVER].io && (revents & EV_WRITE))
+        conn_connected(loop, c);
+    if (c->state == CONN_CLOSED) {
+        conn_free(loop, c);
+        return;
+    }
+    conn_arm(loop, c);
+}
+
+static void
+conn_timer_cb(struct ev_loop *loop, struct ev_timer *w, int revents)
+{
+    struct conn *c = w->data;
+    char who;
+
+    (void)revents;
+    if (conn_deadline(c, &who) > ev_now(loop)) {
+        timer_restart(loop, c);
+        return;
+    }
+    switch (c->state) {
+    case CONN_INSPECT:
+        conn_fail(c, 'c', "inspect-timeout", 0);
+        break;
+    case CONN_CONNECT:
+        conn_connect_failed(loop, c, ETIMEDOUT);
+        if (c->state == CONN_CLOSED)
+            c->term[0] = 's';
+        break;
+    default:
+        conn_fail(c, who, "idle-timeout", 0);
+        break;
+    }
+    if (c->state == CONN_CLOSED) {
+        conn_free(loop, c);
+        return;
+    }
+    conn_arm(loop, c);
+}
+
+void
+conn_accept(struct ev_loop *loop, int fd, const struct yt_listener *l, const union yt_addr *peer)
+{
+    struct conn *c = calloc(1, sizeof(*c));
+    int one = 1;
+
+    if (c == NULL) {
+        log_msg(LOG_LEVEL_WARNING, "accept: out of memory, connection dropped");
+        close(fd);
+        return;
+    }
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    ev_io_init(&c->side[SIDE_CLIENT].io, conn_io_cb, fd, EV_READ);
+    ev_io_init(&c->side[SIDE_SERVER].io, conn_io_cb, -1, 0);
+    c->side[SIDE_CLIENT].io.data = c->side[SIDE_SERVER].io.data = c;
+    ev_timer_init(&c->timer, conn_timer_cb, 0., 0.);
+    c->timer.data = c;
+    c->l = l;
+    c->peer = *peer;
+    c->id = next_id;
+    next_id += id_step;
+    c->site = c->pool = c->server = YT_NONE;
+    c->t_accept = ev_now(loop);
+    c->state = CONN_INSPECT;
+    c->next = conns;
+    if (conns != NULL)
+        conns->prev = c;
+    conns = c;
+    live++;
+    timer_restart(loop, c);
+    /* With TCP_DEFER_ACCEPT the ClientHello is usually there already: read it now. */
+    conn_io_cb(loop, &c->side[SIDE_CLIENT].io, EV_READ);
+}
+
+void
+conn_close_all(struct ev_loop *loop)
+{
+    while (conns != NULL) {
+        conn_fail(conns, 'P', "shutdown", 0);
+        conn_free(loop, conns);
+    }
+}

@@ -1,0 +1,1521 @@
+#include "http.h"
+
+#include <arpa/inet.h>
+#include <assert.h>
+#include <errno.h>
+#include <ev.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "httphead.h"
+#include "log.h"
+#include "pool.h"
+#include "proxyproto.h"
+#include "reply.h"
+
+/* Room kept free at the end of a client buffer while it fills, so that X-Forwarded-For and
+ * X-Forwarded-Proto (at most 89 bytes) and a PROXY header (at most PP_MAX bytes) can be
+ * added to a head in place. */
+#define RESERVE 256
+#define DEFAULT_MAX_HEAD (16 * 1024)
+#define LINGER_MS 1000              /* after the last answer: read and drop for this long */
+#define FREE_BUFS_MAX 256
+#define RUN_ROUNDS 16               /* process/flush rounds per event, a safety bound */
+
+enum http_state {
+    HTTP_HEAD = 0,                  /* reading the next request head */
+    HTTP_CONNECT,                   /* connecting to the chosen server */
+    HTTP_RELAY,                     /* request up, response down */
+    HTTP_TUNNEL,                    /* after 101: opaque bytes both ways */
+    HTTP_DRAIN,                     /* last bytes to the client, then close */
+    HTTP_CLOSED
+};
+
+/* Where a message body stands. */
+enum phase {
+    PH_HEAD = 0,                    /* response: waiting for its (final) head */
+    PH_LENGTH,                      /* Content-Length: *_left bytes to go */
+    PH_CHUNKED,                     /* chunked: the scanner decides */
+    PH_CLOSE,                       /* response: until the server closes */
+    PH_DONE
+};
+
+struct http_conn {
+    struct http_conn *prev, *next;  /* every live connection, for quiesce and close_all */
+    struct ev_loop *loop;
+    const struct yt_listener *l;
+    enum http_state state;
+    int cfd, sfd;
+    struct ev_io cio, sio;
+    struct ev_timer timer;
+    ev_tstamp timer_at;             /* when the timer fires, while active */
+
+    /* Client to server: req_fwd bytes at the front of req belong to the current request
+     * and may go to the server; bytes after them are unscanned body or the next request.
+     * Server to client: resp_fwd bytes at the front of resp may go to the client; then the
+     * table's error page, if any. */
+    struct buf *req, *resp;
+    uint32_t req_fwd, resp_fwd;
+    const char *page;
+    uint32_t page_len, page_off;
+
+    uint64_t id;
+    union yt_addr peer;
+    uint32_t max_head;
+
+    /* the current request */
+    uint32_t site, pool, server, tries;
+    uint32_t log_server;            /* server of the current request, for its log line */
+    uint32_t nreq;                  /* heads parsed on this connection */
+    enum phase reqph, respph;
+    uint64_t req_left, resp_left;
+    struct hh_chunked req_ch, resp_ch;
+    int status;                     /* final status sent or being sent; 0: none yet */
+    uint64_t bytes_in, bytes_out;
+    ev_tstamp t_req, t_head, t_conn_start, t_conn_done, t_resp, t_linger;
+    ev_tstamp last_client, last_server;
+    const char *err;                /* why it failed, for the log line */
+    char term[2];                   /* HAProxy-like termination state */
+    char method[16];
+    char path[LOG_PEER_MAX];
+    char host[LOG_PEER_MAX];
+    uint32_t method_len, path_len, host_len;    /* as sent; only the first bytes are kept */
+
+    bool req_active;                /* a request (or the wait for the first) is under way */
+    bool got_bytes;                 /* it has sent at least one byte */
+    bool logged;
+    bool req_keep_alive, req_is_head, req_upgrade;
+    uint8_t req_minor;              /* HTTP/1.0 or HTTP/1.1 */
+    bool resp_keep_alive;
+    bool client_eof, client_err;
+    bool server_eof, server_err, server_wr_err, server_dirty, server_reused;
+    bool close_after;               /* answer this response, then close */
+    bool shut_client, shut_server;  /* tunnel: shutdown(SHUT_WR) sent that way */
+    bool lingering;
+};
+
+static struct {
+    const struct yt_table *t;
+    struct buf_pool bufs;
+    struct pool_health health;
+    uint64_t next_id, id_step;
+    struct http_conn *list;
+    uint32_t live;
+    bool quiescing;
+} H;
+
+static void io_cb(struct ev_loop *loop, struct ev_io *w, int revents);
+static void timer_cb(struct ev_loop *loop, struct ev_timer *w, int revents);
+
+/* ---- small helpers ---- */
+
+static inline uint32_t
+req_limit(void)
+{
+    return H.bufs.cap - RESERVE;
+}
+
+static inline bool
+output_pending(const struct http_conn *c)
+{
+    return c->resp_fwd > 0 || c->page_off < c->page_len;
+}
+
+static uint64_t
+now_ms(const struct http_conn *c)
+{
+    return (uint64_t)(ev_now(c->loop) * 1000.0);
+}
+
+static ev_tstamp
+secs(uint32_t ms)
+{
+    return ms / 1000.0;
+}
+
+static void
+set_term(struct http_conn *c, const char *term)
+{
+    if (c->term[0] == '-' || c->term[0] == '\0') {
+        c->term[0] = term[0];
+        c->term[1] = term[1];
+    }
+}
+
+/* Writes the client address as "[v6]:port" or "v4:port" (IPv4-mapped as IPv4) to out. */
+static void
+format_addr(const union yt_addr *a, char *out, size_t cap, bool with_port)
+{
+    char ip[INET6_ADDRSTRLEN] = "?";
+    unsigned port = 0;
+    bool v6 = false;
+
+    if (a->sa.sa_family == AF_INET) {
+        inet_ntop(AF_INET, &a->in4.sin_addr, ip, sizeof(ip));
+        port = ntohs(a->in4.sin_port);
+    } else if (a->sa.sa_family == AF_INET6) {
+        const uint8_t *b = a->in6.sin6_addr.s6_addr;
+
+        if (IN6_IS_ADDR_V4MAPPED(&a->in6.sin6_addr)) {
+            inet_ntop(AF_INET, b + 12, ip, sizeof(ip));
+        } else {
+            inet_ntop(AF_INET6, b, ip, sizeof(ip));
+            v6 = true;
+        }
+        port = ntohs(a->in6.sin6_port);
+    }
+    if (!with_port)
+        snprintf(out, cap, "%s", ip);
+    else if (v6)
+        snprintf(out, cap, "[%s]:%u", ip, port);
+    else
+        snprintf(out, cap, "%s:%u", ip, port);
+}
+
+static void
+set_io(struct ev_loop *loop, struct ev_io *w, int fd, int events)
+{
+    if (fd < 0)
+        events = 0;
+    if (ev_is_active(w)) {
+        if (w->fd == fd && (w->events & (EV_READ | EV_WRITE)) == events)
+            return;
+        ev_io_stop(loop, w);
+    }
+    if (events != 0) {
+        ev_io_set(w, fd, events);
+        ev_io_start(loop, w);
+    }
+}
+
+/* Moves the pending bytes of b to the front when they reach limit or start passed half. */
+static void
+make_room(struct buf *b, uint32_t limit)
+{
+    size_t n = buf_len(b);
+
+    if (b->start == 0 || (b->end < limit && b->start < b->cap / 2))
+        return;
+    memmove(b->data, b->data + b->start, n);
+    b->start = 0;
+    b->end = (uint32_t)n;
+}
+
+static void
+put_if_empty(struct buf **b)
+{
+    if (*b != NULL && buf_is_empty(*b)) {
+        buf_put(*b);
+        *b = NULL;
+    }
+}
+
+static void
+remember(char *dst, size_t cap, uint32_t *len_out, const void *src, size_t len)
+{
+    memcpy(dst, src, len < cap ? len : cap);
+    *len_out = (uint32_t)len;
+}
+
+/* ---- the log line ---- */
+
+static long
+ms_between(ev_tstamp from, ev_tstamp to)
+{
+    if (from <= 0 || to <= 0 || to < from)
+        return -1;
+    return (long)((to - from) * 1000.0 + 0.5);
+}
+
+static void
+log_request(struct http_conn *c)
+{
+    const struct yt_table *t = H.t;
+    char peer[64], method[4 * LOG_PEER_MAX + 4], path[4 * LOG_PEER_MAX + 4];
+    char host[4 * LOG_PEER_MAX + 4], status[16];
+    const struct yt_str none = { 0, 0 };
+    struct yt_str site = none, server = none;
+    ev_tstamp now = ev_now(c->loop);
+    ev_tstamp after_head = c->t_conn_done > 0 ? c->t_conn_done : c->t_head;
+
+    if (c->logged || !c->req_active)
+        return;
+    c->logged = true;
+    if (!c->got_bytes && c->status == 0 && (c->l->flags & YT_LISTENER_DONTLOGNULL))
+        return;
+    if (c->site != YT_NONE)
+        site = t->sites[c->site].name;
+    if (c->log_server != YT_NONE)
+        server = t->servers[c->log_server].name;
+    format_addr(&c->peer, peer, sizeof(peer), true);
+    if (c->method_len > 0)
+        log_escape(method, c->method, c->method_len);
+    else
+        strcpy(method, "-");
+    if (c->path_len > 0)
+        log_escape(path, c->path, c->path_len);
+    else
+        strcpy(path, "-");
+    if (c->host_len > 0)
+        log_escape(host, c->host, c->host_len);
+    else
+        strcpy(host, "-");
+    if (c->status > 0)
+        snprintf(status, sizeof(status), "%d", c->status);
+    else
+        strcpy(status, "-");
+    log_msg(LOG_LEVEL_INFO,
+            "conn=%llu peer=%s l7 listener=%.*s host=%s site=%.*s server=%.*s method=%s "
+            "path=%s status=%s in=%llu out=%llu t=%ld/%ld/%ld/%ld term=%c%c%s%s",
+            (unsigned long long)c->id, peer, (int)c->l->name.len, t->blob + c->l->name.off,
+            host, site.len ? (int)site.len : 1, site.len ? t->blob + site.off : "-",
+            server.len ? (int)server.len : 1, server.len ? t->blob + server.off : "-", method,
+            path, status, (unsigned long long)c->bytes_in, (unsigned long long)c->bytes_out,
+            ms_between(c->t_req, c->t_head), ms_between(c->t_conn_start, c->t_conn_done),
+            ms_between(after_head, c->t_resp), ms_between(c->t_req, now),
+            c->term[0] ? c->term[0] : '-', c->term[1] ? c->term[1] : '-',
+            c->err != NULL ? " err=" : "", c->err != NULL ? c->err : "");
+}
+
+/* Starts the bookkeeping of the next request on a persistent connection. */
+static void
+reset_request(struct http_conn *c)
+{
+    c->site = c->pool = c->log_server = YT_NONE;
+    c->tries = 0;
+    c->reqph = PH_DONE;
+    c->respph = PH_DONE;
+    c->req_left = c->resp_left = 0;
+    c->status = 0;
+    c->bytes_in = c->bytes_out = 0;
+    c->t_req = c->t_head = c->t_conn_start = c->t_conn_done = c->t_resp = 0;
+    c->err = NULL;
+    c->term[0] = c->term[1] = '-';
+    c->method_len = c->path_len = c->host_len = 0;
+    c->req_active = c->got_bytes = c->logged = false;
+    c->req_keep_alive = c->req_is_head = c->req_upgrade = c->resp_keep_alive = false;
+    c->server_reused = false;
+    c->page = NULL;
+    c->page_len = c->page_off = 0;
+}
+
+/* Ends the bookkeeping of a request answered on a persistent connection; bytes already
+ * buffered are the next request's. */
+static void
+next_request(struct http_conn *c)
+{
+    reset_request(c);
+    if (buf_len(c->req) > 0) {
+        c->req_active = c->got_bytes = true;
+        c->t_req = ev_now(c->loop);
+    }
+}
+
+/* ---- server side ---- */
+
+static void
+close_server(struct http_conn *c)
+{
+    if (c->sfd >= 0) {
+        set_io(c->loop, &c->sio, -1, 0);
+        close(c->sfd);
+        c->sfd = -1;
+    }
+    /* Bytes the server sent past what was cleared for the client are dropped with it. */
+    if (c->resp != NULL)
+        c->resp->end = c->resp->start + c->resp_fwd;
+    put_if_empty(&c->resp);
+    c->server_eof = c->server_err = c->server_wr_err = c->server_dirty = false;
+    c->server_reused = false;
+}
+
+/* True when an idle kept server connection has neither closed nor sent anything. */
+static bool
+server_is_alive(struct http_conn *c)
+{
+    char b;
+    ssize_t n = recv(c->sfd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+
+    return n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
+/* ---- answers of our own ---- */
+
+/* Stops serving requests: the server goes, the client gets what is pending, then the
+ * connection closes (see on_drain). */
+static void
+enter_drain(struct http_conn *c)
+{
+    close_server(c);
+    if (c->req != NULL) {
+        buf_put(c->req);
+        c->req = NULL;
+    }
+    c->req_fwd = 0;
+    c->state = HTTP_DRAIN;
+}
+
+static const struct yt_errpage *
+find_page(int status)
+{
+    for (uint32_t i = 0; i < H.t->error_count; i++)
+        if (H.t->errors[i].status == status)
+            return &H.t->errors[i];
+    return NULL;
+}
+
+/* Answers the current request with the error page for status and closes after it. If the
+ * final response head already went out, only closes. */
+static void
+answer_error(struct http_conn *c, int status, const char *err, const char *term)
+{
+    const struct yt_errpage *p;
+
+    if (c->err == NULL)
+        c->err = err;
+    set_term(c, term);
+    close_server(c);
+    if (c->status != 0) {           /* too late for a page: the client has a head */
+        enter_drain(c);
+        return;
+    }
+    c->status = status;
+    p = find_page(status);
+    if (p != NULL) {
+        c->page = H.t->blob + p->response.off;
+        c->page_len = p->response.len;
+        c->page_off = 0;
+        c->bytes_out += p->response.len;
+    } else {
+        if (c->resp == NULL)
+            c->resp = buf_get(&H.bufs);
+        if (c->resp != NULL) {
+            size_t n;
+
+            buf_compact(c->resp);
+            n = reply_status_page((char *)c->resp->data + c->resp->end, buf_room(c->resp),
+                                  status);
+            c->resp->end += (uint32_t)n;
+            c->resp_fwd += (uint32_t)n;
+            c->bytes_out += n;
+        }
+    }
+    enter_drain(c);
+}
+
+/* Answers a redirect listener's request in place; the head is data[0 .. head_len). */
+static void
+answer_redirect(struct http_conn *c, const struct hh_request *r, const uint8_t *data,
+                int status)
+{
+    const struct span *path = &r->path;
+    /* A body would have to be read and dropped to find the next request; closing is
+     * simpler and leaves no doubt (the client may not send it after a final answer). */
+    bool keep = r->keep_alive && r->body == HH_BODY_NONE && !H.quiescing && !c->client_eof;
+    size_t n;
+
+    if (r->host_len == 0) {
+        answer_error(c, 400, "redirect-without-host", "PR");
+        return;
+    }
+    if (c->resp == NULL && (c->resp = buf_get(&H.bufs)) == NULL) {
+        c->err = "no-buffer";
+        set_term(c, "RR");
+        c->state = HTTP_CLOSED;
+        return;
+    }
+    buf_compact(c->resp);
+    n = reply_redirect((char *)c->resp->data + c->resp->end, buf_room(c->resp), status,
+                       r->host, r->host_len, c->l->redirect_port,
+                       (const char *)data + path->off, path->len, r->version_minor, keep);
+    if (n == 0) {
+        answer_error(c, 400, "redirect-target", "PR");
+        return;
+    }
+    c->resp->end += (uint32_t)n;
+    c->resp_fwd += (uint32_t)n;
+    c->status = status;
+    c->req->start += (uint32_t)r->head_len;
+    if (!keep) {
+        enter_drain(c);
+        return;
+    }
+    /* The answer is complete in the buffer: log it now, then read the next head. */
+    c->t_resp = ev_now(c->loop);
+    c->bytes_out += n;
+    log_request(c);
+    next_request(c);
+}
+
+/* ---- request framing ---- */
+
+static void
+frame_request(struct http_conn *c)
+{
+    while (c->reqph != PH_DONE && c->req != NULL && buf_len(c->req) > c->req_fwd) {
+        const uint8_t *p = c->req->data + c->req->start + c->req_fwd;
+        size_t avail = buf_len(c->req) - c->req_fwd, used;
+        enum hh_result r;
+
+        if (c->reqph == PH_LENGTH) {
+            used = avail < c->req_left ? avail : (size_t)c->req_left;
+            c->req_left -= used;
+            if (c->req_left == 0)
+                c->reqph = PH_DONE;
+        } else {
+            r = hh_chunked_scan(&c->req_ch, p, avail, &used);
+            if (r == HH_OK) {
+                c->reqph = PH_DONE;
+            } else if (r != HH_NEED_MORE) {
+                /* Never pass on what we cannot frame: the server may be reading it. */
+                answer_error(c, hh_result_status(r), hh_result_str(r), "PD");
+                return;
+            }
+        }
+        c->req_fwd += (uint32_t)used;
+        c->bytes_in += used;
+    }
+}
+
+/* Adds X-Forwarded-For and X-Forwarded-Proto before the final CRLF of the head at the
+ * front of req (RFC 7239 §5.2 predecessor, as HAProxy's option forwardfor does). */
+static void
+insert_forwarded(struct http_conn *c, size_t head_len)
+{
+    struct buf *b = c->req;
+    char ip[INET6_ADDRSTRLEN + 8], line[128];
+    int n;
+    uint8_t *at;
+
+    format_addr(&c->peer, ip, sizeof(ip), false);
+    n = snprintf(line, sizeof(line), "X-Forwarded-For: %s\r\nX-Forwarded-Proto: http\r\n", ip);
+    if (n <= 0 || (size_t)n >= sizeof(line))
+        return;
+    if (b->end + (uint32_t)n > b->cap)
+        make_room(b, 0);
+    assert(b->end + (uint32_t)n <= b->cap);   /* RESERVE keeps room for it */
+    at = b->data + b->start + head_len - 2;
+    memmove(at + n, at, (size_t)(b->data + b->end - at));
+    memcpy(at, line, (size_t)n);
+    b->end += (uint32_t)n;
+    c->req_fwd += (uint32_t)n;
+}
+
+/* Puts the PROXY header in front of the request, before its first byte goes out. */
+static bool
+prepend_proxy_header(struct http_conn *c, const struct yt_server *s)
+{
+    union yt_addr local;
+    socklen_t len = sizeof(local);
+    uint8_t hdr[PP_MAX];
+    size_t n;
+    struct buf *b = c->req;
+
+    if (getsockname(c->cfd, &local.sa, &len) == -1)
+        return false;
+    if (s->flags & YT_SERVER_PROXY_V2)
+        n = pp_build_v2(&c->peer.sa, &local.sa, hdr, sizeof(hdr));
+    else
+        n = pp_build_v1(&c->peer.sa, &local.sa, (char *)hdr, sizeof(hdr));
+    if (n == 0 || b == NULL)
+        return false;
+    if (b->start < n) {
+        size_t len_now = buf_len(b);
+
+        assert(len_now + n <= b->cap);
+        memmove(b->data + n, b->data + b->start, len_now);
+        b->start = (uint32_t)n;
+        b->end = (uint32_t)(n + len_now);
+    }
+    b->start -= (uint32_t)n;
+    memcpy(b->data + b->start, hdr, n);
+    c->req_fwd += (uint32_t)n;
+    return true;
+}
+
+/* ---- connecting ---- */
+
+static void
+connected(struct http_conn *c)
+{
+    const struct yt_server *s = &H.t->servers[c->server];
+
+    c->t_conn_done = ev_now(c->loop);
+    c->last_server = c->t_conn_done;
+    pool_mark_up(&H.health, c->server);
+    c->state = HTTP_RELAY;
+    if ((s->flags & (YT_SERVER_PROXY_V1 | YT_SERVER_PROXY_V2)) && !prepend_proxy_header(c, s))
+        answer_error(c, 503, "proxy-header", "PC");
+}
+
+/* Connects to the next server of the pool that is up; 503 when there is none left. */
+static void
+connect_next(struct http_conn *c)
+{
+    const struct yt_pool *p = &H.t->pools[c->pool];
+
+    while (c->tries < p->count) {
+        uint32_t s = pool_pick(&H.health, c->pool, now_ms(c));
+        const struct yt_server *srv;
+        int fd, one = 1;
+
+        if (s == YT_NONE)
+            break;
+        c->tries++;
+        c->server = c->log_server = s;
+        srv = &H.t->servers[s];
+        fd = socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (fd == -1) {
+            answer_error(c, 503, "socket", "RC");
+            return;
+        }
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+        c->t_conn_start = ev_now(c->loop);
+        if (connect(fd, (const struct sockaddr *)&srv->addr, sizeof(srv->addr)) == 0) {
+            c->sfd = fd;
+            connected(c);
+            return;
+        }
+        if (errno == EINPROGRESS) {
+            c->sfd = fd;
+            c->state = HTTP_CONNECT;
+            return;
+        }
+        close(fd);
+        pool_mark_down(&H.health, s, now_ms(c), H.t->timeouts.retry_ms);
+    }
+    answer_error(c, 503, "no-server", "SC");
+}
+
+/* The connect in progress ended (writable) or timed out (timed_out). */
+static void
+connect_done(struct http_conn *c, bool timed_out)
+{
+    int err = 0;
+    socklen_t len = sizeof(err);
+
+    if (!timed_out && getsockopt(c->sfd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
+        err = errno;
+    if (!timed_out && err == 0) {
+        connected(c);
+        return;
+    }
+    if (err == EINPROGRESS || err == EALREADY)
+        return;
+    set_io(c->loop, &c->sio, -1, 0);
+    close(c->sfd);
+    c->sfd = -1;
+    pool_mark_down(&H.health, c->server, now_ms(c), H.t->timeouts.retry_ms);
+    c->err = timed_out ? "connect-timeout" : "connect-refused";
+    set_term(c, timed_out ? "sC" : "SC");
+    connect_next(c);
+    if (c->state != HTTP_DRAIN) {       /* another server took it */
+        c->err = NULL;
+        c->term[0] = c->term[1] = '-';
+    }
+}
+
+/* ---- the request head ---- */
+
+static void
+start_forward(struct http_conn *c, const struct hh_request *r, uint32_t pool)
+{
+    const struct yt_pool *p = &H.t->pools[pool];
+    bool fwd_for = (c->l->flags & YT_LISTENER_FORWARDED_FOR) ||
+                   (c->site != YT_NONE && (H.t->sites[c->site].flags & YT_SITE_FORWARDED_FOR));
+
+    c->pool = pool;
+    c->req_keep_alive = r->keep_alive;
+    c->req_is_head = r->is_head;
+    c->req_upgrade = r->upgrade;
+    c->req_minor = (uint8_t)r->version_minor;
+    c->respph = PH_HEAD;
+    switch (r->body) {
+    case HH_BODY_LENGTH:
+        c->reqph = PH_LENGTH;
+        c->req_left = r->content_length;
+        break;
+    case HH_BODY_CHUNKED:
+        c->reqph = PH_CHUNKED;
+        hh_chunked_init(&c->req_ch);
+        break;
+    default:
+        c->reqph = PH_DONE;
+        break;
+    }
+    c->req_fwd = (uint32_t)r->head_len;
+    c->bytes_in = r->head_len;
+    if (fwd_for)
+        insert_forwarded(c, r->head_len);
+    frame_request(c);
+    if (c->state != HTTP_HEAD)
+        return;
+    if (c->sfd >= 0 && c->server >= p->first && c->server < p->first + p->count &&
+        !c->server_dirty && server_is_alive(c)) {
+        c->server_reused = true;
+        c->log_server = c->server;
+        c->t_conn_start = c->t_conn_done = ev_now(c->loop);
+        c->last_server = c->t_conn_done;
+        c->state = HTTP_RELAY;
+        return;
+    }
+    close_server(c);
+    c->server = YT_NONE;
+    connect_next(c);
+}
+
+static void
+on_head(struct http_conn *c)
+{
+    struct hh_request r;
+    struct yt_decision d;
+    enum hh_result res;
+    const uint8_t *data;
+    size_t len;
+
+    if (output_pending(c))          /* answers go out in order */
+        return;
+    if (c->client_err) {
+        set_term(c, "CR");
+        c->state = HTTP_CLOSED;
+        return;
+    }
+    len = buf_len(c->req);
+    if (len == 0) {
+        if (c->client_eof || H.quiescing) {
+            if (c->client_eof)
+                set_term(c, "CR");
+            if (!c->got_bytes)      /* nothing asked: no request to log */
+                c->req_active = c->nreq == 0;
+            c->state = HTTP_CLOSED;
+        }
+        return;
+    }
+    data = c->req->data + c->req->start;
+    res = hh_parse_request(data, len, c->max_head, &r);
+    if (res == HH_NEED_MORE) {
+        if (len >= c->max_head) {
+            res = HH_ERR_HEAD_TOO_LARGE;
+        } else {
+            if (c->client_eof) {
+                c->err = "truncated-head";
+                set_term(c, "CR");
+                c->state = HTTP_CLOSED;
+            }
+            return;
+        }
+    }
+    if (res != HH_OK) {
+        c->bytes_in = len;
+        answer_error(c, hh_result_status(res), hh_result_str(res), "PR");
+        return;
+    }
+    c->t_head = ev_now(c->loop);
+    c->bytes_in = r.head_len;
+    c->nreq++;
+    remember(c->method, sizeof(c->method), &c->method_len, data + r.method.off, r.method.len);
+    remember(c->path, sizeof(c->path), &c->path_len, data + r.target.off, r.target.len);
+    remember(c->host, sizeof(c->host), &c->host_len, r.host, r.host_len);
+    if (r.is_connect) {
+        answer_error(c, 501, "connect-method", "PR");
+        return;
+    }
+    d = yt_resolve(H.t, c->l, r.host, r.host_len, (const char *)data + r.path.off, r.path.len);
+    c->site = d.site;
+    switch (d.action) {
+    case YT_ACT_POOL:
+        start_forward(c, &r, d.pool);
+        break;
+    case YT_ACT_REDIRECT:
+        answer_redirect(c, &r, data, d.status);
+        break;
+    case YT_ACT_STATUS:
+    case YT_ACT_ALERT:
+    default:
+        answer_error(c, d.status ? d.status : 503, "no-route", "PR");
+        break;
+    }
+}
+
+/* ---- the response ---- */
+
+static void
+bad_response(struct http_conn *c, const char *err, const char *term)
+{
+    answer_error(c, 502, err, term);
+}
+
+static void
+frame_response(struct http_conn *c)
+{
+    for (;;) {
+        size_t avail = c->resp != NULL ? buf_len(c->resp) - c->resp_fwd : 0, used;
+        uint8_t *p = c->resp != NULL ? c->resp->data + c->resp->start + c->resp_fwd
+                                           : NULL;
+        struct hh_response rs;
+        enum hh_result r;
+
+        switch (c->respph) {
+        case PH_HEAD:
+            if (avail == 0) {
+                if (c->server_eof)
+                    bad_response(c, c->server_err ? "server-reset" : "server-closed", "SH");
+                return;
+            }
+            r = hh_parse_response(p, avail, c->resp->cap, c->req_is_head, &rs);
+            if (r == HH_NEED_MORE) {
+                if (c->server_eof)
+                    bad_response(c, "truncated-response-head", "SH");
+                else if (avail == c->resp->cap)
+                    bad_response(c, "response-head-too-large", "PH");
+                return;
+            }
+            if (r != HH_OK) {
+                bad_response(c, hh_result_str(r), "PH");
+                return;
+            }
+            if (rs.status == 101) {
+                if (!c->req_upgrade) {
+                    bad_response(c, "unexpected-101", "PH");
+                    return;
+                }
+                c->status = 101;
+                c->t_resp = ev_now(c->loop);
+                c->resp_fwd += (uint32_t)rs.head_len;
+                c->bytes_out += rs.head_len;
+                c->state = HTTP_TUNNEL;
+                return;
+            }
+            if (rs.status < 200 && c->req_minor == 0) {
+                /* No 1xx to an HTTP/1.0 client (RFC 9110 §15.2): drop it. */
+                memmove(p, p + rs.head_len, avail - rs.head_len);
+                c->resp->end -= (uint32_t)rs.head_len;
+                continue;
+            }
+            c->resp_fwd += (uint32_t)rs.head_len;
+            c->bytes_out += rs.head_len;
+            if (rs.status < 200)    /* interim (100 Continue, 103): the final one follows */
+                continue;
+            c->status = rs.status;
+            c->t_resp = ev_now(c->loop);
+            c->resp_keep_alive = rs.keep_alive;
+            switch (rs.body) {
+            case HH_BODY_LENGTH:
+                c->respph = PH_LENGTH;
+                c->resp_left = rs.content_length;
+                break;
+            case HH_BODY_CHUNKED:
+                c->respph = PH_CHUNKED;
+                hh_chunked_init(&c->resp_ch);
+                break;
+            case HH_BODY_CLOSE:
+            case HH_BODY_TUNNEL:
+                c->respph = PH_CLOSE;
+                c->resp_keep_alive = false;
+                break;
+            default:
+                c->respph = PH_DONE;
+                break;
+            }
+            break;
+        case PH_LENGTH:
+            if (avail == 0) {
+                if (c->server_eof) {
+                    c->err = "truncated-response";
+                    set_term(c, "SD");
+                    enter_drain(c);
+                }
+                return;
+            }
+            used = avail < c->resp_left ? avail : (size_t)c->resp_left;
+            c->resp_left -= used;
+            c->resp_fwd += (uint32_t)used;
+            c->bytes_out += used;
+            if (c->resp_left == 0)
+                c->respph = PH_DONE;
+            break;
+        case PH_CHUNKED:
+            if (avail == 0) {
+                if (c->server_eof) {
+                    c->err = "truncated-response";
+                    set_term(c, "SD");
+                    enter_drain(c);
+                }
+                return;
+            }
+            r = hh_chunked_scan(&c->resp_ch, p, avail, &used);
+            c->resp_fwd += (uint32_t)used;
+            c->bytes_out += used;
+            if (r == HH_OK) {
+                c->respph = PH_DONE;
+            } else if (r != HH_NEED_MORE) {
+                /* The head is out; the client can only see the body end early. */
+                c->err = hh_result_str(r);
+                set_term(c, "PD");
+                enter_drain(c);
+                return;
+            }
+            break;
+        case PH_CLOSE:
+            c->resp_fwd += (uint32_t)avail;
+            c->bytes_out += avail;
+            if (c->server_eof) {
+                c->respph = PH_DONE;
+                c->close_after = true;
+            }
+            return;
+        case PH_DONE:
+        default:
+            if (avail > 0 || c->server_eof)
+                c->server_dirty = true;     /* bytes nobody asked for: do not reuse */
+            return;
+        }
+    }
+}
+
+/* The response is complete and sent: log, then the next request or the end. */
+static void
+exchange_end(struct http_conn *c)
+{
+    bool keep = c->req_keep_alive && c->resp_keep_alive && c->reqph == PH_DONE &&
+                c->req_fwd == 0 && !c->close_after && !H.quiescing;
+    bool server_keep = keep && !c->server_eof && !c->server_dirty && !c->server_wr_err;
+
+    log_request(c);
+    if (!server_keep)
+        close_server(c);
+    if (!keep) {
+        enter_drain(c);
+        return;
+    }
+    next_request(c);
+    c->state = HTTP_HEAD;
+}
+
+static void
+on_relay(struct http_conn *c)
+{
+    if (c->client_err) {
+        c->err = "client-reset";
+        set_term(c, c->status ? "CD" : "CH");
+        c->state = HTTP_CLOSED;
+        return;
+    }
+    frame_request(c);
+    if (c->state != HTTP_RELAY && c->state != HTTP_CONNECT)
+        return;
+    if (c->client_eof && c->reqph != PH_DONE && buf_len(c->req) <= c->req_fwd) {
+        c->err = "client-closed-in-body";
+        set_term(c, "CD");
+        c->state = HTTP_CLOSED;
+        return;
+    }
+    if (c->state != HTTP_RELAY)
+        return;
+    frame_response(c);
+    if (c->state != HTTP_RELAY)
+        return;
+    if (c->respph == PH_DONE && !output_pending(c))
+        exchange_end(c);
+}
+
+static void
+on_tunnel(struct http_conn *c)
+{
+    if (c->client_err || c->server_err || c->server_wr_err) {
+        set_term(c, c->client_err ? "CD" : "SD");
+        c->state = HTTP_CLOSED;
+        return;
+    }
+    if (c->req != NULL) {
+        c->bytes_in += buf_len(c->req) - c->req_fwd;
+        c->req_fwd = (uint32_t)buf_len(c->req);
+    }
+    if (c->resp != NULL) {
+        c->bytes_out += buf_len(c->resp) - c->resp_fwd;
+        c->resp_fwd = (uint32_t)buf_len(c->resp);
+    }
+    if (c->client_eof && c->req_fwd == 0 && !c->shut_server) {
+        shutdown(c->sfd, SHUT_WR);
+        c->shut_server = true;
+    }
+    if (c->server_eof && c->resp_fwd == 0 && !c->shut_client) {
+        shutdown(c->cfd, SHUT_WR);
+        c->shut_client = true;
+    }
+    if (c->shut_client && c->shut_server)
+        c->state = HTTP_CLOSED;
+}
+
+static void
+on_drain(struct http_conn *c)
+{
+    if (c->client_err) {
+        c->state = HTTP_CLOSED;
+        return;
+    }
+    if (output_pending(c))
+        return;
+    if (!c->lingering) {
+        /* Closing with unread input would reset the connection and could destroy the
+         * answer in flight; half-close, then read and drop for a moment (RFC 9112 §9.6). */
+        shutdown(c->cfd, SHUT_WR);
+        c->lingering = true;
+        c->t_linger = ev_now(c->loop);
+    }
+    if (c->client_eof)
+        c->state = HTTP_CLOSED;
+}
+
+static void
+process(struct http_conn *c)
+{
+    for (int round = 0; round < RUN_ROUNDS; round++) {
+        enum http_state before = c->state;
+
+        switch (c->state) {
+        case HTTP_HEAD:
+            on_head(c);
+            break;
+        case HTTP_CONNECT:
+            if (c->client_err) {
+                set_term(c, "CC");
+                c->state = HTTP_CLOSED;
+            } else {
+                frame_request(c);
+            }
+            break;
+        case HTTP_RELAY:
+            on_relay(c);
+            break;
+        case HTTP_TUNNEL:
+            on_tunnel(c);
+            break;
+        case HTTP_DRAIN:
+            on_drain(c);
+            break;
+        case HTTP_CLOSED:
+            return;
+        }
+        if (c->state == before)
+            return;
+    }
+}
+
+/* ---- I/O ---- */
+
+static void
+read_client(struct http_conn *c)
+{
+    ssize_t n;
+
+    if (c->state == HTTP_DRAIN) {
+        char sink[4096];
+
+        n = recv(c->cfd, sink, sizeof(sink), 0);
+        if (n == 0 || (n == -1 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+            c->client_eof = true;
+        return;
+    }
+    if (c->req == NULL && (c->req = buf_get(&H.bufs)) == NULL) {
+        c->err = "no-buffer";
+        c->client_err = true;
+        set_term(c, "RR");
+        return;
+    }
+    make_room(c->req, req_limit());
+    if (c->req->end >= req_limit())
+        return;
+    n = recv(c->cfd, c->req->data + c->req->end, req_limit() - c->req->end, 0);
+    if (n > 0) {
+        c->req->end += (uint32_t)n;
+        c->last_client = ev_now(c->loop);
+        if (c->state == HTTP_HEAD) {
+            if (!c->req_active) {
+                c->req_active = true;
+                c->t_req = c->last_client;
+            }
+            c->got_bytes = true;
+        }
+    } else if (n == 0) {
+        c->client_eof = true;
+    } else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+        c->client_eof = c->client_err = true;
+    }
+    put_if_empty(&c->req);
+}
+
+static bool
+write_client(struct http_conn *c)
+{
+    const void *p;
+    size_t len;
+    ssize_t n;
+
+    if (c->resp_fwd > 0) {
+        p = c->resp->data + c->resp->start;
+        len = c->resp_fwd;
+    } else if (c->page_off < c->page_len) {
+        p = c->page + c->page_off;
+        len = c->page_len - c->page_off;
+    } else {
+        return false;
+    }
+    n = send(c->cfd, p, len, MSG_NOSIGNAL);
+    if (n == -1) {
+        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+            c->client_err = c->client_eof = true;
+        return false;
+    }
+    if (c->resp_fwd > 0) {
+        c->resp->start += (uint32_t)n;
+        c->resp_fwd -= (uint32_t)n;
+        put_if_empty(&c->resp);
+    } else {
+        c->page_off += (uint32_t)n;
+    }
+    c->last_client = ev_now(c->loop);
+    return n > 0;
+}
+
+static void
+read_server(struct http_conn *c)
+{
+    ssize_t n;
+
+    if (c->state == HTTP_HEAD || c->state == HTTP_DRAIN) {
+        /* An idle kept connection: closed by the server, or talking out of turn. */
+        close_server(c);
+        return;
+    }
+    if (c->resp == NULL && (c->resp = buf_get(&H.bufs)) == NULL) {
+        c->err = "no-buffer";
+        c->server_err = c->server_eof = true;
+        return;
+    }
+    buf_compact(c->resp);
+    if (buf_room(c->resp) == 0)
+        return;
+    n = recv(c->sfd, c->resp->data + c->resp->end, buf_room(c->resp), 0);
+    if (n > 0) {
+        c->resp->end += (uint32_t)n;
+        c->last_server = ev_now(c->loop);
+    } else if (n == 0) {
+        c->server_eof = true;
+    } else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+        c->server_eof = c->server_err = true;
+    }
+    put_if_empty(&c->resp);
+}
+
+static bool
+write_server(struct http_conn *c)
+{
+    ssize_t n;
+
+    if (c->req_fwd == 0 || c->sfd < 0 || c->server_wr_err ||
+        (c->state != HTTP_RELAY && c->state != HTTP_TUNNEL))
+        return false;
+    n = send(c->sfd, c->req->data + c->req->start, c->req_fwd, MSG_NOSIGNAL);
+    if (n == -1) {
+        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+            c->server_wr_err = true;    /* its answer, if any, may still be readable */
+        return false;
+    }
+    c->req->start += (uint32_t)n;
+    c->req_fwd -= (uint32_t)n;
+    c->last_server = ev_now(c->loop);
+    put_if_empty(&c->req);
+    return n > 0;
+}
+
+/* Processes what arrived, writes what can go, and again while writing made progress. */
+static void
+run(struct http_conn *c)
+{
+    for (int round = 0; round < RUN_ROUNDS; round++) {
+        bool wrote;
+
+        process(c);
+        if (c->state == HTTP_CLOSED)
+            return;
+        wrote = write_server(c);
+        wrote = write_client(c) || wrote;
+        if (!wrote)
+            return;
+    }
+}
+
+/* ---- watchers and timer ---- */
+
+static ev_tstamp
+earliest(ev_tstamp a, ev_tstamp b)
+{
+    if (a == 0)
+        return b;
+    if (b == 0)
+        return a;
+    return a < b ? a : b;
+}
+
+static ev_tstamp
+after(ev_tstamp from, uint32_t ms)
+{
+    return ms == 0 ? 0 : from + secs(ms);
+}
+
+/* The client side's and the server side's deadlines in the current state; 0 is none. */
+static void
+deadlines(const struct http_conn *c, ev_tstamp *client, ev_tstamp *server)
+{
+    const struct yt_timeouts *to = &H.t->timeouts;
+    uint32_t linger = to->client_ms != 0 && to->client_ms < LINGER_MS ? to->client_ms
+                                                                      : LINGER_MS;
+
+    *client = *server = 0;
+    switch (c->state) {
+    case HTTP_HEAD:
+        if (output_pending(c))
+            *client = after(c->last_client, to->client_ms);
+        else if (c->got_bytes || c->nreq == 0)
+            *client = after(c->got_bytes ? c->t_req : c->last_client, to->inspect_ms);
+        else
+            *client = after(c->last_client, to->client_ms);
+        break;
+    case HTTP_CONNECT:
+        *server = after(c->t_conn_start, to->connect_ms);
+        break;
+    case HTTP_RELAY:
+        if (c->reqph != PH_DONE || output_pending(c))
+            *client = after(c->last_client, to->client_ms);
+        if (c->respph != PH_DONE || c->req_fwd > 0)
+            *server = after(c->last_server, to->server_ms);
+        break;
+    case HTTP_TUNNEL: {
+        ev_tstamp last = c->last_client > c->last_server ? c->last_client : c->last_server;
+
+        *client = after(last, to->tunnel_ms ? to->tunnel_ms : to->client_ms);
+        break;
+    }
+    case HTTP_DRAIN:
+        *client = c->lingering ? after(c->t_linger, linger) : after(c->last_client,
+                                                                     to->client_ms);
+        break;
+    case HTTP_CLOSED:
+        break;
+    }
+}
+
+static void
+expire(struct http_conn *c)
+{
+    ev_tstamp now = ev_now(c->loop), client, server;
+
+    deadlines(c, &client, &server);
+    switch (c->state) {
+    case HTTP_HEAD:
+        if (output_pending(c)) {
+            set_term(c, "cD");
+            c->state = HTTP_CLOSED;
+        } else if (c->got_bytes) {
+            answer_error(c, 408, "head-timeout", "cR");
+        } else {
+            set_term(c, "cR");
+            c->state = HTTP_CLOSED;
+        }
+        break;
+    case HTTP_CONNECT:
+        connect_done(c, true);
+        break;
+    case HTTP_RELAY:
+        if (server != 0 && server <= now + 0.0005) {
+            if (c->status == 0) {
+                answer_error(c, 504, "server-timeout", "sH");
+                break;
+            }
+            c->err = "server-timeout";
+            set_term(c, "sD");
+        } else {
+            if (c->status == 0) {
+                answer_error(c, 408, "client-timeout", "cD");
+                break;
+            }
+            c->err = "client-timeout";
+            set_term(c, "cD");
+        }
+        c->state = HTTP_CLOSED;
+        break;
+    case HTTP_TUNNEL:
+        set_term(c, "cD");
+        c->err = "tunnel-timeout";
+        c->state = HTTP_CLOSED;
+        break;
+    case HTTP_DRAIN:
+    case HTTP_CLOSED:
+        if (output_pending(c)) {
+            set_term(c, "cD");
+            c->err = "client-timeout";
+        }
+        c->state = HTTP_CLOSED;
+        break;
+    }
+}
+
+static void
+arm_timer(struct http_conn *c)
+{
+    ev_tstamp client, server, d;
+
+    deadlines(c, &client, &server);
+    d = earliest(client, server);
+    if (d == 0) {
+        ev_timer_stop(c->loop, &c->timer);
+        return;
+    }
+    /* An earlier firing only re-arms for the time remaining: no restart on progress. */
+    if (ev_is_active(&c->timer) && c->timer_at <= d)
+        return;
+    ev_timer_stop(c->loop, &c->timer);
+    ev_timer_set(&c->timer, d - ev_now(c->loop) > 0 ? d - ev_now(c->loop) : 0, 0);
+    ev_timer_start(c->loop, &c->timer);
+    c->timer_at = d;
+}
+
+/* Watcher interest follows the buffers: read a side while its inbound buffer has room, write
+ * while its outbound buffer holds bytes for it. */
+static void
+arm(struct http_conn *c)
+{
+    bool cr = false, cw = output_pending(c), sr = false, sw = false;
+    bool req_room = c->req == NULL || buf_len(c->req) < req_limit();
+    bool resp_room = c->resp == NULL || buf_len(c->resp) < c->resp->cap;
+
+    switch (c->state) {
+    case HTTP_HEAD:
+        cr = !c->client_eof && req_room;
+        sr = c->sfd >= 0;
+        break;
+    case HTTP_CONNECT:
+        cr = !c->client_eof && req_room;
+        sw = true;
+        break;
+    case HTTP_RELAY:
+    case HTTP_TUNNEL:
+        cr = !c->client_eof && req_room;
+        sr = !c->server_eof && resp_room;
+        sw = c->req_fwd > 0 && !c->server_wr_err;
+        break;
+    case HTTP_DRAIN:
+        cr = !c->client_eof;
+        break;
+    case HTTP_CLOSED:
+        cw = false;
+        break;
+    }
+    set_io(c->loop, &c->cio, c->cfd, (cr ? EV_READ : 0) | (cw ? EV_WRITE : 0));
+    set_io(c->loop, &c->sio, c->sfd, (sr ? EV_READ : 0) | (sw ? EV_WRITE : 0));
+    arm_timer(c);
+    assert(c->state == HTTP_CLOSED || ev_is_active(&c->cio) || ev_is_active(&c->sio) ||
+           ev_is_active(&c->timer));
+}
+
+static void
+conn_free(struct http_conn *c)
+{
+    struct ev_loop *loop = c->loop;
+
+    log_request(c);
+    set_io(loop, &c->cio, -1, 0);
+    set_io(loop, &c->sio, -1, 0);
+    ev_timer_stop(loop, &c->timer);
+    if (c->sfd >= 0)
+        close(c->sfd);
+    close(c->cfd);
+    buf_put(c->req);
+    buf_put(c->resp);
+    if (c->prev != NULL)
+        c->prev->next = c->next;
+    else
+        H.list = c->next;
+    if (c->next != NULL)
+        c->next->prev = c->prev;
+    H.live--;
+    free(c);
+}
+
+static void
+finish(struct http_conn *c)
+{
+    if (c->state == HTTP_CLOSED) {
+        conn_free(c);                   /* the one place a connection is freed */
+        return;
+    }
+    arm(c);
+}
+
+static void
+io_cb(struct ev_loop *loop, struct ev_io *w, int revents)
+{
+    struct http_conn *c = w->data;
+
+    (void)loop;
+    if (w == &c->cio) {
+        if (revents & EV_READ)
+            read_client(c);
+        if (revents & EV_WRITE)
+            write_client(c);
+    } else if (c->state == HTTP_CONNECT) {
+        if (revents & (EV_WRITE | EV_READ))
+            connect_done(c, false);
+    } else {
+        if (revents & EV_READ)
+            read_server(c);
+        if (revents & EV_WRITE)
+            write_server(c);
+    }
+    run(c);
+    finish(c);
+}
+
+static void
+timer_cb(struct ev_loop *loop, struct ev_timer *w, int revents)
+{
+    struct http_conn *c = w->data;
+    ev_tstamp client, server, d;
+
+    (void)loop;
+    (void)revents;
+    deadlines(c, &client, &server);
+    d = earliest(client, server);
+    if (d != 0 && d <= ev_now(c->loop) + 0.0005) {
+        expire(c);
+        run(c);
+    }
+    finish(c);
+}
+
+/* ---- the module's entry points ---- */
+
+int
+http_init(const struct yt_table *t, uint32_t worker, uint32_t worker_count)
+{
+    uint32_t cap = DEFAULT_MAX_HEAD;
+
+    for (uint32_t i = 0; i < t->listener_count; i++) {
+        const struct yt_listener *l = &t->listeners[i];
+        uint32_t m = l->max_head ? l->max_head : DEFAULT_MAX_HEAD;
+
+        if (l->mode != YT_MODE_TLS && m > cap)
+            cap = m;
+    }
+    H.t = t;
+    H.next_id = worker + 1;
+    H.id_step = worker_count ? worker_count : 1;
+    H.quiescing = false;
+    buf_pool_init(&H.bufs, cap + RESERVE, 0, FREE_BUFS_MAX);
+    return pool_health_init(&H.health, t);
+}
+
+void
+http_fini(void)
+{
+    buf_pool_trim(&H.bufs);
+    pool_health_free(&H.health);
+}
+
+void
+http_accept(struct ev_loop *loop, int fd, const struct yt_listener *l,
+            const union yt_addr *peer)
+{
+    struct http_conn *c = calloc(1, sizeof(*c));
+    int one = 1;
+
+    if (c == NULL) {
+        log_msg(LOG_LEVEL_ERR, "l7 listener=%.*s err=out-of-memory close", (int)l->name.len,
+                H.t->blob + l->name.off);
+        close(fd);
+        return;
+    }
+    c->loop = loop;
+    c->l = l;
+    c->cfd = fd;
+    c->sfd = -1;
+    c->id = H.next_id;
+    H.next_id += H.id_step;
+    c->peer = *peer;
+    c->server = YT_NONE;
+    c->max_head = l->max_head ? l->max_head : DEFAULT_MAX_HEAD;
+    if (c->max_head > req_limit())
+        c->max_head = req_limit();
+    ev_io_init(&c->cio, io_cb, fd, EV_READ);
+    ev_io_init(&c->sio, io_cb, 0, EV_READ);
+    ev_timer_init(&c->timer, timer_cb, 0, 0);
+    c->cio.data = c->sio.data = c->timer.data = c;
+    reset_request(c);
+    c->t_req = c->last_client = ev_now(loop);
+    c->req_active = true;           /* the first request is awaited from the accept on */
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    c->next = H.list;
+    if (H.list != NULL)
+        H.list->prev = c;
+    H.list = c;
+    H.live++;
+    if (H.quiescing) {
+        c->state = HTTP_CLOSED;
+        finish(c);
+        return;
+    }
+    arm(c);
+}
+
+uint32_t
+http_live_count(void)
+{
+    return H.live;
+}
+
+void
+http_quiesce(struct ev_loop *loop)
+{
+    struct http_conn *c = H.list, *next;
+
+    (void)loop;
+    H.quiescing = true;
+    for (; c != NULL; c = next) {
+        next = c->next;
+        if (c->state == HTTP_HEAD && buf_len(c->req) == 0 && !output_pending(c)) {
+            if (!c->got_bytes)
+                c->req_active = c->nreq == 0;
+            c->state = HTTP_CLOSED;
+            finish(c);
+        }
+    }
+}
+
+void
+http_close_all(struct ev_loop *loop)
+{
+    (void)loop;
+    while (H.list != NULL) {
+        struct http_conn *c = H.list;
+
+        c->term[0] = 'K';
+        if (c->term[1] == '\0')
+            c->term[1] = '-';
+        c->state = HTTP_CLOSED;
+        conn_free(c);
+    }
+}
+
+size_t
+http_struct_size(void)
+{
+    return sizeof(struct http_conn);
+}

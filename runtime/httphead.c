@@ -1,0 +1,1143 @@
+#include "httphead.h"
+
+#include <string.h>
+
+/* Character classes of RFC 9110 §5.6.2 (tchar), RFC 3986 (target) and RFC 9110 §5.5
+ * (field values). */
+
+static bool
+is_digit(uint8_t c)
+{
+    return c >= '0' && c <= '9';
+}
+
+static bool
+is_alpha(uint8_t c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static int
+hex_value(uint8_t c)
+{
+    if (is_digit(c))
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+static bool
+is_ws(uint8_t c)
+{
+    return c == ' ' || c == '\t';
+}
+
+static bool
+is_tchar(uint8_t c)
+{
+    if (is_alpha(c) || is_digit(c))
+        return true;
+    switch (c) {
+    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+':
+    case '-': case '.': case '^': case '_': case '`': case '|': case '~':
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* unreserved, gen-delims except '#', sub-delims and '%' (RFC 3986 §2). */
+static bool
+is_target_char(uint8_t c)
+{
+    if (is_alpha(c) || is_digit(c))
+        return true;
+    switch (c) {
+    case '-': case '.': case '_': case '~':
+    case ':': case '/': case '?': case '[': case ']': case '@':
+    case '!': case '$': case '&': case '\'': case '(': case ')':
+    case '*': case '+': case ',': case ';': case '=':
+    case '%':
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* field-vchar, SP and HTAB: everything but controls and DEL. */
+static bool
+is_value_char(uint8_t c)
+{
+    return c == '\t' || (c >= 0x20 && c != 0x7f);
+}
+
+static uint8_t
+to_lower(uint8_t c)
+{
+    return (c >= 'A' && c <= 'Z') ? (uint8_t)(c | 0x20) : c;
+}
+
+/* Compares p[0..n) with the lowercase literal lit, ignoring ASCII case. */
+static bool
+ieq(const uint8_t *p, size_t n, const char *lit)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        if (lit[i] == '\0' || to_lower(p[i]) != (uint8_t)lit[i])
+            return false;
+    return lit[i] == '\0';
+}
+
+/* Like ieq(), reading '_' in p as '-'. */
+static bool
+ieq_underscore(const uint8_t *p, size_t n, const char *lit)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        if (lit[i] == '\0' || (p[i] == '_' ? '-' : to_lower(p[i])) != (uint8_t)lit[i])
+            return false;
+    return lit[i] == '\0';
+}
+
+static bool
+eq(const uint8_t *p, size_t n, const char *lit)
+{
+    return strlen(lit) == n && memcmp(p, lit, n) == 0;
+}
+
+static struct span
+make_span(size_t off, size_t len)
+{
+    struct span s = { (uint32_t)off, (uint32_t)len };
+
+    return s;
+}
+
+/* Offset of the first CR or LF in data[pos..lim), or lim. */
+static size_t
+find_eol(const uint8_t *data, size_t pos, size_t lim)
+{
+    while (pos < lim && data[pos] != '\r' && data[pos] != '\n')
+        pos++;
+    return pos;
+}
+
+/* Whether the line whose content ends at eol is terminated by CRLF (RFC 9112 §2.2: we accept
+ * no other terminator). */
+static enum hh_result
+line_end(const uint8_t *data, size_t lim, size_t eol)
+{
+    if (eol == lim)
+        return HH_NEED_MORE;
+    if (data[eol] == '\n')
+        return HH_ERR_BARE_LF;
+    if (eol + 1 == lim)
+        return HH_NEED_MORE;
+    if (data[eol + 1] != '\n')
+        return HH_ERR_BARE_CR;
+    return HH_OK;
+}
+
+/* Checks the available part of HTTP-version (RFC 9112 §2.3, case-sensitive): p[0..n) must be a
+ * prefix of HTTP/DIGIT.DIGIT; bytes beyond the eighth are the caller's. */
+static enum hh_result
+check_version_prefix(const uint8_t *p, size_t n)
+{
+    static const char name[] = "HTTP/";
+
+    for (size_t i = 0; i < n && i < 8; i++) {
+        bool ok;
+
+        if (i < 5)
+            ok = p[i] == (uint8_t)name[i];
+        else if (i == 6)
+            ok = p[i] == '.';
+        else
+            ok = is_digit(p[i]);
+        if (!ok)
+            return HH_ERR_VERSION;
+    }
+    return HH_OK;
+}
+
+/* The minor version of a complete HTTP-version, or -1 if it is neither 1.0 nor 1.1. */
+static int
+version_minor(const uint8_t *p)
+{
+    if (p[5] != '1' || (p[7] != '0' && p[7] != '1'))
+        return -1;
+    return p[7] - '0';
+}
+
+/* Normalises a host as it appears in Host or in a target's authority (RFC 9110 §7.2,
+ * RFC 3986 §3.2.2): lowercase, port dropped, one trailing dot dropped. p[0..n) is not empty.
+ * We accept only names a route can match: letters, digits, '-', '.', '_', or an IPv6
+ * literal; no userinfo, no percent-encoding, no sub-delims (so no comma lists). */
+static enum hh_result
+normalise_host(const uint8_t *p, size_t n, bool port_required, char *out, size_t *out_len)
+{
+    size_t i = 0, name_len;
+
+    if (n > 0 && p[0] == '[') {
+        bool colon = false;
+
+        for (i = 1; i < n && p[i] != ']'; i++) {
+            if (hex_value(p[i]) < 0 && p[i] != ':' && p[i] != '.')
+                return HH_ERR_HOST_INVALID;
+            colon |= p[i] == ':';
+        }
+        if (i == n || !colon)
+            return HH_ERR_HOST_INVALID;
+        i++;
+        name_len = i;
+    } else {
+        while (i < n && p[i] != ':') {
+            if (!is_alpha(p[i]) && !is_digit(p[i]) && p[i] != '-' && p[i] != '.'
+                && p[i] != '_')
+                return HH_ERR_HOST_INVALID;
+            i++;
+        }
+        name_len = i;
+        if (name_len > 1 && p[name_len - 1] == '.')
+            name_len--;
+        if (name_len == 0 || (name_len == 1 && p[0] == '.'))
+            return HH_ERR_HOST_INVALID;
+    }
+    if (i < n) {
+        uint32_t port = 0;
+        size_t digits = n - i - 1;
+
+        if (p[i] != ':')
+            return HH_ERR_HOST_INVALID;
+        if (digits == 0 || digits > 5)
+            return HH_ERR_HOST_PORT;
+        for (i++; i < n; i++) {
+            if (!is_digit(p[i]))
+                return HH_ERR_HOST_PORT;
+            port = port * 10 + (uint32_t)(p[i] - '0');
+        }
+        if (port > 65535)
+            return HH_ERR_HOST_PORT;
+    } else if (port_required) {
+        return HH_ERR_HOST_PORT;
+    }
+    if (name_len > HH_HOST_MAX)
+        return HH_ERR_HOST_TOO_LONG;
+    for (i = 0; i < name_len; i++)
+        out[i] = (char)to_lower(p[i]);
+    out[name_len] = '\0';
+    *out_len = name_len;
+    return HH_OK;
+}
+
+/* What the field lines said, gathered in order. */
+struct fields {
+    bool has_cl;
+    uint64_t cl;
+    bool has_te;
+    bool te_last_chunked;
+    bool te_unknown;
+    unsigned te_chunked_count;
+    bool conn_close, conn_keep_alive, conn_upgrade;
+    bool has_upgrade;
+    bool expect_continue;
+    unsigned host_count;
+};
+
+/* Content-Length = 1*DIGIT (RFC 9110 §8.6); a list of identical values counts as one. */
+static enum hh_result
+note_content_length(const uint8_t *p, size_t n, struct fields *f)
+{
+    size_t i = 0;
+
+    for (;;) {
+        uint64_t v = 0;
+        size_t start = i;
+
+        while (i < n && is_digit(p[i])) {
+            unsigned d = (unsigned)(p[i] - '0');
+
+            if (v > (UINT64_C(0x7fffffffffffffff) - d) / 10)
+                return HH_ERR_CONTENT_LENGTH;
+            v = v * 10 + d;
+            i++;
+        }
+        if (i == start || (p[start] == '0' && i - start > 1))
+            return HH_ERR_CONTENT_LENGTH;
+        if (f->has_cl && f->cl != v)
+            return HH_ERR_CONTENT_LENGTH_CONFLICT;
+        f->has_cl = true;
+        f->cl = v;
+        while (i < n && is_ws(p[i]))
+            i++;
+        if (i == n)
+            return HH_OK;
+        if (p[i] != ',')
+            return HH_ERR_CONTENT_LENGTH;
+        i++;
+        while (i < n && is_ws(p[i]))
+            i++;
+    }
+}
+
+/* Transfer-Encoding = #transfer-coding (RFC 9112 §6.1); empty list elements are ignored
+ * (RFC 9110 §5.6.1.2), parameters are refused: none of the codings we know takes one. */
+static enum hh_result
+note_transfer_encoding(const uint8_t *p, size_t n, struct fields *f)
+{
+    size_t i = 0;
+    bool any = false;
+
+    while (i < n) {
+        size_t start = i;
+
+        while (i < n && is_tchar(p[i]))
+            i++;
+        if (i > start) {
+            const uint8_t *c = p + start;
+            size_t cn = i - start;
+            bool chunked = ieq(c, cn, "chunked");
+
+            any = true;
+            f->has_te = true;
+            f->te_chunked_count += chunked;
+            f->te_last_chunked = chunked;
+            if (!chunked && !ieq(c, cn, "gzip") && !ieq(c, cn, "x-gzip")
+                && !ieq(c, cn, "deflate") && !ieq(c, cn, "compress")
+                && !ieq(c, cn, "x-compress"))
+                f->te_unknown = true;
+        }
+        while (i < n && is_ws(p[i]))
+            i++;
+        if (i == n)
+            break;
+        if (p[i] != ',')
+            return HH_ERR_TE_INVALID;
+        i++;
+        while (i < n && is_ws(p[i]))
+            i++;
+    }
+    return any ? HH_OK : HH_ERR_TE_INVALID;
+}
+
+/* Connection options (RFC 9110 §7.6.1); unknown ones are not ours to judge. */
+static void
+note_connection(const uint8_t *p, size_t n, struct fields *f)
+{
+    size_t i = 0;
+
+    while (i < n) {
+        size_t start, end;
+
+        while (i < n && (is_ws(p[i]) || p[i] == ','))
+            i++;
+        start = i;
+        while (i < n && p[i] != ',')
+            i++;
+        end = i;
+        while (end > start && is_ws(p[end - 1]))
+            end--;
+        if (ieq(p + start, end - start, "close"))
+            f->conn_close = true;
+        else if (ieq(p + start, end - start, "keep-alive"))
+            f->conn_keep_alive = true;
+        else if (ieq(p + start, end - start, "upgrade"))
+            f->conn_upgrade = true;
+    }
+}
+
+/* Checks one field line p[0..n) (RFC 9112 §5), complete or not yet; *colon gets the offset
+ * of its ':' once seen. The bytes here never include CR or LF. */
+static enum hh_result
+check_field_line(const uint8_t *p, size_t n, bool complete, size_t *colon)
+{
+    size_t i;
+
+    if (n == 0)
+        return HH_OK;
+    if (is_ws(p[0]))
+        return HH_ERR_OBS_FOLD;
+    if (p[0] == ':')
+        return HH_ERR_FIELD_NAME_EMPTY;
+    for (i = 0; i < n && p[i] != ':'; i++) {
+        if (is_ws(p[i]))
+            return HH_ERR_FIELD_NAME_SPACE;
+        if (!is_tchar(p[i]))
+            return HH_ERR_FIELD_NAME;
+    }
+    if (i == n)
+        return complete ? HH_ERR_FIELD_NO_COLON : HH_OK;
+    *colon = i;
+    for (i++; i < n; i++)
+        if (!is_value_char(p[i]))
+            return HH_ERR_FIELD_VALUE;
+    return HH_OK;
+}
+
+/* Records the meaning of the complete field line data[pos..eol) whose colon is at pos + colon.
+ * req is NULL for responses, where Host means nothing to us. */
+static enum hh_result
+note_field(const uint8_t *data, size_t pos, size_t colon, size_t eol, struct fields *f,
+           struct hh_request *req)
+{
+    const uint8_t *name = data + pos;
+    size_t vs = pos + colon + 1, ve = eol;
+
+    while (vs < ve && is_ws(data[vs]))
+        vs++;
+    while (ve > vs && is_ws(data[ve - 1]))
+        ve--;
+
+    const uint8_t *v = data + vs;
+    size_t vn = ve - vs;
+
+    if (req != NULL && ieq(name, colon, "host")) {
+        if (++f->host_count > 1)
+            return HH_ERR_HOST_REPEATED;
+        req->host_raw = make_span(vs, vn);
+        if (vn == 0)
+            return HH_OK;
+        return normalise_host(v, vn, false, req->host, &req->host_len);
+    }
+    if (ieq(name, colon, "content-length"))
+        return note_content_length(v, vn, f);
+    if (ieq(name, colon, "transfer-encoding"))
+        return note_transfer_encoding(v, vn, f);
+    if (ieq_underscore(name, colon, "content-length")
+        || ieq_underscore(name, colon, "transfer-encoding"))
+        return HH_ERR_FIELD_LOOKALIKE;
+    if (ieq(name, colon, "connection"))
+        note_connection(v, vn, f);
+    else if (ieq(name, colon, "upgrade"))
+        f->has_upgrade |= vn > 0;
+    else if (ieq(name, colon, "expect"))
+        f->expect_continue |= ieq(v, vn, "100-continue");
+    return HH_OK;
+}
+
+/* Reads field lines from pos to the empty line that ends the head. */
+static enum hh_result
+parse_fields(const uint8_t *data, size_t lim, size_t pos, struct fields *f,
+             struct hh_request *req, size_t *head_len)
+{
+    for (;;) {
+        size_t eol = find_eol(data, pos, lim), colon = 0;
+        enum hh_result term = line_end(data, lim, eol), r;
+
+        if (eol == pos && term == HH_OK) {
+            *head_len = eol + 2;
+            return HH_OK;
+        }
+        r = check_field_line(data + pos, eol - pos, term == HH_OK, &colon);
+        if (r != HH_OK)
+            return r;
+        if (term != HH_OK)
+            return term;
+        r = note_field(data, pos, colon, eol, f, req);
+        if (r != HH_OK)
+            return r;
+        pos = eol + 2;
+    }
+}
+
+/* The transfer-coding rules that apply to requests and responses alike. */
+static enum hh_result
+check_framing(const struct fields *f, int minor)
+{
+    if (!f->has_te)
+        return HH_OK;
+    /* RFC 9112 §6.1: an HTTP/1.0 message with Transfer-Encoding has faulty framing. */
+    if (minor == 0)
+        return HH_ERR_TE_HTTP10;
+    /* RFC 9112 §6.3 rule 3: a hint of smuggling; we cannot remove Content-Length. */
+    if (f->has_cl)
+        return HH_ERR_CL_AND_TE;
+    /* RFC 9112 §7: chunked is never applied twice. */
+    if (f->te_chunked_count > 1)
+        return HH_ERR_TE_CHUNKED_REPEATED;
+    return HH_OK;
+}
+
+static bool
+is_keep_alive(const struct fields *f, int minor)
+{
+    if (f->conn_close)
+        return false;
+    return minor == 1 || f->conn_keep_alive;
+}
+
+/* A prefix of the head ended: more bytes may help only while we are under max_head. */
+static enum hh_result
+need_more(size_t len, size_t max_head)
+{
+    return len > max_head ? HH_ERR_HEAD_TOO_LARGE : HH_NEED_MORE;
+}
+
+/* Spans are 32-bit offsets: no head may be longer than that. */
+static size_t
+clamp_max_head(size_t max_head)
+{
+    return max_head > UINT32_MAX ? UINT32_MAX : max_head;
+}
+
+/* Whether the scheme of an absolute-form target can still be http:// or https://, given its
+ * first k + 1 bytes t[0..k] (RFC 9110 §4.2, schemes are case-insensitive). */
+static bool
+scheme_prefix_ok(const uint8_t *t, size_t k)
+{
+    static const char http[] = "http://", https[] = "https://";
+
+    if (k < 4)
+        return to_lower(t[k]) == (uint8_t)http[k];
+    if (t[4] == ':')
+        return k >= 7 || t[k] == (uint8_t)http[k];
+    if (to_lower(t[4]) == 's')
+        return k >= 8 || to_lower(t[k]) == (uint8_t)https[k];
+    return false;
+}
+
+struct request_line {
+    size_t method_len, target_off, target_len;
+    enum hh_target form;
+    int minor;
+    size_t path_off, path_len;
+    char authority[HH_HOST_MAX + 1];
+    size_t authority_len;
+    size_t authority_off, authority_n;
+};
+
+/* Checks the form of a complete target t[0..n) (RFC 9112 §3.2) at offset off in data. */
+static enum hh_result
+check_target_form(const uint8_t *t, size_t n, size_t off, struct request_line *rl)
+{
+    size_t a, e;
+
+    switch (rl->form) {
+    case HH_TARGET_ORIGIN:
+        rl->path_off = off;
+        rl->path_len = n;
+        return HH_OK;
+    case HH_TARGET_ASTERISK:
+        return HH_OK;
+    case HH_TARGET_AUTHORITY:
+        if (normalise_host(t, n, true, rl->authority, &rl->authority_len) != HH_OK)
+            return HH_ERR_TARGET;
+        return HH_OK;
+    case HH_TARGET_ABSOLUTE:
+        break;
+    }
+    if (n < 7)
+        return HH_ERR_TARGET;
+    a = to_lower(t[4]) == 's' ? 8 : 7;
+    if (n < a)
+        return HH_ERR_TARGET;
+    for (e = a; e < n && t[e] != '/' && t[e] != '?'; e++)
+        ;
+    if (e == a || normalise_host(t + a, e - a, false, rl->authority, &rl->authority_len)
+                       != HH_OK)
+        return HH_ERR_TARGET;
+    rl->authority_off = off + a;
+    rl->authority_n = e - a;
+    rl->path_off = off + e;
+    rl->path_len = n - e;
+    return HH_OK;
+}
+
+/* Checks the request line data[pos..pos+n) (RFC 9112 §3), complete or not yet. */
+static enum hh_result
+check_request_line(const uint8_t *data, size_t pos, size_t n, bool complete,
+                   struct request_line *rl)
+{
+    const uint8_t *line = data + pos;
+    size_t i = 0, t0, pct = 0;
+    bool connect, options;
+    enum hh_result r;
+
+    while (i < n && is_tchar(line[i]))
+        i++;
+    if (i == n)
+        return complete ? (i == 0 ? HH_ERR_METHOD : HH_ERR_REQUEST_LINE) : HH_OK;
+    if (i == 0 || (line[i] != ' ' && line[i] != '\t'))
+        return HH_ERR_METHOD;
+    if (line[i] == '\t')
+        return HH_ERR_REQUEST_LINE;
+    rl->method_len = i;
+    connect = eq(line, i, "CONNECT");
+    options = eq(line, i, "OPTIONS");
+
+    t0 = ++i;
+    for (; i < n && line[i] != ' '; i++) {
+        uint8_t c = line[i];
+        size_t k = i - t0;
+
+        if (c == '\t')
+            return HH_ERR_REQUEST_LINE;
+        if (!is_target_char(c))
+            return HH_ERR_TARGET;
+        if (k == 0) {
+            if (connect)
+                rl->form = HH_TARGET_AUTHORITY;
+            else if (c == '/')
+                rl->form = HH_TARGET_ORIGIN;
+            else if (c == '*' && options)
+                rl->form = HH_TARGET_ASTERISK;
+            else
+                rl->form = HH_TARGET_ABSOLUTE;
+        }
+        if (rl->form == HH_TARGET_ASTERISK && k > 0)
+            return HH_ERR_TARGET;
+        if (rl->form == HH_TARGET_ABSOLUTE && !scheme_prefix_ok(line + t0, k))
+            return HH_ERR_TARGET;
+        if (pct > 0) {
+            if (hex_value(c) < 0)
+                return HH_ERR_TARGET;
+            pct--;
+        } else if (c == '%') {
+            pct = 2;
+        }
+    }
+    if (i == n)
+        return complete ? HH_ERR_REQUEST_LINE : HH_OK;
+    if (i == t0)
+        return HH_ERR_REQUEST_LINE;
+    if (pct > 0)
+        return HH_ERR_TARGET;
+    rl->target_off = pos + t0;
+    rl->target_len = i - t0;
+    r = check_target_form(line + t0, i - t0, pos + t0, rl);
+    if (r != HH_OK)
+        return r;
+
+    const uint8_t *v = line + i + 1;
+    size_t vn = n - i - 1;
+
+    if (vn > 0 && is_ws(v[0]))
+        return HH_ERR_REQUEST_LINE;
+    r = check_version_prefix(v, vn);
+    if (r != HH_OK)
+        return r;
+    if (vn > 8)
+        return (v[8] == ' ' || v[8] == '\t') ? HH_ERR_REQUEST_LINE : HH_ERR_VERSION;
+    if (!complete)
+        return HH_OK;
+    if (vn < 8)
+        return HH_ERR_VERSION;
+    rl->minor = version_minor(v);
+    return rl->minor < 0 ? HH_ERR_VERSION_UNSUPPORTED : HH_OK;
+}
+
+static enum hh_result
+parse_request(const uint8_t *data, size_t lim, struct hh_request *req)
+{
+    struct request_line rl;
+    struct fields f;
+    size_t pos = 0, eol;
+    enum hh_result term, r;
+
+    memset(&rl, 0, sizeof(rl));
+    memset(&f, 0, sizeof(f));
+    /* RFC 9112 §2.2: a server SHOULD ignore empty lines received before the request line. */
+    while (pos < lim && data[pos] == '\r') {
+        if (pos + 1 == lim)
+            return HH_NEED_MORE;
+        if (data[pos + 1] != '\n')
+            return HH_ERR_BARE_CR;
+        pos += 2;
+    }
+    eol = find_eol(data, pos, lim);
+    term = line_end(data, lim, eol);
+    r = check_request_line(data, pos, eol - pos, term == HH_OK, &rl);
+    if (r != HH_OK)
+        return r;
+    if (term != HH_OK)
+        return term;
+    r = parse_fields(data, lim, eol + 2, &f, req, &req->head_len);
+    if (r != HH_OK)
+        return r;
+
+    if (rl.minor == 1 && f.host_count == 0)
+        return HH_ERR_HOST_MISSING;
+    r = check_framing(&f, rl.minor);
+    if (r != HH_OK)
+        return r;
+    if (f.has_te) {
+        /* RFC 9112 §6.3 rule 4: without chunked last, the length cannot be known. */
+        if (!f.te_last_chunked)
+            return HH_ERR_TE_NOT_CHUNKED;
+        /* RFC 9112 §6.1: a coding the server does not understand is 501. */
+        if (f.te_unknown)
+            return HH_ERR_TE_UNKNOWN;
+    }
+    /* RFC 9112 §3.2.2: the origin server takes the host from an absolute-form target and
+     * ignores Host; we route by Host, so both must agree. */
+    if (rl.form == HH_TARGET_ABSOLUTE) {
+        if (f.host_count == 0) {
+            memcpy(req->host, rl.authority, rl.authority_len + 1);
+            req->host_len = rl.authority_len;
+            req->host_raw = make_span(rl.authority_off, rl.authority_n);
+        } else if (req->host_len != rl.authority_len
+                   || memcmp(req->host, rl.authority, rl.authority_len) != 0) {
+            return HH_ERR_HOST_MISMATCH;
+        }
+    }
+
+    req->method = make_span(pos, rl.method_len);
+    req->target = make_span(rl.target_off, rl.target_len);
+    req->path = make_span(rl.path_off, rl.path_len);
+    req->form = rl.form;
+    req->version_minor = rl.minor;
+    if (f.has_te) {
+        req->body = HH_BODY_CHUNKED;
+    } else if (f.has_cl && f.cl > 0) {
+        req->body = HH_BODY_LENGTH;
+        req->content_length = f.cl;
+    }
+    req->keep_alive = is_keep_alive(&f, rl.minor);
+    /* RFC 9110 §10.1.1 and §7.8: HTTP/1.0 requests cannot expect 100 nor upgrade. */
+    req->expect_continue = rl.minor == 1 && f.expect_continue;
+    req->upgrade = rl.minor == 1 && f.conn_upgrade && f.has_upgrade;
+    req->is_connect = eq(data + pos, rl.method_len, "CONNECT");
+    req->is_head = eq(data + pos, rl.method_len, "HEAD");
+    return HH_OK;
+}
+
+enum hh_result
+hh_parse_request(const uint8_t *data, size_t len, size_t max_head, struct hh_request *req)
+{
+    enum hh_result r;
+
+    memset(req, 0, sizeof(*req));
+    max_head = clamp_max_head(max_head);
+    r = parse_request(data, len < max_head ? len : max_head, req);
+    return r == HH_NEED_MORE ? need_more(len, max_head) : r;
+}
+
+/* Checks the status line p[0..n) (RFC 9112 §4), complete or not yet. We accept a missing SP
+ * after the status code when the reason phrase is empty: common, and not ambiguous. */
+static enum hh_result
+check_status_line(const uint8_t *p, size_t n, bool complete, struct hh_response *resp)
+{
+    enum hh_result r = check_version_prefix(p, n);
+
+    if (r != HH_OK)
+        return r;
+    if (n < 9)
+        return complete ? HH_ERR_STATUS_LINE : HH_OK;
+    if (p[8] != ' ')
+        return p[8] == '\t' ? HH_ERR_STATUS_LINE : HH_ERR_VERSION;
+    resp->version_minor = version_minor(p);
+    if (resp->version_minor < 0)
+        return HH_ERR_VERSION_UNSUPPORTED;
+    for (size_t i = 9; i < n && i < 12; i++)
+        if (!is_digit(p[i]))
+            return HH_ERR_STATUS_LINE;
+    if (n < 12)
+        return complete ? HH_ERR_STATUS_LINE : HH_OK;
+    resp->status = (p[9] - '0') * 100 + (p[10] - '0') * 10 + (p[11] - '0');
+    if (resp->status < 100 || resp->status > 599)
+        return HH_ERR_STATUS;
+    if (n == 12)
+        return HH_OK;
+    if (p[12] != ' ')
+        return HH_ERR_STATUS_LINE;
+    /* reason-phrase = 1*( HTAB / SP / VCHAR / obs-text ) */
+    for (size_t i = 13; i < n; i++)
+        if (!is_value_char(p[i]))
+            return HH_ERR_STATUS_LINE;
+    return HH_OK;
+}
+
+static enum hh_result
+parse_response(const uint8_t *data, size_t lim, bool request_was_head,
+               struct hh_response *resp)
+{
+    struct fields f;
+    size_t eol = find_eol(data, 0, lim);
+    enum hh_result term = line_end(data, lim, eol), r;
+    int s;
+
+    memset(&f, 0, sizeof(f));
+    r = check_status_line(data, eol, term == HH_OK, resp);
+    if (r != HH_OK)
+        return r;
+    if (term != HH_OK)
+        return term;
+    r = parse_fields(data, lim, eol + 2, &f, NULL, &resp->head_len);
+    if (r != HH_OK)
+        return r;
+    r = check_framing(&f, resp->version_minor);
+    if (r != HH_OK)
+        return r;
+
+    /* RFC 9112 §6.3, in its order. */
+    s = resp->status;
+    resp->content_length = f.cl;
+    if (s == 101)
+        resp->body = HH_BODY_TUNNEL;
+    else if (request_was_head || (s >= 100 && s < 200) || s == 204 || s == 304)
+        resp->body = HH_BODY_NONE;
+    else if (f.has_te)
+        resp->body = f.te_last_chunked ? HH_BODY_CHUNKED : HH_BODY_CLOSE;
+    else if (f.has_cl)
+        resp->body = f.cl > 0 ? HH_BODY_LENGTH : HH_BODY_NONE;
+    else
+        resp->body = HH_BODY_CLOSE;
+    resp->keep_alive = is_keep_alive(&f, resp->version_minor)
+                       && resp->body != HH_BODY_CLOSE && resp->body != HH_BODY_TUNNEL;
+    return HH_OK;
+}
+
+enum hh_result
+hh_parse_response(const uint8_t *data, size_t len, size_t max_head, bool request_was_head,
+                  struct hh_response *resp)
+{
+    enum hh_result r;
+
+    memset(resp, 0, sizeof(*resp));
+    max_head = clamp_max_head(max_head);
+    r = parse_response(data, len < max_head ? len : max_head, request_was_head, resp);
+    return r == HH_NEED_MORE ? need_more(len, max_head) : r;
+}
+
+void
+hh_chunked_init(struct hh_chunked *s)
+{
+    memset(s, 0, sizeof(*s));
+    s->state = HH_CHUNKED_SIZE;
+    s->error = HH_OK;
+}
+
+bool
+hh_chunked_is_done(const struct hh_chunked *s)
+{
+    return s->state == HH_CHUNKED_DONE;
+}
+
+/* qdtext of RFC 9110 §5.6.4. */
+static bool
+is_qdtext(uint8_t c)
+{
+    return c == '\t' || c == ' ' || c == 0x21 || (c >= 0x23 && c <= 0x5b)
+           || (c >= 0x5d && c <= 0x7e) || c >= 0x80;
+}
+
+/* One byte of a chunk line after the chunk-size (RFC 9112 §7.1.1):
+ * chunk-ext = *( BWS ";" BWS ext-name [ BWS "=" BWS ext-val ] ), strictly: whitespace is
+ * allowed only where BWS is, so none before the CRLF. Returns the next state, or
+ * HH_CHUNKED_FAILED with *err set. */
+static enum hh_chunked_state
+chunk_ext_byte(enum hh_chunked_state st, uint8_t c, enum hh_result *err)
+{
+    if (c == '\n') {
+        *err = HH_ERR_BARE_LF;
+        return HH_CHUNKED_FAILED;
+    }
+    switch (st) {
+    case HH_CHUNKED_SIZE_MORE:
+    case HH_CHUNKED_EXT_NAME:
+    case HH_CHUNKED_EXT_TOKEN:
+    case HH_CHUNKED_EXT_AFTER:
+        if (c == '\r')
+            return HH_CHUNKED_SIZE_LF;
+        if (c == ';')
+            return HH_CHUNKED_EXT_NAME0;
+        if (is_ws(c))
+            return st == HH_CHUNKED_EXT_NAME ? HH_CHUNKED_EXT_EQ : HH_CHUNKED_EXT_SEMI;
+        if (st == HH_CHUNKED_EXT_NAME && c == '=')
+            return HH_CHUNKED_EXT_VAL0;
+        if ((st == HH_CHUNKED_EXT_NAME || st == HH_CHUNKED_EXT_TOKEN) && is_tchar(c))
+            return st;
+        break;
+    case HH_CHUNKED_EXT_SEMI:
+    case HH_CHUNKED_EXT_EQ:
+        if (is_ws(c))
+            return st;
+        if (c == ';')
+            return HH_CHUNKED_EXT_NAME0;
+        if (st == HH_CHUNKED_EXT_EQ && c == '=')
+            return HH_CHUNKED_EXT_VAL0;
+        break;
+    case HH_CHUNKED_EXT_NAME0:
+        if (is_ws(c))
+            return st;
+        if (is_tchar(c))
+            return HH_CHUNKED_EXT_NAME;
+        break;
+    case HH_CHUNKED_EXT_VAL0:
+        if (is_ws(c))
+            return st;
+        if (c == '"')
+            return HH_CHUNKED_EXT_QUOTED;
+        if (is_tchar(c))
+            return HH_CHUNKED_EXT_TOKEN;
+        break;
+    case HH_CHUNKED_EXT_QUOTED:
+        if (c == '"')
+            return HH_CHUNKED_EXT_AFTER;
+        if (c == '\\')
+            return HH_CHUNKED_EXT_QPAIR;
+        if (is_qdtext(c))
+            return st;
+        break;
+    case HH_CHUNKED_EXT_QPAIR:
+        if (c == '\t' || (c >= 0x20 && c != 0x7f))
+            return HH_CHUNKED_EXT_QUOTED;
+        break;
+    default:
+        break;
+    }
+    *err = st == HH_CHUNKED_SIZE_MORE ? HH_ERR_CHUNK_SIZE : HH_ERR_CHUNK_EXT;
+    return HH_CHUNKED_FAILED;
+}
+
+/* One byte of the trailer section (RFC 9112 §7.1.2): field lines checked as in the head. */
+static enum hh_chunked_state
+trailer_byte(enum hh_chunked_state st, uint8_t c, enum hh_result *err)
+{
+    switch (st) {
+    case HH_CHUNKED_TRAILER:
+        if (c == '\r')
+            return HH_CHUNKED_END_LF;
+        if (c == '\n')
+            *err = HH_ERR_BARE_LF;
+        else if (is_ws(c))
+            *err = HH_ERR_OBS_FOLD;
+        else if (c == ':')
+            *err = HH_ERR_FIELD_NAME_EMPTY;
+        else if (is_tchar(c))
+            return HH_CHUNKED_TRAILER_NAME;
+        else
+            *err = HH_ERR_FIELD_NAME;
+        break;
+    case HH_CHUNKED_TRAILER_NAME:
+        if (c == ':')
+            return HH_CHUNKED_TRAILER_VALUE;
+        if (c == '\r')
+            return HH_CHUNKED_TRAILER_NAME_LF;
+        if (is_tchar(c))
+            return st;
+        if (c == '\n')
+            *err = HH_ERR_BARE_LF;
+        else if (is_ws(c))
+            *err = HH_ERR_FIELD_NAME_SPACE;
+        else
+            *err = HH_ERR_FIELD_NAME;
+        break;
+    case HH_CHUNKED_TRAILER_NAME_LF:
+        *err = c == '\n' ? HH_ERR_FIELD_NO_COLON : HH_ERR_BARE_CR;
+        break;
+    case HH_CHUNKED_TRAILER_VALUE:
+        if (c == '\r')
+            return HH_CHUNKED_TRAILER_LF;
+        if (is_value_char(c))
+            return st;
+        *err = c == '\n' ? HH_ERR_BARE_LF : HH_ERR_FIELD_VALUE;
+        break;
+    case HH_CHUNKED_TRAILER_LF:
+        if (c == '\n')
+            return HH_CHUNKED_TRAILER;
+        *err = HH_ERR_BARE_CR;
+        break;
+    case HH_CHUNKED_END_LF:
+        if (c == '\n')
+            return HH_CHUNKED_DONE;
+        *err = HH_ERR_BARE_CR;
+        break;
+    default:
+        break;
+    }
+    return HH_CHUNKED_FAILED;
+}
+
+enum hh_result
+hh_chunked_scan(struct hh_chunked *s, const uint8_t *data, size_t len, size_t *used)
+{
+    size_t pos = 0;
+    enum hh_result err = HH_OK;
+
+    *used = 0;
+    if (s->state == HH_CHUNKED_FAILED)
+        return s->error;
+    if (s->state == HH_CHUNKED_DONE)
+        return HH_OK;
+    while (pos < len) {
+        uint8_t c = data[pos];
+        enum hh_chunked_state next = HH_CHUNKED_FAILED;
+        int h;
+
+        switch (s->state) {
+        case HH_CHUNKED_DATA: {
+            size_t n = len - pos;
+
+            /* The only state that is not byte by byte: skip the data in one step. */
+            if (n > s->remaining)
+                n = (size_t)s->remaining;
+            s->remaining -= n;
+            pos += n;
+            if (s->remaining == 0)
+                s->state = HH_CHUNKED_DATA_CR;
+            continue;
+        }
+        case HH_CHUNKED_SIZE:
+            h = hex_value(c);
+            if (h >= 0) {
+                s->remaining = (uint64_t)h;
+                s->digits = 1;
+                s->line_len = 0;
+                next = HH_CHUNKED_SIZE_MORE;
+            } else {
+                err = c == '\n' ? HH_ERR_BARE_LF : HH_ERR_CHUNK_SIZE;
+            }
+            break;
+        case HH_CHUNKED_SIZE_MORE:
+            h = hex_value(c);
+            if (h >= 0) {
+                /* 16 hex digits fill a uint64_t; leading zeros count, as they cost bytes. */
+                if (++s->digits > 16) {
+                    err = HH_ERR_CHUNK_SIZE_OVERFLOW;
+                    break;
+                }
+                s->remaining = s->remaining << 4 | (uint64_t)h;
+                next = HH_CHUNKED_SIZE_MORE;
+                break;
+            }
+            /* fall through */
+        case HH_CHUNKED_EXT_SEMI:
+        case HH_CHUNKED_EXT_NAME0:
+        case HH_CHUNKED_EXT_NAME:
+        case HH_CHUNKED_EXT_EQ:
+        case HH_CHUNKED_EXT_VAL0:
+        case HH_CHUNKED_EXT_TOKEN:
+        case HH_CHUNKED_EXT_QUOTED:
+        case HH_CHUNKED_EXT_QPAIR:
+        case HH_CHUNKED_EXT_AFTER:
+            if (c != '\r' && ++s->line_len > HH_CHUNK_EXT_MAX) {
+                err = HH_ERR_CHUNK_EXT_TOO_LONG;
+                break;
+            }
+            next = chunk_ext_byte(s->state, c, &err);
+            break;
+        case HH_CHUNKED_SIZE_LF:
+            if (c != '\n') {
+                err = HH_ERR_BARE_CR;
+            } else if (s->remaining == 0) {
+                s->line_len = 0;
+                next = HH_CHUNKED_TRAILER;
+            } else {
+                next = HH_CHUNKED_DATA;
+            }
+            break;
+        case HH_CHUNKED_DATA_CR:
+            if (c == '\r')
+                next = HH_CHUNKED_DATA_LF;
+            else
+                err = HH_ERR_CHUNK_CRLF;
+            break;
+        case HH_CHUNKED_DATA_LF:
+            if (c == '\n')
+                next = HH_CHUNKED_SIZE;
+            else
+                err = HH_ERR_CHUNK_CRLF;
+            break;
+        case HH_CHUNKED_TRAILER:
+        case HH_CHUNKED_TRAILER_NAME:
+        case HH_CHUNKED_TRAILER_NAME_LF:
+        case HH_CHUNKED_TRAILER_VALUE:
+        case HH_CHUNKED_TRAILER_LF:
+        case HH_CHUNKED_END_LF:
+            if (++s->line_len > HH_TRAILER_MAX) {
+                err = HH_ERR_TRAILER_TOO_LARGE;
+                break;
+            }
+            next = trailer_byte(s->state, c, &err);
+            break;
+        case HH_CHUNKED_DONE:
+        case HH_CHUNKED_FAILED:
+            break;
+        }
+        if (next == HH_CHUNKED_FAILED) {
+            s->state = HH_CHUNKED_FAILED;
+            s->error = err;
+            *used = pos;
+            return err;
+        }
+        s->state = next;
+        pos++;
+        if (next == HH_CHUNKED_DONE) {
+            *used = pos;
+            return HH_OK;
+        }
+    }
+    *used = len;
+    return HH_NEED_MORE;
+}
+
+const char *
+hh_result_str(enum hh_result r)
+{
+    switch (r) {
+    case HH_OK: return "ok";
+    case HH_NEED_MORE: return "need-more";
+    case HH_ERR_HEAD_TOO_LARGE: return "head-too-large";
+    case HH_ERR_BARE_CR: return "bare-cr";
+    case HH_ERR_BARE_LF: return "bare-lf";
+    case HH_ERR_METHOD: return "method";
+    case HH_ERR_REQUEST_LINE: return "request-line";
+    case HH_ERR_TARGET: return "target";
+    case HH_ERR_VERSION: return "version";
+    case HH_ERR_VERSION_UNSUPPORTED: return "version-unsupported";
+    case HH_ERR_STATUS_LINE: return "status-line";
+    case HH_ERR_STATUS: return "status";
+    case HH_ERR_OBS_FOLD: return "obs-fold";
+    case HH_ERR_FIELD_NAME_EMPTY: return "field-name-empty";
+    case HH_ERR_FIELD_NAME: return "field-name";
+    case HH_ERR_FIELD_NAME_SPACE: return "field-name-space";
+    case HH_ERR_FIELD_NO_COLON: return "field-no-colon";
+    case HH_ERR_FIELD_VALUE: return "field-value";
+    case HH_ERR_FIELD_LOOKALIKE: return "field-lookalike";
+    case HH_ERR_HOST_MISSING: return "host-missing";
+    case HH_ERR_HOST_REPEATED: return "host-repeated";
+    case HH_ERR_HOST_INVALID: return "host-invalid";
+    case HH_ERR_HOST_PORT: return "host-port";
+    case HH_ERR_HOST_TOO_LONG: return "host-too-long";
+    case HH_ERR_HOST_MISMATCH: return "host-mismatch";
+    case HH_ERR_CONTENT_LENGTH: return "content-length";
+    case HH_ERR_CONTENT_LENGTH_CONFLICT: return "content-length-conflict";
+    case HH_ERR_CL_AND_TE: return "cl-and-te";
+    case HH_ERR_TE_INVALID: return "te-invalid";
+    case HH_ERR_TE_HTTP10: return "te-http10";
+    case HH_ERR_TE_NOT_CHUNKED: return "te-not-chunked";
+    case HH_ERR_TE_CHUNKED_REPEATED: return "te-chunked-repeated";
+    case HH_ERR_TE_UNKNOWN: return "te-unknown";
+    case HH_ERR_CHUNK_SIZE: return "chunk-size";
+    case HH_ERR_CHUNK_SIZE_OVERFLOW: return "chunk-size-overflow";
+    case HH_ERR_CHUNK_EXT: return "chunk-ext";
+    case HH_ERR_CHUNK_EXT_TOO_LONG: return "chunk-ext-too-long";
+    case HH_ERR_CHUNK_CRLF: return "chunk-crlf";
+    case HH_ERR_TRAILER_TOO_LARGE: return "trailer-too-large";
+    }
+    return "unknown";
+}
+
+int
+hh_result_status(enum hh_result r)
+{
+    switch (r) {
+    case HH_OK:
+    case HH_NEED_MORE:
+        return 0;
+    case HH_ERR_HEAD_TOO_LARGE:
+        return 431;
+    case HH_ERR_VERSION_UNSUPPORTED:
+        return 505;
+    case HH_ERR_TE_UNKNOWN:
+        return 501;
+    default:
+        return 400;
+    }
+}

@@ -1,0 +1,241 @@
+#include "listener.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <ev.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "conn.h"
+#include "http.h"
+#include "log.h"
+
+#define BACKLOG 4096
+#define PAUSE_EMFILE 0.1            /* seconds before accepting again without descriptors */
+
+struct sock {
+    struct ev_io io;
+    const struct yt_listener *l;
+    int set;
+};
+
+static const struct yt_table *table;
+static struct sock *socks;
+static size_t sock_count;
+static int kept_set = 0;
+static struct ev_loop *lloop;
+static struct ev_timer resume_timer;    /* after EMFILE / ENFILE */
+static struct ev_prepare maxconn_watch; /* while paused at maxconn */
+static bool paused;
+
+uint32_t
+listener_live_count(void)
+{
+    return conn_live_count() + http_live_count();
+}
+
+static void
+bind_name(const struct yt_bind *b, char *out, size_t cap)
+{
+    char a[INET6_ADDRSTRLEN] = "?";
+
+    if (b->addr.sa.sa_family == AF_INET) {
+        inet_ntop(AF_INET, &b->addr.in4.sin_addr, a, sizeof(a));
+        snprintf(out, cap, "%s:%u", a, ntohs(b->addr.in4.sin_port));
+    } else {
+        inet_ntop(AF_INET6, &b->addr.in6.sin6_addr, a, sizeof(a));
+        snprintf(out, cap, "[%s]:%u", a, ntohs(b->addr.in6.sin6_port));
+    }
+}
+
+static int
+open_bind(const struct yt_listener *l, const struct yt_bind *b, bool reuseport)
+{
+    int one = 1, v6only = b->v6only, fd;
+    socklen_t len = b->addr.sa.sa_family == AF_INET ? sizeof(b->addr.in4) : sizeof(b->addr.in6);
+
+    fd = socket(b->addr.sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd == -1)
+        return -1;
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1 ||
+        (reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) == -1) ||
+        (b->addr.sa.sa_family == AF_INET6 &&
+         setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof(v6only)) == -1))
+        goto fail;
+    if (l->mode == YT_MODE_TLS) {
+        /* Wake up only once the ClientHello is there: most clients send it with the ACK. */
+        int secs = (int)((table->timeouts.inspect_ms + 999) / 1000);
+
+        if (secs < 1)
+            secs = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &secs, sizeof(secs));
+    }
+    if (bind(fd, &b->addr.sa, len) == -1 || listen(fd, BACKLOG) == -1)
+        goto fail;
+    return fd;
+fail:;
+    int e = errno;
+
+    close(fd);
+    errno = e;
+    return -1;
+}
+
+int
+listener_bind_all(const struct yt_table *t, bool reuseport)
+{
+    size_t want = 0, at;
+    struct sock *s;
+    int set = sock_count > 0 ? socks[sock_count - 1].set + 1 : 0;
+
+    table = t;
+    for (uint32_t i = 0; i < t->listener_count; i++)
+        want += t->listeners[i].bind_count;
+    s = realloc(socks, (sock_count + want) * sizeof(*s));
+    if (s == NULL && want > 0) {
+        fprintf(stderr, "switchyard: out of memory\n");
+        return -1;
+    }
+    socks = s;
+    at = sock_count;
+    for (uint32_t i = 0; i < t->listener_count; i++) {
+        const struct yt_listener *l = &t->listeners[i];
+
+        for (uint32_t j = 0; j < l->bind_count; j++) {
+            const struct yt_bind *b = &t->binds[l->first_bind + j];
+            int fd = open_bind(l, b, reuseport);
+
+            if (fd == -1) {
+                char name[80];
+
+                bind_name(b, name, sizeof(name));
+                fprintf(stderr, "switchyard: listener %.*s: cannot bind %s: %s\n",
+                        (int)l->name.len, t->blob + l->name.off, name, strerror(errno));
+                return -1;
+            }
+            socks[at] = (struct sock){ .l = l, .set = set };
+            ev_io_init(&socks[at].io, NULL, fd, EV_READ);
+            at++;
+            sock_count = at;
+        }
+    }
+    return set;
+}
+
+void
+listener_keep_set(int set)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < sock_count; i++) {
+        if (socks[i].set == set)
+            socks[n++] = socks[i];
+        else
+            close(socks[i].io.fd);
+    }
+    sock_count = n;
+    kept_set = set;
+}
+
+static void
+set_accepting(bool on)
+{
+    for (size_t i = 0; i < sock_count; i++) {
+        if (socks[i].set != kept_set)
+            continue;
+        if (on)
+            ev_io_start(lloop, &socks[i].io);
+        else
+            ev_io_stop(lloop, &socks[i].io);
+    }
+}
+
+/* Runs before the loop blocks, only while paused at maxconn. */
+static void
+maxconn_cb(struct ev_loop *loop, struct ev_prepare *w, int revents)
+{
+    (void)revents;
+    if (listener_live_count() < table->global.maxconn) {
+        ev_prepare_stop(loop, w);
+        paused = false;
+        set_accepting(true);
+    }
+}
+
+static void
+resume_cb(struct ev_loop *loop, struct ev_timer *w, int revents)
+{
+    (void)loop;
+    (void)w;
+    (void)revents;
+    set_accepting(true);
+}
+
+static void
+accept_cb(struct ev_loop *loop, struct ev_io *w, int revents)
+{
+    struct sock *s = w->data;
+
+    (void)revents;
+    for (int i = 0; i < LISTENER_ACCEPT_BURST; i++) {
+        union yt_addr peer;
+        socklen_t len = sizeof(peer);
+        int fd;
+
+        if (table->global.maxconn > 0 && listener_live_count() >= table->global.maxconn) {
+            paused = true;
+            set_accepting(false);
+            ev_prepare_start(loop, &maxconn_watch);
+            return;
+        }
+        fd = accept4(w->fd, &peer.sa, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd == -1) {
+            if (errno == EINTR || errno == ECONNABORTED)
+                continue;
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+                log_msg(LOG_LEVEL_WARNING, "accept: %s: pausing listeners for %.0f ms",
+                        strerror(errno), PAUSE_EMFILE * 1000);
+                set_accepting(false);
+                ev_timer_set(&resume_timer, PAUSE_EMFILE, 0.);
+                ev_timer_start(loop, &resume_timer);
+            } else if (errno != EAGAIN && errno != EWOULDBLOCK) {
+                log_msg(LOG_LEVEL_WARNING, "accept: %s", strerror(errno));
+            }
+            return;
+        }
+        if (s->l->mode == YT_MODE_TLS)
+            conn_accept(loop, fd, s->l, &peer);
+        else
+            http_accept(loop, fd, s->l, &peer);
+    }
+}
+
+void
+listener_start(struct ev_loop *loop)
+{
+    lloop = loop;
+    ev_timer_init(&resume_timer, resume_cb, PAUSE_EMFILE, 0.);
+    ev_prepare_init(&maxconn_watch, maxconn_cb);
+    for (size_t i = 0; i < sock_count; i++) {
+        socks[i].io.data = &socks[i];
+        ev_set_cb(&socks[i].io, accept_cb);
+    }
+    set_accepting(true);
+}
+
+void
+listener_close_all(struct ev_loop *loop)
+{
+    ev_timer_stop(loop, &resume_timer);
+    ev_prepare_stop(loop, &maxconn_watch);
+    paused = false;
+    for (size_t i = 0; i < sock_count; i++) {
+        ev_io_stop(loop, &socks[i].io);
+        close(socks[i].io.fd);
+    }
+    sock_count = 0;
+}

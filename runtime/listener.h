@@ -1,0 +1,35 @@
+/* Listening sockets: bind every yt_bind of the table, accept without starving the loop,
+ * pause at maxconn and on descriptor exhaustion. */
+#ifndef RUNTIME_LISTENER_H
+#define RUNTIME_LISTENER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "table.h"
+
+struct ev_loop;
+
+#define LISTENER_ACCEPT_BURST 64    /* accepts per readiness event and listener */
+
+/* Binds and listens on every bind of every listener of t (keeps t). reuseport sets
+ * SO_REUSEPORT (several workers). Each call binds a fresh set of sockets and returns its
+ * id (0, 1, ...), so a supervisor can bind one set per worker. On failure prints which
+ * address could not be bound and why to stderr and returns -1. */
+int listener_bind_all(const struct yt_table *t, bool reuseport);
+
+/* Keeps set `set` only: closes the sockets of every other set. */
+void listener_keep_set(int set);
+
+/* Starts accepting on the kept sockets (the first set when listener_keep_set() was not
+ * called). Connections of tls listeners go to conn_accept(), the others to http_accept(). */
+void listener_start(struct ev_loop *loop);
+
+/* Open connections of every mode: what maxconn limits. */
+uint32_t listener_live_count(void);
+
+/* Stops accepting and closes the listening sockets (graceful shutdown). */
+void listener_close_all(struct ev_loop *loop);
+
+#endif

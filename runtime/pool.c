@@ -1,0 +1,70 @@
+#include "pool.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+
+int
+pool_health_init(struct pool_health *h, const struct yt_table *t)
+{
+    h->t = t;
+    h->srv = calloc(t->server_count ? t->server_count : 1, sizeof(*h->srv));
+    return h->srv != NULL ? 0 : -1;
+}
+
+void
+pool_health_free(struct pool_health *h)
+{
+    free(h->srv);
+    h->srv = NULL;
+}
+
+/* Smooth weighted round robin over the servers of the pool that are up and in the wanted
+ * group (normal or backup): every candidate earns its weight, the richest is chosen and
+ * pays the total. Returns YT_NONE when the group has no server up. */
+static uint32_t
+pick_group(struct pool_health *h, const struct yt_pool *p, uint64_t now_ms, bool backup)
+{
+    uint32_t best = YT_NONE;
+    int32_t total = 0;
+
+    for (uint32_t i = p->first; i < p->first + p->count; i++) {
+        const struct yt_server *s = &h->t->servers[i];
+        struct pool_server *ps = &h->srv[i];
+
+        if (((s->flags & YT_SERVER_BACKUP) != 0) != backup || ps->down_until_ms > now_ms)
+            continue;
+        ps->current += s->weight;
+        total += s->weight;
+        if (best == YT_NONE || ps->current > h->srv[best].current)
+            best = i;
+    }
+    if (best != YT_NONE)
+        h->srv[best].current -= total;
+    return best;
+}
+
+uint32_t
+pool_pick(struct pool_health *h, uint32_t pool, uint64_t now_ms)
+{
+    const struct yt_pool *p = &h->t->pools[pool];
+    uint32_t s = pick_group(h, p, now_ms, false);
+
+    return s != YT_NONE ? s : pick_group(h, p, now_ms, true);
+}
+
+void
+pool_mark_down(struct pool_health *h, uint32_t server, uint64_t now_ms, uint32_t retry_ms)
+{
+    struct pool_server *ps = &h->srv[server];
+
+    ps->fails++;
+    ps->down_until_ms = now_ms + (retry_ms ? retry_ms : 1);
+    ps->current = 0;
+}
+
+void
+pool_mark_up(struct pool_health *h, uint32_t server)
+{
+    h->srv[server].fails = 0;
+    h->srv[server].down_until_ms = 0;
+}

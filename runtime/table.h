@@ -1,0 +1,356 @@
+/* The compiled configuration: the C types of the table that yardc emits and the proxy reads.
+ *
+ * This header is the only contract between the compiler and the runtime. yardc builds a
+ * struct yt_table in memory, checks the configuration's `expect` statements against it
+ * with yt_resolve(), and writes it out as C (`gen_table`); the runtime links that file
+ * and answers every routing question with the same yt_resolve(). The hash is defined
+ * here, once, so both sides compute bit-identical values.
+ *
+ * Strings live in one blob and are referenced by offset (struct yt_str), never by
+ * pointer: the table needs no load-time relocation per entry and compiles fast. */
+#ifndef RUNTIME_TABLE_H
+#define RUNTIME_TABLE_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#define YT_ABI 1
+#define YT_NONE UINT32_MAX
+#define YT_NAME_MAX 253     /* longest host name, without a trailing dot (RFC 1035 §2.3.4) */
+
+/* Port in network byte order as a constant expression, for the emitted initialisers. */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#define YT_BE16(x) ((uint16_t)(x))
+#else
+#define YT_BE16(x) ((uint16_t)((((x) & 0xffu) << 8) | (((x) >> 8) & 0xffu)))
+#endif
+
+enum yt_mode {
+    YT_MODE_TLS = 0,        /* layer 4: route by the ClientHello's SNI, pass bytes through */
+    YT_MODE_HTTP,           /* layer 7: route each request by its Host */
+    YT_MODE_REDIRECT,       /* answer plain HTTP with a redirect to https:// */
+    YT_MODE_COUNT
+};
+
+/* A site has at most one pool per protocol: the TLS one and the plain-HTTP one (which a
+ * redirect listener also uses for the ACME HTTP-01 carve-out). */
+enum yt_proto { YT_PROTO_TLS = 0, YT_PROTO_HTTP, YT_PROTO_COUNT };
+
+struct yt_str {
+    uint32_t off, len;      /* bytes blob[off .. off + len), no NUL */
+};
+
+union yt_addr {
+    struct sockaddr sa;
+    struct sockaddr_in in4;
+    struct sockaddr_in6 in6;
+};
+
+enum {
+    YT_SERVER_BACKUP = 1u << 0,     /* used only when no other server of the pool is up */
+    YT_SERVER_PROXY_V1 = 1u << 1,   /* send a PROXY protocol v1 header first */
+    YT_SERVER_PROXY_V2 = 1u << 2,   /* send a PROXY protocol v2 header first */
+};
+
+struct yt_server {
+    struct sockaddr_in6 addr;       /* ready for connect() */
+    struct yt_str name;             /* "[2001:db8::1]:443", for logs */
+    uint16_t weight;                /* 1 .. 256, default 1 */
+    uint16_t flags;                 /* YT_SERVER_* */
+};
+
+struct yt_pool {
+    struct yt_str name;             /* declared name, or "<site>/tls", "<site>/http" */
+    uint32_t first, count;          /* servers[first .. first + count) */
+};
+
+enum {
+    YT_SITE_ACME = 1u << 0,         /* redirect listeners proxy /.well-known/acme-challenge/ */
+    YT_SITE_FORWARDED_FOR = 1u << 1,/* http: add X-Forwarded-For and X-Forwarded-Proto */
+};
+
+struct yt_site {
+    struct yt_str name;             /* normalised: "shop.example.com" or "*.example.com" */
+    uint32_t pool[YT_PROTO_COUNT];  /* index into pools, or YT_NONE */
+    uint32_t flags;                 /* YT_SITE_* */
+};
+
+/* One slot of the perfect hash. Exact names are stored as they are; a wildcard
+ * "*.example.com" is stored as ".example.com", which no exact name can equal. */
+struct yt_key {
+    uint32_t off;                   /* name bytes in the blob */
+    uint32_t site;                  /* index into sites */
+    uint16_t len;
+    uint16_t fp;                    /* yt_fp() of the name's hash: most misses stop here */
+};
+
+struct yt_bind {
+    union yt_addr addr;             /* AF_INET or AF_INET6; port in network order */
+    uint8_t v6only;                 /* 0 for "[::]:443" written as ":443": IPv4 and IPv6 */
+};
+
+enum {
+    YT_LISTENER_FORWARDED_FOR = 1u << 0,  /* http: add X-Forwarded-For / -Proto on all sites */
+    YT_LISTENER_DONTLOGNULL = 1u << 1,    /* no log line for connections that sent nothing */
+};
+
+struct yt_listener {
+    struct yt_str name;
+    uint32_t mode;                  /* enum yt_mode */
+    uint32_t first_bind, bind_count;/* binds[first_bind .. first_bind + bind_count) */
+    uint32_t fallback_pool;         /* pool for unknown names, or YT_NONE */
+    uint16_t fallback_status;       /* http: answer for unknown Host without fallback pool */
+    uint16_t redirect_status;       /* redirect: 301, 302, 307 or 308 */
+    uint16_t redirect_port;         /* redirect: port in Location; 443 is left out */
+    uint16_t pad;
+    uint32_t max_head;              /* http, redirect: largest request head in bytes */
+    uint32_t flags;                 /* YT_LISTENER_* */
+};
+
+struct yt_timeouts {                /* all in milliseconds */
+    uint32_t connect_ms;            /* backend connect */
+    uint32_t client_ms;             /* client idle */
+    uint32_t server_ms;             /* server idle */
+    uint32_t inspect_ms;            /* whole ClientHello or request head */
+    uint32_t tunnel_ms;             /* idle in a tunnel (TLS relay, WebSocket) */
+    uint32_t grace_ms;              /* on SIGTERM: how long open connections may finish */
+    uint32_t retry_ms;              /* a server marked down is tried again after this */
+};
+
+enum yt_log_kind { YT_LOG_STDERR = 0, YT_LOG_SYSLOG };
+
+struct yt_log {
+    uint32_t kind;                  /* enum yt_log_kind */
+    struct yt_str path;             /* syslog: unix datagram socket, e.g. "/dev/log" */
+    uint8_t facility;               /* syslog facility number, 16 = local0 */
+    uint8_t level;                  /* least severe level sent, 7 = debug (all) */
+    uint16_t pad;
+};
+
+struct yt_errpage {
+    uint16_t status;
+    uint16_t pad;
+    struct yt_str response;         /* a whole HTTP/1.1 response: head and body */
+};
+
+struct yt_global {
+    struct yt_str user, group, chroot;      /* empty: unchanged */
+    struct yt_str admin_socket;             /* empty: none */
+    uint32_t admin_mode;                    /* file mode of the admin socket, e.g. 0660 */
+    uint32_t admin_timeout_ms;
+    uint32_t workers;                       /* processes, default 1 */
+    uint32_t maxconn;                       /* per worker */
+};
+
+struct yt_table {
+    uint32_t abi;                   /* YT_ABI */
+    uint32_t pad;
+    uint64_t seed;
+    /* the perfect hash: key_count keys in slot_count >= key_count slots */
+    uint32_t bucket_count, slot_count, key_count;
+    const uint16_t *disp;           /* bucket_count displacements */
+    const uint32_t *remap;          /* slot_count - key_count: slots past the end, remapped */
+    const struct yt_key *keys;      /* key_count, in slot order */
+    const char *blob;
+    uint64_t blob_len;
+    const struct yt_site *sites;
+    uint32_t site_count;
+    const struct yt_pool *pools;
+    uint32_t pool_count;
+    const struct yt_server *servers;
+    uint32_t server_count;
+    const struct yt_listener *listeners;
+    uint32_t listener_count;
+    const struct yt_bind *binds;
+    uint32_t bind_count;
+    const struct yt_log *logs;
+    uint32_t log_count;
+    const struct yt_errpage *errors;
+    uint32_t error_count;
+    struct yt_global global;
+    struct yt_timeouts timeouts;
+    struct yt_str config;           /* canonical configuration text (yardc --print) */
+    char digest[65];                /* hex SHA-256 of the canonical text, NUL-terminated */
+};
+
+/* The table linked into the binary, emitted by yardc. */
+extern const struct yt_table gen_table;
+
+/* ---- hashing: identical in yardc and the runtime ---- */
+
+static inline uint64_t
+yt_mix(uint64_t a, uint64_t b)
+{
+    __uint128_t r = (__uint128_t)a * b;
+
+    return (uint64_t)r ^ (uint64_t)(r >> 64);
+}
+
+static inline uint64_t
+yt_load64(const unsigned char *p)
+{
+    uint64_t v;
+
+    memcpy(&v, p, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    v = __builtin_bswap64(v);
+#endif
+    return v;
+}
+
+static inline uint64_t
+yt_load32(const unsigned char *p)
+{
+    uint32_t v;
+
+    memcpy(&v, p, 4);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    v = __builtin_bswap32(v);
+#endif
+    return v;
+}
+
+#define YT_K0 0xa0761d6478bd642full
+#define YT_K1 0xe7037ed1a0b428dbull
+#define YT_K2 0x8ebc6af09c88c6e3ull
+
+/* A multiply-mix hash of len bytes (wyhash-like). Reads only p[0 .. len). */
+static inline uint64_t
+yt_hash(const void *data, size_t len, uint64_t seed)
+{
+    const unsigned char *p = data;
+    uint64_t h = yt_mix(seed ^ YT_K0, YT_K1 ^ len);
+    uint64_t a = 0, b = 0;
+    size_t n = len;
+
+    for (; n > 16; p += 16, n -= 16)
+        h = yt_mix(yt_load64(p) ^ YT_K1, yt_load64(p + 8) ^ h);
+    if (n >= 8) {
+        a = yt_load64(p);
+        b = yt_load64(p + n - 8);
+    } else if (n >= 4) {
+        a = yt_load32(p);
+        b = yt_load32(p + n - 4);
+    } else if (n > 0) {
+        a = ((uint64_t)p[0] << 16) | ((uint64_t)p[n >> 1] << 8) | p[n - 1];
+    }
+    return yt_mix(yt_mix(a ^ YT_K1, b ^ h), YT_K2 ^ len);
+}
+
+/* Bucket of a hash: the high 32 bits, mapped onto [0, bucket_count) without a division. */
+static inline uint32_t
+yt_bucket(uint64_t h, uint32_t bucket_count)
+{
+    return (uint32_t)(((h >> 32) * (uint64_t)bucket_count) >> 32);
+}
+
+/* Slot of a hash under a bucket's displacement, in [0, slot_count). */
+static inline uint32_t
+yt_slot(uint64_t h, uint16_t disp, uint32_t slot_count)
+{
+    uint64_t x = yt_mix(h ^ ((uint64_t)disp * YT_K2), YT_K0);
+
+    return (uint32_t)(((x & 0xffffffffu) * (uint64_t)slot_count) >> 32);
+}
+
+static inline uint16_t
+yt_fp(uint64_t h)
+{
+    return (uint16_t)(h >> 16);
+}
+
+/* The site whose key is exactly name[0..len) (a wildcard key starts with '.'), or
+ * YT_NONE. One hash, one displacement read, one slot read, at most one compare. */
+static inline uint32_t
+yt_find(const struct yt_table *t, const char *name, size_t len)
+{
+    uint64_t h;
+    uint32_t pos;
+    const struct yt_key *k;
+
+    if (t->key_count == 0 || len == 0 || len > YT_NAME_MAX + 1)
+        return YT_NONE;
+    h = yt_hash(name, len, t->seed);
+    pos = yt_slot(h, t->disp[yt_bucket(h, t->bucket_count)], t->slot_count);
+    if (pos >= t->key_count)
+        pos = t->remap[pos - t->key_count];
+    k = &t->keys[pos];
+    if (k->fp != yt_fp(h) || k->len != len || memcmp(t->blob + k->off, name, len) != 0)
+        return YT_NONE;
+    return k->site;
+}
+
+/* The site for a normalised host name (lowercase, no port, no trailing dot): the exact
+ * name first, then wildcards from the most specific suffix to the least. */
+static inline uint32_t
+yt_site_for(const struct yt_table *t, const char *name, size_t len)
+{
+    uint32_t site = yt_find(t, name, len);
+
+    for (size_t i = 1; site == YT_NONE && i < len; i++)
+        if (name[i] == '.')
+            site = yt_find(t, name + i, len - i);
+    return site;
+}
+
+/* What a listener does with a request for a name. */
+enum yt_action {
+    YT_ACT_POOL = 0,        /* connect to .pool */
+    YT_ACT_STATUS,          /* http: answer .status (no route) */
+    YT_ACT_ALERT,           /* tls: no route: alert unrecognized_name and close */
+    YT_ACT_REDIRECT,        /* redirect: answer .status with Location: https://... */
+};
+
+struct yt_decision {
+    enum yt_action action;
+    uint32_t site;          /* YT_NONE when no site matched */
+    uint32_t pool;          /* YT_ACT_POOL: index into pools */
+    uint16_t status;        /* YT_ACT_STATUS, YT_ACT_REDIRECT */
+    bool fallback;          /* the listener's fallback was used */
+};
+
+#define YT_ACME_PREFIX "/.well-known/acme-challenge/"
+
+/* The one routing decision, used by the proxy, `switchyard --resolve` and yardc's
+ * `expect` checks. name is normalised; path is the request target (redirect
+ * listeners only; may be NULL). */
+static inline struct yt_decision
+yt_resolve(const struct yt_table *t, const struct yt_listener *l, const char *name,
+           size_t len, const char *path, size_t path_len)
+{
+    struct yt_decision d = { .action = YT_ACT_POOL, .site = YT_NONE, .pool = YT_NONE };
+    uint32_t proto = l->mode == YT_MODE_TLS ? YT_PROTO_TLS : YT_PROTO_HTTP;
+    const struct yt_site *s;
+
+    d.site = name != NULL ? yt_site_for(t, name, len) : YT_NONE;
+    s = d.site != YT_NONE ? &t->sites[d.site] : NULL;
+    if (l->mode == YT_MODE_REDIRECT) {
+        size_t n = sizeof(YT_ACME_PREFIX) - 1;
+
+        if (s != NULL && (s->flags & YT_SITE_ACME) && s->pool[YT_PROTO_HTTP] != YT_NONE &&
+            path != NULL && path_len >= n && memcmp(path, YT_ACME_PREFIX, n) == 0) {
+            d.pool = s->pool[YT_PROTO_HTTP];
+            return d;
+        }
+        d.action = YT_ACT_REDIRECT;
+        d.status = l->redirect_status;
+        return d;
+    }
+    if (s != NULL && s->pool[proto] != YT_NONE) {
+        d.pool = s->pool[proto];
+        return d;
+    }
+    d.fallback = true;
+    if (l->fallback_pool != YT_NONE) {
+        d.pool = l->fallback_pool;
+        return d;
+    }
+    d.action = l->mode == YT_MODE_TLS ? YT_ACT_ALERT : YT_ACT_STATUS;
+    d.status = l->mode == YT_MODE_TLS ? 0 : l->fallback_status;
+    return d;
+}
+
+#endif

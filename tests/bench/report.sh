@@ -1,0 +1,343 @@
+#!/usr/bin/env bash
+# Writes build/bench/report.md and build/bench/plots/*.png from the results of run.sh, and
+# prints a short summary. Can be rerun alone:  tests/bench/report.sh [build/bench]
+set -uo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+B=${1:-$HERE/../../build/bench}
+B=$(cd "$B" && pwd)
+# shellcheck source=/dev/null
+. "$B/params.env"
+SUM=$B/summary.tsv
+OUT=$B/report.md
+P=$B/plots
+mkdir -p "$P"
+
+awk -f "$HERE/summarize.awk" "$B/results.tsv" | sort >"$SUM"
+
+med() {     # workload subject metric -> median or empty
+    awk -F'\t' -v w="$1" -v s="$2" -v m="$3" \
+        '$1 == "med" && $2 == w && $3 == s && $4 == m { print $5 }' "$SUM"
+}
+ratio() {   # workload subject ref -> median ratio or empty
+    awk -F'\t' -v w="$1" -v s="$2" -v r="$3" \
+        '$1 == "ratio" && $2 == w && $3 == s && $4 == r { print $5 }' "$SUM"
+}
+nrounds() {
+    awk -F'\t' -v w="$1" -v s="$2" '$1 == "med" && $2 == w && $3 == s && $4 == "main" { print $6 }' "$SUM"
+}
+fmt() {     # number -> rounded for a table, "-" when missing
+    [ -z "${1:-}" ] && { echo "-"; return; }
+    awk -v v="$1" 'BEGIN { if (v >= 100) printf "%.0f", v; else if (v >= 10) printf "%.1f", v;
+                           else printf "%.2f", v }'
+}
+xr() { [ -z "${1:-}" ] && echo "-" || awk -v v="$1" 'BEGIN { printf "×%.2f", v }'; }
+
+skip_reason() {     # subject [workload]
+    local r
+    r=$(grep -m 1 -E "^$1(\|${2:-none})?: " "$B/notes.txt" 2>/dev/null | sed 's/^[^:]*: //')
+    echo "${r:-not measured}"
+}
+
+# workload | title | unit of the main metric | has latency and CPU columns
+WORKLOADS_INFO="http_ka|HTTP keep-alive (wrk, 64 connections, small response)|req/s|1
+http_close|HTTP, new connection per request (wrk, 32 connections, Connection: close)|req/s|1
+tls_conn|TLS, new connection per request through the SNI listener (full handshake each time, 32 concurrent)|conn/s|1
+tls_ka|TLS keep-alive (64 connections, requests over one TLS session each)|req/s|1
+bulk_http|Bulk transfer through the HTTP listener (curl, ${BIG_MB} MiB file ×${BULK_GETS})|MiB/s|0
+bulk_tls|Bulk transfer through the TLS listener (curl, ${BIG_MB} MiB file ×${BULK_GETS})|MiB/s|0
+mem_http|Memory per idle routed HTTP connection (${NIDLE} connections, RSS delta / N)|bytes/conn|0
+mem_tls|Memory per idle routed TLS connection (${NIDLE} connections, RSS delta / N)|bytes/conn|0"
+
+# ---------------------------------------------------------------- report.md
+{
+    echo "# switchyard benchmark report"
+    echo
+    echo "Variant: $([ "$QUICK" = 1 ] && echo "quick (\`--quick\`: indicative only)" || echo full)," \
+         "$REPS rounds, ${DUR} s per throughput run, generated $(date -u '+%Y-%m-%d %H:%M UTC')."
+    echo
+    echo "## Machine"
+    echo
+    echo '```'
+    echo "cpu:     $(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo), $(nproc) cores"
+    echo "memory:  $(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)"
+    echo "kernel:  $(uname -sr)"
+    echo "os:      $(. /etc/os-release && echo "$PRETTY_NAME")"
+    echo "pinning: load generator and backends on CPU $CPU_LOAD, proxy under test on CPU $CPU_PROXY"
+    echo "fds:     RLIMIT_NOFILE $FD_LIMIT (proxies' maxconn $PROXY_MAXCONN)"
+    echo "load:    1-min load average $LOAD_BEFORE before the run, $(cut -d' ' -f1 /proc/loadavg) after (neighbours share the cores)"
+    echo '```'
+    echo
+    echo "## Versions"
+    echo
+    echo '```'
+    cat "$B/versions.txt"
+    echo '```'
+    echo
+    echo "## Method"
+    echo
+    cat <<EOF
+- Subjects run one at a time, interleaved within each round (A B C, A B C, ...); each
+  figure is the median over the rounds. "vs HAProxy" and "vs direct" are the medians of the
+  per-round ratios (subject / reference measured in the same round); for throughput higher
+  is better, for memory and CPU lower is better.
+- \`direct\` is the client talking straight to the backend on [::1]: the ceiling.
+- Every proxy runs one worker/thread pinned to CPU $CPU_PROXY, listens on 127.0.0.1 and
+  forwards to the nginx backends on [::1] (pinned to CPU $CPU_LOAD together with the load
+  generator, so the backends and the client share one core: a proxy that is faster than
+  that core shows the same figure as \`direct\`).
+- Each proxy logs one line per request (layer 7) or connection (layer 4) to a file, as
+  \`log stderr\` does for switchyard.
+- Proxy CPU = user + system time of the serving process (/proc/PID/stat, ${CLK_TCK} Hz ticks)
+  over the run, divided by the requests completed (nginx: its worker process).
+- Every load run is bounded by a request count ($MAXREQ) and by time.
+EOF
+    echo
+    echo "## Results"
+    while IFS='|' read -r wl title unit lat; do
+        grep -q "	$wl	" "$SUM" || grep -q "^[^|]*|$wl:" "$B/notes.txt" || continue
+        echo
+        echo "### $title"
+        echo
+        if [ "$lat" = 1 ]; then
+            echo "| subject | $unit | p50 µs | p99 µs | proxy CPU µs/req | vs HAProxy | vs direct | errors | rounds |"
+            echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+        else
+            echo "| subject | $unit | vs HAProxy | vs direct | rounds |"
+            echo "| --- | ---: | ---: | ---: | ---: |"
+        fi
+        for s in $SUBJECTS; do
+            m=$(med "$wl" "$s" main)
+            if [ -z "$m" ]; then
+                case $s:$wl in
+                sniproxy:http_*|sniproxy:bulk_http|sniproxy:mem_http) continue ;;
+                direct:mem_*) continue ;;
+                esac
+                echo "| $s | skipped: $(skip_reason "$s" "$wl") | | | | | | | |" | \
+                    { [ "$lat" = 1 ] && cat || sed 's/| | | | | | |$/| | |/'; }
+                continue
+            fi
+            if [ "$lat" = 1 ]; then
+                echo "| $s | $(fmt "$m") | $(fmt "$(med "$wl" "$s" p50_us)") | $(fmt "$(med "$wl" "$s" p99_us)") |" \
+                     "$([ $s = direct ] && echo "-" || fmt "$(med "$wl" "$s" cpu_us)") |" \
+                     "$(xr "$(ratio "$wl" "$s" haproxy)") | $(xr "$(ratio "$wl" "$s" direct)") |" \
+                     "$(med "$wl" "$s" errors | awk '{ printf "%d", $1 }') | $(nrounds "$wl" "$s") |"
+            else
+                echo "| $s | $(fmt "$m") | $(xr "$(ratio "$wl" "$s" haproxy)") |" \
+                     "$(xr "$(ratio "$wl" "$s" direct)") | $(nrounds "$wl" "$s") |"
+            fi
+        done
+    done <<<"$WORKLOADS_INFO"
+
+    if grep -q '	startup	' "$SUM"; then
+        echo
+        echo "### Start-up time and RSS vs number of domains"
+        echo
+        echo "Time from exec to the first routed TLS response through the new process (the"
+        echo "last domain of the list), then its RSS; median of $START_REPS run(s). HAProxy:"
+        echo "\`map()\` file; nginx: stream \`map\` with \`hostnames\`; sniproxy: table of anchored"
+        echo "regular expressions; switchyard: compiled table (\`domains tls \"list.txt\"\`)."
+        echo
+        echo "| subject | domains | start-up ms | RSS MiB | yardc+cc build s |"
+        echo "| --- | ---: | ---: | ---: | ---: |"
+        for s in $SUBJECTS; do
+            [ "$s" = direct ] && continue
+            for n in $SIZES; do
+                t=$(med startup "$s" "ms_$n")
+                r=$(med startup "$s" "rss_kib_$n")
+                bt=$(med startup "$s" "build_ms_$n")
+                if [ -z "$t" ]; then
+                    why=$(grep -m 1 -E "^$s\|startup: N=$n " "$B/notes.txt" | sed 's/^[^:]*: N=[0-9]* //')
+                    [ -z "$why" ] && why=$(grep -m 1 -E "^$s: " "$B/notes.txt" | sed 's/^[^:]*: //')
+                    echo "| $s | $n | ${why:-not measured} | | |"
+                else
+                    echo "| $s | $n | $(fmt "$t") | $(awk -v k="$r" 'BEGIN { printf "%.1f", k / 1024 }') |" \
+                         "$([ -n "$bt" ] && awk -v m="$bt" 'BEGIN { printf "%.1f", m / 1000 }' || echo -) |"
+                fi
+            done
+        done
+    fi
+
+    echo
+    echo "### Route lookup ns and yardc+cc build time vs N"
+    echo
+    if [ -s "$B/table.out" ]; then
+        echo "From \`tests/bench/table/run.sh\`:"
+        echo
+        echo '```'
+        tail -n 60 "$B/table.out"
+        echo '```'
+    else
+        echo "$(grep -m 1 '^table' "$B/notes.txt" 2>/dev/null || echo "table: not run")"
+    fi
+
+    echo
+    echo "## Skipped and notes"
+    echo
+    if [ -s "$B/notes.txt" ]; then sed 's/^/- /' "$B/notes.txt"; else echo "None."; fi
+    echo
+    echo "## Plots"
+    echo
+    for f in throughput memory cpu startup; do
+        [ -f "$P/$f.png" ] && echo "![$f](plots/$f.png)"
+    done
+    echo
+    echo "## Exact commands (first round)"
+    echo
+    echo '```'
+    cat "$B/commands.txt"
+    echo '```'
+    echo
+    echo "Configurations: \`build/bench/conf/\` (and \`build/bench/startup/\`); raw results:"
+    echo "\`build/bench/results.tsv\` (round, workload, subject, metric, value)."
+} >"$OUT"
+
+# ---------------------------------------------------------------- plots
+plot() {    # gnuplot script on stdin
+    gnuplot 2>>"$B/logs/gnuplot.log" || echo "report.sh: gnuplot failed (see $B/logs/gnuplot.log)" >&2
+}
+
+PLOTS=""
+for wl in http_ka http_close tls_conn tls_ka bulk_http bulk_tls; do
+    : >"$P/$wl.dat"
+    for s in $SUBJECTS; do
+        m=$(med "$wl" "$s" main)
+        [ -n "$m" ] && echo "$s $m" >>"$P/$wl.dat"
+    done
+done
+plot <<EOF
+set terminal pngcairo noenhanced size 1500,850 font ",10"
+set output "$P/throughput.png"
+set multiplot layout 2,3 title "Throughput, median of $REPS rounds (higher is better)"
+set style fill solid 0.8 border -1
+set boxwidth 0.6
+set yrange [0:*]
+set grid ytics
+unset key
+do for [w in "http_ka:req/s http_close:req/s tls_conn:conn/s tls_ka:req/s bulk_http:MiB/s bulk_tls:MiB/s"] {
+    n = strstrt(w, ":")
+    name = w[1:n-1]
+    set title name
+    set ylabel w[n+1:]
+    f = "$P/" . name . ".dat"
+    stats f using 2 nooutput
+    if (STATS_records > 0) {
+        plot f using 0:2:xtic(1) with boxes lc rgb "#4477aa", \
+             f using 0:2:(sprintf("%.0f", \$2)) with labels offset 0,0.7 notitle
+    } else {
+        set label 1 "no data" at graph 0.5,0.5 center
+        plot [0:1] NaN notitle
+        unset label 1
+    }
+}
+unset multiplot
+EOF
+
+: >"$P/memory.dat"
+: >"$P/cpu.dat"
+for s in $SUBJECTS; do
+    [ "$s" = direct ] && continue
+    h=$(med mem_http "$s" main) t=$(med mem_tls "$s" main)
+    [ -n "$h$t" ] && echo "$s ${h:-?} ${t:-?}" >>"$P/memory.dat"
+    a=$(med http_ka "$s" cpu_us) b=$(med http_close "$s" cpu_us)
+    c=$(med tls_conn "$s" cpu_us) d=$(med tls_ka "$s" cpu_us)
+    [ -n "$a$b$c$d" ] && echo "$s ${a:-?} ${b:-?} ${c:-?} ${d:-?}" >>"$P/cpu.dat"
+done
+if [ -s "$P/memory.dat" ]; then
+    plot <<EOF
+set terminal pngcairo noenhanced size 800,500 font ",10"
+set output "$P/memory.png"
+set title "Memory per idle routed connection ($NIDLE connections; lower is better)"
+set ylabel "bytes / connection (RSS delta / N)"
+set datafile missing "?"
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.8 border -1
+set yrange [0:*]
+set grid ytics
+plot "$P/memory.dat" using 2:xtic(1) title "http listener" lc rgb "#4477aa", \
+     "" using 3 title "tls listener" lc rgb "#ee6677"
+EOF
+fi
+if [ -s "$P/cpu.dat" ]; then
+    plot <<EOF
+set terminal pngcairo noenhanced size 900,500 font ",10"
+set output "$P/cpu.png"
+set title "Proxy CPU time per request (user + sys; lower is better)"
+set ylabel "µs / request"
+set datafile missing "?"
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.8 border -1
+set yrange [0:*]
+set grid ytics
+plot "$P/cpu.dat" using 2:xtic(1) title "http keep-alive" lc rgb "#4477aa", \
+     "" using 3 title "http close" lc rgb "#66ccee", \
+     "" using 4 title "tls new conn" lc rgb "#ee6677", \
+     "" using 5 title "tls keep-alive" lc rgb "#ccbb44"
+EOF
+fi
+
+SPLOT=""
+for s in $SUBJECTS; do
+    [ "$s" = direct ] && continue
+    : >"$P/startup_$s.dat"
+    for n in $SIZES; do
+        t=$(med startup "$s" "ms_$n") r=$(med startup "$s" "rss_kib_$n")
+        [ -n "$t" ] && echo "$n $t $r" >>"$P/startup_$s.dat"
+    done
+    [ -s "$P/startup_$s.dat" ] && SPLOT+="${SPLOT:+ }$s"
+done
+if [ -n "$SPLOT" ]; then
+    plot <<EOF
+set terminal pngcairo noenhanced size 1300,500 font ",10"
+set output "$P/startup.png"
+set multiplot layout 1,2 title "Start-up vs number of domains"
+set logscale x
+set logscale y
+set grid
+set key top left
+set xlabel "domains"
+set ylabel "ms to first routed TLS response"
+set title "start-up time"
+plot for [s in "$SPLOT"] "$P/startup_".s.".dat" using 1:2 with linespoints lw 2 title s
+set ylabel "RSS MiB"
+set title "RSS after start-up"
+plot for [s in "$SPLOT"] "$P/startup_".s.".dat" using 1:(\$3/1024) with linespoints lw 2 title s
+unset multiplot
+EOF
+fi
+
+# ---------------------------------------------------------------- stdout summary
+echo
+echo "== summary ($([ "$QUICK" = 1 ] && echo quick || echo full), $REPS rounds; medians; ×N ha = ratio to haproxy, ×N d = ratio to direct, same round; µs = proxy CPU per request)"
+while IFS='|' read -r wl title unit lat; do
+    line=""
+    for s in $SUBJECTS; do
+        m=$(med "$wl" "$s" main)
+        [ -z "$m" ] && continue
+        line+=$(printf '  %s %s' "$s" "$(fmt "$m")")
+        [ "$s" != haproxy ] && [ -n "$(ratio "$wl" "$s" haproxy)" ] && line+=" $(xr "$(ratio "$wl" "$s" haproxy)")ha"
+        [ "$s" != direct ] && [ "$s" != haproxy ] && [ -n "$(ratio "$wl" "$s" direct)" ] && line+=" $(xr "$(ratio "$wl" "$s" direct)")d"
+        [ "$s" = haproxy ] && [ -n "$(ratio "$wl" "$s" direct)" ] && line+=" $(xr "$(ratio "$wl" "$s" direct)")d"
+        c=$(med "$wl" "$s" cpu_us)
+        [ -n "$c" ] && [ "$s" != direct ] && line+=" $(fmt "$c")µs"
+        line+=";"
+    done
+    [ -n "$line" ] && printf '%-10s %-10s%s\n' "$wl" "$unit" "$line"
+done <<<"$WORKLOADS_INFO"
+for s in $SUBJECTS; do
+    [ "$s" = direct ] && continue
+    line=""
+    for n in $SIZES; do
+        t=$(med startup "$s" "ms_$n") r=$(med startup "$s" "rss_kib_$n")
+        [ -n "$t" ] && line+=$(printf '  N=%s %s ms %s MiB;' "$n" "$(fmt "$t")" \
+            "$(awk -v k="$r" 'BEGIN { printf "%.1f", k / 1024 }')")
+    done
+    [ -n "$line" ] && printf '%-10s %-10s%s\n' startup "$s" "$line"
+done
+if [ -s "$B/notes.txt" ]; then
+    echo "notes:"
+    sed 's/^/  /' "$B/notes.txt"
+fi
+echo "report: $OUT"

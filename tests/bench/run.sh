@@ -1,0 +1,701 @@
+#!/usr/bin/env bash
+# Benchmark harness: switchyard against HAProxy, nginx and sniproxy, with "direct" (client
+# straight to the backend) as the ceiling. Writes build/bench/report.md and PNG plots.
+#
+#   tests/bench/run.sh [--quick] [--reps N] [--subjects "direct haproxy ..."]
+#                      [--workloads "http_ka tls_conn ..."] [--verify-only]
+#
+# Traffic goes only to loopback. Every load run is bounded in count and in time and ends
+# by itself; the harness stops only the processes it started, by PID, on any exit.
+# See docs/bench.md for the method and how to read the report.
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+HERE=$ROOT/tests/bench
+B=$ROOT/build/bench
+# shellcheck source=tests/bench/conf.sh
+. "$HERE/conf.sh"
+
+ALL_SUBJECTS="direct switchyard haproxy nginx sniproxy"
+ALL_WORKLOADS="http_ka http_close tls_conn tls_ka bulk_http bulk_tls mem_http mem_tls startup table"
+QUICK=0 REPS="" SUBJECTS=$ALL_SUBJECTS WORKLOADS=$ALL_WORKLOADS VERIFY_ONLY=0
+
+usage() {
+    sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
+    exit 2
+}
+
+while [ $# -gt 0 ]; do
+    case $1 in
+    --quick) QUICK=1 ;;
+    --reps) REPS=$2; shift ;;
+    --subjects) SUBJECTS=$2; shift ;;
+    --workloads) WORKLOADS=$2; shift ;;
+    --verify-only) VERIFY_ONLY=1 ;;
+    -h|--help) usage ;;
+    *) echo "run.sh: unknown option $1" >&2; usage ;;
+    esac
+    shift
+done
+
+if [ $QUICK = 1 ]; then
+    : "${REPS:=2}"
+    DUR=1               # seconds per throughput run
+    MAXREQ=2000000      # count bound per throughput run
+    NIDLE=1000          # idle connections for the memory runs
+    BIG_MB=16 BULK_GETS=2
+    SIZES="1000 100000"
+    START_REPS=1
+else
+    : "${REPS:=3}"
+    DUR=10
+    MAXREQ=20000000
+    NIDLE=10000
+    BIG_MB=64 BULK_GETS=4
+    SIZES="1000 100000 1000000"
+    START_REPS=3
+fi
+HOLD=30                 # upper bound on how long idle connections are held
+
+CPU_LOAD=0 CPU_PROXY=1
+[ "$(nproc)" -lt 2 ] && CPU_PROXY=0
+
+RES=$B/results.tsv      # round workload subject metric value
+CMDS=$B/commands.txt
+NOTES=$B/notes.txt      # one "subject|workload: skipped: why" per line
+declare -A PID SKIP
+
+say() { printf '%4ss %s\n' "$SECONDS" "$*" >&2; }
+note() { printf '%s\n' "$*" >>"$NOTES"; say "  $*"; }
+has() { case " $1 " in *" $2 "*) return 0 ;; esac; return 1; }
+
+# ---------------------------------------------------------------- setup
+
+check_tools() {
+    local missing="" pkgs=""
+    command -v haproxy >/dev/null || pkgs+=" haproxy"
+    command -v nginx >/dev/null || pkgs+=" nginx"
+    [ -e "$NGX_STREAM_MODULE" ] || pkgs+=" libnginx-mod-stream"
+    command -v sniproxy >/dev/null || pkgs+=" sniproxy"
+    command -v wrk >/dev/null || pkgs+=" wrk"
+    command -v gnuplot >/dev/null || pkgs+=" gnuplot-nox"
+    command -v openssl >/dev/null || pkgs+=" openssl"
+    command -v curl >/dev/null || pkgs+=" curl"
+    command -v taskset >/dev/null || pkgs+=" util-linux"
+    command -v cc >/dev/null || pkgs+=" gcc"
+    command -v make >/dev/null || pkgs+=" make"
+    [ -e /usr/include/openssl/ssl.h ] || pkgs+=" libssl-dev"
+    [ -e /usr/include/ev.h ] || pkgs+=" libev-dev"
+    [ -z "$pkgs" ] && return 0
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        say "installing:$pkgs"
+        # Installing only; no service is started or touched (and none must listen on our ports).
+        DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $pkgs >&2 ||
+            { apt-get update >&2 && DEBIAN_FRONTEND=noninteractive \
+                apt-get install -y --no-install-recommends $pkgs >&2; } || missing=1
+    else
+        missing=1
+    fi
+    if [ -n "$missing" ]; then
+        echo "run.sh: missing tools; install them with:" >&2
+        echo "  apt-get install -y$pkgs" >&2
+        exit 2
+    fi
+}
+
+check_ports() {
+    local p busy=""
+    for p in $P_HTTP_A $P_HTTP_B $P_TLS_A $P_TLS_B $P_SY_HTTP $P_SY_TLS $P_HA_HTTP $P_HA_TLS \
+             $P_NG_HTTP $P_NG_TLS $P_SN_TLS $P_START; do
+        ss -Hltn "sport = :$p" | grep -q . && busy+=" $p"
+    done
+    if [ -n "$busy" ]; then
+        echo "run.sh: ports already in use:$busy (something else is listening; not touching it)" >&2
+        exit 1
+    fi
+}
+
+prepare() {
+    mkdir -p "$B"/{conf,certs,logs,run,www,plots,startup,tmp/backend,tmp/nginx,tmp/nginx-start}
+    : >"$RES"; : >"$CMDS"; : >"$NOTES"
+    # A proxy needs two descriptors per routed connection (client + backend). Raising the
+    # hard limit needs CAP_SYS_RESOURCE; without it the idle-connection count is capped.
+    ulimit -Hn 1048576 2>/dev/null || true
+    ulimit -Sn "$(ulimit -Hn)" 2>/dev/null || true
+    FD_LIMIT=$(ulimit -Sn)
+    [ "$FD_LIMIT" = unlimited ] && FD_LIMIT=1048576
+    [ "$FD_LIMIT" -gt 200000 ] && FD_LIMIT=200000
+    PROXY_MAXCONN=$(( (FD_LIMIT - 100) / 2 ))
+    [ $PROXY_MAXCONN -gt 40000 ] && PROXY_MAXCONN=40000
+    if [ $NIDLE -gt $((PROXY_MAXCONN - 50)) ]; then
+        note "memory runs: RLIMIT_NOFILE is $FD_LIMIT and cannot be raised here; idle connections lowered from $NIDLE to $((PROXY_MAXCONN - 50))"
+        NIDLE=$((PROXY_MAXCONN - 50))
+    fi
+    write_certs
+    local want=$((BIG_MB << 20))
+    if [ "$(stat -c %s "$B/www/big" 2>/dev/null || echo 0)" != $want ]; then
+        head -c $want /dev/urandom >"$B/www/big"
+    fi
+    write_backend_conf
+    write_haproxy_conf "$B/conf/haproxy.cfg"
+    write_nginx_proxy_conf "$B/conf/nginx.conf"
+    write_sniproxy_conf "$B/conf/sniproxy.conf"
+    cc -std=c11 -O2 -Wall -Wextra -o "$B/tlsload" "$HERE/tlsload.c" -lssl -lcrypto ||
+        { echo "run.sh: cannot build tlsload" >&2; exit 1; }
+    cat >"$B/wrk-bound.lua" <<'EOF'
+-- Stop each wrk thread after WRK_MAX responses: every run is bounded in count and time.
+local n, max = 0, tonumber(os.getenv("WRK_MAX") or "1000000")
+function response(status, headers, body)
+    n = n + 1
+    if n >= max then wrk.thread:stop() end
+end
+EOF
+}
+
+# ---------------------------------------------------------------- processes
+
+# start_proc NAME CPU LOG CMD... : starts CMD pinned to CPU, in the foreground of its own
+# (no daemonising), and remembers its PID; the only processes this script ever stops.
+start_proc() {
+    local name=$1 cpu=$2 log=$3
+    shift 3
+    echo "[$name] taskset -c $cpu $*" >>"$CMDS"
+    taskset -c "$cpu" "$@" >>"$log" 2>&1 </dev/null &
+    PID[$name]=$!
+}
+
+stop_proc() {
+    local name=$1 pid=${PID[$1]:-} i
+    [ -z "$pid" ] && return 0
+    kill -TERM "$pid" 2>/dev/null
+    for i in $(seq 50); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -KILL "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+    unset "PID[$name]"
+}
+
+cleanup() {
+    local n
+    for n in "${!PID[@]}"; do stop_proc "$n"; done
+}
+trap cleanup EXIT
+trap 'say "interrupted"; exit 130' INT TERM
+
+port_open() {   # host port
+    (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null
+}
+
+wait_port() {   # name host port seconds
+    local end=$((SECONDS + $4))
+    while [ $SECONDS -lt $end ]; do
+        port_open "$2" "$3" && return 0
+        [ -n "${PID[$1]:-}" ] && ! kill -0 "${PID[$1]}" 2>/dev/null && return 1
+        sleep 0.02
+    done
+    return 1
+}
+
+# The process whose CPU time and memory are measured: nginx's single worker, else the PID.
+serving_pid() {
+    local pid=${PID[$1]:-}
+    [ -z "$pid" ] && return 1
+    if [ "$1" = nginx ] || [ "$1" = nginx-start ]; then
+        local kids
+        kids=$(cat "/proc/$pid/task/$pid/children" 2>/dev/null)
+        set -- $kids
+        [ $# -ge 1 ] && { echo "$1"; return 0; }
+        return 1
+    fi
+    echo "$pid"
+}
+
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
+CLK_TCK=$(getconf CLK_TCK)
+
+# ---------------------------------------------------------------- subjects
+
+http_target() {
+    case $1 in
+    direct) echo "[::1]:$P_HTTP_A" ;;
+    switchyard) echo "127.0.0.1:$P_SY_HTTP" ;;
+    haproxy) echo "127.0.0.1:$P_HA_HTTP" ;;
+    nginx) echo "127.0.0.1:$P_NG_HTTP" ;;
+    *) return 1 ;;
+    esac
+}
+
+tls_target() {      # prints "host port"
+    case $1 in
+    direct) echo "::1 $P_TLS_A" ;;
+    switchyard) echo "127.0.0.1 $P_SY_TLS" ;;
+    haproxy) echo "127.0.0.1 $P_HA_TLS" ;;
+    nginx) echo "127.0.0.1 $P_NG_TLS" ;;
+    sniproxy) echo "127.0.0.1 $P_SN_TLS" ;;
+    *) return 1 ;;
+    esac
+}
+
+SY_BIN=$ROOT/build/benchsite/switchyard
+
+first_error() {     # the first line of a build log that says what went wrong
+    grep -m 1 -iE 'error|no rule|not found|cannot' "$1" || tail -n 1 "$1"
+}
+
+build_switchyard() {
+    local log=$B/logs/switchyard-build.log
+    if [ ! -e "$ROOT/GNUmakefile" ] && [ ! -e "$ROOT/Makefile" ]; then
+        SKIP[switchyard]="no GNUmakefile yet"
+        return
+    fi
+    if ! timeout 600 make -C "$ROOT" --no-print-directory SITE=tests/bench/benchsite.yard build/benchsite/switchyard >"$log" 2>&1; then
+        SKIP[switchyard]="make SITE=tests/bench/benchsite.yard failed: $(first_error "$log")"
+        return
+    fi
+    [ -x "$SY_BIN" ] || SKIP[switchyard]="make succeeded but $SY_BIN does not exist"
+}
+
+start_subject() {
+    local s=$1
+    case $s in
+    direct) return 0 ;;
+    switchyard)
+        start_proc switchyard $CPU_PROXY "$B/logs/switchyard.log" "$SY_BIN"
+        wait_port switchyard 127.0.0.1 $P_SY_HTTP 10 && wait_port switchyard 127.0.0.1 $P_SY_TLS 10 ;;
+    haproxy)
+        start_proc haproxy $CPU_PROXY "$B/logs/haproxy.log" haproxy -db -f "$B/conf/haproxy.cfg"
+        wait_port haproxy 127.0.0.1 $P_HA_HTTP 10 && wait_port haproxy 127.0.0.1 $P_HA_TLS 10 ;;
+    nginx)
+        start_proc nginx $CPU_PROXY "$B/logs/nginx.out.log" \
+            nginx -e "$B/logs/nginx.error.log" -c "$B/conf/nginx.conf"
+        wait_port nginx 127.0.0.1 $P_NG_HTTP 10 && wait_port nginx 127.0.0.1 $P_NG_TLS 10 ;;
+    sniproxy)
+        start_proc sniproxy $CPU_PROXY "$B/logs/sniproxy.out.log" \
+            sniproxy -f -c "$B/conf/sniproxy.conf"
+        wait_port sniproxy 127.0.0.1 $P_SN_TLS 10 ;;
+    esac
+}
+
+start_backends() {
+    start_proc backend $CPU_LOAD "$B/logs/backend.out.log" \
+        nginx -e "$B/logs/backend.error.log" -c "$B/conf/backend.conf"
+    local p
+    for p in $P_HTTP_A $P_HTTP_B $P_TLS_A $P_TLS_B; do
+        wait_port backend ::1 $p 10 || { echo "run.sh: backend nginx did not start" >&2;
+            tail "$B/logs/backend.error.log" >&2; exit 1; }
+    done
+}
+
+truncate_logs() {
+    local f
+    for f in "$B"/logs/*.access.log "$B"/logs/*.stream.log "$B/logs/haproxy.log" \
+             "$B/logs/switchyard.log"; do
+        [ -f "$f" ] && : >"$f"
+    done
+}
+
+# Checks that every proxy routes each name to its own backend before anything is measured.
+verify_subject() {
+    local s=$1 site got want ok=0 t h p
+    for site in a b; do
+        if t=$(http_target "$s"); then
+            want=$site-http
+            [ "$s" = direct ] && [ $site = b ] && t="[::1]:$P_HTTP_B"
+            got=$(curl -s -m 5 -H "Host: $site.bench.test" "http://$t/")
+            [ "$got" = "$want" ] || { say "  $s: http $site.bench.test -> '$got', want '$want'"; ok=1; }
+        fi
+        read -r h p < <(tls_target "$s")
+        [ "$s" = direct ] && [ $site = b ] && p=$P_TLS_B
+        want=$site-tls
+        [ "$h" = ::1 ] && h="[::1]"
+        got=$(curl -sk -m 5 --connect-to "$site.bench.test:443:$h:$p" "https://$site.bench.test/")
+        [ "$got" = "$want" ] || { say "  $s: tls $site.bench.test -> '$got', want '$want'"; ok=1; }
+    done
+    # The certificate must be the named backend's own (SNI reached the right server).
+    read -r h p < <(tls_target "$s")
+    [ "$h" = ::1 ] && h="[::1]"
+    got=$(echo | timeout 5 openssl s_client -connect "$h:$p" -servername b.bench.test 2>/dev/null |
+          sed -n 's/^subject=.*CN *= *//p')
+    [ "$s" = direct ] || [ "$got" = b.bench.test ] ||
+        { say "  $s: openssl s_client -servername b.bench.test saw CN '$got'"; ok=1; }
+    return $ok
+}
+
+# ---------------------------------------------------------------- measuring
+
+record() { printf '%s\t%s\t%s\t%s\t%s\n' "$@" >>"$RES"; }
+
+# to_us VALUE_WITH_UNIT (wrk's "1.23ms", "850.00us", "1.01s")
+to_us() {
+    awk -v v="$1" 'BEGIN {
+        if (v ~ /us$/) { sub(/us$/, "", v); print v + 0 }
+        else if (v ~ /ms$/) { sub(/ms$/, "", v); print v * 1000 }
+        else if (v ~ /s$/) { sub(/s$/, "", v); print v * 1000000 }
+        else print v + 0 }'
+}
+
+# cpu_begin SUBJECT / cpu_end SUBJECT ROUND WORKLOAD REQUESTS: the proxy's own CPU time
+# (user + sys from /proc/PID/stat) per request, in microseconds.
+cpu_begin() {
+    CPU_PID=$(serving_pid "$1") || CPU_PID=""
+    CPU0=0
+    [ -n "$CPU_PID" ] && CPU0=$(cpu_ticks "$CPU_PID")
+}
+cpu_end() {
+    [ -z "$CPU_PID" ] && return 0
+    local t1
+    t1=$(cpu_ticks "$CPU_PID")
+    [ "$4" -gt 0 ] && record "$2" "$3" "$1" cpu_us \
+        "$(awk -v a="$CPU0" -v b="$t1" -v n="$4" -v hz="$CLK_TCK" \
+            'BEGIN { printf "%.2f", (b - a) * 1e6 / hz / n }')"
+}
+
+run_wrk() {     # round workload subject conns extra-header...
+    local r=$1 wl=$2 s=$3 c=$4 t out
+    shift 4
+    t=$(http_target "$s") || return 0
+    truncate_logs
+    local cmd=(taskset -c $CPU_LOAD timeout $((DUR + 30)) wrk -t1 -c"$c" -d"${DUR}s" --latency
+               -s "$B/wrk-bound.lua" -H "Host: a.bench.test" "$@" "http://$t/")
+    [ "$r" = 1 ] && echo "[$wl/$s] WRK_MAX=$MAXREQ ${cmd[*]}" >>"$CMDS"
+    cpu_begin "$s"
+    out=$(WRK_MAX=$MAXREQ "${cmd[@]}" 2>&1)
+    local n rps p50 p99 errs
+    n=$(awk '/requests in/ { print $1; exit }' <<<"$out")
+    rps=$(awk '/^Requests\/sec:/ { print $2 }' <<<"$out")
+    p50=$(awk '$1 == "50%" { print $2 }' <<<"$out")
+    p99=$(awk '$1 == "99%" { print $2 }' <<<"$out")
+    errs=$(awk '/Socket errors:/ { gsub(/,/, ""); e = $4 + $6 + $8 + $10 }
+                /Non-2xx/ { e += $NF } END { print e + 0 }' <<<"$out")
+    cpu_end "$s" "$r" "$wl" "${n:-0}"
+    if [ -z "$rps" ]; then
+        note "$s|$wl: wrk failed: $(tail -n 2 <<<"$out" | tr '\n' ' ')"
+        return 0
+    fi
+    record "$r" "$wl" "$s" main "$rps"
+    record "$r" "$wl" "$s" p50_us "$(to_us "$p50")"
+    record "$r" "$wl" "$s" p99_us "$(to_us "$p99")"
+    record "$r" "$wl" "$s" errors "$errs"
+    say "  $wl $s: $rps req/s p50 $p50 p99 $p99 errors $errs"
+}
+
+run_tlsload() {     # round workload subject mode conns
+    local r=$1 wl=$2 s=$3 mode=$4 c=$5 h p out
+    read -r h p < <(tls_target "$s") || return 0
+    truncate_logs
+    local cmd=(taskset -c $CPU_LOAD timeout $((DUR + 30)) "$B/tlsload" -m "$mode"
+               -s a.bench.test -n "$MAXREQ" -t "$DUR" -c "$c" "$h" "$p")
+    [ "$r" = 1 ] && echo "[$wl/$s] ${cmd[*]}" >>"$CMDS"
+    cpu_begin "$s"
+    out=$("${cmd[@]}" 2>&1)
+    local n rate p50 p99 errs
+    n=$(sed -n 's/.*requests=\([0-9]*\).*/\1/p' <<<"$out")
+    rate=$(sed -n 's/.* rate=\([0-9.]*\).*/\1/p' <<<"$out")
+    p50=$(sed -n 's/.*p50_us=\([0-9]*\).*/\1/p' <<<"$out")
+    p99=$(sed -n 's/.*p99_us=\([0-9]*\).*/\1/p' <<<"$out")
+    errs=$(sed -n 's/.*errors=\([0-9]*\).*/\1/p' <<<"$out")
+    cpu_end "$s" "$r" "$wl" "${n:-0}"
+    if [ -z "$rate" ] || [ "${n:-0}" = 0 ]; then
+        note "$s|$wl: tlsload failed: $(tail -n 2 <<<"$out" | tr '\n' ' ')"
+        return 0
+    fi
+    record "$r" "$wl" "$s" main "$rate"
+    record "$r" "$wl" "$s" p50_us "$p50"
+    record "$r" "$wl" "$s" p99_us "$p99"
+    record "$r" "$wl" "$s" errors "$errs"
+    say "  $wl $s: $rate /s p50 ${p50}us p99 ${p99}us errors $errs"
+}
+
+run_bulk() {        # round workload subject
+    local r=$1 wl=$2 s=$3 url h p i out
+    local args=()
+    if [ "$wl" = bulk_http ]; then
+        url=$(http_target "$s") || return 0
+        args=(-H "Host: a.bench.test")
+        for i in $(seq $BULK_GETS); do args+=(-o /dev/null "http://$url/big"); done
+    else
+        read -r h p < <(tls_target "$s") || return 0
+        [ "$h" = ::1 ] && h="[::1]"
+        args=(-k --connect-to "a.bench.test:443:$h:$p")
+        for i in $(seq $BULK_GETS); do args+=(-o /dev/null "https://a.bench.test/big"); done
+    fi
+    truncate_logs
+    local cmd=(taskset -c $CPU_LOAD timeout 120 curl -s
+               -w '%{size_download} %{time_total}\n' "${args[@]}")
+    [ "$r" = 1 ] && echo "[$wl/$s] ${cmd[*]}" >>"$CMDS"
+    out=$("${cmd[@]}" 2>&1)
+    local mbps
+    mbps=$(awk -v want=$((BIG_MB << 20)) '{ b += $1; t += $2; if ($1 != want) bad = 1 }
+        END { if (bad || t == 0 || NR == 0) exit 1; printf "%.1f", b / t / 1048576 }' <<<"$out") ||
+        { note "$s|$wl: curl failed or short download: $(tr '\n' ' ' <<<"$out")"; return 0; }
+    record "$r" "$wl" "$s" main "$mbps"
+    say "  $wl $s: $mbps MiB/s"
+}
+
+# Memory per idle routed connection: restart the proxy, open NIDLE connections that each
+# got routed (TLS: handshake through the proxy + one request; HTTP: one keep-alive request),
+# then read the serving process's RSS growth / connections.
+run_mem() {         # round workload subject
+    local r=$1 wl=$2 s=$3 h p plain=() fifo pid0 rss0 rss1 line est
+    [ "$s" = direct ] && return 0
+    if [ "$wl" = mem_http ]; then
+        local t
+        t=$(http_target "$s") || return 0
+        h=${t%:*} p=${t##*:}
+        plain=(-P)
+    else
+        read -r h p < <(tls_target "$s") || return 0
+    fi
+    stop_proc "$s"
+    start_subject "$s" || { note "$s|$wl: restart failed"; return 0; }
+    sleep 0.3
+    pid0=$(serving_pid "$s") || return 0
+    rss0=$(rss_kib "$pid0")
+    local out=$B/run/idle.out
+    : >"$out"
+    local cmd=(taskset -c $CPU_LOAD "$B/tlsload" -m idle "${plain[@]}" -s a.bench.test
+               -n "$NIDLE" -c 200 -t $HOLD "$h" "$p")
+    [ "$r" = 1 ] && echo "[$wl/$s] ${cmd[*]}" >>"$CMDS"
+    "${cmd[@]}" >"$out" 2>&1 &
+    local lpid=$!
+    local end=$((SECONDS + HOLD + 10))
+    while [ $SECONDS -lt $end ] && ! grep -q '^ready' "$out" && kill -0 $lpid 2>/dev/null; do
+        sleep 0.1
+    done
+    sleep 0.5   # let the proxy settle (deferred frees, pool trimming)
+    rss1=$(rss_kib "$pid0")
+    line=$(grep '^ready' "$out")
+    kill -TERM $lpid 2>/dev/null
+    wait $lpid 2>/dev/null
+    est=$(sed -n 's/.*established=\([0-9]*\).*/\1/p' <<<"$line")
+    if [ -z "$est" ] || [ "$est" = 0 ]; then
+        note "$s|$wl: no idle connection established: $(tr '\n' ' ' <"$out")"
+        return 0
+    fi
+    record "$r" "$wl" "$s" main "$(( (rss1 - rss0) * 1024 / est ))"
+    record "$r" "$wl" "$s" conns "$est"
+    record "$r" "$wl" "$s" rss_kib "$rss1"
+    say "  $wl $s: $(( (rss1 - rss0) * 1024 / est )) B/conn ($est conns, RSS $rss0 -> $rss1 KiB)"
+    [ "$est" -lt "$NIDLE" ] && note "$s|$wl: only $est of $NIDLE idle connections established"
+}
+
+# ---------------------------------------------------------------- start-up vs table size
+
+gen_domains() {     # N -> $B/startup/{list,haproxy.map,nginx.map,sniproxy.tbl}$N
+    local n=$1 d=$B/startup
+    [ -s "$d/list$n.txt" ] && return 0
+    awk -v n="$n" 'BEGIN { for (i = 0; i < n; i++) printf "d%07d.bulk.bench.test bulk\n", i }' \
+        >"$d/list$n.txt"
+    awk '{ print $1, "pool_tls" }' "$d/list$n.txt" >"$d/haproxy$n.map"
+    awk '{ print "        " $1, "a_tls;" }' "$d/list$n.txt" >"$d/nginx$n.map"
+    awk -v p=$P_TLS_A '{ d = $1; gsub(/\./, "\\.", d); print "    ^" d "$ [::1]:" p }' \
+        "$d/list$n.txt" >"$d/sniproxy$n.tbl"
+}
+
+build_switchyard_start() {      # N -> prints binary path or fails with a reason on stdout
+    local n=$1 d=$B/startup name=benchstart$1
+    cat >"$d/$name.yard" <<EOF
+# Generated by tests/bench/run.sh: $n domains, bulk-imported.
+global { log stderr; workers 1; maxconn 20000; }
+defaults { timeout connect 5s; timeout client 50s; timeout server 50s; timeout inspect 5s; }
+listen tls tls 127.0.0.1:$P_START;
+pool bulk { server [::1]:$P_TLS_A; }
+domains tls "list$n.txt";
+EOF
+    [ -e "$ROOT/GNUmakefile" ] || { echo "no GNUmakefile yet"; return 1; }
+    local t0 t1
+    t0=$(date +%s%N)
+    if ! timeout 1200 make -C "$ROOT" --no-print-directory SITE="build/bench/startup/$name.yard" "build/$name/switchyard" \
+            >"$B/logs/$name-build.log" 2>&1; then
+        echo "make SITE=build/bench/startup/$name.yard failed: $(first_error "$B/logs/$name-build.log")"
+        return 1
+    fi
+    t1=$(date +%s%N)
+    [ -x "$ROOT/build/$name/switchyard" ] || { echo "no build/$name/switchyard after make"; return 1; }
+    record 1 startup switchyard "build_ms_$n" $(( (t1 - t0) / 1000000 ))
+    echo "$ROOT/build/$name/switchyard"
+}
+
+# Start-up time = from exec to the first routed TLS response through the new process.
+run_startup_one() {     # round subject N
+    local r=$1 s=$2 n=$3 d=$B/startup name cmd=() last
+    last=$(tail -n 1 "$d/list$n.txt" | cut -d' ' -f1)
+    case $s in
+    haproxy)
+        write_haproxy_conf "$d/haproxy$n.cfg" "$d/haproxy$n.map"
+        name=haproxy-start cmd=(haproxy -db -f "$d/haproxy$n.cfg") ;;
+    nginx)
+        write_nginx_proxy_conf "$d/nginx$n.conf" "$d/nginx$n.map"
+        name=nginx-start cmd=(nginx -e "$B/logs/nginx-start.error.log" -c "$d/nginx$n.conf") ;;
+    sniproxy)
+        write_sniproxy_conf "$d/sniproxy$n.conf" "$d/sniproxy$n.tbl"
+        name=sniproxy-start cmd=(sniproxy -f -c "$d/sniproxy$n.conf") ;;
+    switchyard)
+        [ -n "${SY_START[$n]:-}" ] || return 0
+        name=switchyard-start cmd=("${SY_START[$n]}") ;;
+    esac
+    : >"$B/logs/$name.log"
+    local t0 t1 ok=1 end=$((SECONDS + 120))
+    t0=$(date +%s%N)
+    start_proc "$name" $CPU_PROXY "$B/logs/$name.log" "${cmd[@]}"
+    while [ $SECONDS -lt $end ] && kill -0 "${PID[$name]}" 2>/dev/null; do
+        if port_open 127.0.0.1 $P_START &&
+           "$B/tlsload" -m conn -n 1 -c 1 -t 2 -s "$last" 127.0.0.1 $P_START >/dev/null 2>&1; then
+            ok=0
+            break
+        fi
+        sleep 0.002
+    done
+    t1=$(date +%s%N)
+    if [ $ok = 0 ]; then
+        local pid
+        sleep 0.2
+        pid=$(serving_pid "$name")
+        record "$r" startup "$s" "ms_$n" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", (b - a) / 1e6 }')"
+        record "$r" startup "$s" "rss_kib_$n" "$(rss_kib "$pid")"
+        say "  startup $s N=$n: $(( (t1 - t0) / 1000000 )) ms, RSS $(rss_kib "$pid") KiB"
+    else
+        note "$s|startup: N=$n did not route $last within 120 s (see logs/$name.log)"
+    fi
+    stop_proc "$name"
+}
+
+run_startup() {
+    local n r s
+    declare -gA SY_START
+    for n in $SIZES; do
+        gen_domains "$n"
+        if has "$SUBJECTS" switchyard && [ -z "${SKIP[switchyard]:-}" ]; then
+            local why
+            if why=$(build_switchyard_start "$n"); then
+                SY_START[$n]=$why
+            else
+                note "switchyard|startup: N=$n skipped: $why"
+            fi
+        elif has "$SUBJECTS" switchyard; then
+            note "switchyard|startup: N=$n skipped: ${SKIP[switchyard]}"
+        fi
+    done
+    for r in $(seq $START_REPS); do
+        for n in $SIZES; do
+            for s in $SUBJECTS; do
+                case $s in direct) continue ;; esac
+                [ -n "${SKIP[$s]:-}" ] && [ $s != switchyard ] && continue
+                if [ $s = sniproxy ] && [ "$n" -gt 100000 ]; then
+                    [ "$r" = 1 ] && note "sniproxy|startup: N=$n skipped: its table is a list of regular expressions tried in order"
+                    continue
+                fi
+                run_startup_one "$r" "$s" "$n"
+            done
+        done
+    done
+}
+
+run_table() {
+    local t=$HERE/table/run.sh
+    if [ ! -x "$t" ]; then
+        note "table: skipped: tests/bench/table/run.sh is not there yet (lookup ns, yardc+cc build time vs N)"
+        return 0
+    fi
+    echo "[table] (cd $ROOT && timeout 1800 tests/bench/table/run.sh $SIZES)" >>"$CMDS"
+    say "  table: tests/bench/table/run.sh $SIZES"
+    if ! (cd "$ROOT" && timeout 1800 tests/bench/table/run.sh $SIZES) >"$B/table.out" 2>&1; then
+        note "table: tests/bench/table/run.sh failed: $(tail -n 1 "$B/table.out")"
+    fi
+}
+
+write_versions() {
+    {
+        echo "haproxy:   $(haproxy -v 2>&1 | head -n 1)"
+        echo "nginx:     $(nginx -v 2>&1)"
+        echo "sniproxy:  $(sniproxy -V 2>&1 | head -n 1)"
+        echo "wrk:       $(wrk -v 2>&1 | head -n 1)"
+        echo "openssl:   $(openssl version)"
+        echo "curl:      $(curl --version | head -n 1)"
+        echo "gnuplot:   $(gnuplot --version)"
+        echo "cc:        $(cc --version | head -n 1)"
+        echo "libev:     $(dpkg-query -W -f='${Version}' libev-dev 2>/dev/null || echo '?')"
+        if [ -x "$SY_BIN" ]; then
+            echo "switchyard: $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo '?')" \
+                 "(build/benchsite/switchyard, $(stat -c %s "$SY_BIN") bytes)"
+        else
+            echo "switchyard: not built"
+        fi
+    } >"$B/versions.txt"
+}
+
+write_params() {
+    local v
+    for v in QUICK REPS DUR MAXREQ NIDLE BIG_MB BULK_GETS SIZES START_REPS SUBJECTS \
+             CPU_LOAD CPU_PROXY FD_LIMIT PROXY_MAXCONN CLK_TCK LOAD_BEFORE; do
+        printf '%s=%q\n' "$v" "${!v}"
+    done >"$B/params.env"
+}
+
+# ---------------------------------------------------------------- main
+
+LOAD_BEFORE=$(cut -d' ' -f1 /proc/loadavg)
+check_tools
+check_ports
+prepare
+say "== setup: results in $B"
+
+for s in $SUBJECTS; do
+    case $s in
+    switchyard) build_switchyard ;;
+    direct|haproxy|nginx|sniproxy) ;;
+    *) echo "run.sh: unknown subject $s" >&2; exit 2 ;;
+    esac
+done
+
+write_versions
+start_backends
+for s in $SUBJECTS; do
+    [ -n "${SKIP[$s]:-}" ] && { note "$s: skipped: ${SKIP[$s]}"; continue; }
+    if ! start_subject "$s"; then
+        SKIP[$s]="did not start (see build/bench/logs/$s*.log)"
+        note "$s: skipped: ${SKIP[$s]}"
+        continue
+    fi
+    if ! verify_subject "$s"; then
+        SKIP[$s]="routes wrongly (see the verification lines above)"
+        note "$s: skipped: ${SKIP[$s]}"
+        stop_proc "$s"
+        continue
+    fi
+    say "  $s: routes a.bench.test and b.bench.test to their own backends"
+done
+[ $VERIFY_ONLY = 1 ] && { say "verify only: done"; exit 0; }
+
+ACTIVE=""
+for s in $SUBJECTS; do [ -z "${SKIP[$s]:-}" ] && ACTIVE+=" $s"; done
+
+for r in $(seq "$REPS"); do
+    say "== round $r of $REPS"
+    for wl in $WORKLOADS; do
+        for s in $ACTIVE; do
+            case $wl in
+            http_ka) run_wrk "$r" $wl "$s" 64 ;;
+            http_close) run_wrk "$r" $wl "$s" 32 -H "Connection: close" ;;
+            tls_conn) run_tlsload "$r" $wl "$s" conn 32 ;;
+            tls_ka) run_tlsload "$r" $wl "$s" ka 64 ;;
+            bulk_http|bulk_tls) run_bulk "$r" $wl "$s" ;;
+            mem_http|mem_tls) run_mem "$r" $wl "$s" ;;
+            esac
+        done
+    done
+done
+for s in $ACTIVE; do stop_proc "$s"; done
+
+if has "$WORKLOADS" startup; then
+    say "== start-up time and RSS vs table size"
+    run_startup
+fi
+has "$WORKLOADS" table && run_table
+
+stop_proc backend
+write_params
+"$HERE/report.sh" "$B"

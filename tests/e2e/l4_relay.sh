@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Layer 4: the relay moves every byte both ways, in order, with backpressure and half-close,
+# and a SIGTERM lets open connections finish.
+# Ports: 25443 (proxy, 127.0.0.1 and [::1]), backends 25401 (echo), 25402 (respond).
+set -euo pipefail
+. "$(dirname "$0")/lib/common.sh"
+
+MIB=$((1 << 20))
+byte_backend echo 25401 -m echo
+byte_backend respond 25402 -m respond -n $((4 * MIB))
+proxy l4_relay
+
+check "64 MiB each way through the proxy from an IPv4 client, byte-exact" \
+    "$TOOLS/client" -a 127.0.0.1 -p 25443 -n echo.test -u $((64 * MIB)) -t 30
+hello_len=$("$TOOLS/client" -n echo.test -m dump | wc -c)
+hello_len() { "$TOOLS/client" -n "$1" -m dump | wc -c; }
+n=$(hello_len echo.test)
+check "the backend received exactly the hello and the 64 MiB" \
+    wait_for 5 grep -q "^bytes=$((n + 64 * MIB)) " "$WORK/echo/1.done"
+check "8 MiB each way from an IPv6 client, byte-exact" \
+    "$TOOLS/client" -a ::1 -p 25443 -n echo.test -u $((8 * MIB)) -t 20
+
+check "half-close: the client shuts its write side and still gets the whole 4 MiB answer" \
+    "$TOOLS/client" -a 127.0.0.1 -p 25443 -n respond.test -u $MIB -m respond -e $((4 * MIB)) -t 20
+n=$(hello_len respond.test)
+check "the answering backend saw the client's EOF after the hello and 1 MiB" \
+    wait_for 5 grep -q "^bytes=$((n + MIB)) " "$WORK/respond/1.done"
+check "the half-closed connection ended normally" \
+    log_has "sni=respond\.test .*c2s=$((n + MIB)) s2c=$((4 * MIB)) .*term=--"
+
+pids=()
+for i in $(seq 1 16); do
+    "$TOOLS/client" -a ::1 -p 25443 -n echo.test -u $MIB -t 20 >/dev/null & pids+=($!)
+done
+failures=0
+for p in "${pids[@]}"; do wait "$p" || failures=$((failures + 1)); done
+check "16 concurrent clients of 1 MiB each, all byte-exact" test "$failures" -eq 0
+
+# Graceful stop: a connection open at SIGTERM keeps working, new ones are refused.
+n=$(hello_len echo.test)
+last=$(conns echo)
+"$TOOLS/client" -a 127.0.0.1 -p 25443 -n echo.test -w 1500 -u 1000 -t 10 >/dev/null &
+client=$!
+wait_for 5 test -e "$WORK/echo/$((last + 1)).head"
+kill -TERM "$PROXY_PID"
+check "after SIGTERM the listeners are closed" \
+    wait_for 5 bash -c '! (exec 4<>/dev/tcp/127.0.0.1/25443) 2>/dev/null'
+check "the connection open at SIGTERM still completes, byte-exact" wait "$client"
+set +e
+wait "$PROXY_PID"
+rc=$?
+set -e
+check "then the proxy exits 0" test "$rc" -eq 0
+check "it is logged as a normal end" log_has "c2s=$((n + 1000)) s2c=$((n + 1000)) .*term=--"
+finish

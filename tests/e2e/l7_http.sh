@@ -1,0 +1,226 @@
+#!/usr/bin/env bash
+# Layer 7 end to end: every request routed by its Host (tests/e2e/l7-http.yard).
+# Backends are build/tools/httpd on [::1]:25001-25003; the proxy listens on :25080, :25082.
+# Run from the repository root: BUILD=build bash tests/e2e/l7_http.sh
+set -euo pipefail
+
+BUILD=${BUILD:-build}
+SY=$BUILD/l7-http/switchyard
+HTTPD=$BUILD/tools/httpd
+P=127.0.0.1
+PORT=25080
+
+for f in "$SY" "$HTTPD"; do
+    [ -x "$f" ] || { echo "not ok - $f is missing (make SITE=tests/e2e/l7-http.yard)"; exit 1; }
+done
+
+tmp=$(mktemp -d)
+pids=()
+failed=0
+cleanup() {
+    local p
+    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+    for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+ok() { echo "ok - $*"; }
+not_ok() { echo "not ok - $*"; failed=$((failed + 1)); }
+# check DESCRIPTION COMMAND...: ok when the command succeeds.
+check() {
+    local d=$1
+    shift
+    if "$@"; then ok "$d"; else not_ok "$d"; fi
+}
+contains() { grep -qF -- "$2" <<<"$1"; }
+
+# wait_tcp HOST PORT: poll until something accepts, 5 s at most.
+wait_tcp() {
+    local deadline=$((SECONDS + 5))
+    until (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; do
+        [ $SECONDS -lt $deadline ] || { echo "not ok - nothing listens on $1:$2"; exit 1; }
+        sleep 0.05
+    done
+}
+
+# raw PORT [SECONDS]: sends stdin in one write on one connection, prints the answer until the
+# proxy closes (or SECONDS, default 5). Requests end with "Connection: close".
+raw() {
+    local port=$1 secs=${2:-5} req
+    req=$(cat; echo x)
+    exec 3<>"/dev/tcp/$P/$port"
+    printf '%s' "${req%x}" >&3
+    timeout "$secs" cat <&3 || true
+    exec 3<&-
+}
+
+backend() {
+    "$HTTPD" -n "$1" -p "$2" -t 90 -L "$tmp/backend.log" 2>>"$tmp/backend.err" &
+    pids+=($!)
+}
+backend one 25001
+backend two 25002
+backend three 25003
+"$SY" 2>"$tmp/proxy.log" &
+sy_pid=$!
+pids+=($sy_pid)
+for p in 25001 25002 25003; do wait_tcp ::1 $p; done
+wait_tcp $P $PORT
+wait_tcp ::1 25082
+
+C="-s --max-time 10"
+
+# --- Host routing on one keep-alive connection ---
+out=$(curl $C -v "http://$P:$PORT/a" -H 'Host: one.test' \
+    --next $C "http://$P:$PORT/b" -H 'Host: two.test' \
+    --next $C "http://$P:$PORT/c" -H 'Host: one.test' \
+    --next $C "http://$P:$PORT/d" -H 'Host: one.test' 2>&1)
+check "two Hosts on one connection reach two backends" \
+    test "$(grep -o 'server=[a-z]*' <<<"$out" | tr '\n' ' ')" = \
+    "server=one server=two server=one server=one "
+check "curl reused the client connection" \
+    test "$(grep -c 'Re-using existing connection' <<<"$out")" -eq 3
+check "same server twice: the backend connection is reused" \
+    contains "$out" "nreq=2"
+check "requests keep their paths" \
+    test "$(grep -o 'path=/[a-z]*' <<<"$out" | tr '\n' ' ')" = "path=/a path=/b path=/c path=/d "
+
+# --- pipelining: three requests in one write, answered in order ---
+out=$(printf 'GET /p1 HTTP/1.1\r\nHost: one.test\r\n\r\nGET /p2 HTTP/1.1\r\nHost: two.test\r\n\r\nGET /p3 HTTP/1.1\r\nHost: one.test\r\nConnection: close\r\n\r\n' | raw $PORT)
+check "pipelined requests answered in order" \
+    test "$(grep -o 'path=/p[0-9]' <<<"$out" | tr '\n' ' ')" = "path=/p1 path=/p2 path=/p3 "
+check "pipelined requests went to their own backends" \
+    test "$(grep -o 'server=[a-z]*' <<<"$out" | tr '\n' ' ')" = "server=one server=two server=one "
+
+# --- HTTP/1.0 persistence ---
+out=$(printf 'GET /a HTTP/1.0\r\nHost: one.test\r\nConnection: keep-alive\r\n\r\nGET /b HTTP/1.0\r\nHost: two.test\r\n\r\n' | raw $PORT)
+check "HTTP/1.0 keep-alive then close" \
+    test "$(grep -o 'server=[a-z]*' <<<"$out" | tr '\n' ' ')" = "server=one server=two "
+
+# --- HEAD, 204, 304: no body, the connection stays in step ---
+out=$(printf 'HEAD /h HTTP/1.1\r\nHost: one.test\r\n\r\nGET /status/204 HTTP/1.1\r\nHost: one.test\r\n\r\nGET /status/304 HTTP/1.1\r\nHost: one.test\r\n\r\nGET /after HTTP/1.1\r\nHost: one.test\r\nConnection: close\r\n\r\n' | raw $PORT)
+check "HEAD, 204 and 304 answered without a body, next request follows" \
+    test "$(grep -o '^HTTP/1.1 [0-9]*' <<<"$out" | tr '\n' ' ')|$(grep -c 'server=' <<<"$out")" = \
+    "HTTP/1.1 200 HTTP/1.1 204 HTTP/1.1 304 HTTP/1.1 200 |1"
+check "HEAD keeps the Content-Length of the GET" \
+    test "$(curl $C -I "http://$P:$PORT/x" -H 'Host: one.test' | grep -ci '^content-length: [1-9]')" -eq 1
+
+# --- response framings ---
+out=$(curl $C "http://$P:$PORT/chunked" -H 'Host: one.test')
+check "chunked response passes" contains "$out" "path=/chunked"
+out=$(curl $C "http://$P:$PORT/close" -H 'Host: one.test')
+check "close-delimited response passes" contains "$out" "path=/close"
+n=$(curl $C -o /dev/null -w '%{size_download}' "http://$P:$PORT/big/8388608" -H 'Host: one.test')
+check "8 MiB response arrives whole" test "$n" -gt 8388608
+
+# --- request bodies ---
+head -c 67108864 /dev/urandom >"$tmp/big"
+want=$(cksum <"$tmp/big" | cut -d' ' -f1)
+out=$(curl $C --max-time 30 -T - -H 'Host: one.test' "http://$P:$PORT/upload" <"$tmp/big")
+check "64 MiB chunked upload is byte-exact" contains "$out" "body_len=67108864 body_cksum=$want"
+rm -f "$tmp/big"
+head -c 300000 /dev/urandom >"$tmp/small"
+want=$(cksum <"$tmp/small" | cut -d' ' -f1)
+out=$(curl $C -v -H 'Host: one.test' -H 'Expect: 100-continue' --data-binary @"$tmp/small" \
+    "http://$P:$PORT/post" 2>&1)
+check "100-continue relayed before the final answer" contains "$out" "< HTTP/1.1 100 Continue"
+check "body after 100-continue is byte-exact" contains "$out" "body_len=300000 body_cksum=$want"
+
+# --- upgrade: a tunnel after 101 ---
+out=$( {
+    printf 'GET /upgrade HTTP/1.1\r\nHost: one.test\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n'
+} | {
+    exec 3<>"/dev/tcp/$P/$PORT"
+    cat >&3
+    IFS= read -r -t 3 line <&3 && echo "$line"
+    while IFS= read -r -t 3 line <&3; do [ "$line" = $'\r' ] && break; done
+    printf 'ping through the tunnel\n' >&3
+    IFS= read -r -t 3 line <&3 && echo "$line"
+    exec 3<&-
+} )
+check "101 switches to a tunnel" contains "$out" "101 Switching Protocols"
+check "bytes echo through the tunnel" contains "$out" "ping through the tunnel"
+
+# --- X-Forwarded-For ---
+out=$(curl $C "http://$P:$PORT/x" -H 'Host: two.test')
+check "site forwarded-for adds X-Forwarded-For and -Proto" contains "$out" "xff=127.0.0.1 xfp=http"
+out=$(curl $C "http://$P:$PORT/x" -H 'Host: one.test')
+check "no X-Forwarded-For by default" contains "$out" "xff=- xfp=-"
+out=$(curl $C "http://[::1]:25082/x" -H 'Host: one.test')
+check "listener forwarded-for adds X-Forwarded-For" contains "$out" "xff=::1 xfp=http"
+
+# --- unknown Host ---
+out=$(curl $C -i "http://$P:$PORT/x" -H 'Host: nosuch.test')
+check "unknown Host gets 503" contains "$out" "HTTP/1.1 503"
+out=$(curl $C "http://[::1]:25082/x" -H 'Host: nosuch.test')
+check "unknown Host goes to the listener's fallback pool" contains "$out" "server=three"
+
+# --- server errors ---
+code=$(curl $C -o /dev/null -w '%{http_code}' "http://$P:$PORT/x" -H 'Host: down.test')
+check "connect refused, no server left: 503" test "$code" = 503
+out=$(for i in 1 2 3; do curl $C "http://$P:$PORT/r$i" -H 'Host: retry.test'; done)
+check "a refused server is skipped for the next one" \
+    test "$(grep -c 'server=three' <<<"$out")" -eq 3
+code=$(curl $C -o /dev/null -w '%{http_code}' "http://$P:$PORT/bad" -H 'Host: one.test')
+check "a response that does not parse: 502" test "$code" = 502
+start=$SECONDS
+code=$(curl $C -o /dev/null -w '%{http_code}' "http://$P:$PORT/sleep/4000" -H 'Host: one.test')
+check "server timeout: 504" test "$code" = 504
+
+# --- bad requests ---
+out=$(printf 'GET / HTTP/1.1\r\nHost: one.test\r\n' | raw $PORT 4)
+check "slow head: 408" contains "$out" "HTTP/1.1 408"
+big=$(head -c 17000 /dev/zero | tr '\0' a)
+code=$(curl $C -o /dev/null -w '%{http_code}' "http://$P:$PORT/x" -H 'Host: one.test' -H "X-Big: $big")
+check "head larger than max-head: 431" test "$code" = 431
+out=$(printf 'CONNECT one.test:443 HTTP/1.1\r\nHost: one.test:443\r\n\r\n' | raw $PORT)
+check "CONNECT refused with 501" contains "$out" "HTTP/1.1 501"
+
+: >"$tmp/backend.log"
+smuggle() {
+    local out
+    out=$(printf "$1" | raw $PORT)
+    [ "$(grep -c '^HTTP/1.1 ' <<<"$out")" -eq 1 ] && grep -qE "^HTTP/1.1 ($2) " <<<"$out"
+}
+check "CL + TE: 400" smuggle \
+    'POST / HTTP/1.1\r\nHost: one.test\r\nContent-Length: 6\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /evil HTTP/1.1\r\nHost: one.test\r\n\r\n' 400
+check "TE + CL: 400" smuggle \
+    'POST / HTTP/1.1\r\nHost: one.test\r\nTransfer-Encoding: chunked\r\nContent-Length: 6\r\n\r\n0\r\n\r\nGET /evil HTTP/1.1\r\nHost: one.test\r\n\r\n' 400
+check "two different Content-Lengths: 400" smuggle \
+    'POST / HTTP/1.1\r\nHost: one.test\r\nContent-Length: 6\r\nContent-Length: 5\r\n\r\nabcdef' 400
+check "Transfer-Encoding in HTTP/1.0: 400" smuggle \
+    'POST / HTTP/1.0\r\nHost: one.test\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n' 400
+check "obfuscated Transfer-Encoding: not forwarded" smuggle \
+    'POST / HTTP/1.1\r\nHost: one.test\r\nTransfer-Encoding: xchunked\r\n\r\n0\r\n\r\n' '400|501'
+check "bare LF line ends: 400" smuggle \
+    'GET / HTTP/1.1\nHost: one.test\n\n' 400
+check "two Host fields: 400" smuggle \
+    'GET / HTTP/1.1\r\nHost: one.test\r\nHost: two.test\r\n\r\n' 400
+check "nothing of those requests reached a backend" test ! -s "$tmp/backend.log"
+out=$(printf 'POST /c HTTP/1.1\r\nHost: one.test\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\nzz\r\n' | raw $PORT)
+check "malformed chunk in a request body: 400" contains "$out" "HTTP/1.1 400"
+
+# --- the log: one line per request ---
+sleep 0.2
+check "log line per request with Host, site, server, status, timings" \
+    grep -qE 'l7 listener=web host=two\.test site=two\.test server=\[::1\]:25002 method=GET path=/b status=200 in=[0-9]+ out=[0-9]+ t=[0-9]+/[0-9-]+/[0-9]+/[0-9]+ term=--' \
+    "$tmp/proxy.log"
+check "log line for the smuggling attempt says why" grep -q 'status=400 .*err=cl-and-te' "$tmp/proxy.log"
+check "log line for the slow head" grep -q 'status=408 .*term=cR' "$tmp/proxy.log"
+check "log line for the server timeout" grep -q 'status=504 .*term=sH' "$tmp/proxy.log"
+
+# --- graceful stop: SIGTERM, clean exit, no sanitizer report ---
+kill -TERM "$sy_pid"
+deadline=$((SECONDS + 5))
+while kill -0 "$sy_pid" 2>/dev/null && [ $SECONDS -lt $deadline ]; do sleep 0.05; done
+rc=0
+wait "$sy_pid" || rc=$?
+check "proxy exits 0 on SIGTERM" test "$rc" -eq 0
+check "no sanitizer report" eval '! grep -qE "Sanitizer|runtime error" "$tmp/proxy.log"'
+
+if [ $failed -ne 0 ]; then
+    echo "# proxy log:"
+    sed 's/^/#   /' "$tmp/proxy.log" | tail -n 60
+    exit 1
+fi

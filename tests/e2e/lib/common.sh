@@ -1,0 +1,97 @@
+# Sourced by the layer-4 e2e scripts: process bookkeeping, readiness polling, TAP-like
+# "ok - ..." / "not ok - ..." lines. Only processes started through `start` are stopped.
+
+BUILD=${BUILD:-build}
+TOOLS=$BUILD/tools
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/switchyard-e2e.XXXXXX")
+PIDS=()
+FAILED=0
+PROXY_LOG=$WORK/proxy.log
+
+cleanup() {
+    local p
+    for p in "${PIDS[@]}"; do
+        kill "$p" 2>/dev/null || true
+    done
+    wait 2>/dev/null || true
+    if [ "$FAILED" -eq 0 ]; then rm -rf "$WORK"; else echo "# kept $WORK"; fi
+}
+trap cleanup EXIT
+
+# start CMD...: runs CMD in the background and remembers its PID in $LAST_PID.
+start() {
+    "$@" &
+    LAST_PID=$!
+    PIDS+=("$LAST_PID")
+}
+
+ok() { printf 'ok - %s\n' "$1"; }
+
+not_ok() {
+    printf 'not ok - %s\n' "$1"
+    FAILED=1
+    if [ -s "$PROXY_LOG" ]; then
+        echo "# proxy log (last 30 lines):"
+        tail -n 30 "$PROXY_LOG" | sed 's/^/#   /'
+    fi
+}
+
+# check WHAT CMD...: ok when CMD succeeds.
+check() {
+    local what=$1
+    shift
+    if "$@"; then ok "$what"; else not_ok "$what"; fi
+}
+
+# wait_for SECONDS CMD...: polls CMD every 50 ms until it succeeds or the deadline passes.
+wait_for() {
+    local deadline=$((SECONDS + $1))
+    shift
+    until "$@"; do
+        [ "$SECONDS" -lt "$deadline" ] || return 1
+        sleep 0.05
+    done
+}
+
+tcp_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
+
+# cert NAME: a self-signed certificate for NAME in $WORK/NAME.{crt,key}.
+cert() {
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+        -subj "/CN=$1" -days 2 -keyout "$WORK/$1.key" -out "$WORK/$1.crt" 2>/dev/null
+}
+
+# tls_backend NAME PORT: openssl s_server for NAME's certificate on [::1]:PORT.
+tls_backend() {
+    cert "$1"
+    start openssl s_server -quiet -www -accept "[::1]:$2" -cert "$WORK/$1.crt" \
+        -key "$WORK/$1.key" >/dev/null 2>&1
+    wait_for 10 tcp_open ::1 "$2" || { not_ok "s_server $1 on [::1]:$2 starts"; exit 1; }
+}
+
+# byte_backend DIR PORT [ARGS...]: the e2e backend tool on [::1]:PORT, reports in $WORK/DIR.
+byte_backend() {
+    local dir=$WORK/$1 port=$2
+    shift 2
+    mkdir -p "$dir"
+    start "$TOOLS/backend" -p "$port" -d "$dir" "$@"
+    wait_for 10 test -e "$dir/ready" || { not_ok "backend $dir on [::1]:$port starts"; exit 1; }
+}
+
+# proxy SITE: starts build/SITE/switchyard, logging to $PROXY_LOG; PROXY_PID is its PID.
+proxy() {
+    start "$BUILD/$1/switchyard" 2>"$PROXY_LOG"
+    PROXY_PID=$LAST_PID
+    wait_for 10 grep -q ' started' "$PROXY_LOG" || { not_ok "proxy $1 starts"; exit 1; }
+}
+
+# log_has PATTERN: the proxy log has a line matching the extended regex, within 5 s
+# (a connection's line is written when it ends, just after the client sees the end).
+log_has() { wait_for 5 grep -Eq -- "$1" "$PROXY_LOG"; }
+
+# conns DIR: how many connections the byte backend in $WORK/DIR has seen.
+conns() { find "$WORK/$1" -name '*.accepted' | wc -l; }
+
+finish() {
+    exit "$FAILED"
+}

@@ -1,0 +1,220 @@
+/* A TLS-agnostic test backend for the e2e tests: listens on [::1]:PORT and serves each
+ * connection in a child process with blocking I/O.
+ *
+ *   backend -p PORT -d DIR [-m echo|respond] [-P] [-n BYTES]
+ *
+ *   echo     sends back every byte it receives; on EOF shuts its write side and ends.
+ *   respond  reads until EOF, then sends BYTES bytes of the test pattern and closes:
+ *            proves the client's half-close arrived and the answer still gets through.
+ *   -P       the stream starts with a PROXY v1 or v2 header: parsed, described in
+ *            DIR/N.proxy, not echoed.
+ *
+ * For connection N (1, 2, ...) it writes DIR/N.accepted at once, DIR/N.head (first bytes received, at most 4096,
+ * after any PROXY header) and, at the end, DIR/N.done: "bytes=... fnv=..." over all bytes
+ * received after the PROXY header. DIR/ready appears once it listens. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "pattern.h"
+
+static const char *dir = ".";
+static const char *mode = "echo";
+static int want_proxy;
+static uint64_t respond_bytes = 1 << 20;
+
+static void
+write_file(int n, const char *ext, const void *data, size_t len)
+{
+    char path[512];
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/%d.%s", dir, n, ext);
+    f = fopen(path, "wb");
+    if (f == NULL)
+        return;
+    fwrite(data, 1, len, f);
+    fclose(f);
+}
+
+static int
+write_all(int fd, const uint8_t *p, size_t len)
+{
+    while (len > 0) {
+        ssize_t w = write(fd, p, len);
+
+        if (w == -1) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        p += w;
+        len -= (size_t)w;
+    }
+    return 0;
+}
+
+static int
+read_full(int fd, uint8_t *p, size_t len)
+{
+    while (len > 0) {
+        ssize_t r = read(fd, p, len);
+
+        if (r <= 0)
+            return -1;
+        p += r;
+        len -= (size_t)r;
+    }
+    return 0;
+}
+
+/* Reads and describes a PROXY header (haproxy proxy-protocol.txt §2.1, §2.2). */
+static int
+read_proxy(int fd, int n)
+{
+    static const uint8_t sig[12] = { 0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d,
+                                     0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a };
+    uint8_t h[256];
+    char text[512];
+    size_t len = 0;
+
+    if (read_full(fd, h, 16) == -1)
+        return -1;
+    if (memcmp(h, sig, 12) == 0) {
+        size_t body = (size_t)h[14] << 8 | h[15];
+        char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
+        int af = h[13] >> 4 == 1 ? AF_INET : AF_INET6;
+        size_t al = af == AF_INET ? 4 : 16;
+
+        if (body > sizeof(h) - 16 || read_full(fd, h + 16, body) == -1)
+            return -1;
+        inet_ntop(af, h + 16, a, sizeof(a));
+        inet_ntop(af, h + 16 + al, b, sizeof(b));
+        snprintf(text, sizeof(text), "v2 ver_cmd=%02x fam=%02x len=%zu %s %s %u %u\n", h[12],
+                 h[13], body, a, b, (unsigned)(h[16 + 2 * al] << 8 | h[17 + 2 * al]),
+                 (unsigned)(h[18 + 2 * al] << 8 | h[19 + 2 * al]));
+        write_file(n, "proxy", text, strlen(text));
+        return 0;
+    }
+    len = 16;
+    while (len < 108 && !(len >= 2 && h[len - 2] == '\r' && h[len - 1] == '\n')) {
+        if (read_full(fd, h + len, 1) == -1)
+            return -1;
+        len++;
+    }
+    snprintf(text, sizeof(text), "v1 %.*s\n", (int)(len - 2), (char *)h);
+    write_file(n, "proxy", text, strlen(text));
+    return 0;
+}
+
+static void
+serve(int fd, int n)
+{
+    static uint8_t buf[65536];
+    uint8_t head[4096];
+    size_t head_len = 0;
+    uint64_t total = 0, fnv = FNV_INIT;
+    char done[128];
+
+    if (want_proxy && read_proxy(fd, n) == -1)
+        _exit(1);
+    for (;;) {
+        ssize_t r = read(fd, buf, sizeof(buf));
+
+        if (r == -1 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        if (head_len < sizeof(head)) {
+            size_t k = (size_t)r < sizeof(head) - head_len ? (size_t)r : sizeof(head) - head_len;
+
+            memcpy(head + head_len, buf, k);
+            head_len += k;
+            write_file(n, "head", head, head_len);
+        }
+        total += (uint64_t)r;
+        fnv = fnv_update(fnv, buf, (size_t)r);
+        if (strcmp(mode, "echo") == 0 && write_all(fd, buf, (size_t)r) == -1)
+            break;
+    }
+    if (strcmp(mode, "respond") == 0) {
+        for (uint64_t off = 0; off < respond_bytes;) {
+            size_t k = respond_bytes - off < sizeof(buf) ? (size_t)(respond_bytes - off)
+                                                         : sizeof(buf);
+
+            pattern_fill(buf, off, k);
+            if (write_all(fd, buf, k) == -1)
+                break;
+            off += k;
+        }
+    }
+    shutdown(fd, SHUT_WR);
+    snprintf(done, sizeof(done), "bytes=%llu fnv=%016llx\n", (unsigned long long)total,
+             (unsigned long long)fnv);
+    write_file(n, "done", done, strlen(done));
+    /* Wait for the peer's FIN so the close sends no RST over unread bytes. */
+    while (read(fd, buf, sizeof(buf)) > 0)
+        ;
+    close(fd);
+}
+
+int
+main(int argc, char **argv)
+{
+    struct sockaddr_in6 a = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+    int opt, lfd, one = 1, n = 0;
+    char ready[512];
+
+    while ((opt = getopt(argc, argv, "p:d:m:Pn:")) != -1) {
+        switch (opt) {
+        case 'p': a.sin6_port = htons((uint16_t)atoi(optarg)); break;
+        case 'd': dir = optarg; break;
+        case 'm': mode = optarg; break;
+        case 'P': want_proxy = 1; break;
+        case 'n': respond_bytes = strtoull(optarg, NULL, 10); break;
+        default: return 2;
+        }
+    }
+    signal(SIGCHLD, SIG_IGN);       /* children are reaped by the kernel */
+    lfd = socket(AF_INET6, SOCK_STREAM, 0);
+    setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (lfd == -1 || bind(lfd, (struct sockaddr *)&a, sizeof(a)) == -1 || listen(lfd, 128) == -1) {
+        perror("backend: bind");
+        return 1;
+    }
+    snprintf(ready, sizeof(ready), "%s/ready", dir);
+    {
+        FILE *f = fopen(ready, "w");
+
+        if (f == NULL) {
+            perror(ready);
+            return 1;
+        }
+        fclose(f);
+    }
+    for (;;) {
+        int fd = accept(lfd, NULL, NULL);
+
+        if (fd == -1) {
+            if (errno == EINTR || errno == ECONNABORTED)
+                continue;
+            return 1;
+        }
+        n++;
+        write_file(n, "accepted", "", 0);
+        if (fork() == 0) {
+            close(lfd);
+            serve(fd, n);
+            _exit(0);
+        }
+        close(fd);
+    }
+}

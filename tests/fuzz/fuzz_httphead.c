@@ -1,0 +1,248 @@
+/* libFuzzer harness for runtime/httphead.c.
+ *
+ * Input: one byte selecting the parser (request, response, chunked body), one knob byte
+ * (max_head, request_was_head, how the chunked body is split), then the bytes to parse.
+ * Beyond "no crash, no read past len", it checks the parsers' promises:
+ * - results are deterministic and spans lie inside the head;
+ * - a prefix of the input gives HH_NEED_MORE or the same verdict as the whole input, and a
+ *   strict prefix of a complete head gives HH_NEED_MORE;
+ * - the chunked scanner gives the same verdict, at the same offset, however the body is split.
+ */
+#include "httphead.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define CHECK(cond)                                                                     \
+    do {                                                                                \
+        if (!(cond))                                                                    \
+            abort();                                                                    \
+    } while (0)
+
+static bool
+span_inside(struct span s, size_t len)
+{
+    return s.off <= len && s.len <= len - s.off;
+}
+
+static bool
+same_span(struct span a, struct span b)
+{
+    return a.off == b.off && a.len == b.len;
+}
+
+static bool
+same_request(const struct hh_request *a, const struct hh_request *b)
+{
+    return a->head_len == b->head_len && same_span(a->method, b->method)
+           && same_span(a->target, b->target) && same_span(a->path, b->path)
+           && a->form == b->form && a->version_minor == b->version_minor
+           && a->body == b->body && a->content_length == b->content_length
+           && a->keep_alive == b->keep_alive && a->expect_continue == b->expect_continue
+           && a->upgrade == b->upgrade && a->is_connect == b->is_connect
+           && a->is_head == b->is_head && a->host_len == b->host_len
+           && memcmp(a->host, b->host, a->host_len + 1) == 0
+           && same_span(a->host_raw, b->host_raw);
+}
+
+static bool
+same_response(const struct hh_response *a, const struct hh_response *b)
+{
+    return a->head_len == b->head_len && a->status == b->status
+           && a->version_minor == b->version_minor && a->body == b->body
+           && a->content_length == b->content_length && a->keep_alive == b->keep_alive;
+}
+
+static void
+check_result(enum hh_result r)
+{
+    CHECK(r >= HH_OK && r <= HH_ERR_TRAILER_TOO_LARGE);
+    CHECK(hh_result_str(r) != NULL && strcmp(hh_result_str(r), "unknown") != 0);
+    CHECK((hh_result_status(r) == 0) == (r == HH_OK || r == HH_NEED_MORE));
+}
+
+/* The prefixes worth checking: all of them for short inputs, a spread of them otherwise. */
+static size_t
+prefix_count(size_t len)
+{
+    return len <= 300 ? len : 64;
+}
+
+static size_t
+prefix_at(size_t i, size_t len)
+{
+    if (len <= 300)
+        return i;
+    return i < 32 ? len * i / 32 : len - (i - 31);
+}
+
+static void
+check_head_bytes(const uint8_t *in, size_t head_len)
+{
+    CHECK(head_len >= 4 && memcmp(in + head_len - 4, "\r\n\r\n", 4) == 0);
+}
+
+static void
+fuzz_request(const uint8_t *in, size_t len, size_t max_head)
+{
+    struct hh_request a, b;
+    enum hh_result r = hh_parse_request(in, len, max_head, &a);
+
+    check_result(r);
+    CHECK(hh_parse_request(in, len, max_head, &b) == r);
+    if (r == HH_NEED_MORE)
+        CHECK(len <= max_head);
+    if (r == HH_ERR_HEAD_TOO_LARGE)
+        CHECK(len > max_head);
+    if (r == HH_OK) {
+        CHECK(same_request(&a, &b));
+        CHECK(a.head_len <= len && a.head_len <= max_head);
+        check_head_bytes(in, a.head_len);
+        CHECK(span_inside(a.method, a.head_len) && a.method.len > 0);
+        CHECK(span_inside(a.target, a.head_len) && a.target.len > 0);
+        CHECK(span_inside(a.path, a.head_len));
+        CHECK(span_inside(a.host_raw, a.head_len));
+        CHECK(a.version_minor == 0 || a.version_minor == 1);
+        CHECK(a.body == HH_BODY_NONE || a.body == HH_BODY_LENGTH || a.body == HH_BODY_CHUNKED);
+        CHECK((a.body == HH_BODY_LENGTH) == (a.content_length > 0));
+        CHECK(a.host_len <= HH_HOST_MAX && a.host[a.host_len] == '\0');
+        for (size_t i = 0; i < a.host_len; i++)
+            CHECK(!(a.host[i] >= 'A' && a.host[i] <= 'Z') && a.host[i] != '\0');
+        CHECK(a.version_minor == 1 || !a.upgrade);
+        /* The head alone gives the same answer: nothing after it was looked at. */
+        CHECK(hh_parse_request(in, a.head_len, max_head, &b) == HH_OK);
+        CHECK(same_request(&a, &b));
+    }
+    for (size_t i = 0, n = prefix_count(len); i < n; i++) {
+        size_t k = prefix_at(i, len);
+        enum hh_result p = hh_parse_request(in, k, max_head, &b);
+
+        if (r == HH_OK && k < a.head_len)
+            CHECK(p == HH_NEED_MORE);
+        else
+            CHECK(p == HH_NEED_MORE || p == r);
+        if (p == HH_OK)
+            CHECK(same_request(&a, &b));
+    }
+}
+
+static void
+fuzz_response(const uint8_t *in, size_t len, size_t max_head, bool head)
+{
+    struct hh_response a, b;
+    enum hh_result r = hh_parse_response(in, len, max_head, head, &a);
+
+    check_result(r);
+    CHECK(hh_parse_response(in, len, max_head, head, &b) == r);
+    if (r == HH_NEED_MORE)
+        CHECK(len <= max_head);
+    if (r == HH_ERR_HEAD_TOO_LARGE)
+        CHECK(len > max_head);
+    if (r == HH_OK) {
+        CHECK(same_response(&a, &b));
+        CHECK(a.head_len <= len && a.head_len <= max_head);
+        check_head_bytes(in, a.head_len);
+        CHECK(a.status >= 100 && a.status <= 599);
+        CHECK(a.version_minor == 0 || a.version_minor == 1);
+        CHECK(!a.keep_alive || (a.body != HH_BODY_CLOSE && a.body != HH_BODY_TUNNEL));
+        CHECK(!head || a.status == 101 || a.body == HH_BODY_NONE);
+        CHECK(hh_parse_response(in, a.head_len, max_head, head, &b) == HH_OK);
+        CHECK(same_response(&a, &b));
+    }
+    for (size_t i = 0, n = prefix_count(len); i < n; i++) {
+        size_t k = prefix_at(i, len);
+        enum hh_result p = hh_parse_response(in, k, max_head, head, &b);
+
+        if (r == HH_OK && k < a.head_len)
+            CHECK(p == HH_NEED_MORE);
+        else
+            CHECK(p == HH_NEED_MORE || p == r);
+        if (p == HH_OK)
+            CHECK(same_response(&a, &b));
+    }
+}
+
+/* Scans in[0..len) in pieces of at most step bytes (step 0: pieces of varying size drawn
+ * from seed); returns the verdict and, in *at, its offset in in. */
+static enum hh_result
+scan_in_pieces(const uint8_t *in, size_t len, size_t step, uint32_t seed, size_t *at)
+{
+    struct hh_chunked s;
+    size_t pos = 0;
+
+    hh_chunked_init(&s);
+    for (;;) {
+        size_t n = len - pos, used = (size_t)-1;
+        enum hh_result r;
+
+        if (step > 0 && n > step) {
+            n = step;
+        } else if (step == 0 && n > 0) {
+            seed = seed * 1103515245u + 12345u;
+            n = (seed >> 16) % (n + 1);
+        }
+        r = hh_chunked_scan(&s, in + pos, n, &used);
+        check_result(r);
+        CHECK(used <= n);
+        CHECK((r == HH_OK) == hh_chunked_is_done(&s));
+        if (r == HH_NEED_MORE)
+            CHECK(used == n);
+        if (r != HH_NEED_MORE || pos + n == len) {
+            *at = pos + used;
+            if (r != HH_NEED_MORE) {
+                /* The verdict sticks. */
+                size_t again = (size_t)-1;
+
+                CHECK(hh_chunked_scan(&s, in, len, &again) == r && again == 0);
+            }
+            return r;
+        }
+        pos += n;
+    }
+}
+
+static void
+fuzz_chunked(const uint8_t *in, size_t len, uint8_t knob)
+{
+    size_t at_whole, at;
+    enum hh_result r = scan_in_pieces(in, len, len, 0, &at_whole);
+
+    CHECK(r == HH_OK || r == HH_NEED_MORE || r >= HH_ERR_BARE_CR);
+    if (r == HH_NEED_MORE)
+        CHECK(at_whole == len);
+    else if (r != HH_OK)
+        CHECK(at_whole < len);
+    CHECK(scan_in_pieces(in, len, 1, 0, &at) == r && at == at_whole);
+    CHECK(scan_in_pieces(in, len, (size_t)knob % 7 + 2, 0, &at) == r && at == at_whole);
+    CHECK(scan_in_pieces(in, len, 0, knob, &at) == r && at == at_whole);
+    if (r == HH_OK)
+        CHECK(scan_in_pieces(in, at_whole, 0, knob + 1u, &at) == HH_OK && at == at_whole);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    const uint8_t *in;
+    size_t len;
+    uint8_t knob;
+
+    if (size < 2)
+        return 0;
+    knob = data[1];
+    in = data + 2;
+    len = size - 2;
+    switch (data[0] % 3) {
+    case 0:
+        fuzz_request(in, len, (knob & 0x80) ? 8192 : (size_t)(knob & 0x7f) * 4);
+        break;
+    case 1:
+        fuzz_response(in, len, (knob & 0x80) ? 8192 : (size_t)(knob & 0x7e) * 4, knob & 1);
+        break;
+    default:
+        fuzz_chunked(in, len, knob);
+        break;
+    }
+    return 0;
+}

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Runs every test of `make test` and ends with one line: "N passed, N failed".
+# Called by the GNUmakefile, which builds everything first and passes the lists:
+# BUILD, CC, CPPFLAGS, YARDC, UNIT_BINS, REPLAY_BINS, FUZZ_NAMES.
+set -u
+
+: "${BUILD:=build}" "${CC:=cc}" "${YARDC:=$BUILD/yardc}"
+passed=0
+failed=0
+failures=()
+log_dir=$BUILD/test-logs
+mkdir -p "$log_dir"
+
+# run NAME CMD...: one test; its output goes to a log, shown whole when it fails.
+run() {
+    local name=$1 log
+    shift
+    log=$log_dir/$(printf '%s' "$name" | tr -c 'A-Za-z0-9._-' '_').log
+    if "$@" >"$log" 2>&1; then
+        passed=$((passed + 1))
+        printf 'ok     %s\n' "$name"
+    else
+        failed=$((failed + 1))
+        failures+=("$name")
+        printf 'FAIL   %s\n' "$name"
+        sed 's/^/       | /' "$log" | tail -n 60
+    fi
+}
+
+# Every header compiles on its own.
+headers_stand_alone() {
+    local h ok=0
+    for h in runtime/*.h compiler/*.h; do
+        [ -e "$h" ] || continue
+        printf '#include "%s"\n' "$(basename "$h")" |
+            $CC $CPPFLAGS -Wall -Wextra -Werror -fsyntax-only -x c - || { echo "$h"; ok=1; }
+    done
+    return $ok
+}
+
+# The same .yard gives a byte-identical table.c, however often and from whichever
+# directory it is built, and the same as the one the build linked.
+table_is_deterministic() {
+    local y tmp
+    tmp=$(mktemp -d) || return 1
+    cp -r examples "$tmp/examples" || return 1
+    for y in examples/*.yard; do
+        "$YARDC" -o "$tmp/a.c" "$y" || return 1
+        (cd "$tmp" && "$OLDPWD/$YARDC" -o "$tmp/b.c" "$y") || return 1
+        cmp "$tmp/a.c" "$tmp/b.c" || { echo "$y: table.c differs in another directory"; return 1; }
+        cmp "$tmp/a.c" "$BUILD/$(basename "$y" .yard)/table.c" ||
+            { echo "$y: table.c differs from the build's"; return 1; }
+    done
+    rm -rf "$tmp"
+}
+
+echo "== unit"
+for t in $UNIT_BINS; do
+    run "unit $(basename "$t")" "$t"
+done
+
+echo "== headers"
+run "headers compile on their own" headers_stand_alone
+
+echo "== fuzz corpus replay"
+for n in $FUZZ_NAMES; do
+    run "replay $n" "$BUILD/replay/fuzz_$n" "tests/fuzz/corpus/$n"
+done
+
+echo "== yardc"
+[ -x tests/yardc/run.sh ] || [ -f tests/yardc/run.sh ] &&
+    run "yardc golden diagnostics" bash tests/yardc/run.sh "$PWD/$YARDC"
+[ -f tests/yardc/docs.sh ] && run "yardc documented examples" bash tests/yardc/docs.sh "$PWD/$YARDC"
+run "yardc output is deterministic" table_is_deterministic
+
+echo "== end to end"
+for t in tests/e2e/*.sh; do
+    [ -e "$t" ] || continue
+    case $(basename "$t") in demo*) continue ;; esac
+    run "e2e $(basename "$t" .sh)" env BUILD="$BUILD" bash "$t"
+done
+
+echo
+if [ $failed -ne 0 ]; then
+    printf 'failed: %s\n' "${failures[@]}"
+fi
+echo "$passed passed, $failed failed"
+[ $failed -eq 0 ]

@@ -1,0 +1,127 @@
+/* CUnit suite for the lexer (grammar/lexer.re): token codes, offsets and lengths, and
+ * the inputs it refuses. */
+#include <CUnit/Basic.h>
+#include <string.h>
+
+#include "lexer.h"
+#include "parser.h"
+
+struct want {
+    int tok;
+    uint32_t off, len;
+};
+
+/* Lexes text (NUL-terminated, as the lexer requires) and compares every token. */
+static void
+expect_tokens(const char *text, const struct want *w, size_t n)
+{
+    struct lexer lx;
+    struct loc tok;
+
+    lexer_init(&lx, 0, text, (uint32_t)strlen(text));
+    for (size_t i = 0; i < n; i++) {
+        int t = lexer_next(&lx, &tok);
+
+        CU_ASSERT_EQUAL(t, w[i].tok);
+        CU_ASSERT_EQUAL(tok.off, w[i].off);
+        CU_ASSERT_EQUAL(tok.len, w[i].len);
+    }
+    CU_ASSERT_EQUAL(lexer_next(&lx, &tok), LEXER_EOF);
+    CU_ASSERT_EQUAL(tok.off, strlen(text));
+}
+
+static void
+test_lexer_statement(void)
+{
+    const char *s = "site *.apps.example { tls [2001:db8::1]:443 weight 2; } # c\n";
+    const struct want w[] = {
+        { TK_SITE, 0, 4 }, { TK_WORD, 5, 14 }, { TK_LBRACE, 20, 1 }, { TK_TLS, 22, 3 },
+        { TK_ADDR, 26, 17 }, { TK_WEIGHT, 44, 6 }, { TK_NUMBER, 51, 1 }, { TK_SEMI, 52, 1 },
+        { TK_RBRACE, 54, 1 },
+    };
+
+    expect_tokens(s, w, sizeof(w) / sizeof(w[0]));
+}
+
+static void
+test_lexer_values(void)
+{
+    const char *s = "5s 0660 16k :443 *:80 127.0.0.1:8080 \"a\\\"b\\x41\" -> send-proxy-v2 "
+                    "global.example bücher.example";
+    const struct want w[] = {
+        { TK_NUMUNIT, 0, 2 }, { TK_NUMBER, 3, 4 }, { TK_NUMUNIT, 8, 3 }, { TK_ADDR, 12, 4 },
+        { TK_ADDR, 17, 4 }, { TK_ADDR, 22, 14 }, { TK_STRING, 37, 11 }, { TK_ARROW, 49, 2 },
+        { TK_SEND_PROXY_V2, 52, 13 }, { TK_WORD, 66, 14 }, { TK_WORD, 81, 14 },
+    };
+
+    expect_tokens(s, w, sizeof(w) / sizeof(w[0]));
+}
+
+static void
+test_lexer_errors(void)
+{
+    static const struct {
+        const char *text;
+        size_t len;
+        uint32_t off;
+    } cases[] = {
+        { "site a\0b", 8, 6 },          /* NUL inside the input */
+        { "site \xff", 6, 5 },          /* invalid UTF-8 */
+        { "site \xc3\x28", 7, 5 },      /* truncated sequence */
+        { "\"open", 5, 0 },             /* unterminated string */
+        { "\"a\\qb\"", 6, 2 },          /* bad escape */
+        { "a ! b", 5, 2 },              /* stray character */
+        { "# \xfe\n", 4, 2 },           /* invalid UTF-8 in a comment */
+        { "[::1", 4, 0 },               /* unterminated bracket */
+    };
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct lexer lx;
+        struct loc tok;
+        int t, errors = 0;
+        uint32_t first = UINT32_MAX;
+
+        lexer_init(&lx, 0, cases[i].text, (uint32_t)cases[i].len);
+        do {
+            t = lexer_next(&lx, &tok);
+            if (t == LEXER_ERROR) {
+                if (errors++ == 0)
+                    first = tok.off;
+                CU_ASSERT_PTR_NOT_NULL(lx.error);
+            }
+        } while (t != LEXER_EOF);
+        CU_ASSERT(errors >= 1);
+        CU_ASSERT_EQUAL(first, cases[i].off);
+    }
+}
+
+static void
+test_lexer_keyword_table(void)
+{
+    CU_ASSERT_EQUAL(lexer_keyword("timeout", 7), TK_TIMEOUT);
+    CU_ASSERT_EQUAL(lexer_keyword("timeouts", 8), 0);
+    CU_ASSERT(lexer_is_keyword(TK_ACME));
+    CU_ASSERT(!lexer_is_keyword(TK_WORD));
+    CU_ASSERT_STRING_EQUAL(lexer_token_desc(TK_SEMI), "';'");
+    CU_ASSERT_STRING_EQUAL(lexer_token_desc(TK_MAX_HEAD), "'max-head'");
+}
+
+int
+main(void)
+{
+    CU_pSuite s;
+    unsigned failures;
+
+    if (CU_initialize_registry() != CUE_SUCCESS)
+        return 2;
+    s = CU_add_suite("lexer", NULL, NULL);
+    CU_add_test(s, "statement", test_lexer_statement);
+    CU_add_test(s, "values", test_lexer_values);
+    CU_add_test(s, "errors", test_lexer_errors);
+    CU_add_test(s, "keyword table", test_lexer_keyword_table);
+    CU_basic_set_mode(CU_BRM_VERBOSE);
+    CU_basic_run_tests();
+    failures = CU_get_number_of_failures();
+    CU_cleanup_registry();
+    return failures ? 1 : 0;
+}

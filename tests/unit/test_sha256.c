@@ -1,0 +1,130 @@
+/* SHA-256: the FIPS 180-4 example vectors, every padding boundary, and agreement with
+ * sha256sum(1) on lengths 0 .. 300 of varied bytes. */
+#include "sha256.h"
+
+#include <CUnit/Basic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void
+check_hex(const void *data, size_t len, const char *want)
+{
+    char got[65];
+
+    sha256_hex(data, len, got);
+    CU_ASSERT_STRING_EQUAL(got, want);
+    if (strcmp(got, want) != 0)
+        fprintf(stderr, "\nlen %zu: got %s want %s\n", len, got, want);
+}
+
+static void
+test_sha256_fips_vectors(void)
+{
+    static const char msg448[] = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+
+    check_hex("", 0, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    check_hex(NULL, 0, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    check_hex("abc", 3, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    check_hex(msg448, sizeof(msg448) - 1,
+              "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+}
+
+static void
+test_sha256_million_a(void)
+{
+    char *a = malloc(1000000);
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+    memset(a, 'a', 1000000);
+    check_hex(a, 1000000, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+    free(a);
+}
+
+/* 55 is the longest message whose padding fits its own block; 56 .. 63 spill the length
+ * into a second one; 64 is a whole block. */
+static void
+test_sha256_block_boundaries(void)
+{
+    static const struct {
+        size_t len;
+        const char *hex;
+    } v[] = {
+        { 55, "9f4390f8d30c2dd92ec9f095b65e2b9ae9b0a925a5258e241c9f1e910f734318" },
+        { 56, "b35439a4ac6f0948b6d6f9e3c6af0f5f590ce20f1bde7090ef7970686ec6738a" },
+        { 63, "7d3e74a05d7db15bce4ad9ec0658ea98e3f06eeecf16b4c6fff2da457ddc2f34" },
+        { 64, "ffe054fe7ae0cb6dc65c3af9b61d5209f439851db43d0ba5997337df154668eb" },
+        { 65, "635361c48bb9eab14198e76ea8ab7f1a41685d6ad62aa9146d301d4f17eb0ae0" },
+        { 119, "31eba51c313a5c08226adf18d4a359cfdfd8d2e816b13f4af952f7ea6584dcfb" },
+        { 120, "2f3d335432c70b580af0e8e1b3674a7c020d683aa5f73aaaedfdc55af904c21c" },
+        { 127, "c57e9278af78fa3cab38667bef4ce29d783787a2f731d4e12200270f0c32320a" },
+        { 128, "6836cf13bac400e9105071cd6af47084dfacad4e5e302c94bfed24e013afb73e" },
+    };
+    char a[128];
+
+    memset(a, 'a', sizeof(a));
+    for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+        check_hex(a, v[i].len, v[i].hex);
+}
+
+/* The same bytes through sha256sum(1); skipped where the tool is missing. */
+static void
+test_sha256_matches_sha256sum(void)
+{
+    char dir[] = "/tmp/test_sha256.XXXXXX", path[64], cmd[128], line[128];
+    uint8_t data[300];
+    uint32_t x = 12345;
+
+    if (system("command -v sha256sum >/dev/null 2>&1") != 0) {
+        fprintf(stderr, "\n  sha256sum not found: skipped\n");
+        return;
+    }
+    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/data", dir);
+    for (size_t i = 0; i < sizeof(data); i++) {
+        x = x * 1103515245u + 12345u;
+        data[i] = (uint8_t)(x >> 16);
+    }
+    for (size_t len = 0; len <= sizeof(data); len++) {
+        FILE *f = fopen(path, "wb");
+        FILE *p;
+        char got[65];
+
+        CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+        CU_ASSERT_EQUAL(fwrite(data, 1, len, f), len);
+        CU_ASSERT_EQUAL(fclose(f), 0);
+        snprintf(cmd, sizeof(cmd), "sha256sum %s", path);
+        p = popen(cmd, "r");
+        CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+        CU_ASSERT_PTR_NOT_NULL(fgets(line, sizeof(line), p));
+        CU_ASSERT_EQUAL(pclose(p), 0);
+        sha256_hex(data, len, got);
+        CU_ASSERT_EQUAL(strncmp(line, got, 64), 0);
+    }
+    unlink(path);
+    rmdir(dir);
+}
+
+int
+main(void)
+{
+    CU_pSuite s;
+    unsigned failures;
+
+    if (CU_initialize_registry() != CUE_SUCCESS)
+        return 2;
+    s = CU_add_suite("sha256", NULL, NULL);
+    if (s == NULL || CU_add_test(s, "fips vectors", test_sha256_fips_vectors) == NULL ||
+        CU_add_test(s, "million a", test_sha256_million_a) == NULL ||
+        CU_add_test(s, "block boundaries", test_sha256_block_boundaries) == NULL ||
+        CU_add_test(s, "matches sha256sum", test_sha256_matches_sha256sum) == NULL) {
+        CU_cleanup_registry();
+        return 2;
+    }
+    CU_basic_set_mode(CU_BRM_VERBOSE);
+    CU_basic_run_tests();
+    failures = CU_get_number_of_failures();
+    CU_cleanup_registry();
+    return failures == 0 ? 0 : 1;
+}
