@@ -18,7 +18,7 @@ parse_source(struct arena *arena, struct diag *diag, struct ast *ast, uint32_t s
     void *parser;
     int t;
     uint32_t depth = 0, err_depth = 0;
-    bool recovering = false;
+    bool recovering = false, closed;
 
     ctx.includes_tail = &ctx.includes;
     parser = yard_parseAlloc(malloc);
@@ -44,15 +44,18 @@ parse_source(struct arena *arena, struct diag *diag, struct ast *ast, uint32_t s
             recovering = true;
             err_depth = depth;
         }
-        if (t == TK_LBRACE)
+        closed = false;
+        if (t == TK_LBRACE) {
             depth++;
-        else if (t == TK_RBRACE && depth > 0)
+        } else if (t == TK_RBRACE && depth > 0) {
             depth--;
+            closed = true;
+        }
         /* The parser skips the rest of a broken statement quietly. Once that statement
          * has ended (its ';' at its own nesting level, or the '}' of its block), what
          * follows is a new statement whose errors are real: report them. */
         if (recovering && ((t == TK_SEMI && depth == err_depth) ||
-                           (t == TK_RBRACE && depth <= err_depth))) {
+                           (closed && depth <= err_depth))) {
             recovering = false;
             yard_parse_quiet_end(parser);
         }

@@ -22,10 +22,10 @@ struct phash {
 
 /* Builds a minimal perfect hash over the keys in[0 .. count): off, len and site are used,
  * fp is ignored; names are blob[off .. off + len). Borrows blob and in; the names must be
- * distinct (the caller checks; a duplicate is refused with EINVAL). On success returns 0
- * and fills *out, which the caller owns and releases with phash_free(). On failure
- * returns -1 with errno ENOMEM, or EINVAL when no seed of the fixed sequence worked, and
- * *out is left zeroed.
+ * distinct (the caller checks). On success returns 0 and fills *out, which the caller owns
+ * and releases with phash_free(). On failure returns -1 with errno ENOMEM, or EINVAL when
+ * no seed of the fixed sequence worked, two names are equal, or a len is 0 or above
+ * YT_NAME_MAX + 1 (yt_find() could never find it); *out is left zeroed.
  *
  * Deterministic: the result depends only on the set of (name, site) pairs, never on the
  * order of in[]. count 0 gives bucket_count 1 (one zero displacement), slot_count 0 and no

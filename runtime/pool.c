@@ -48,8 +48,18 @@ pool_pick(struct pool_health *h, uint32_t pool, uint64_t now_ms)
 {
     const struct yt_pool *p = &h->t->pools[pool];
     uint32_t s = pick_group(h, p, now_ms, false);
+    uint32_t soonest = YT_NONE;
 
-    return s != YT_NONE ? s : pick_group(h, p, now_ms, true);
+    if (s == YT_NONE)
+        s = pick_group(h, p, now_ms, true);
+    if (s != YT_NONE)
+        return s;
+    /* Every server is down. Refusing outright would turn one failed connect into an
+     * outage of retry_ms; try the server whose retry time comes first instead. */
+    for (uint32_t i = p->first; i < p->first + p->count; i++)
+        if (soonest == YT_NONE || h->srv[i].down_until_ms < h->srv[soonest].down_until_ms)
+            soonest = i;
+    return soonest;
 }
 
 void

@@ -24,11 +24,13 @@ int pool_health_init(struct pool_health *h, const struct yt_table *t);
 /* Frees what pool_health_init() allocated; accepts a zeroed struct. */
 void pool_health_free(struct pool_health *h);
 
-/* The next server of pool `pool` as an index into t->servers, or YT_NONE when none is up.
+/* The next server of pool `pool` as an index into t->servers (YT_NONE only for an empty
+ * pool).
  * Smooth weighted round robin (each server is chosen weight times per total-weight picks,
  * spread out) among the normal servers that are up at now_ms; backup servers take part
  * only when no normal server is up. A server marked down counts as up again once its
- * retry time has come. */
+ * retry time has come. When every server is down, the one whose retry time comes first
+ * is tried: a pool is never refused without a connect attempt. */
 uint32_t pool_pick(struct pool_health *h, uint32_t pool, uint64_t now_ms);
 
 /* A connect to server failed: it is down until now_ms + retry_ms. */

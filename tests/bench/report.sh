@@ -12,6 +12,7 @@ SUM=$B/summary.tsv
 OUT=$B/report.md
 P=$B/plots
 mkdir -p "$P"
+rm -f "$P"/*.png "$P"/*.dat "$P"/*.gp
 
 awk -f "$HERE/summarize.awk" "$B/results.tsv" | sort >"$SUM"
 
@@ -48,6 +49,119 @@ bulk_http|Bulk transfer through the HTTP listener (curl, ${BIG_MB} MiB file ×${
 bulk_tls|Bulk transfer through the TLS listener (curl, ${BIG_MB} MiB file ×${BULK_GETS})|MiB/s|0
 mem_http|Memory per idle routed HTTP connection (${NIDLE} connections, RSS delta / N)|bytes/conn|0
 mem_tls|Memory per idle routed TLS connection (${NIDLE} connections, RSS delta / N)|bytes/conn|0"
+
+# ---------------------------------------------------------------- plots
+plot() {    # gnuplot script on stdin
+    gnuplot 2>>"$B/logs/gnuplot.log" || echo "report.sh: gnuplot failed (see $B/logs/gnuplot.log)" >&2
+}
+
+
+for wl in http_ka http_close tls_conn tls_ka bulk_http bulk_tls; do
+    : >"$P/$wl.dat"
+    for s in $SUBJECTS; do
+        m=$(med "$wl" "$s" main)
+        [ -n "$m" ] && echo "$s $m" >>"$P/$wl.dat"
+    done
+done
+{
+    cat <<EOF
+set terminal pngcairo noenhanced size 1500,850 font ",10"
+set output "$P/throughput.png"
+set multiplot layout 2,3 title "Throughput, median of $REPS rounds (higher is better)"
+set style fill solid 0.8 border -1
+set boxwidth 0.6
+set yrange [0:*]
+set grid ytics
+unset key
+EOF
+    for w in http_ka:req/s http_close:req/s tls_conn:conn/s tls_ka:req/s bulk_http:MiB/s bulk_tls:MiB/s; do
+        f=$P/${w%%:*}.dat
+        echo "set title '${w%%:*}'; set ylabel '${w#*:}'"
+        if [ -s "$f" ]; then
+            echo "plot '$f' using 0:2:xtic(1) with boxes lc rgb '#4477aa', \\"
+            echo "     '$f' using 0:2:(sprintf('%.0f', \$2)) with labels offset 0,0.7"
+        else
+            echo "set label 1 'no data' at graph 0.5,0.5 center; plot [0:1] [0:1] NaN; unset label 1"
+        fi
+    done
+    echo "unset multiplot"
+} >"$P/throughput.gp"
+grep -q "with boxes" "$P/throughput.gp" && plot <"$P/throughput.gp"
+
+: >"$P/memory.dat"
+: >"$P/cpu.dat"
+for s in $SUBJECTS; do
+    [ "$s" = direct ] && continue
+    h=$(med mem_http "$s" main) t=$(med mem_tls "$s" main)
+    [ -n "$h$t" ] && echo "$s ${h:-?} ${t:-?}" >>"$P/memory.dat"
+    a=$(med http_ka "$s" cpu_us) b=$(med http_close "$s" cpu_us)
+    c=$(med tls_conn "$s" cpu_us) d=$(med tls_ka "$s" cpu_us)
+    [ -n "$a$b$c$d" ] && echo "$s ${a:-?} ${b:-?} ${c:-?} ${d:-?}" >>"$P/cpu.dat"
+done
+if [ -s "$P/memory.dat" ]; then
+    plot <<EOF
+set terminal pngcairo noenhanced size 800,500 font ",10"
+set output "$P/memory.png"
+set title "Memory per idle routed connection ($NIDLE connections; lower is better)"
+set ylabel "bytes / connection (RSS delta / N)"
+set datafile missing "?"
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.8 border -1
+set yrange [0:*]
+set grid ytics
+plot "$P/memory.dat" using 2:xtic(1) title "http listener" lc rgb "#4477aa", \
+     "" using 3 title "tls listener" lc rgb "#ee6677"
+EOF
+fi
+if [ -s "$P/cpu.dat" ]; then
+    plot <<EOF
+set terminal pngcairo noenhanced size 900,500 font ",10"
+set output "$P/cpu.png"
+set title "Proxy CPU time per request (user + sys; lower is better)"
+set ylabel "µs / request"
+set datafile missing "?"
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.8 border -1
+set yrange [0:*]
+set grid ytics
+plot "$P/cpu.dat" using 2:xtic(1) title "http keep-alive" lc rgb "#4477aa", \
+     "" using 3 title "http close" lc rgb "#66ccee", \
+     "" using 4 title "tls new conn" lc rgb "#ee6677", \
+     "" using 5 title "tls keep-alive" lc rgb "#ccbb44"
+EOF
+fi
+
+SPLOT=""
+for s in $SUBJECTS; do
+    [ "$s" = direct ] && continue
+    : >"$P/startup_$s.dat"
+    for n in $SIZES; do
+        t=$(med startup "$s" "ms_$n") r=$(med startup "$s" "rss_kib_$n")
+        [ -n "$t" ] && echo "$n $t $r" >>"$P/startup_$s.dat"
+    done
+    [ -s "$P/startup_$s.dat" ] && SPLOT+="${SPLOT:+ }$s"
+done
+if [ -n "$SPLOT" ]; then
+    plot <<EOF
+set terminal pngcairo noenhanced size 1300,500 font ",10"
+set output "$P/startup.png"
+set multiplot layout 1,2 title "Start-up vs number of domains"
+set logscale x
+set logscale y
+set grid
+set key top left
+set xlabel "domains"
+set ylabel "ms to first routed TLS response"
+set title "start-up time"
+plot for [s in "$SPLOT"] "$P/startup_".s.".dat" using 1:2 with linespoints lw 2 title s
+set ylabel "RSS MiB"
+set title "RSS after start-up"
+plot for [s in "$SPLOT"] "$P/startup_".s.".dat" using 1:(\$3/1024) with linespoints lw 2 title s
+unset multiplot
+EOF
+fi
 
 # ---------------------------------------------------------------- report.md
 {
@@ -191,122 +305,6 @@ EOF
     echo "Configurations: \`build/bench/conf/\` (and \`build/bench/startup/\`); raw results:"
     echo "\`build/bench/results.tsv\` (round, workload, subject, metric, value)."
 } >"$OUT"
-
-# ---------------------------------------------------------------- plots
-plot() {    # gnuplot script on stdin
-    gnuplot 2>>"$B/logs/gnuplot.log" || echo "report.sh: gnuplot failed (see $B/logs/gnuplot.log)" >&2
-}
-
-PLOTS=""
-for wl in http_ka http_close tls_conn tls_ka bulk_http bulk_tls; do
-    : >"$P/$wl.dat"
-    for s in $SUBJECTS; do
-        m=$(med "$wl" "$s" main)
-        [ -n "$m" ] && echo "$s $m" >>"$P/$wl.dat"
-    done
-done
-plot <<EOF
-set terminal pngcairo noenhanced size 1500,850 font ",10"
-set output "$P/throughput.png"
-set multiplot layout 2,3 title "Throughput, median of $REPS rounds (higher is better)"
-set style fill solid 0.8 border -1
-set boxwidth 0.6
-set yrange [0:*]
-set grid ytics
-unset key
-do for [w in "http_ka:req/s http_close:req/s tls_conn:conn/s tls_ka:req/s bulk_http:MiB/s bulk_tls:MiB/s"] {
-    n = strstrt(w, ":")
-    name = w[1:n-1]
-    set title name
-    set ylabel w[n+1:]
-    f = "$P/" . name . ".dat"
-    stats f using 2 nooutput
-    if (STATS_records > 0) {
-        plot f using 0:2:xtic(1) with boxes lc rgb "#4477aa", \
-             f using 0:2:(sprintf("%.0f", \$2)) with labels offset 0,0.7 notitle
-    } else {
-        set label 1 "no data" at graph 0.5,0.5 center
-        plot [0:1] NaN notitle
-        unset label 1
-    }
-}
-unset multiplot
-EOF
-
-: >"$P/memory.dat"
-: >"$P/cpu.dat"
-for s in $SUBJECTS; do
-    [ "$s" = direct ] && continue
-    h=$(med mem_http "$s" main) t=$(med mem_tls "$s" main)
-    [ -n "$h$t" ] && echo "$s ${h:-?} ${t:-?}" >>"$P/memory.dat"
-    a=$(med http_ka "$s" cpu_us) b=$(med http_close "$s" cpu_us)
-    c=$(med tls_conn "$s" cpu_us) d=$(med tls_ka "$s" cpu_us)
-    [ -n "$a$b$c$d" ] && echo "$s ${a:-?} ${b:-?} ${c:-?} ${d:-?}" >>"$P/cpu.dat"
-done
-if [ -s "$P/memory.dat" ]; then
-    plot <<EOF
-set terminal pngcairo noenhanced size 800,500 font ",10"
-set output "$P/memory.png"
-set title "Memory per idle routed connection ($NIDLE connections; lower is better)"
-set ylabel "bytes / connection (RSS delta / N)"
-set datafile missing "?"
-set style data histograms
-set style histogram clustered gap 1
-set style fill solid 0.8 border -1
-set yrange [0:*]
-set grid ytics
-plot "$P/memory.dat" using 2:xtic(1) title "http listener" lc rgb "#4477aa", \
-     "" using 3 title "tls listener" lc rgb "#ee6677"
-EOF
-fi
-if [ -s "$P/cpu.dat" ]; then
-    plot <<EOF
-set terminal pngcairo noenhanced size 900,500 font ",10"
-set output "$P/cpu.png"
-set title "Proxy CPU time per request (user + sys; lower is better)"
-set ylabel "µs / request"
-set datafile missing "?"
-set style data histograms
-set style histogram clustered gap 1
-set style fill solid 0.8 border -1
-set yrange [0:*]
-set grid ytics
-plot "$P/cpu.dat" using 2:xtic(1) title "http keep-alive" lc rgb "#4477aa", \
-     "" using 3 title "http close" lc rgb "#66ccee", \
-     "" using 4 title "tls new conn" lc rgb "#ee6677", \
-     "" using 5 title "tls keep-alive" lc rgb "#ccbb44"
-EOF
-fi
-
-SPLOT=""
-for s in $SUBJECTS; do
-    [ "$s" = direct ] && continue
-    : >"$P/startup_$s.dat"
-    for n in $SIZES; do
-        t=$(med startup "$s" "ms_$n") r=$(med startup "$s" "rss_kib_$n")
-        [ -n "$t" ] && echo "$n $t $r" >>"$P/startup_$s.dat"
-    done
-    [ -s "$P/startup_$s.dat" ] && SPLOT+="${SPLOT:+ }$s"
-done
-if [ -n "$SPLOT" ]; then
-    plot <<EOF
-set terminal pngcairo noenhanced size 1300,500 font ",10"
-set output "$P/startup.png"
-set multiplot layout 1,2 title "Start-up vs number of domains"
-set logscale x
-set logscale y
-set grid
-set key top left
-set xlabel "domains"
-set ylabel "ms to first routed TLS response"
-set title "start-up time"
-plot for [s in "$SPLOT"] "$P/startup_".s.".dat" using 1:2 with linespoints lw 2 title s
-set ylabel "RSS MiB"
-set title "RSS after start-up"
-plot for [s in "$SPLOT"] "$P/startup_".s.".dat" using 1:(\$3/1024) with linespoints lw 2 title s
-unset multiplot
-EOF
-fi
 
 # ---------------------------------------------------------------- stdout summary
 echo

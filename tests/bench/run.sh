@@ -159,7 +159,7 @@ EOF
 start_proc() {
     local name=$1 cpu=$2 log=$3
     shift 3
-    echo "[$name] taskset -c $cpu $*" >>"$CMDS"
+    echo "[$name] taskset -c $cpu $(printf '%q ' "$@")" >>"$CMDS"
     taskset -c "$cpu" "$@" >>"$log" 2>&1 </dev/null &
     PID[$name]=$!
 }
@@ -360,7 +360,7 @@ run_wrk() {     # round workload subject conns extra-header...
     truncate_logs
     local cmd=(taskset -c $CPU_LOAD timeout $((DUR + 30)) wrk -t1 -c"$c" -d"${DUR}s" --latency
                -s "$B/wrk-bound.lua" -H "Host: a.bench.test" "$@" "http://$t/")
-    [ "$r" = 1 ] && echo "[$wl/$s] WRK_MAX=$MAXREQ ${cmd[*]}" >>"$CMDS"
+    [ "$r" = 1 ] && echo "[$wl/$s] WRK_MAX=$MAXREQ $(printf '%q ' "${cmd[@]}")" >>"$CMDS"
     cpu_begin "$s"
     out=$(WRK_MAX=$MAXREQ "${cmd[@]}" 2>&1)
     local n rps p50 p99 errs
@@ -388,7 +388,7 @@ run_tlsload() {     # round workload subject mode conns
     truncate_logs
     local cmd=(taskset -c $CPU_LOAD timeout $((DUR + 30)) "$B/tlsload" -m "$mode"
                -s a.bench.test -n "$MAXREQ" -t "$DUR" -c "$c" "$h" "$p")
-    [ "$r" = 1 ] && echo "[$wl/$s] ${cmd[*]}" >>"$CMDS"
+    [ "$r" = 1 ] && echo "[$wl/$s] $(printf '%q ' "${cmd[@]}")" >>"$CMDS"
     cpu_begin "$s"
     out=$("${cmd[@]}" 2>&1)
     local n rate p50 p99 errs
@@ -425,7 +425,7 @@ run_bulk() {        # round workload subject
     truncate_logs
     local cmd=(taskset -c $CPU_LOAD timeout 120 curl -s
                -w '%{size_download} %{time_total}\n' "${args[@]}")
-    [ "$r" = 1 ] && echo "[$wl/$s] ${cmd[*]}" >>"$CMDS"
+    [ "$r" = 1 ] && echo "[$wl/$s] $(printf '%q ' "${cmd[@]}")" >>"$CMDS"
     out=$("${cmd[@]}" 2>&1)
     local mbps
     mbps=$(awk -v want=$((BIG_MB << 20)) '{ b += $1; t += $2; if ($1 != want) bad = 1 }
@@ -458,7 +458,7 @@ run_mem() {         # round workload subject
     : >"$out"
     local cmd=(taskset -c $CPU_LOAD "$B/tlsload" -m idle "${plain[@]}" -s a.bench.test
                -n "$NIDLE" -c 200 -t $HOLD "$h" "$p")
-    [ "$r" = 1 ] && echo "[$wl/$s] ${cmd[*]}" >>"$CMDS"
+    [ "$r" = 1 ] && echo "[$wl/$s] $(printf '%q ' "${cmd[@]}")" >>"$CMDS"
     "${cmd[@]}" >"$out" 2>&1 &
     local lpid=$!
     local end=$((SECONDS + HOLD + 10))

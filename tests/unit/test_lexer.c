@@ -50,8 +50,8 @@ test_lexer_values(void)
                     "global.example bücher.example";
     const struct want w[] = {
         { TK_NUMUNIT, 0, 2 }, { TK_NUMBER, 3, 4 }, { TK_NUMUNIT, 8, 3 }, { TK_ADDR, 12, 4 },
-        { TK_ADDR, 17, 4 }, { TK_ADDR, 22, 14 }, { TK_STRING, 37, 11 }, { TK_ARROW, 49, 2 },
-        { TK_SEND_PROXY_V2, 52, 13 }, { TK_WORD, 66, 14 }, { TK_WORD, 81, 14 },
+        { TK_ADDR, 17, 4 }, { TK_ADDR, 22, 14 }, { TK_STRING, 37, 10 }, { TK_ARROW, 48, 2 },
+        { TK_SEND_PROXY_V2, 51, 13 }, { TK_WORD, 65, 14 }, { TK_WORD, 80, 15 },
     };
 
     expect_tokens(s, w, sizeof(w) / sizeof(w[0]));

@@ -73,8 +73,11 @@ test_pool_backup_only_when_all_down(void)
     CU_ASSERT_EQUAL(pool_pick(&h, 0, 20), 2u);             /* all normal ones down */
     CU_ASSERT_EQUAL(pool_pick(&h, 0, 20), 2u);
     pool_mark_down(&h, 2, 20, 1000);
-    CU_ASSERT_EQUAL(pool_pick(&h, 0, 30), YT_NONE);        /* nothing up at all */
-    CU_ASSERT_EQUAL(pool_pick(&h, 0, 1000), 0u);           /* a's retry time */
+    /* Nothing up at all: the server that comes back first (a, at 1000) is tried. */
+    CU_ASSERT_EQUAL(pool_pick(&h, 0, 30), 0u);
+    pool_mark_down(&h, 0, 30, 1000);                       /* a failed again: until 1030 */
+    CU_ASSERT_EQUAL(pool_pick(&h, 0, 40), 1u);             /* b comes back at 1010 */
+    CU_ASSERT_EQUAL(pool_pick(&h, 0, 1010), 1u);           /* b's retry time: it is up */
     pool_health_free(&h);
 }
 

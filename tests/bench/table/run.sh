@@ -12,7 +12,10 @@ out=${BUILD:-build}/bench/table
 here=tests/bench/table
 flags="-std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Iruntime -Icompiler"
 [ $# -gt 0 ] || set -- 1000 100000 1000000
-command -v /usr/bin/time >/dev/null || { echo "run.sh: needs /usr/bin/time (GNU time)" >&2; exit 2; }
+if ! [ -x /usr/bin/time ]; then
+    echo "run.sh: needs GNU time as /usr/bin/time" >&2
+    exit 2
+fi
 mkdir -p "$out"
 $CC $flags -o "$out/tablegen" $here/tablegen.c compiler/phash.c compiler/emit.c compiler/sha256.c
 $CC $flags -c -o "$out/lookup.o" $here/lookup.c
