@@ -148,17 +148,30 @@ end
 EOF
 }
 
+# Ports 33000-33999 lie in the kernel's ephemeral range, so another program's client
+# socket may hold the proxy's port for a moment: retry the start a bounded number of times.
 start_subject() {   # subject -> port on stdout
-    local s=$1
+    local s=$1 port=$P_SY log=$B/logs/$1.log try end cmd
     if [ "$s" = haproxy ]; then
-        start proxy $CPU_PROXY "$B/logs/haproxy.log" haproxy -db -f "$B/conf/haproxy.cfg"
-        wait_port 127.0.0.1 $P_HA 10 >&2 || return 1
-        echo $P_HA
+        port=$P_HA cmd=(haproxy -db -f "$B/conf/haproxy.cfg")
     else
-        start proxy $CPU_PROXY "$B/logs/$s.log" "${BIN[$s]}"
-        wait_port 127.0.0.1 $P_SY 10 >&2 || return 1
-        echo $P_SY
+        cmd=("${BIN[$s]}")
     fi
+    for try in $(seq 20); do
+        start proxy $CPU_PROXY "$log" "${cmd[@]}"
+        end=$((SECONDS + 10))
+        while [ $SECONDS -lt $end ] && kill -0 "${PID[proxy]}" 2>/dev/null; do
+            if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+                echo "$port"
+                return 0
+            fi
+            sleep 0.1
+        done
+        stop proxy
+        sleep 0.5
+    done
+    echo "run.sh: $s did not start (see $log)" >&2
+    return 1
 }
 
 # One measured run: rps, p50, p99 (ms), CPU µs per request, errors.
