@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -16,6 +17,7 @@
 
 #define BACKLOG 4096
 #define PAUSE_EMFILE 0.1            /* seconds before accepting again without descriptors */
+#define FD_RESERVE 32               /* descriptors kept for stdio, the loop, logs, admin */
 
 struct sock {
     struct ev_io io;
@@ -31,6 +33,8 @@ static struct ev_loop *lloop;
 static struct ev_timer resume_timer;    /* after EMFILE / ENFILE */
 static struct ev_prepare maxconn_watch; /* while paused at maxconn */
 static bool paused;
+static uint32_t maxconn;                /* the table's, lowered to what descriptors allow */
+static uint64_t emfile_pauses;          /* pauses since the last successful accept */
 
 uint32_t
 listener_live_count(void)
@@ -159,7 +163,7 @@ static void
 maxconn_cb(struct ev_loop *loop, struct ev_prepare *w, int revents)
 {
     (void)revents;
-    if (listener_live_count() < table->global.maxconn) {
+    if (listener_live_count() < maxconn) {
         ev_prepare_stop(loop, w);
         paused = false;
         set_accepting(true);
@@ -186,7 +190,7 @@ accept_cb(struct ev_loop *loop, struct ev_io *w, int revents)
         socklen_t len = sizeof(peer);
         int fd;
 
-        if (table->global.maxconn > 0 && listener_live_count() >= table->global.maxconn) {
+        if (listener_live_count() >= maxconn) {
             paused = true;
             set_accepting(false);
             ev_prepare_start(loop, &maxconn_watch);
@@ -197,8 +201,12 @@ accept_cb(struct ev_loop *loop, struct ev_io *w, int revents)
             if (errno == EINTR || errno == ECONNABORTED)
                 continue;
             if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-                log_msg(LOG_LEVEL_WARNING, "accept: %s: pausing listeners for %.0f ms",
-                        strerror(errno), PAUSE_EMFILE * 1000);
+                /* One line per episode, not one per pause: the pauses repeat every 100 ms
+                 * for as long as the shortage lasts. */
+                if (emfile_pauses++ == 0)
+                    log_msg(LOG_LEVEL_WARNING, "accept: %s: pausing listeners, %u connections "
+                            "open; retrying every %.0f ms", strerror(errno),
+                            listener_live_count(), PAUSE_EMFILE * 1000);
                 set_accepting(false);
                 ev_timer_set(&resume_timer, PAUSE_EMFILE, 0.);
                 ev_timer_start(loop, &resume_timer);
@@ -207,6 +215,11 @@ accept_cb(struct ev_loop *loop, struct ev_io *w, int revents)
             }
             return;
         }
+        if (emfile_pauses > 0) {
+            log_msg(LOG_LEVEL_NOTICE, "accepting again after %llu pauses",
+                    (unsigned long long)emfile_pauses);
+            emfile_pauses = 0;
+        }
         if (s->l->mode == YT_MODE_TLS)
             conn_accept(loop, fd, s->l, &peer);
         else
@@ -214,10 +227,37 @@ accept_cb(struct ev_loop *loop, struct ev_io *w, int revents)
     }
 }
 
+/* Each connection needs two descriptors (client and server): a maxconn beyond what the
+ * descriptor limit allows would turn every connection past it into an EMFILE failure, so
+ * the limit lowers maxconn, as HAProxy derives maxconn from ulimit-n. */
+static uint32_t
+fd_maxconn(uint32_t want)
+{
+    struct rlimit rl;
+    uint64_t avail;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur == RLIM_INFINITY)
+        return want;
+    avail = rl.rlim_cur > FD_RESERVE + sock_count ? rl.rlim_cur - FD_RESERVE - sock_count : 0;
+    if (avail / 2 >= want)
+        return want;
+    avail = avail / 2 > 0 ? avail / 2 : 1;
+    log_msg(LOG_LEVEL_WARNING, "maxconn %u lowered to %llu: descriptor limit %llu", want,
+            (unsigned long long)avail, (unsigned long long)rl.rlim_cur);
+    return (uint32_t)avail;
+}
+
+uint32_t
+listener_maxconn(void)
+{
+    return maxconn;
+}
+
 void
 listener_start(struct ev_loop *loop)
 {
     lloop = loop;
+    maxconn = fd_maxconn(table->global.maxconn > 0 ? table->global.maxconn : UINT32_MAX);
     ev_timer_init(&resume_timer, resume_cb, PAUSE_EMFILE, 0.);
     ev_prepare_init(&maxconn_watch, maxconn_cb);
     for (size_t i = 0; i < sock_count; i++) {

@@ -23,8 +23,12 @@ int listener_bind_all(const struct yt_table *t, bool reuseport);
 void listener_keep_set(int set);
 
 /* Starts accepting on the kept sockets (the first set when listener_keep_set() was not
- * called). Connections of tls listeners go to conn_accept(), the others to http_accept(). */
+ * called); settles maxconn (see listener_maxconn()). Connections of tls listeners go to conn_accept(), the others to http_accept(). */
 void listener_start(struct ev_loop *loop);
+
+/* The maxconn in force: the table's, lowered at listener_start() when the descriptor
+ * limit cannot hold two descriptors per connection (a warning is logged then). */
+uint32_t listener_maxconn(void);
 
 /* Open connections of every mode: what maxconn limits. */
 uint32_t listener_live_count(void);

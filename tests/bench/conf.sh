@@ -62,7 +62,8 @@ http {
 $(ngx_http_paths backend)
 EOF
         for s in a b; do
-            if [ $s = a ]; then port_h=$P_HTTP_A port_t=$P_TLS_A; else port_h=$P_HTTP_B port_t=$P_TLS_B; fi
+            port_h=$P_HTTP_A port_t=$P_TLS_A
+            [ $s = b ] && port_h=$P_HTTP_B port_t=$P_TLS_B
             cat <<EOF
     server {
         listen [::1]:$port_h backlog=4096;

@@ -252,21 +252,26 @@ EOF
         echo "\`map()\` file; nginx: stream \`map\` with \`hostnames\`; sniproxy: table of anchored"
         echo "regular expressions; switchyard: compiled table (\`domains tls \"list.txt\"\`)."
         echo
-        echo "| subject | domains | start-up ms | RSS MiB | yardc+cc build s |"
-        echo "| --- | ---: | ---: | ---: | ---: |"
+        echo "switchyard's table is \`const\` data in the binary: RSS counts only the pages that"
+        echo "start-up and the lookups touched; the binary size is given beside it."
+        echo
+        echo "| subject | domains | start-up ms | RSS MiB | yardc+cc build s | binary MiB |"
+        echo "| --- | ---: | ---: | ---: | ---: | ---: |"
         for s in $SUBJECTS; do
             [ "$s" = direct ] && continue
             for n in $SIZES; do
                 t=$(med startup "$s" "ms_$n")
                 r=$(med startup "$s" "rss_kib_$n")
                 bt=$(med startup "$s" "build_ms_$n")
+                bk=$(med startup "$s" "bin_kib_$n")
                 if [ -z "$t" ]; then
                     why=$(grep -m 1 -E "^$s\|startup: N=$n " "$B/notes.txt" | sed 's/^[^:]*: N=[0-9]* //')
                     [ -z "$why" ] && why=$(grep -m 1 -E "^$s: " "$B/notes.txt" | sed 's/^[^:]*: //')
-                    echo "| $s | $n | ${why:-not measured} | | |"
+                    echo "| $s | $n | ${why:-not measured} | | | |"
                 else
                     echo "| $s | $n | $(fmt "$t") | $(awk -v k="$r" 'BEGIN { printf "%.1f", k / 1024 }') |" \
-                         "$([ -n "$bt" ] && awk -v m="$bt" 'BEGIN { printf "%.1f", m / 1000 }' || echo -) |"
+                         "$([ -n "$bt" ] && awk -v m="$bt" 'BEGIN { printf "%.1f", m / 1000 }' || echo -) |" \
+                         "$([ -n "$bk" ] && awk -v k="$bk" 'BEGIN { printf "%.1f", k / 1024 }' || echo -) |"
                 fi
             done
         done

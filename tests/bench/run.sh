@@ -128,7 +128,8 @@ prepare() {
     PROXY_MAXCONN=$(( (FD_LIMIT - 100) / 2 ))
     [ $PROXY_MAXCONN -gt 40000 ] && PROXY_MAXCONN=40000
     if [ $NIDLE -gt $((PROXY_MAXCONN - 50)) ]; then
-        note "memory runs: RLIMIT_NOFILE is $FD_LIMIT and cannot be raised here; idle connections lowered from $NIDLE to $((PROXY_MAXCONN - 50))"
+        note "memory runs: RLIMIT_NOFILE is $FD_LIMIT and cannot be raised here;" \
+             "idle connections lowered from $NIDLE to $((PROXY_MAXCONN - 50))"
         NIDLE=$((PROXY_MAXCONN - 50))
     fi
     write_certs
@@ -251,7 +252,8 @@ build_switchyard() {
         SKIP[switchyard]="no GNUmakefile yet"
         return
     fi
-    if ! timeout 600 make -C "$ROOT" --no-print-directory SITE=tests/bench/benchsite.yard build/benchsite/switchyard >"$log" 2>&1; then
+    if ! timeout 600 make -C "$ROOT" --no-print-directory SITE=tests/bench/benchsite.yard \
+            build/benchsite/switchyard >"$log" 2>&1; then
         SKIP[switchyard]="make SITE=tests/bench/benchsite.yard failed: $(first_error "$log")"
         return
     fi
@@ -264,7 +266,8 @@ start_subject() {
     direct) return 0 ;;
     switchyard)
         start_proc switchyard $CPU_PROXY "$B/logs/switchyard.log" "$SY_BIN"
-        wait_port switchyard 127.0.0.1 $P_SY_HTTP 10 && wait_port switchyard 127.0.0.1 $P_SY_TLS 10 ;;
+        wait_port switchyard 127.0.0.1 $P_SY_HTTP 10 &&
+            wait_port switchyard 127.0.0.1 $P_SY_TLS 10 ;;
     haproxy)
         start_proc haproxy $CPU_PROXY "$B/logs/haproxy.log" haproxy -db -f "$B/conf/haproxy.cfg"
         wait_port haproxy 127.0.0.1 $P_HA_HTTP 10 && wait_port haproxy 127.0.0.1 $P_HA_TLS 10 ;;
@@ -305,7 +308,8 @@ verify_subject() {
             want=$site-http
             [ "$s" = direct ] && [ $site = b ] && t="[::1]:$P_HTTP_B"
             got=$(curl -s -m 5 -H "Host: $site.bench.test" "http://$t/")
-            [ "$got" = "$want" ] || { say "  $s: http $site.bench.test -> '$got', want '$want'"; ok=1; }
+            [ "$got" = "$want" ] ||
+                { say "  $s: http $site.bench.test -> '$got', want '$want'"; ok=1; }
         fi
         read -r h p < <(tls_target "$s")
         [ "$s" = direct ] && [ $site = b ] && p=$P_TLS_B
@@ -363,6 +367,7 @@ run_wrk() {     # round workload subject conns extra-header...
     [ "$r" = 1 ] && echo "[$wl/$s] WRK_MAX=$MAXREQ $(printf '%q ' "${cmd[@]}")" >>"$CMDS"
     cpu_begin "$s"
     out=$(WRK_MAX=$MAXREQ "${cmd[@]}" 2>&1)
+    printf '%s\n' "$out" >"$B/logs/load-$wl-$s.out"
     local n rps p50 p99 errs
     n=$(awk '/requests in/ { print $1; exit }' <<<"$out")
     rps=$(awk '/^Requests\/sec:/ { print $2 }' <<<"$out")
@@ -371,8 +376,8 @@ run_wrk() {     # round workload subject conns extra-header...
     errs=$(awk '/Socket errors:/ { gsub(/,/, ""); e = $4 + $6 + $8 + $10 }
                 /Non-2xx/ { e += $NF } END { print e + 0 }' <<<"$out")
     cpu_end "$s" "$r" "$wl" "${n:-0}"
-    if [ -z "$rps" ]; then
-        note "$s|$wl: wrk failed: $(tail -n 2 <<<"$out" | tr '\n' ' ')"
+    if [ -z "$rps" ] || [ "${n:-0}" = 0 ]; then
+        note "$s|$wl: round $r: wrk completed no request: $(tail -n 2 <<<"$out" | tr '\n' ' ')"
         return 0
     fi
     record "$r" "$wl" "$s" main "$rps"
@@ -391,6 +396,7 @@ run_tlsload() {     # round workload subject mode conns
     [ "$r" = 1 ] && echo "[$wl/$s] $(printf '%q ' "${cmd[@]}")" >>"$CMDS"
     cpu_begin "$s"
     out=$("${cmd[@]}" 2>&1)
+    printf '%s\n' "$out" >"$B/logs/load-$wl-$s.out"
     local n rate p50 p99 errs
     n=$(sed -n 's/.*requests=\([0-9]*\).*/\1/p' <<<"$out")
     rate=$(sed -n 's/.* rate=\([0-9.]*\).*/\1/p' <<<"$out")
@@ -399,7 +405,7 @@ run_tlsload() {     # round workload subject mode conns
     errs=$(sed -n 's/.*errors=\([0-9]*\).*/\1/p' <<<"$out")
     cpu_end "$s" "$r" "$wl" "${n:-0}"
     if [ -z "$rate" ] || [ "${n:-0}" = 0 ]; then
-        note "$s|$wl: tlsload failed: $(tail -n 2 <<<"$out" | tr '\n' ' ')"
+        note "$s|$wl: round $r: tlsload completed no request: $(tail -n 2 <<<"$out" | tr '\n' ' ')"
         return 0
     fi
     record "$r" "$wl" "$s" main "$rate"
@@ -459,17 +465,17 @@ run_mem() {         # round workload subject
     local cmd=(taskset -c $CPU_LOAD "$B/tlsload" -m idle "${plain[@]}" -s a.bench.test
                -n "$NIDLE" -c 200 -t $HOLD "$h" "$p")
     [ "$r" = 1 ] && echo "[$wl/$s] $(printf '%q ' "${cmd[@]}")" >>"$CMDS"
-    "${cmd[@]}" >"$out" 2>&1 &
-    local lpid=$!
+    "${cmd[@]}" >"$out" 2>&1 </dev/null &
+    PID[idle-client]=$!
     local end=$((SECONDS + HOLD + 10))
-    while [ $SECONDS -lt $end ] && ! grep -q '^ready' "$out" && kill -0 $lpid 2>/dev/null; do
+    while [ $SECONDS -lt $end ] && ! grep -q '^ready' "$out" &&
+          kill -0 "${PID[idle-client]}" 2>/dev/null; do
         sleep 0.1
     done
     sleep 0.5   # let the proxy settle (deferred frees, pool trimming)
     rss1=$(rss_kib "$pid0")
     line=$(grep '^ready' "$out")
-    kill -TERM $lpid 2>/dev/null
-    wait $lpid 2>/dev/null
+    stop_proc idle-client
     est=$(sed -n 's/.*established=\([0-9]*\).*/\1/p' <<<"$line")
     if [ -z "$est" ] || [ "$est" = 0 ]; then
         note "$s|$wl: no idle connection established: $(tr '\n' ' ' <"$out")"
@@ -508,14 +514,18 @@ EOF
     [ -e "$ROOT/GNUmakefile" ] || { echo "no GNUmakefile yet"; return 1; }
     local t0 t1
     t0=$(date +%s%N)
-    if ! timeout 1200 make -C "$ROOT" --no-print-directory SITE="build/bench/startup/$name.yard" "build/$name/switchyard" \
+    if ! timeout 1200 make -C "$ROOT" --no-print-directory \
+            SITE="build/bench/startup/$name.yard" "build/$name/switchyard" \
             >"$B/logs/$name-build.log" 2>&1; then
-        echo "make SITE=build/bench/startup/$name.yard failed: $(first_error "$B/logs/$name-build.log")"
+        echo "make SITE=build/bench/startup/$name.yard failed:" \
+             "$(first_error "$B/logs/$name-build.log")"
         return 1
     fi
     t1=$(date +%s%N)
-    [ -x "$ROOT/build/$name/switchyard" ] || { echo "no build/$name/switchyard after make"; return 1; }
+    [ -x "$ROOT/build/$name/switchyard" ] ||
+        { echo "no build/$name/switchyard after make"; return 1; }
     record 1 startup switchyard "build_ms_$n" $(( (t1 - t0) / 1000000 ))
+    record 1 startup switchyard "bin_kib_$n" $(( $(stat -c %s "$ROOT/build/$name/switchyard") / 1024 ))
     echo "$ROOT/build/$name/switchyard"
 }
 
@@ -554,7 +564,8 @@ run_startup_one() {     # round subject N
         local pid
         sleep 0.2
         pid=$(serving_pid "$name")
-        record "$r" startup "$s" "ms_$n" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", (b - a) / 1e6 }')"
+        record "$r" startup "$s" "ms_$n" \
+            "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", (b - a) / 1e6 }')"
         record "$r" startup "$s" "rss_kib_$n" "$(rss_kib "$pid")"
         say "  startup $s N=$n: $(( (t1 - t0) / 1000000 )) ms, RSS $(rss_kib "$pid") KiB"
     else
@@ -585,7 +596,8 @@ run_startup() {
                 case $s in direct) continue ;; esac
                 [ -n "${SKIP[$s]:-}" ] && [ $s != switchyard ] && continue
                 if [ $s = sniproxy ] && [ "$n" -gt 100000 ]; then
-                    [ "$r" = 1 ] && note "sniproxy|startup: N=$n skipped: its table is a list of regular expressions tried in order"
+                    [ "$r" = 1 ] && note "sniproxy|startup: N=$n skipped: its table is" \
+                        "a list of regular expressions tried in order"
                     continue
                 fi
                 run_startup_one "$r" "$s" "$n"
@@ -597,7 +609,8 @@ run_startup() {
 run_table() {
     local t=$HERE/table/run.sh
     if [ ! -x "$t" ]; then
-        note "table: skipped: tests/bench/table/run.sh is not there yet (lookup ns, yardc+cc build time vs N)"
+        note "table: skipped: tests/bench/table/run.sh is not there yet" \
+             "(lookup ns, yardc+cc build time vs N)"
         return 0
     fi
     echo "[table] (cd $ROOT && timeout 1800 tests/bench/table/run.sh $SIZES)" >>"$CMDS"
@@ -636,66 +649,72 @@ write_params() {
 }
 
 # ---------------------------------------------------------------- main
+# Everything runs from one function, so bash has read the whole file before the first
+# measurement (editing the script during a run cannot derail it).
+main() {
 
-LOAD_BEFORE=$(cut -d' ' -f1 /proc/loadavg)
-check_tools
-check_ports
-prepare
-say "== setup: results in $B"
+    LOAD_BEFORE=$(cut -d' ' -f1 /proc/loadavg)
+    check_tools
+    check_ports
+    prepare
+    say "== setup: results in $B"
 
-for s in $SUBJECTS; do
-    case $s in
-    switchyard) build_switchyard ;;
-    direct|haproxy|nginx|sniproxy) ;;
-    *) echo "run.sh: unknown subject $s" >&2; exit 2 ;;
-    esac
-done
+    for s in $SUBJECTS; do
+        case $s in
+        switchyard) build_switchyard ;;
+        direct|haproxy|nginx|sniproxy) ;;
+        *) echo "run.sh: unknown subject $s" >&2; exit 2 ;;
+        esac
+    done
 
-write_versions
-start_backends
-for s in $SUBJECTS; do
-    [ -n "${SKIP[$s]:-}" ] && { note "$s: skipped: ${SKIP[$s]}"; continue; }
-    if ! start_subject "$s"; then
-        SKIP[$s]="did not start (see build/bench/logs/$s*.log)"
-        note "$s: skipped: ${SKIP[$s]}"
-        continue
-    fi
-    if ! verify_subject "$s"; then
-        SKIP[$s]="routes wrongly (see the verification lines above)"
-        note "$s: skipped: ${SKIP[$s]}"
-        stop_proc "$s"
-        continue
-    fi
-    say "  $s: routes a.bench.test and b.bench.test to their own backends"
-done
-[ $VERIFY_ONLY = 1 ] && { say "verify only: done"; exit 0; }
+    write_versions
+    start_backends
+    for s in $SUBJECTS; do
+        [ -n "${SKIP[$s]:-}" ] && { note "$s: skipped: ${SKIP[$s]}"; continue; }
+        if ! start_subject "$s"; then
+            SKIP[$s]="did not start (see build/bench/logs/$s*.log)"
+            note "$s: skipped: ${SKIP[$s]}"
+            continue
+        fi
+        if ! verify_subject "$s"; then
+            SKIP[$s]="routes wrongly (see the verification lines above)"
+            note "$s: skipped: ${SKIP[$s]}"
+            stop_proc "$s"
+            continue
+        fi
+        say "  $s: routes a.bench.test and b.bench.test to their own backends"
+    done
+    [ $VERIFY_ONLY = 1 ] && { say "verify only: done"; exit 0; }
 
-ACTIVE=""
-for s in $SUBJECTS; do [ -z "${SKIP[$s]:-}" ] && ACTIVE+=" $s"; done
+    ACTIVE=""
+    for s in $SUBJECTS; do [ -z "${SKIP[$s]:-}" ] && ACTIVE+=" $s"; done
 
-for r in $(seq "$REPS"); do
-    say "== round $r of $REPS"
-    for wl in $WORKLOADS; do
-        for s in $ACTIVE; do
-            case $wl in
-            http_ka) run_wrk "$r" $wl "$s" 64 ;;
-            http_close) run_wrk "$r" $wl "$s" 32 -H "Connection: close" ;;
-            tls_conn) run_tlsload "$r" $wl "$s" conn 32 ;;
-            tls_ka) run_tlsload "$r" $wl "$s" ka 64 ;;
-            bulk_http|bulk_tls) run_bulk "$r" $wl "$s" ;;
-            mem_http|mem_tls) run_mem "$r" $wl "$s" ;;
-            esac
+    for r in $(seq "$REPS"); do
+        say "== round $r of $REPS"
+        for wl in $WORKLOADS; do
+            for s in $ACTIVE; do
+                case $wl in
+                http_ka) run_wrk "$r" $wl "$s" 64 ;;
+                http_close) run_wrk "$r" $wl "$s" 32 -H "Connection: close" ;;
+                tls_conn) run_tlsload "$r" $wl "$s" conn 32 ;;
+                tls_ka) run_tlsload "$r" $wl "$s" ka 64 ;;
+                bulk_http|bulk_tls) run_bulk "$r" $wl "$s" ;;
+                mem_http|mem_tls) run_mem "$r" $wl "$s" ;;
+                esac
+            done
         done
     done
-done
-for s in $ACTIVE; do stop_proc "$s"; done
+    for s in $ACTIVE; do stop_proc "$s"; done
 
-if has "$WORKLOADS" startup; then
-    say "== start-up time and RSS vs table size"
-    run_startup
-fi
-has "$WORKLOADS" table && run_table
+    if has "$WORKLOADS" startup; then
+        say "== start-up time and RSS vs table size"
+        run_startup
+    fi
+    has "$WORKLOADS" table && run_table
 
-stop_proc backend
-write_params
-"$HERE/report.sh" "$B"
+    stop_proc backend
+    write_params
+    "$HERE/report.sh" "$B"
+}
+
+main

@@ -3,14 +3,18 @@
 # worker on [::1] as the backend. Writes build/bench-l7/results.tsv and prints medians.
 #
 #   tests/bench/l7/run.sh [--reps N] [--dur S] [--subjects "switchyard haproxy ..."]
-#                         [--workloads "ka close"] [--strace] [--bin NAME=PATH ...]
+#                         [--workloads "ka close"] [--strace] [--perf] [--src NAME=DIR ...]
 #
-# A subject is "haproxy" or a switchyard binary: "switchyard" is build/bench-l7/b's build
-# of tests/bench/l7/l7bench.yard; --bin base=/path/switchyard adds another (same site).
+# A subject is "haproxy" or a switchyard: "switchyard" is built from this tree, and
+# --src base=DIR adds one built from the source tree DIR (to compare two versions).
+# Ports are chosen free in 33000-33999 at start (they lie in the kernel's ephemeral range,
+# where other programs' client sockets come and go), so the site is written then and
+# every switchyard is built for it under build/bench-l7/<name>/.
 # The proxy runs on CPU 1, wrk and nginx on CPU 0; subjects are interleaved (A B A B ...).
 # Per run: requests/s, p50/p99 latency (wrk --latency), and the proxy's CPU time per
 # request (utime+stime from /proc/PID/stat around the run). --strace adds one short run
-# per subject and workload under `strace -c -f` for syscalls per request.
+# per subject and workload under `strace -c -f` for syscalls per request; --perf records a
+# profile of each switchyard subject (build/bench-l7/perf.<subject>.<workload>.data).
 # Loopback only; every wrk run is bounded in time (-d, timeout) and in count (a Lua
 # response counter); only the PIDs started here are stopped, on any exit.
 set -uo pipefail
@@ -18,12 +22,11 @@ set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
 HERE=$ROOT/tests/bench/l7
 B=$ROOT/build/bench-l7
-P_SY=33080 P_HA=33180 P_A=33081 P_B=33082
 CPU_LOAD=0 CPU_PROXY=1
-REPS=3 DUR=10 CONNS=50 SUBJECTS="switchyard haproxy" WORKLOADS="ka close" STRACE=0
+REPS=3 DUR=10 CONNS=50 SUBJECTS="switchyard haproxy" WORKLOADS="ka close" STRACE=0 PERF=0
 WRK_MAX=20000000
-declare -A BIN PID
-BIN[switchyard]=$B/b/l7bench/switchyard
+declare -A SRC PID
+SRC[switchyard]=$ROOT
 
 while [ $# -gt 0 ]; do
     case $1 in
@@ -32,7 +35,8 @@ while [ $# -gt 0 ]; do
     --subjects) SUBJECTS=$2; shift ;;
     --workloads) WORKLOADS=$2; shift ;;
     --strace) STRACE=1 ;;
-    --bin) BIN[${2%%=*}]=${2#*=}; shift ;;
+    --perf) PERF=1 ;;
+    --src) SRC[${2%%=*}]=$(cd "${2#*=}" && pwd) || exit 2; shift ;;
     *) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
     esac
     shift
@@ -51,16 +55,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-wait_port() {   # host port seconds
-    local end=$((SECONDS + $3))
-    while [ $SECONDS -lt $end ]; do
-        (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null && return 0
-        sleep 0.1
-    done
-    echo "run.sh: nothing listens on $1 $2" >&2
-    return 1
-}
 
 start() {       # name cpu log cmd...
     local name=$1 cpu=$2 log=$3
@@ -82,11 +76,52 @@ stop() {        # name
     unset "PID[$1]"
 }
 
+# PICKED: a port of 33000-33999 that no socket uses now and that this run has not taken.
+pick_port() {
+    local used p i
+    used=$(ss -Htan | awk '{ print $4 }' | sed -n 's/.*:\(33[0-9][0-9][0-9]\)$/\1/p')
+    for i in $(seq 1000); do
+        p=$((33000 + (RANDOM % 1000)))
+        case " $TAKEN " in *" $p "*) continue ;; esac
+        grep -qx "$p" <<<"$used" && continue
+        TAKEN+=" $p"
+        PICKED=$p
+        return 0
+    done
+    echo "run.sh: no free port in 33000-33999" >&2
+    exit 1
+}
+
+# New ports for subject s: write its configuration (switchyard: build it for them).
+prepare() {     # subject
+    local s=$1 d=$B/site-$1
+    pick_port
+    PORT_OF[$s]=$PICKED
+    if [ "$s" = haproxy ]; then
+        write_haproxy_conf "${PORT_OF[$s]}"
+        return
+    fi
+    mkdir -p "$d"
+    cat >"$d/l7bench.yard" <<EOF
+# Layer-7 benchmark site, written by tests/bench/l7/run.sh.
+global { log stderr; workers 1; maxconn 4000; }
+defaults { timeout connect 5s; timeout client 50s; timeout server 50s; timeout inspect 5s; }
+
+listen web http 127.0.0.1:${PORT_OF[$s]};
+
+site a.bench.test { http [::1]:$P_A; }
+site b.bench.test { http [::1]:$P_B; }
+EOF
+    make -s -C "${SRC[$s]}" BUILD="$B/$s" SITE="$d/l7bench.yard" \
+        "$B/$s/l7bench/switchyard" >"$B/logs/build.$s.log" 2>&1 ||
+        { cat "$B/logs/build.$s.log" >&2; exit 1; }
+}
+
 cpu_ticks() {   # pid -> utime+stime in clock ticks
     awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"
 }
 
-write_confs() {
+write_backend_conf() {
     cat >"$B/conf/backend.conf" <<EOF
 daemon off;
 master_process off;
@@ -107,15 +142,18 @@ http {
     server { listen [::1]:$P_B backlog=4096; location = / { return 200 "b-http\n"; } }
 }
 EOF
+}
+
+write_haproxy_conf() {  # port
     cat >"$B/conf/haproxy.cfg" <<EOF
 global
     nbthread 1
-    maxconn 20000
+    maxconn 4000
     log stderr format raw local0 info
 
 defaults
     log global
-    maxconn 20000
+    maxconn 4000
     timeout connect 5s
     timeout client 50s
     timeout server 50s
@@ -127,7 +165,7 @@ defaults
 frontend www
     mode http
     option httplog
-    bind 127.0.0.1:$P_HA
+    bind 127.0.0.1:$1
     use_backend %[req.hdr(host),lower,word(1,:)]_http
 
 backend a.bench.test_http
@@ -138,6 +176,9 @@ backend b.bench.test_http
     mode http
     server b_http [::1]:$P_B
 EOF
+}
+
+write_lua() {
     cat >"$B/conf/bound.lua" <<'EOF'
 -- Stop each wrk thread after WRK_MAX responses: every run is bounded in count and time.
 local n, max = 0, tonumber(os.getenv("WRK_MAX") or "1000000")
@@ -149,26 +190,54 @@ EOF
 }
 
 # Ports 33000-33999 lie in the kernel's ephemeral range, so another program's client
-# socket may hold the proxy's port for a moment: retry the start a bounded number of times.
-start_subject() {   # subject -> port on stdout
-    local s=$1 port=$P_SY log=$B/logs/$1.log try end cmd
-    if [ "$s" = haproxy ]; then
-        port=$P_HA cmd=(haproxy -db -f "$B/conf/haproxy.cfg")
-    else
-        cmd=("${BIN[$s]}")
-    fi
-    for try in $(seq 20); do
-        start proxy $CPU_PROXY "$log" "${cmd[@]}"
-        end=$((SECONDS + 10))
-        while [ $SECONDS -lt $end ] && kill -0 "${PID[proxy]}" 2>/dev/null; do
-            if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-                echo "$port"
-                return 0
-            fi
-            sleep 0.1
+# socket may take one between the choice and the bind: then retry on new ports, a bounded
+# number of times. A start is up when its ports accept connections.
+is_up() {       # name host port...
+    local name=$1 host=$2 end=$((SECONDS + 5)) p ok
+    shift 2
+    while [ $SECONDS -lt $end ] && kill -0 "${PID[$name]}" 2>/dev/null; do
+        ok=1
+        for p in "$@"; do
+            (exec 3<>"/dev/tcp/$host/$p") 2>/dev/null || ok=0
         done
+        [ $ok = 1 ] && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+start_backend() {
+    local try
+    for try in $(seq 20); do
+        pick_port
+        P_A=$PICKED
+        pick_port
+        P_B=$PICKED
+        write_backend_conf
+        start backend $CPU_LOAD "$B/logs/backend.out.log" \
+            nginx -e "$B/logs/backend.error.log" -c "$B/conf/backend.conf"
+        is_up backend ::1 "$P_A" "$P_B" && return 0
+        stop backend
+    done
+    echo "run.sh: the backend nginx did not start (see $B/logs/backend.error.log)" >&2
+    exit 1
+}
+
+start_subject() {   # subject -> PORT
+    local s=$1 log=$B/logs/$1.log try cmd
+    for try in $(seq 20); do
+        if [ "$s" = haproxy ]; then
+            cmd=(haproxy -db -f "$B/conf/haproxy.cfg")
+        else
+            cmd=("$B/$s/l7bench/switchyard")
+        fi
+        start proxy $CPU_PROXY "$log" "${cmd[@]}"
+        if is_up proxy 127.0.0.1 "${PORT_OF[$s]}"; then
+            PORT=${PORT_OF[$s]}
+            return 0
+        fi
         stop proxy
-        sleep 0.5
+        prepare "$s"
     done
     echo "run.sh: $s did not start (see $log)" >&2
     return 1
@@ -203,11 +272,16 @@ to_ms() {
 }
 
 # Syscalls per request: a short run with strace -c attached to the proxy.
-syscalls() {    # subject workload port
+syscalls() {    # subject workload port [perf]
     local s=$1 w=$2 port=$3 out=$B/logs/strace.$s.$w.txt wout=$B/logs/wrk-strace.$s.$w.txt
     local hdr=() sp reqs
     [ "$w" = close ] && hdr=(-H 'Connection: close')
-    strace -c -f -o "$out" -p "${PID[proxy]}" 2>/dev/null &
+    if [ "$4" = perf ]; then
+        out=$B/perf.$s.$w.data
+        timeout -k 2 20 perf record -g -o "$out" -p "${PID[proxy]}" 2>/dev/null &
+    else
+        strace -c -f -o "$out" -p "${PID[proxy]}" 2>/dev/null &
+    fi
     sp=$!
     sleep 0.5
     WRK_MAX=$WRK_MAX taskset -c $CPU_LOAD timeout -k 2 20 \
@@ -216,28 +290,35 @@ syscalls() {    # subject workload port
     kill -INT $sp 2>/dev/null
     wait $sp 2>/dev/null
     reqs=$(awk '/requests in/ { print $1 }' "$wout")
+    if [ "$4" = perf ]; then
+        echo "profile $s $w: perf report -i $out --no-children"
+        return
+    fi
     echo "syscalls/request $s $w (requests: $reqs)"
-    awk -v n="$reqs" '$NF ~ /^[a-z_0-9]+$/ && $1 ~ /^[0-9.]+$/ && NF >= 5 {
+    awk -v n="$reqs" '$NF ~ /^[a-z_0-9]+$/ && $NF != "total" && $1 ~ /^[0-9.]+$/ && NF >= 5 {
             calls = $4; printf "  %-16s %8.3f\n", $NF, calls / n; tot += calls }
         END { printf "  %-16s %8.3f\n", "total", tot / n }' "$out" | sort -k2 -nr | head -12
 }
 
-write_confs
-start backend $CPU_LOAD "$B/logs/backend.out.log" nginx -e "$B/logs/backend.error.log" \
-    -c "$B/conf/backend.conf"
-wait_port ::1 $P_A 10 || exit 1
 for s in $SUBJECTS; do
-    [ "$s" = haproxy ] || [ -x "${BIN[$s]:-}" ] || { echo "run.sh: no binary for $s" >&2; exit 1; }
+    [ "$s" = haproxy ] || [ -n "${SRC[$s]:-}" ] || { echo "run.sh: no source for $s" >&2; exit 1; }
+done
+TAKEN=""
+declare -A PORT_OF
+write_lua
+start_backend
+for s in $SUBJECTS; do
+    prepare "$s"
 done
 
 printf 'round\tsubject\tworkload\trps\tp50_ms\tp99_ms\tcpu_us_per_req\terrors\n' | tee -a "$RES"
 for r in $(seq "$REPS"); do
     for s in $SUBJECTS; do
-        port=$(start_subject "$s") || exit 1
-        curl -fsS -o /dev/null -H 'Host: a.bench.test' "http://127.0.0.1:$port/" ||
+        start_subject "$s" || exit 1
+        curl -fsS -o /dev/null -H 'Host: a.bench.test' "http://127.0.0.1:$PORT/" ||
             { echo "run.sh: $s does not answer" >&2; exit 1; }
         for w in $WORKLOADS; do
-            measure "$r" "$s" "$w" "$port"
+            measure "$r" "$s" "$w" "$PORT"
         done
         stop proxy
     done
@@ -260,9 +341,20 @@ awk -F'\t' 'NR > 1 && $1 ~ /^[0-9]+$/ {
 
 if [ $STRACE = 1 ]; then
     for s in $SUBJECTS; do
-        port=$(start_subject "$s") || exit 1
+        start_subject "$s" || exit 1
         for w in $WORKLOADS; do
-            syscalls "$s" "$w" "$port"
+            syscalls "$s" "$w" "$PORT"
+        done
+        stop proxy
+    done
+fi
+
+if [ $PERF = 1 ]; then
+    for s in $SUBJECTS; do
+        [ "$s" = haproxy ] && continue
+        start_subject "$s" || exit 1
+        for w in $WORKLOADS; do
+            syscalls "$s" "$w" "$PORT" perf
         done
         stop proxy
     done

@@ -95,3 +95,40 @@ conns() { find "$WORK/$1" -name '*.accepted' | wc -l; }
 finish() {
     exit "$FAILED"
 }
+
+# ---- process-level tests (proc_*.sh) ----
+
+# serialise: proc tests use fixed socket paths under /tmp as well as fixed ports; a second
+# run of the suite at the same time waits here instead of colliding.
+serialise() {
+    exec 9>"${TMPDIR:-/tmp}/switchyard-e2e-proc.lock"
+    flock -w 300 9 || { not_ok "lock for the process tests"; exit 1; }
+}
+
+# hello NAME: writes a ClientHello for NAME to $WORK/NAME.hello.
+hello() { "$TOOLS/client" -n "$1" -m dump >"$WORK/$1.hello"; }
+
+# blackhole PORT: a server on [::1]:PORT that never accepts and whose accept queue is full,
+# so that connects to it hang (SYNs dropped) until the proxy's connect timeout.
+blackhole() {
+    start "$TOOLS/probe" blackhole -p "$1" >"$WORK/blackhole.$1"
+    wait_for 10 grep -q ready "$WORK/blackhole.$1" || { not_ok "blackhole on $1 starts"; exit 1; }
+}
+
+# proxy_ulimit N SITE: like proxy, under `ulimit -n N` (soft and hard).
+proxy_ulimit() {
+    start bash -c 'ulimit -n "$1" && exec "$2"' _ "$1" "$BUILD/$2/switchyard" 2>"$PROXY_LOG"
+    PROXY_PID=$LAST_PID
+    wait_for 10 grep -q ' started' "$PROXY_LOG" || { not_ok "proxy $2 starts"; exit 1; }
+}
+
+# cpu_ms PID: user plus system CPU time PID has used so far, in milliseconds.
+cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{ print int(($14 + $15) * 1000 / hz) }' "/proc/$1/stat"; }
+
+# stop_proxy: SIGTERM to the proxy, waits for its exit (10 s at most); PROXY_RC is its status.
+stop_proxy() {
+    kill -TERM "$PROXY_PID" 2>/dev/null || true
+    PROXY_RC=0
+    wait_for 10 sh -c "! kill -0 $PROXY_PID 2>/dev/null" || PROXY_RC=timeout
+    [ "$PROXY_RC" = timeout ] || wait "$PROXY_PID" || PROXY_RC=$?
+}

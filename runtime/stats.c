@@ -1,0 +1,217 @@
+#include "stats.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <string.h>
+#include <sys/mman.h>
+
+/* One worker's slice: a header, then the arrays. */
+struct slice_head {
+    uint64_t live, accepted;
+};
+
+struct server_extra {
+    uint64_t down_until_ms;         /* 0: up */
+};
+
+static const struct yt_table *table;
+static uint8_t *map;
+static size_t map_len, slice_len;
+static uint32_t worker_count;
+static uint8_t *mine;               /* this worker's slice */
+static size_t off_listeners, off_pools, off_servers, off_extra;
+
+static size_t
+round8(size_t n)
+{
+    return (n + 7) & ~(size_t)7;
+}
+
+int
+stats_init(const struct yt_table *t, uint32_t workers)
+{
+    size_t c = sizeof(struct stats_counters);
+
+    table = t;
+    worker_count = workers > 0 ? workers : 1;
+    off_listeners = round8(sizeof(struct slice_head));
+    off_pools = off_listeners + c * t->listener_count;
+    off_servers = off_pools + c * t->pool_count;
+    off_extra = off_servers + c * t->server_count;
+    slice_len = round8(off_extra + sizeof(struct server_extra) * t->server_count);
+    map_len = slice_len * worker_count;
+    map = mmap(NULL, map_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (map == MAP_FAILED) {
+        map = NULL;
+        errno = ENOMEM;
+        return -1;
+    }
+    mine = map;
+    return 0;
+}
+
+void
+stats_fini(void)
+{
+    if (map != NULL)
+        munmap(map, map_len);
+    map = mine = NULL;
+}
+
+void
+stats_set_worker(uint32_t worker)
+{
+    if (map != NULL && worker < worker_count)
+        mine = map + slice_len * worker;
+}
+
+/* Single writer per slice: a relaxed load and store, no locked instruction. Readers in
+ * another process may see a value one update old, never a torn one. */
+static void
+add(uint64_t *p, uint64_t v)
+{
+    __atomic_store_n(p, __atomic_load_n(p, __ATOMIC_RELAXED) + v, __ATOMIC_RELAXED);
+}
+
+static struct stats_counters *
+at(uint8_t *slice, size_t off, uint32_t i)
+{
+    return (struct stats_counters *)(slice + off) + i;
+}
+
+static void
+count(struct stats_counters *s, uint64_t in, uint64_t out, bool error)
+{
+    add(&s->conns, 1);
+    add(&s->bytes_in, in);
+    add(&s->bytes_out, out);
+    if (error)
+        add(&s->errors, 1);
+}
+
+void
+stats_accept(const struct yt_listener *l)
+{
+    if (mine == NULL)
+        return;
+    add(&((struct slice_head *)mine)->accepted, 1);
+    add(&at(mine, off_listeners, (uint32_t)(l - table->listeners))->conns, 1);
+}
+
+void
+stats_set_live(uint32_t live)
+{
+    if (mine != NULL)
+        __atomic_store_n(&((struct slice_head *)mine)->live, live, __ATOMIC_RELAXED);
+}
+
+void
+stats_end(const struct yt_listener *l, uint32_t pool, uint32_t server, uint64_t bytes_in,
+          uint64_t bytes_out, const char term[2])
+{
+    bool error = term[0] != '-';
+    struct stats_counters *s;
+
+    if (mine == NULL)
+        return;
+    s = at(mine, off_listeners, (uint32_t)(l - table->listeners));
+    add(&s->bytes_in, bytes_in);
+    add(&s->bytes_out, bytes_out);
+    if (error)
+        add(&s->errors, 1);
+    if (pool < table->pool_count)
+        count(at(mine, off_pools, pool), bytes_in, bytes_out, error);
+    if (server < table->server_count)
+        count(at(mine, off_servers, server), bytes_in, bytes_out, error);
+}
+
+void
+stats_server_down(uint32_t server, uint64_t until_ms)
+{
+    if (mine == NULL || server >= table->server_count)
+        return;
+    add(&at(mine, off_servers, server)->down, 1);
+    __atomic_store_n(&((struct server_extra *)(mine + off_extra))[server].down_until_ms,
+                     until_ms, __ATOMIC_RELAXED);
+}
+
+void
+stats_server_up(uint32_t server)
+{
+    if (mine == NULL || server >= table->server_count)
+        return;
+    __atomic_store_n(&((struct server_extra *)(mine + off_extra))[server].down_until_ms, 0,
+                     __ATOMIC_RELAXED);
+}
+
+static uint64_t
+load(const uint64_t *p)
+{
+    return __atomic_load_n(p, __ATOMIC_RELAXED);
+}
+
+static void
+sum(size_t off, uint32_t i, struct stats_counters *out)
+{
+    memset(out, 0, sizeof(*out));
+    for (uint32_t w = 0; map != NULL && w < worker_count; w++) {
+        const struct stats_counters *s = at(map + slice_len * w, off, i);
+
+        out->conns += load(&s->conns);
+        out->bytes_in += load(&s->bytes_in);
+        out->bytes_out += load(&s->bytes_out);
+        out->errors += load(&s->errors);
+        out->down += load(&s->down);
+    }
+}
+
+void
+stats_listener(uint32_t listener, struct stats_counters *out)
+{
+    sum(off_listeners, listener, out);
+}
+
+void
+stats_pool(uint32_t pool, struct stats_counters *out)
+{
+    sum(off_pools, pool, out);
+}
+
+void
+stats_server(uint32_t server, struct stats_counters *out)
+{
+    sum(off_servers, server, out);
+}
+
+bool
+stats_server_is_down(uint32_t server, uint64_t now_ms)
+{
+    for (uint32_t w = 0; map != NULL && w < worker_count; w++) {
+        const struct server_extra *e = (const struct server_extra *)(map + slice_len * w +
+                                                                     off_extra);
+
+        if (load(&e[server].down_until_ms) > now_ms)
+            return true;
+    }
+    return false;
+}
+
+uint64_t
+stats_live(void)
+{
+    uint64_t n = 0;
+
+    for (uint32_t w = 0; map != NULL && w < worker_count; w++)
+        n += load(&((const struct slice_head *)(map + slice_len * w))->live);
+    return n;
+}
+
+uint64_t
+stats_accepted(void)
+{
+    uint64_t n = 0;
+
+    for (uint32_t w = 0; map != NULL && w < worker_count; w++)
+        n += load(&((const struct slice_head *)(map + slice_len * w))->accepted);
+    return n;
+}

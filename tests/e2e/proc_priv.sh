@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Privilege drop: started as root with user nobody, group nogroup and a chroot into an
+# empty directory, the proxy binds first, then runs as 65534:65534 inside the directory,
+# and still serves. Skipped (ok) when not run as root. Ports: 27743, echo backend 27701.
+set -euo pipefail
+. "$(dirname "$0")/lib/common.sh"
+serialise
+
+if [ "$(id -u)" -ne 0 ]; then
+    ok "# SKIP not root"
+    finish
+fi
+JAIL=/tmp/switchyard-e2e-proc-jail
+rm -rf "$JAIL"
+mkdir -m 755 "$JAIL"
+trap 'rmdir "$JAIL" 2>/dev/null || true; cleanup' EXIT
+uid=$(id -u nobody)
+gid=$(getent group nogroup | cut -d: -f3)
+
+byte_backend echo 27701 -m echo
+proxy proc-priv
+status() { grep "^$1:" "/proc/$PROXY_PID/status" | tr -s '\t ' ' ' | sed 's/ *$//'; }
+check "real, effective, saved and fs uid are nobody ($(status Uid))" \
+    test "$(status Uid)" = "Uid: $uid $uid $uid $uid"
+check "gids are nogroup ($(status Gid))" test "$(status Gid)" = "Gid: $gid $gid $gid $gid"
+check "supplementary groups: only nogroup ($(status Groups))" test "$(status Groups)" = "Groups: $gid"
+check "root directory is the chroot" test "$(readlink "/proc/$PROXY_PID/root")" = "$JAIL"
+check "no capabilities left" grep -q '^CapEff:[[:space:]]*0*$' "/proc/$PROXY_PID/status"
+check "it serves on the ports bound as root" \
+    "$TOOLS/client" -a 127.0.0.1 -p 27743 -n echo.test -u 10000 >/dev/null
+check "... also over IPv6" "$TOOLS/client" -a ::1 -p 27743 -n echo.test -u 10000 >/dev/null
+check "... and logs the connections" log_has 'sni=echo\.test .*term=--$'
+check "the chroot directory is still empty" test -z "$(ls -A "$JAIL")"
+stop_proxy
+check "SIGTERM: exit 0 (got $PROXY_RC)" test "$PROXY_RC" = 0
+finish
