@@ -152,6 +152,22 @@ open_conn(struct lconn *c, double now)
         return false;
     }
     setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    if (dst.ss_family == AF_INET) {
+        /* Spread clients over 127.0.1.1 .. 127.0.250.250: with one source address, a new
+         * connection often reuses a port whose old connection the proxy still holds in
+         * TIME_WAIT, and its SYN is then retransmitted after a full second. */
+        static uint32_t next_src;
+        struct sockaddr_in src = { .sin_family = AF_INET };
+        uint32_t k = next_src++ % (250 * 250);
+
+        src.sin_addr.s_addr = htonl(0x7f000000u | (1 + k / 250) << 8 | (1 + k % 250));
+        setsockopt(c->fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));
+        if (bind(c->fd, (struct sockaddr *)&src, sizeof(src)) == -1) {
+            close(c->fd);
+            c->fd = -1;
+            return false;
+        }
+    }
     c->events = 0;
     c->ssl = NULL;
     c->t0 = now;

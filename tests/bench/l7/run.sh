@@ -276,7 +276,7 @@ syscalls() {    # subject workload port [perf]
     local s=$1 w=$2 port=$3 out=$B/logs/strace.$s.$w.txt wout=$B/logs/wrk-strace.$s.$w.txt
     local hdr=() sp reqs
     [ "$w" = close ] && hdr=(-H 'Connection: close')
-    if [ "$4" = perf ]; then
+    if [ "${4:-}" = perf ]; then
         out=$B/perf.$s.$w.data
         timeout -k 2 20 perf record -g -o "$out" -p "${PID[proxy]}" 2>/dev/null &
     else
@@ -290,7 +290,7 @@ syscalls() {    # subject workload port [perf]
     kill -INT $sp 2>/dev/null
     wait $sp 2>/dev/null
     reqs=$(awk '/requests in/ { print $1 }' "$wout")
-    if [ "$4" = perf ]; then
+    if [ "${4:-}" = perf ]; then
         echo "profile $s $w: perf report -i $out --no-children"
         return
     fi
@@ -326,6 +326,7 @@ done
 
 echo
 echo "medians over $REPS rounds:"
+printf "%-12s %-6s %10s %8s %8s %8s\n" subject wl rps p50ms p99ms cpu_us
 awk -F'\t' 'NR > 1 && $1 ~ /^[0-9]+$/ {
         k = $2 "\t" $3; n[k]++; rps[k, n[k]] = $4; p50[k, n[k]] = $5; p99[k, n[k]] = $6
         cpu[k, n[k]] = $7 }
@@ -334,8 +335,7 @@ awk -F'\t' 'NR > 1 && $1 ~ /^[0-9]+$/ {
         for (i = 1; i <= c; i++) for (j = i + 1; j <= c; j++)
             if (v[j] + 0 < v[i] + 0) { t = v[i]; v[i] = v[j]; v[j] = t }
         return c % 2 ? v[(c + 1) / 2] : (v[c / 2] + v[c / 2 + 1]) / 2 }
-    END { printf "%-12s %-6s %10s %8s %8s %8s\n", "subject", "wl", "rps", "p50ms", "p99ms", "cpu_us"
-        for (k in n) { split(k, f, "\t")
+    END { for (k in n) { split(k, f, "\t")
             printf "%-12s %-6s %10.0f %8.3f %8.3f %8.2f\n", f[1], f[2], med(rps, k, n[k]),
                 med(p50, k, n[k]), med(p99, k, n[k]), med(cpu, k, n[k]) } }' "$RES" | sort
 
