@@ -1,6 +1,7 @@
 /* yardc: compiles a switchyard routing configuration into a C table.
  *
- *     yardc [-o FILE] [--check] [--print] [-W<name>] [-Wno-<name>] [-Werror] FILE.yard
+ *     yardc [-o FILE] [-M DEPFILE] [--check] [--print] [-W<name>] [-Wno-<name>] [-Werror]
+ *           FILE.yard
  *
  * Exit status: 0 success, 1 errors in the input, 2 usage or I/O failure. */
 #include <errno.h>
@@ -13,15 +14,47 @@
 
 #define YARDC_VERSION "0.1"
 
+/* Writes make rules saying that target depends on every file the configuration read
+ * (the main file, includes, domain lists, error pages), with an empty rule for each so
+ * that a deleted include does not break the next build. Via path.tmp and rename(). */
+static int
+write_depfile(const char *path, const char *target, const struct diag *d)
+{
+    char tmp[4096];
+    FILE *f;
+    int failed;
+
+    if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp)) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    f = fopen(tmp, "w");
+    if (f == NULL)
+        return -1;
+    fprintf(f, "%s:", target);
+    for (uint32_t i = 0; i < d->source_count; i++)
+        fprintf(f, " %s", d->sources[i].name);
+    fputc('\n', f);
+    for (uint32_t i = 0; i < d->source_count; i++)
+        fprintf(f, "%s:\n", d->sources[i].name);
+    failed = ferror(f);
+    if (fclose(f) != 0 || failed || rename(tmp, path) == -1) {
+        remove(tmp);
+        return -1;
+    }
+    return 0;
+}
+
 static void
 usage(FILE *f)
 {
-    fputs("usage: yardc [-o FILE] [--check] [--print] [-W<name>] [-Wno-<name>] [-Werror] "
-          "FILE.yard\n"
+    fputs("usage: yardc [-o FILE] [-M DEPFILE] [--check] [--print] [-W<name>] [-Wno-<name>]\n"
+          "             [-Werror] FILE.yard\n"
           "\n"
           "Compiles a switchyard routing configuration into a C table.\n"
           "\n"
           "  -o FILE       write the table to FILE (default: table.c)\n"
+          "  -M DEPFILE    also write the files the table depends on, as make rules\n"
           "  --check       check only, write nothing\n"
           "  --print       print the canonical configuration to standard output\n"
           "  -Wshadowed    warn about sites a wildcard already routes the same way (on)\n"
@@ -37,7 +70,7 @@ usage(FILE *f)
 int
 main(int argc, char **argv)
 {
-    const char *out_path = "table.c", *input = NULL;
+    const char *out_path = "table.c", *dep_path = NULL, *input = NULL;
     bool check_only = false, print = false;
     struct yard y;
     enum yard_status st;
@@ -63,6 +96,12 @@ main(int argc, char **argv)
             out_path = argv[i];
         } else if (strncmp(a, "-o", 2) == 0) {
             out_path = a + 2;
+        } else if (strcmp(a, "-M") == 0) {
+            if (++i == argc) {
+                fputs("yardc: -M needs a file name\n", stderr);
+                goto usage_error;
+            }
+            dep_path = argv[i];
         } else if (strcmp(a, "--check") == 0) {
             check_only = true;
         } else if (strcmp(a, "--print") == 0) {
@@ -112,6 +151,10 @@ main(int argc, char **argv)
     if (!check_only && !print && rc == 0 &&
         emit_table_file(out_path, &y.result.table, input) == -1) {
         fprintf(stderr, "yardc: cannot write '%s': %s\n", out_path, strerror(errno));
+        rc = 2;
+    }
+    if (dep_path != NULL && rc == 0 && write_depfile(dep_path, out_path, &y.diag) == -1) {
+        fprintf(stderr, "yardc: cannot write '%s': %s\n", dep_path, strerror(errno));
         rc = 2;
     }
     yard_free(&y);

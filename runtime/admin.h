@@ -4,6 +4,7 @@
 #ifndef RUNTIME_ADMIN_H
 #define RUNTIME_ADMIN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -33,9 +34,10 @@ int admin_open(const struct yt_table *t);
 /* Serves the socket from loop (keeps loop and info). Without admin_open(), does nothing. */
 void admin_start(struct ev_loop *loop, const struct admin_info *info);
 
-/* Closes every session and the socket; removes the path unless another process has put
- * its own socket there since. */
-void admin_close(void);
+/* Closes every session and the socket. remove: also removes the path, unless another
+ * process has put its own socket there since (false in processes that only inherited the
+ * socket through fork()). */
+void admin_close(bool remove);
 
 /* Takeover, the new binary's side. Connects to the admin socket at path, asks for the
  * listening sockets and receives them (returns owned descriptors in fds, at most cap;

@@ -1,7 +1,10 @@
 #include "buf.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 void
 buf_pool_init(struct buf_pool *p, uint32_t cap, uint32_t headroom, uint32_t free_max)
@@ -71,4 +74,86 @@ buf_compact(struct buf *b)
     memmove(b->data + head, b->data + b->start, n);
     b->start = head;
     b->end = head + (uint32_t)n;
+}
+
+void
+buf_pipe_pool_init(struct buf_pipe_pool *p, uint32_t cap, uint32_t free_max, uint32_t in_use_max)
+{
+    *p = (struct buf_pipe_pool){ .cap = cap, .free_max = free_max, .in_use_max = in_use_max };
+}
+
+static void
+pipe_close(struct buf_pipe *pp)
+{
+    close(pp->rfd);
+    close(pp->wfd);
+    free(pp);
+}
+
+void
+buf_pipe_pool_trim(struct buf_pipe_pool *p)
+{
+    while (p->free != NULL) {
+        struct buf_pipe *pp = p->free;
+
+        p->free = pp->next;
+        pipe_close(pp);
+    }
+    p->free_count = 0;
+}
+
+struct buf_pipe *
+buf_pipe_get(struct buf_pipe_pool *p)
+{
+    struct buf_pipe *pp = p->free;
+    int fds[2];
+
+    if (p->in_use >= p->in_use_max) {
+        errno = ENOBUFS;
+        return NULL;
+    }
+    if (pp != NULL) {
+        p->free = pp->next;
+        p->free_count--;
+    } else {
+        pp = malloc(sizeof(*pp));
+        if (pp == NULL)
+            return NULL;
+        if (pipe2(fds, O_NONBLOCK | O_CLOEXEC) == -1) {
+            int e = errno;
+
+            free(pp);
+            errno = e;
+            return NULL;
+        }
+        /* A failed resize (over the per-user pipe quota) leaves the default size, which
+         * still works: the pipe just fills sooner. */
+        int size = p->cap != 0 ? fcntl(fds[1], F_SETPIPE_SZ, (int)p->cap) : -1;
+
+        if (size == -1)
+            size = fcntl(fds[1], F_GETPIPE_SZ);
+        *pp = (struct buf_pipe){ .pool = p, .rfd = fds[0], .wfd = fds[1],
+                                 .cap = size > 0 ? (uint32_t)size : 4096 };
+    }
+    pp->next = NULL;
+    p->in_use++;
+    return pp;
+}
+
+void
+buf_pipe_put(struct buf_pipe *pp)
+{
+    struct buf_pipe_pool *p;
+
+    if (pp == NULL)
+        return;
+    p = pp->pool;
+    p->in_use--;
+    if (pp->len != 0 || p->free_count >= p->free_max) {
+        pipe_close(pp);
+        return;
+    }
+    pp->next = p->free;
+    p->free = pp;
+    p->free_count++;
 }

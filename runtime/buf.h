@@ -1,8 +1,9 @@
-/* Linear byte buffers and the per-process pool they come from.
+/* Linear byte buffers and pipes, and the per-process pools they come from.
  *
  * A buffer holds the bytes in flight in one direction of a connection: data[start .. end)
- * are waiting to be sent. Buffers are taken from a pool when bytes arrive and given back
- * once drained, so an idle connection holds none. */
+ * are waiting to be sent. A pipe does the same job for splice(2), without copying the
+ * bytes through user space. Both are taken from a pool when bytes arrive and given back
+ * once drained, so an idle connection holds neither. */
 #ifndef RUNTIME_BUF_H
 #define RUNTIME_BUF_H
 
@@ -72,5 +73,41 @@ buf_is_full(const struct buf *b)
 /* Makes room at the end: moves the pending bytes back to the headroom once start has passed
  * half of the buffer (or when there is no room at all), so copies stay amortised. */
 void buf_compact(struct buf *b);
+
+/* ---- pipes ---- */
+
+struct buf_pipe_pool;
+
+struct buf_pipe {
+    struct buf_pipe_pool *pool;     /* where buf_pipe_put() returns it */
+    struct buf_pipe *next;          /* free list link while in the pool */
+    int rfd, wfd;                   /* the two ends, non-blocking */
+    uint32_t len;                   /* bytes in the pipe */
+    uint32_t cap;                   /* its size in bytes (it may hold less: see conn.c) */
+};
+
+struct buf_pipe_pool {
+    struct buf_pipe *free;          /* empty pipes ready for reuse */
+    uint32_t cap;                   /* bytes a pipe is sized for (F_SETPIPE_SZ), 0: default */
+    uint32_t free_count, free_max;  /* pipes beyond free_max are closed when returned */
+    uint32_t in_use, in_use_max;    /* handed out; buf_pipe_get() refuses beyond in_use_max */
+};
+
+/* Sets up an empty pool of pipes sized for cap bytes (0: the kernel's default). Keeps up
+ * to free_max returned pipes open for reuse; hands out at most in_use_max at a time, so
+ * descriptors and pipe memory stay bounded. */
+void buf_pipe_pool_init(struct buf_pipe_pool *p, uint32_t cap, uint32_t free_max,
+                        uint32_t in_use_max);
+
+/* Closes the pipes kept for reuse; pipes still in use stay valid. */
+void buf_pipe_pool_trim(struct buf_pipe_pool *p);
+
+/* Returns owned: an empty pipe, or NULL when the pool is at in_use_max or pipe2() failed
+ * (errno says why; EMFILE, ENFILE: out of descriptors). The caller then uses a buffer. */
+struct buf_pipe *buf_pipe_get(struct buf_pipe_pool *p);
+
+/* Takes pp (NULL is accepted) back into its pool; a pipe still holding bytes is closed,
+ * its bytes dropped. */
+void buf_pipe_put(struct buf_pipe *pp);
 
 #endif

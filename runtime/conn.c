@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -25,6 +26,16 @@
 #define INSPECT_HEADROOM 128
 #define RELAY_POOL_KEEP 256         /* idle relay buffers kept for reuse (4 MiB) */
 #define INSPECT_POOL_KEEP 16
+/* Relayed bytes go socket -> pipe -> socket with splice(2): the kernel moves page
+ * references instead of copying every byte into user space and back. A pipe is two
+ * descriptors, so only connections with bytes in flight hold one, and at most
+ * PIPE_MAX_IN_USE at a time; beyond that, and when pipe2() fails, the relay buffers
+ * take over. */
+#define PIPE_SIZE (256 * 1024)      /* bytes in flight per direction through a pipe */
+#define PIPE_POOL_KEEP 64           /* idle pipes kept open for reuse (128 descriptors) */
+#define PIPE_MAX_IN_USE 2048
+/* Bytes one readiness event may move in one direction before the loop serves others. */
+#define RELAY_BURST (1024 * 1024)
 
 enum conn_state { CONN_INSPECT = 0, CONN_CONNECT, CONN_RELAY, CONN_DRAIN, CONN_CLOSED };
 
@@ -33,11 +44,16 @@ enum { SIDE_CLIENT = 0, SIDE_SERVER = 1 };
 enum {
     SIDE_EOF = 1u << 0,             /* the peer sent its FIN: nothing more to read */
     SIDE_SHUT = 1u << 1,            /* we sent ours: shutdown(SHUT_WR) done */
+    SIDE_PIPE_FULL = 1u << 2,       /* the pipe took no more: read again once it drains */
 };
 
+/* Bytes read from a side wait for the other side in its buffer or in its pipe, never in
+ * both: a direction switches only once empty, so the order of bytes is kept. The ClientHello
+ * (and a PROXY header) always go through the buffer. */
 struct side {
     struct ev_io io;                /* fd -1 when there is no socket */
     struct buf *in;                 /* read from this side, to be sent to the other */
+    struct buf_pipe *pipe;          /* or spliced from this side, to be sent to the other */
     uint64_t bytes;                 /* read from this side */
     ev_tstamp last;                 /* last read from or write to this side */
     uint8_t flags;                  /* SIDE_* */
@@ -74,6 +90,8 @@ static inspect_fn *const inspect_by_mode[YT_MODE_COUNT] = {
 
 static const struct yt_table *table;
 static struct buf_pool relay_pool, inspect_pool;
+static struct buf_pipe_pool pipe_pool;
+static bool splice_off;             /* splice(2) refused by this kernel: buffers only */
 static struct pool_health health;
 static struct conn *conns;
 static uint32_t live;
@@ -91,6 +109,7 @@ conn_init(const struct yt_table *t, uint32_t worker, uint32_t worker_count)
     buf_pool_init(&relay_pool, BUF_CAP, 0, RELAY_POOL_KEEP);
     buf_pool_init(&inspect_pool, INSPECT_CAP + INSPECT_HEADROOM, INSPECT_HEADROOM,
                   INSPECT_POOL_KEEP);
+    buf_pipe_pool_init(&pipe_pool, PIPE_SIZE, PIPE_POOL_KEEP, PIPE_MAX_IN_USE);
     return pool_health_init(&health, t);
 }
 
@@ -99,6 +118,7 @@ conn_fini(void)
 {
     buf_pool_trim(&relay_pool);
     buf_pool_trim(&inspect_pool);
+    buf_pipe_pool_trim(&pipe_pool);
     pool_health_free(&health);
 }
 
@@ -280,26 +300,41 @@ conn_add_proxy_header(struct conn *c, uint16_t flags)
     memcpy(b->data + b->start, hdr, n);
 }
 
+static void conn_pump(struct ev_loop *loop, struct conn *c, int from, bool readable);
+static void conn_settle(struct conn *c);
+
+/* The server socket became writable: the connect is done, one way or the other. Sending
+ * the buffered ClientHello at once tells which (a failed connect fails the send with its
+ * error, and nothing was consumed), and saves a getsockopt(SO_ERROR) and a loop turn. */
 static void
 conn_connected(struct ev_loop *loop, struct conn *c)
 {
-    int err = 0;
-    socklen_t len = sizeof(err);
+    struct buf *b = c->side[SIDE_CLIENT].in;
     uint16_t flags = table->servers[c->server].flags;
+    ssize_t n;
 
-    if (getsockopt(c->side[SIDE_SERVER].io.fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
-        err = errno;
-    if (err != 0) {
-        conn_connect_failed(loop, c, err);
+    assert(!buf_is_empty(b));
+    if (flags & (YT_SERVER_PROXY_V1 | YT_SERVER_PROXY_V2))
+        conn_add_proxy_header(c, flags);
+    n = send(c->side[SIDE_SERVER].io.fd, b->data + b->start, buf_len(b), MSG_NOSIGNAL);
+    if (n == -1 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+        if (flags & (YT_SERVER_PROXY_V1 | YT_SERVER_PROXY_V2))
+            b->start = b->pool->headroom;   /* the next server gets its own header */
+        conn_connect_failed(loop, c, errno);
         return;
     }
     pool_mark_up(&health, c->server);
     c->t_connected = ev_now(loop);
     c->side[SIDE_CLIENT].last = c->side[SIDE_SERVER].last = c->t_connected;
     c->state = CONN_RELAY;
-    if (flags & (YT_SERVER_PROXY_V1 | YT_SERVER_PROXY_V2))
-        conn_add_proxy_header(c, flags);
-    timer_restart(loop, c);
+    if (n > 0)
+        b->start += (uint32_t)n;
+    /* More of the client's bytes may have come with the hello. */
+    conn_pump(loop, c, SIDE_CLIENT, false);
+    if (c->state != CONN_CLOSED)
+        conn_settle(c);
+    if (c->state != CONN_CLOSED)
+        timer_restart(loop, c);
 }
 
 /* ---- inspecting ---- */

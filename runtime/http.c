@@ -68,6 +68,8 @@ struct http_conn {
 
     uint64_t id;
     union yt_addr peer;
+    char peer_text[INET6_ADDRSTRLEN + 8];   /* peer as the log line writes it */
+    uint32_t peer_text_len;
     uint32_t max_head;
 
     /* the current request */
@@ -99,6 +101,7 @@ struct http_conn {
     bool close_after;               /* answer this response, then close */
     bool shut_client, shut_server;  /* tunnel: shutdown(SHUT_WR) sent that way */
     bool lingering;
+    unsigned server_read_iter;      /* loop iteration of the last read from the server */
 };
 
 static struct {
@@ -113,6 +116,7 @@ static struct {
 
 static void io_cb(struct ev_loop *loop, struct ev_io *w, int revents);
 static void timer_cb(struct ev_loop *loop, struct ev_timer *w, int revents);
+static void connect_send(struct http_conn *c);
 
 /* ---- small helpers ---- */
 
@@ -234,54 +238,137 @@ ms_between(ev_tstamp from, ev_tstamp to)
     return (long)((to - from) * 1000.0 + 0.5);
 }
 
+/* The log line is built by hand: it is written once per request, and printf's format
+ * interpretation was a visible part of the cost of a small request. */
+struct line {
+    char *p, *end;
+};
+
+static void
+put_mem(struct line *l, const void *src, size_t len)
+{
+    if (len > (size_t)(l->end - l->p))
+        len = (size_t)(l->end - l->p);
+    memcpy(l->p, src, len);
+    l->p += len;
+}
+
+static void
+put_str(struct line *l, const char *s)
+{
+    put_mem(l, s, strlen(s));
+}
+
+/* A table string, or "-" when it is empty. */
+static void
+put_name(struct line *l, struct yt_str name)
+{
+    if (name.len > 0)
+        put_mem(l, H.t->blob + name.off, name.len);
+    else
+        put_mem(l, "-", 1);
+}
+
+/* Peer bytes kept in the connection (the first of len_sent, at most cap), escaped and cut
+ * like all peer bytes; "-" when none. */
+static void
+put_peer_bytes(struct line *l, const char *kept, size_t cap, uint32_t len_sent)
+{
+    char esc[4 * LOG_PEER_MAX + 4];
+
+    if (len_sent == 0) {
+        put_mem(l, "-", 1);
+    } else if (len_sent > cap && cap < LOG_PEER_MAX) {
+        put_str(l, log_escape(esc, kept, cap));
+        put_mem(l, "...", 3);
+    } else {
+        put_str(l, log_escape(esc, kept, len_sent));
+    }
+}
+
+static void
+put_u64(struct line *l, uint64_t v)
+{
+    char d[20];
+    size_t n = 0;
+
+    do {
+        d[sizeof(d) - ++n] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+    put_mem(l, d + sizeof(d) - n, n);
+}
+
+static void
+put_long(struct line *l, long v)
+{
+    if (v < 0) {
+        put_mem(l, "-", 1);
+        put_u64(l, (uint64_t)-(v + 1) + 1);
+    } else {
+        put_u64(l, (uint64_t)v);
+    }
+}
+
 static void
 log_request(struct http_conn *c)
 {
     const struct yt_table *t = H.t;
-    char peer[64], method[4 * LOG_PEER_MAX + 4], path[4 * LOG_PEER_MAX + 4];
-    char host[4 * LOG_PEER_MAX + 4], status[16];
-    const struct yt_str none = { 0, 0 };
-    struct yt_str site = none, server = none;
+    char text[2 * LOG_LINE_MAX];
+    struct line l = { text, text + sizeof(text) - 1 };
     ev_tstamp now = ev_now(c->loop);
     ev_tstamp after_head = c->t_conn_done > 0 ? c->t_conn_done : c->t_head;
+    char term[2];
 
     if (c->logged || !c->req_active)
         return;
     c->logged = true;
     if (!c->got_bytes && c->status == 0 && (c->l->flags & YT_LISTENER_DONTLOGNULL))
         return;
-    if (c->site != YT_NONE)
-        site = t->sites[c->site].name;
-    if (c->log_server != YT_NONE)
-        server = t->servers[c->log_server].name;
-    format_addr(&c->peer, peer, sizeof(peer), true);
-    if (c->method_len > 0)
-        log_escape(method, c->method, c->method_len);
-    else
-        strcpy(method, "-");
-    if (c->path_len > 0)
-        log_escape(path, c->path, c->path_len);
-    else
-        strcpy(path, "-");
-    if (c->host_len > 0)
-        log_escape(host, c->host, c->host_len);
-    else
-        strcpy(host, "-");
+    put_mem(&l, "conn=", 5);
+    put_u64(&l, c->id);
+    put_mem(&l, " peer=", 6);
+    put_mem(&l, c->peer_text, c->peer_text_len);
+    put_mem(&l, " l7 listener=", 13);
+    put_mem(&l, t->blob + c->l->name.off, c->l->name.len);
+    put_mem(&l, " host=", 6);
+    put_peer_bytes(&l, c->host, sizeof(c->host), c->host_len);
+    put_mem(&l, " site=", 6);
+    put_name(&l, c->site != YT_NONE ? t->sites[c->site].name : (struct yt_str){ 0, 0 });
+    put_mem(&l, " server=", 8);
+    put_name(&l, c->log_server != YT_NONE ? t->servers[c->log_server].name
+                                          : (struct yt_str){ 0, 0 });
+    put_mem(&l, " method=", 8);
+    put_peer_bytes(&l, c->method, sizeof(c->method), c->method_len);
+    put_mem(&l, " path=", 6);
+    put_peer_bytes(&l, c->path, sizeof(c->path), c->path_len);
+    put_mem(&l, " status=", 8);
     if (c->status > 0)
-        snprintf(status, sizeof(status), "%d", c->status);
+        put_u64(&l, (uint64_t)c->status);
     else
-        strcpy(status, "-");
-    log_msg(LOG_LEVEL_INFO,
-            "conn=%llu peer=%s l7 listener=%.*s host=%s site=%.*s server=%.*s method=%s "
-            "path=%s status=%s in=%llu out=%llu t=%ld/%ld/%ld/%ld term=%c%c%s%s",
-            (unsigned long long)c->id, peer, (int)c->l->name.len, t->blob + c->l->name.off,
-            host, site.len ? (int)site.len : 1, site.len ? t->blob + site.off : "-",
-            server.len ? (int)server.len : 1, server.len ? t->blob + server.off : "-", method,
-            path, status, (unsigned long long)c->bytes_in, (unsigned long long)c->bytes_out,
-            ms_between(c->t_req, c->t_head), ms_between(c->t_conn_start, c->t_conn_done),
-            ms_between(after_head, c->t_resp), ms_between(c->t_req, now),
-            c->term[0] ? c->term[0] : '-', c->term[1] ? c->term[1] : '-',
-            c->err != NULL ? " err=" : "", c->err != NULL ? c->err : "");
+        put_mem(&l, "-", 1);
+    put_mem(&l, " in=", 4);
+    put_u64(&l, c->bytes_in);
+    put_mem(&l, " out=", 5);
+    put_u64(&l, c->bytes_out);
+    put_mem(&l, " t=", 3);
+    put_long(&l, ms_between(c->t_req, c->t_head));
+    put_mem(&l, "/", 1);
+    put_long(&l, ms_between(c->t_conn_start, c->t_conn_done));
+    put_mem(&l, "/", 1);
+    put_long(&l, ms_between(after_head, c->t_resp));
+    put_mem(&l, "/", 1);
+    put_long(&l, ms_between(c->t_req, now));
+    term[0] = c->term[0] ? c->term[0] : '-';
+    term[1] = c->term[1] ? c->term[1] : '-';
+    put_mem(&l, " term=", 6);
+    put_mem(&l, term, 2);
+    if (c->err != NULL) {
+        put_mem(&l, " err=", 5);
+        put_str(&l, c->err);
+    }
+    *l.p = '\0';
+    log_msg(LOG_LEVEL_INFO, "%s", text);
 }
 
 /* Starts the bookkeeping of the next request on a persistent connection. */
@@ -336,14 +423,24 @@ close_server(struct http_conn *c)
     c->server_reused = false;
 }
 
-/* True when an idle kept server connection has neither closed nor sent anything. */
+/* True when an idle kept server connection has neither closed nor sent anything. Its
+ * watcher reads while it is idle (read_server() closes it on any event), so once the loop
+ * has polled since the last read, a close that came before that poll is an event pending
+ * for it. Asking the kernel (MSG_PEEK) costs a system call per request and only narrows the
+ * race with the server's keep-alive timeout that remains anyway (RFC 9112 §9.6), so it is
+ * kept for a request that follows the previous response without a poll in between
+ * (pipelining), where the server's close may have come with that response. */
 static bool
-server_is_alive(struct http_conn *c)
+server_is_alive(const struct http_conn *c)
 {
     char b;
-    ssize_t n = recv(c->sfd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
 
-    return n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK);
+    if (!ev_is_active(&c->sio) || ev_is_pending(&c->sio))
+        return false;
+    if (ev_iteration(c->loop) != c->server_read_iter)
+        return true;
+    return recv(c->sfd, &b, 1, MSG_PEEK | MSG_DONTWAIT) == -1 &&
+           (errno == EAGAIN || errno == EWOULDBLOCK);
 }
 
 /* ---- answers of our own ---- */
@@ -542,6 +639,16 @@ prepend_proxy_header(struct http_conn *c, const struct yt_server *s)
 
 /* ---- connecting ---- */
 
+/* n bytes of the request went to the server. */
+static void
+sent_to_server(struct http_conn *c, size_t n)
+{
+    c->req->start += (uint32_t)n;
+    c->req_fwd -= (uint32_t)n;
+    c->last_server = ev_now(c->loop);
+    put_if_empty(&c->req);
+}
+
 static void
 connected(struct http_conn *c)
 {
@@ -586,12 +693,30 @@ connect_next(struct http_conn *c)
         if (errno == EINPROGRESS) {
             c->sfd = fd;
             c->state = HTTP_CONNECT;
+            connect_send(c);
             return;
         }
         close(fd);
         pool_mark_down(&H.health, s, now_ms(c), H.t->timeouts.retry_ms);
     }
     answer_error(c, 503, "no-server", "SC");
+}
+
+/* The connect in progress failed (refused, reset, timed out): the next server, if any. */
+static void
+connect_failed(struct http_conn *c, bool timed_out)
+{
+    set_io(c->loop, &c->sio, -1, 0);
+    close(c->sfd);
+    c->sfd = -1;
+    pool_mark_down(&H.health, c->server, now_ms(c), H.t->timeouts.retry_ms);
+    c->err = timed_out ? "connect-timeout" : "connect-refused";
+    set_term(c, timed_out ? "sC" : "SC");
+    connect_next(c);
+    if (c->state != HTTP_DRAIN) {       /* another server took it */
+        c->err = NULL;
+        c->term[0] = c->term[1] = '-';
+    }
 }
 
 /* The connect in progress ended (writable) or timed out (timed_out). */
@@ -609,17 +734,30 @@ connect_done(struct http_conn *c, bool timed_out)
     }
     if (err == EINPROGRESS || err == EALREADY)
         return;
-    set_io(c->loop, &c->sio, -1, 0);
-    close(c->sfd);
-    c->sfd = -1;
-    pool_mark_down(&H.health, c->server, now_ms(c), H.t->timeouts.retry_ms);
-    c->err = timed_out ? "connect-timeout" : "connect-refused";
-    set_term(c, timed_out ? "sC" : "SC");
-    connect_next(c);
-    if (c->state != HTTP_DRAIN) {       /* another server took it */
-        c->err = NULL;
-        c->term[0] = c->term[1] = '-';
+    connect_failed(c, timed_out);
+}
+
+/* A connect to a nearby server has often completed by the time connect() returns: send the
+ * request at once instead of waiting for writability and asking SO_ERROR. While the
+ * handshake is still under way send() says EAGAIN (the usual wait follows); a failed
+ * connect reports its error here, before any byte left, so the next server may take the
+ * request. A server that gets a PROXY header takes the usual way. */
+static void
+connect_send(struct http_conn *c)
+{
+    const struct yt_server *s = &H.t->servers[c->server];
+    ssize_t n;
+
+    if (c->req_fwd == 0 || (s->flags & (YT_SERVER_PROXY_V1 | YT_SERVER_PROXY_V2)))
+        return;
+    n = send(c->sfd, c->req->data + c->req->start, c->req_fwd, MSG_NOSIGNAL);
+    if (n == -1) {
+        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+            connect_failed(c, false);
+        return;
     }
+    connected(c);
+    sent_to_server(c, (size_t)n);
 }
 
 /* ---- the request head ---- */
@@ -1104,6 +1242,7 @@ read_server(struct http_conn *c)
     if (buf_room(c->resp) == 0)
         return;
     n = recv(c->sfd, c->resp->data + c->resp->end, buf_room(c->resp), 0);
+    c->server_read_iter = ev_iteration(c->loop);
     if (n > 0) {
         c->resp->end += (uint32_t)n;
         c->last_server = ev_now(c->loop);
@@ -1129,10 +1268,7 @@ write_server(struct http_conn *c)
             c->server_wr_err = true;    /* its answer, if any, may still be readable */
         return false;
     }
-    c->req->start += (uint32_t)n;
-    c->req_fwd -= (uint32_t)n;
-    c->last_server = ev_now(c->loop);
-    put_if_empty(&c->req);
+    sent_to_server(c, (size_t)n);
     return n > 0;
 }
 
@@ -1450,6 +1586,8 @@ http_accept(struct ev_loop *loop, int fd, const struct yt_listener *l,
     c->id = H.next_id;
     H.next_id += H.id_step;
     c->peer = *peer;
+    format_addr(peer, c->peer_text, sizeof(c->peer_text), true);
+    c->peer_text_len = (uint32_t)strlen(c->peer_text);
     c->server = YT_NONE;
     c->max_head = l->max_head ? l->max_head : DEFAULT_MAX_HEAD;
     if (c->max_head > req_limit())

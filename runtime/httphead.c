@@ -35,43 +35,58 @@ is_ws(uint8_t c)
     return c == ' ' || c == '\t';
 }
 
+/* Byte classes, one table lookup each (every byte of a head goes through them). */
+enum {
+    T = 1,                          /* tchar (RFC 9110 §5.6.2) */
+    G = 2,                          /* target: unreserved, gen-delims but '#', sub-delims, '%' */
+    V = 4,                          /* field-vchar, SP, HTAB: all but controls and DEL */
+    E = 8,                          /* CR or LF */
+    TV = T | V, GV = G | V, TGV = T | G | V
+};
+
+static const uint8_t byte_class[256] = {
+    /* 0x00 */ 0, 0, 0, 0, 0, 0, 0, 0, 0, V, E, 0, 0, E, 0, 0,
+    /* 0x10 */ 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    /* 0x20 */ V, TGV, V, TV, TGV, TGV, TGV, TGV, GV, GV, TGV, TGV, GV, TGV, TGV, GV,
+    /* 0x30 */ TGV, TGV, TGV, TGV, TGV, TGV, TGV, TGV, TGV, TGV, GV, GV, V, GV, V, GV,
+    /* 0x40 */ GV, TGV, TGV, TGV, TGV, TGV, TGV, TGV, TGV, TGV, TGV, TGV, TGV, TGV, TGV, TGV,
+    /* 0x50 */ TGV, TGV, TGV, TGV, TGV, TGV, TGV, TGV, TGV, TGV, TGV, GV, V, GV, TV, TGV,
+    /* 0x60 */ TV, TGV, TGV, TGV, TGV, TGV, TGV, TGV, TGV, TGV, TGV, TGV, TGV, TGV, TGV, TGV,
+    /* 0x70 */ TGV, TGV, TGV, TGV, TGV, TGV, TGV, TGV, TGV, TGV, TGV, V, TV, V, TGV, 0,
+    /* 0x80 */ V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V,
+    /* 0x90 */ V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V,
+    /* 0xa0 */ V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V,
+    /* 0xb0 */ V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V,
+    /* 0xc0 */ V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V,
+    /* 0xd0 */ V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V,
+    /* 0xe0 */ V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V,
+    /* 0xf0 */ V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V,
+};
+
 static bool
 is_tchar(uint8_t c)
 {
-    if (is_alpha(c) || is_digit(c))
-        return true;
-    switch (c) {
-    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+':
-    case '-': case '.': case '^': case '_': case '`': case '|': case '~':
-        return true;
-    default:
-        return false;
-    }
+    return byte_class[c] & T;
 }
 
 /* unreserved, gen-delims except '#', sub-delims and '%' (RFC 3986 §2). */
 static bool
 is_target_char(uint8_t c)
 {
-    if (is_alpha(c) || is_digit(c))
-        return true;
-    switch (c) {
-    case '-': case '.': case '_': case '~':
-    case ':': case '/': case '?': case '[': case ']': case '@':
-    case '!': case '$': case '&': case '\'': case '(': case ')':
-    case '*': case '+': case ',': case ';': case '=':
-    case '%':
-        return true;
-    default:
-        return false;
-    }
+    return byte_class[c] & G;
 }
 
 /* field-vchar, SP and HTAB: everything but controls and DEL. */
 static bool
 is_value_char(uint8_t c)
 {
-    return c == '\t' || (c >= 0x20 && c != 0x7f);
+    return byte_class[c] & V;
+}
+
+static bool
+is_eol_char(uint8_t c)
+{
+    return byte_class[c] & E;
 }
 
 static uint8_t
@@ -122,7 +137,7 @@ make_span(size_t off, size_t len)
 static size_t
 find_eol(const uint8_t *data, size_t pos, size_t lim)
 {
-    while (pos < lim && data[pos] != '\r' && data[pos] != '\n')
+    while (pos < lim && !is_eol_char(data[pos]))
         pos++;
     return pos;
 }
@@ -351,34 +366,6 @@ note_connection(const uint8_t *p, size_t n, struct fields *f)
     }
 }
 
-/* Checks one field line p[0..n) (RFC 9112 §5), complete or not yet; *colon gets the offset
- * of its ':' once seen. The bytes here never include CR or LF. */
-static enum hh_result
-check_field_line(const uint8_t *p, size_t n, bool complete, size_t *colon)
-{
-    size_t i;
-
-    if (n == 0)
-        return HH_OK;
-    if (is_ws(p[0]))
-        return HH_ERR_OBS_FOLD;
-    if (p[0] == ':')
-        return HH_ERR_FIELD_NAME_EMPTY;
-    for (i = 0; i < n && p[i] != ':'; i++) {
-        if (is_ws(p[i]))
-            return HH_ERR_FIELD_NAME_SPACE;
-        if (!is_tchar(p[i]))
-            return HH_ERR_FIELD_NAME;
-    }
-    if (i == n)
-        return complete ? HH_ERR_FIELD_NO_COLON : HH_OK;
-    *colon = i;
-    for (i++; i < n; i++)
-        if (!is_value_char(p[i]))
-            return HH_ERR_FIELD_VALUE;
-    return HH_OK;
-}
-
 /* Records the meaning of the complete field line data[pos..eol) whose colon is at pos + colon.
  * req is NULL for responses, where Host means nothing to us. */
 static enum hh_result
@@ -388,6 +375,10 @@ note_field(const uint8_t *data, size_t pos, size_t colon, size_t eol, struct fie
     const uint8_t *name = data + pos;
     size_t vs = pos + colon + 1, ve = eol;
 
+    /* Most fields mean nothing to us: their name's length rules them out (host, expect,
+     * upgrade, connection, content-length, transfer-encoding). */
+    if (colon != 4 && colon != 6 && colon != 7 && colon != 10 && colon != 14 && colon != 17)
+        return HH_OK;
     while (vs < ve && is_ws(data[vs]))
         vs++;
     while (ve > vs && is_ws(data[ve - 1]))
@@ -420,24 +411,59 @@ note_field(const uint8_t *data, size_t pos, size_t colon, size_t eol, struct fie
     return HH_OK;
 }
 
+/* Scans the field line at p[0..n) (RFC 9112 §5) up to its first CR or LF, or to n while it
+ * is incomplete, in one pass: *len gets the line's length, *colon the offset of its ':'
+ * (0: none, since a line cannot start with one). HH_OK, or the lexical error of the first
+ * bad byte; whether a colon is missing is the caller's to say once the line is complete. */
+static enum hh_result
+scan_field_line(const uint8_t *p, size_t n, size_t *len, size_t *colon)
+{
+    size_t i = 0;
+
+    *colon = 0;
+    if (n > 0 && !is_eol_char(p[0])) {
+        if (is_ws(p[0]))
+            return HH_ERR_OBS_FOLD;
+        if (p[0] == ':')
+            return HH_ERR_FIELD_NAME_EMPTY;
+        while (i < n && is_tchar(p[i]))
+            i++;
+        if (i < n && p[i] == ':') {
+            *colon = i;
+            for (i++; i < n && is_value_char(p[i]); i++)
+                ;
+            if (i < n && !is_eol_char(p[i]))
+                return HH_ERR_FIELD_VALUE;
+        } else if (i < n && !is_eol_char(p[i])) {
+            return is_ws(p[i]) ? HH_ERR_FIELD_NAME_SPACE : HH_ERR_FIELD_NAME;
+        }
+    }
+    *len = i;
+    return HH_OK;
+}
+
 /* Reads field lines from pos to the empty line that ends the head. */
 static enum hh_result
 parse_fields(const uint8_t *data, size_t lim, size_t pos, struct fields *f,
              struct hh_request *req, size_t *head_len)
 {
     for (;;) {
-        size_t eol = find_eol(data, pos, lim), colon = 0;
-        enum hh_result term = line_end(data, lim, eol), r;
+        size_t len = 0, colon, eol;
+        enum hh_result term, r;
 
+        r = scan_field_line(data + pos, lim - pos, &len, &colon);
+        if (r != HH_OK)
+            return r;
+        eol = pos + len;
+        term = line_end(data, lim, eol);
         if (eol == pos && term == HH_OK) {
             *head_len = eol + 2;
             return HH_OK;
         }
-        r = check_field_line(data + pos, eol - pos, term == HH_OK, &colon);
-        if (r != HH_OK)
-            return r;
         if (term != HH_OK)
             return term;
+        if (colon == 0)
+            return HH_ERR_FIELD_NO_COLON;
         r = note_field(data, pos, colon, eol, f, req);
         if (r != HH_OK)
             return r;

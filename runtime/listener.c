@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <ev.h>
+#include <fcntl.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include "conn.h"
 #include "http.h"
 #include "log.h"
+#include "stats.h"
 
 #define BACKLOG 4096
 #define PAUSE_EMFILE 0.1            /* seconds before accepting again without descriptors */
@@ -35,6 +37,11 @@ static struct ev_prepare maxconn_watch; /* while paused at maxconn */
 static bool paused;
 static uint32_t maxconn;                /* the table's, lowered to what descriptors allow */
 static uint64_t emfile_pauses;          /* pauses since the last successful accept */
+static struct ev_prepare live_watch;    /* publishes the open connection count */
+static bool accepting;
+static int *inherited;                  /* takeover: sockets not yet matched to a bind */
+static size_t inherited_count;
+static int *first_fd;                   /* takeover: per bind, the set-0 socket, or -1 */
 
 uint32_t
 listener_live_count(void)
@@ -56,20 +63,50 @@ bind_name(const struct yt_bind *b, char *out, size_t cap)
     }
 }
 
-static int
-open_bind(const struct yt_listener *l, const struct yt_bind *b, bool reuseport)
+static bool
+same_addr(const union yt_addr *a, const union yt_addr *b)
 {
-    int one = 1, v6only = b->v6only, fd;
-    socklen_t len = b->addr.sa.sa_family == AF_INET ? sizeof(b->addr.in4) : sizeof(b->addr.in6);
+    if (a->sa.sa_family != b->sa.sa_family)
+        return false;
+    if (a->sa.sa_family == AF_INET)
+        return a->in4.sin_port == b->in4.sin_port &&
+               a->in4.sin_addr.s_addr == b->in4.sin_addr.s_addr;
+    return a->in6.sin6_port == b->in6.sin6_port &&
+           memcmp(&a->in6.sin6_addr, &b->in6.sin6_addr, sizeof(a->in6.sin6_addr)) == 0 &&
+           a->in6.sin6_scope_id == b->in6.sin6_scope_id;
+}
 
-    fd = socket(b->addr.sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd == -1)
-        return -1;
-    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1 ||
-        (reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) == -1) ||
-        (b->addr.sa.sa_family == AF_INET6 &&
-         setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof(v6only)) == -1))
-        goto fail;
+/* An inherited listening socket bound exactly as b asks (address, port, IPV6_V6ONLY):
+ * removed from the inherited ones and returned, or -1. */
+static int
+take_inherited(const struct yt_bind *b)
+{
+    for (size_t i = 0; i < inherited_count; i++) {
+        union yt_addr a;
+        socklen_t len = sizeof(a);
+        int v6only = 0, listening = 0;
+        socklen_t il = sizeof(int);
+
+        if (getsockname(inherited[i], &a.sa, &len) == -1 || !same_addr(&a, &b->addr) ||
+            getsockopt(inherited[i], SOL_SOCKET, SO_ACCEPTCONN, &listening, &il) == -1 ||
+            !listening)
+            continue;
+        il = sizeof(int);
+        if (a.sa.sa_family == AF_INET6 &&
+            (getsockopt(inherited[i], IPPROTO_IPV6, IPV6_V6ONLY, &v6only, &il) == -1 ||
+             v6only != b->v6only))
+            continue;
+        int fd = inherited[i];
+
+        inherited[i] = inherited[--inherited_count];
+        return fd;
+    }
+    return -1;
+}
+
+static void
+set_defer_accept(const struct yt_listener *l, int fd)
+{
     if (l->mode == YT_MODE_TLS) {
         /* Wake up only once the ClientHello is there: most clients send it with the ACK. */
         int secs = (int)((table->timeouts.inspect_ms + 999) / 1000);
@@ -78,8 +115,43 @@ open_bind(const struct yt_listener *l, const struct yt_bind *b, bool reuseport)
             secs = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &secs, sizeof(secs));
     }
+}
+
+static int
+open_bind(const struct yt_listener *l, const struct yt_bind *b, bool reuseport)
+{
+    int one = 1, v6only = b->v6only, fd;
+    socklen_t len = b->addr.sa.sa_family == AF_INET ? sizeof(b->addr.in4) : sizeof(b->addr.in6);
+    uint32_t k = (uint32_t)(b - table->binds);
+
+    /* Takeover: the old process's socket for this address, so that connections waiting
+     * in its queue and arriving meanwhile are never refused. A worker set beyond those
+     * the old process had shares the first set's socket. */
+    if (first_fd != NULL) {
+        fd = take_inherited(b);
+        if (fd == -1 && first_fd[k] != -1)
+            fd = fcntl(first_fd[k], F_DUPFD_CLOEXEC, 0);
+        if (fd != -1) {
+            fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+            set_defer_accept(l, fd);
+            if (first_fd[k] == -1)
+                first_fd[k] = fd;
+            return fd;
+        }
+    }
+    fd = socket(b->addr.sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd == -1)
+        return -1;
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1 ||
+        (reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) == -1) ||
+        (b->addr.sa.sa_family == AF_INET6 &&
+         setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof(v6only)) == -1))
+        goto fail;
+    set_defer_accept(l, fd);
     if (bind(fd, &b->addr.sa, len) == -1 || listen(fd, BACKLOG) == -1)
         goto fail;
+    if (first_fd != NULL && first_fd[k] == -1)
+        first_fd[k] = fd;
     return fd;
 fail:;
     int e = errno;
@@ -130,19 +202,93 @@ listener_bind_all(const struct yt_table *t, bool reuseport)
     return set;
 }
 
+int
+listener_adopt(const struct yt_table *t, const int *fds, size_t count)
+{
+    table = t;
+    inherited = malloc((count + 1) * sizeof(int));
+    first_fd = malloc((t->bind_count + 1) * sizeof(int));
+    if (inherited == NULL || first_fd == NULL) {
+        fprintf(stderr, "switchyard: out of memory\n");
+        return -1;
+    }
+    memcpy(inherited, fds, count * sizeof(int));
+    inherited_count = count;
+    for (uint32_t i = 0; i < t->bind_count; i++)
+        first_fd[i] = -1;
+    return 0;
+}
+
+size_t
+listener_adopt_done(void)
+{
+    size_t n;
+
+    /* The old process had more worker sets than we have: their sockets have queues of
+     * their own, which would be lost when the old process closes its copies. The first
+     * set accepts on them too. */
+    for (uint32_t i = 0; i < table->listener_count && sock_count > 0; i++) {
+        const struct yt_listener *l = &table->listeners[i];
+
+        for (uint32_t j = 0; j < l->bind_count; j++) {
+            const struct yt_bind *b = &table->binds[l->first_bind + j];
+            int fd;
+
+            while ((fd = take_inherited(b)) != -1) {
+                struct sock *s = realloc(socks, (sock_count + 1) * sizeof(*s));
+
+                if (s == NULL) {
+                    close(fd);
+                    continue;
+                }
+                socks = s;
+                fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+                socks[sock_count] = (struct sock){ .l = l, .set = socks[0].set };
+                ev_io_init(&socks[sock_count].io, NULL, fd, EV_READ);
+                sock_count++;
+            }
+        }
+    }
+    n = inherited_count;
+
+    for (size_t i = 0; i < inherited_count; i++)
+        close(inherited[i]);
+    free(inherited);
+    free(first_fd);
+    inherited = first_fd = NULL;
+    inherited_count = 0;
+    return n;
+}
+
 void
-listener_keep_set(int set)
+listener_keep_set(int set, bool keep_others)
 {
     size_t n = 0;
 
     for (size_t i = 0; i < sock_count; i++) {
-        if (socks[i].set == set)
+        if (socks[i].set == set || keep_others)
             socks[n++] = socks[i];
         else
             close(socks[i].io.fd);
     }
     sock_count = n;
     kept_set = set;
+}
+
+size_t
+listener_fds(int *fds, size_t cap)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < sock_count && n < cap; i++)
+        fds[n++] = socks[i].io.fd;
+    return n;
+}
+
+bool
+listener_is_accepting(void)
+{
+    return accepting;
 }
 
 static void
@@ -220,11 +366,22 @@ accept_cb(struct ev_loop *loop, struct ev_io *w, int revents)
                     (unsigned long long)emfile_pauses);
             emfile_pauses = 0;
         }
+        stats_accept(s->l);
         if (s->l->mode == YT_MODE_TLS)
             conn_accept(loop, fd, s->l, &peer);
         else
             http_accept(loop, fd, s->l, &peer);
     }
+}
+
+/* Before the loop blocks: the open connection count, for the admin socket. */
+static void
+live_cb(struct ev_loop *loop, struct ev_prepare *w, int revents)
+{
+    (void)loop;
+    (void)w;
+    (void)revents;
+    stats_set_live(listener_live_count());
 }
 
 /* Each connection needs two descriptors (client and server): a maxconn beyond what the
@@ -264,12 +421,22 @@ listener_start(struct ev_loop *loop)
         socks[i].io.data = &socks[i];
         ev_set_cb(&socks[i].io, accept_cb);
     }
+    ev_prepare_init(&live_watch, live_cb);
+    ev_prepare_start(loop, &live_watch);
+    ev_unref(loop);                 /* it alone does not keep the loop running */
+    accepting = true;
     set_accepting(true);
 }
 
 void
 listener_close_all(struct ev_loop *loop)
 {
+    if (ev_is_active(&live_watch)) {
+        ev_ref(loop);
+        ev_prepare_stop(loop, &live_watch);
+    }
+    stats_set_live(listener_live_count());
+    accepting = false;
     ev_timer_stop(loop, &resume_timer);
     ev_prepare_stop(loop, &maxconn_watch);
     paused = false;

@@ -19,8 +19,25 @@ struct ev_loop;
  * address could not be bound and why to stderr and returns -1. */
 int listener_bind_all(const struct yt_table *t, bool reuseport);
 
-/* Keeps set `set` only: closes the sockets of every other set. */
-void listener_keep_set(int set);
+/* Takeover: the listening sockets fds[0 .. count) received from the old process (takes
+ * them) are used by the following listener_bind_all() calls instead of fresh sockets
+ * wherever address, port and IPV6_V6ONLY match; worker sets beyond those the old process
+ * had share the first set's sockets. Keeps t. Returns 0, or -1 (out of memory, printed). */
+int listener_adopt(const struct yt_table *t, const int *fds, size_t count);
+
+/* Closes the inherited sockets no bind wanted; returns how many. */
+size_t listener_adopt_done(void);
+
+/* Accepts on set `set` only. Closes the sockets of every other set unless keep_others
+ * (the process serving the admin socket keeps them all to hand them over). */
+void listener_keep_set(int set, bool keep_others);
+
+/* The listening sockets, all sets: at most cap descriptors (borrowed) into fds. */
+size_t listener_fds(int *fds, size_t cap);
+
+/* Whether the listeners accept (false before listener_start() and after
+ * listener_close_all()). */
+bool listener_is_accepting(void);
 
 /* Starts accepting on the kept sockets (the first set when listener_keep_set() was not
  * called); settles maxconn (see listener_maxconn()). Connections of tls listeners go to conn_accept(), the others to http_accept(). */

@@ -14,10 +14,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "admin.h"
 #include "conn.h"
 #include "http.h"
 #include "listener.h"
 #include "log.h"
+#include "stats.h"
 #include "table.h"
 
 #ifndef SY_VERSION
@@ -37,6 +39,8 @@ usage(FILE *f)
 {
     fprintf(f,
             "usage: switchyard                    run the proxy (foreground)\n"
+            "       switchyard --takeover PATH    run, taking the listening sockets over from\n"
+            "                                     the running binary's admin socket PATH\n"
             "       switchyard --version          version and digest of the configuration\n"
             "       switchyard --print-config     the configuration this binary was built from\n"
             "       switchyard --resolve LISTENER HOST [PATH]\n"
@@ -177,15 +181,12 @@ grace_cb(struct ev_loop *loop, struct ev_timer *w, int revents)
     ev_break(loop, EVBREAK_ALL);
 }
 
-/* SIGTERM, SIGINT: stop accepting, let open connections finish within the grace period. */
+/* Stops accepting and lets open connections finish within the grace period. */
 static void
-stop_cb(struct ev_loop *loop, struct ev_signal *w, int revents)
+begin_stop(struct ev_loop *loop)
 {
-    (void)revents;
     if (ev_is_active(&drain_watch))
         return;
-    log_msg(LOG_LEVEL_NOTICE, "signal %d: closing listeners, %u connections open", w->signum,
-            listener_live_count());
     listener_close_all(loop);
     http_quiesce(loop);
     ev_timer_init(&grace_timer, grace_cb, T->timeouts.grace_ms / 1000.0, 0.);
@@ -194,18 +195,59 @@ stop_cb(struct ev_loop *loop, struct ev_signal *w, int revents)
     ev_prepare_start(loop, &drain_watch);
 }
 
+/* SIGTERM, SIGINT. */
+static void
+stop_cb(struct ev_loop *loop, struct ev_signal *w, int revents)
+{
+    (void)revents;
+    if (ev_is_active(&drain_watch))
+        return;
+    log_msg(LOG_LEVEL_NOTICE, "signal %d: closing listeners, %u connections open", w->signum,
+            listener_live_count());
+    begin_stop(loop);
+}
+
+/* The admin socket's "_drain" (a new binary has taken the listeners over). With several
+ * workers, the first one serves the admin socket: the supervisor passes the stop on to
+ * every worker. */
+static void
+drain_single(struct ev_loop *loop)
+{
+    log_msg(LOG_LEVEL_NOTICE, "takeover: closing listeners, %u connections open",
+            listener_live_count());
+    begin_stop(loop);
+}
+
+static void
+drain_workers(struct ev_loop *loop)
+{
+    (void)loop;
+    kill(getppid(), SIGTERM);
+}
+
 static int
-run_worker(uint32_t worker, uint32_t count)
+run_worker(uint32_t worker, uint32_t count, int takeover)
 {
     struct ev_loop *loop = ev_default_loop(EVFLAG_AUTO);
     struct ev_signal sigterm, sigint;
+    struct admin_info info = {
+        .version = SY_VERSION,
+        .workers = count,
+        .drain = count > 1 ? drain_workers : drain_single,
+        .sockets = listener_fds,
+    };
 
     if (loop == NULL || conn_init(T, worker, count) == -1 || http_init(T, worker, count) == -1) {
         fprintf(stderr, "switchyard: cannot set up the event loop\n");
         return 1;
     }
+    stats_set_worker(worker);
     log_start(loop);
     listener_start(loop);
+    if (worker == 0)
+        admin_start(loop, &info);
+    else
+        admin_close(false);
     ev_signal_init(&sigterm, stop_cb, SIGTERM);
     ev_signal_init(&sigint, stop_cb, SIGINT);
     ev_signal_start(loop, &sigterm);
@@ -214,6 +256,8 @@ run_worker(uint32_t worker, uint32_t count)
     ev_unref(loop);
     log_msg(LOG_LEVEL_NOTICE, "switchyard %s started, config sha256:%.12s, pid %d", SY_VERSION,
             T->digest, (int)getpid());
+    if (takeover != -1 && admin_takeover_finish(takeover) == 0)
+        log_msg(LOG_LEVEL_NOTICE, "takeover: the old process stopped accepting");
     ev_run(loop, 0);
     ev_ref(loop);
     ev_ref(loop);
@@ -223,6 +267,7 @@ run_worker(uint32_t worker, uint32_t count)
     ev_prepare_stop(loop, &drain_watch);
     conn_close_all(loop);
     http_close_all(loop);
+    admin_close(worker == 0);
     log_msg(LOG_LEVEL_NOTICE, "exiting, %llu log lines dropped",
             (unsigned long long)log_dropped());
     conn_fini();
@@ -234,7 +279,7 @@ run_worker(uint32_t worker, uint32_t count)
 /* Forks count workers sharing the listeners (one SO_REUSEPORT set each) and waits; on
  * SIGTERM or SIGINT passes the signal on and waits for them all. */
 static int
-supervise(uint32_t count)
+supervise(uint32_t count, int takeover)
 {
     pid_t pids[WORKERS_MAX];
     sigset_t set, old;
@@ -258,12 +303,18 @@ supervise(uint32_t count)
         }
         if (pids[i] == 0) {
             sigprocmask(SIG_SETMASK, &old, NULL);
-            listener_keep_set((int)i);
-            _exit(run_worker(i, count));
+            if (takeover != -1)
+                close(takeover);
+            /* The first worker serves the admin socket: it keeps every set to hand over. */
+            listener_keep_set((int)i, i == 0);
+            _exit(run_worker(i, count, -1));
         }
         alive++;
     }
-    listener_keep_set(-1);          /* the workers hold the sockets */
+    listener_keep_set(-1, false);   /* the workers hold the sockets */
+    admin_close(false);
+    if (takeover != -1)
+        admin_takeover_finish(takeover);
     while (alive > 0) {
         int sig, st;
         pid_t pid;
@@ -362,10 +413,11 @@ out:
 }
 
 static int
-cmd_run(void)
+cmd_run(const char *takeover_path)
 {
     uint32_t workers = T->global.workers ? T->global.workers : 1;
     struct rlimit rl;
+    int takeover = -1;
 
     if (T->abi != YT_ABI || T->listener_count == 0) {
         fprintf(stderr, "switchyard: %s\n",
@@ -384,19 +436,41 @@ cmd_run(void)
     }
     if (log_open(T) == -1)
         return 1;
+    if (stats_init(T, workers) == -1) {
+        fprintf(stderr, "switchyard: cannot map the counters: %s\n", strerror(errno));
+        return 1;
+    }
+    if (takeover_path != NULL) {
+        int fds[ADMIN_FDS_MAX];
+        size_t n;
+
+        takeover = admin_takeover_begin(takeover_path, fds, ADMIN_FDS_MAX, &n);
+        if (takeover == -1 || listener_adopt(T, fds, n) == -1)
+            return 1;
+        fprintf(stderr, "switchyard: takeover: %zu listening sockets received\n", n);
+    }
     for (uint32_t i = 0; i < workers; i++)
         if (listener_bind_all(T, workers > 1) == -1)
             return 1;
-    if (drop_privileges() == -1)
+    if (takeover != -1) {
+        size_t unused = listener_adopt_done();
+
+        if (unused > 0)
+            fprintf(stderr, "switchyard: takeover: %zu sockets no listener wants, closed\n",
+                    unused);
+    }
+    if (admin_open(T) == -1 || drop_privileges() == -1)
         return 1;
-    return workers > 1 ? supervise(workers) : run_worker(0, 1);
+    return workers > 1 ? supervise(workers, takeover) : run_worker(0, 1, takeover);
 }
 
 int
 main(int argc, char **argv)
 {
     if (argc == 1)
-        return cmd_run();
+        return cmd_run(NULL);
+    if (strcmp(argv[1], "--takeover") == 0 && argc == 3)
+        return cmd_run(argv[2]);
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         usage(stdout);
         return 0;

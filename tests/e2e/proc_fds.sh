@@ -20,7 +20,7 @@ start "$TOOLS/probe" hold -a 127.0.0.1 -p 27443 -f "$WORK/echo.test.hello" -c 40
 HOLD=$LAST_PID
 check "40 clients connect (the backlog takes those past maxconn)" \
     wait_for 10 grep -q '^connected=40$' "$WORK/hold1.out"
-check "14 of them reach the backend" wait_for 5 test "$(conns echo)" -eq 14
+check "14 of them reach the backend" wait_for 5 count_is 14 conns echo
 cpu0=$(cpu_ms "$PROXY_PID")
 sleep 2
 cpu1=$(cpu_ms "$PROXY_PID")
@@ -29,7 +29,7 @@ check "... and still no more than 14 reached the backend" test "$(conns echo)" -
 kill -TERM "$HOLD"
 check "the holding client got exactly 14 echoes" wait_for 5 grep -q '^echoed=14$' "$WORK/hold1.out"
 check "the clients that waited in the backlog are served once the first ones end" \
-    wait_for 10 test "$(conns echo)" -eq 40
+    wait_for 10 count_is 40 conns echo
 check "a new client is served" c -a 127.0.0.1 -p 27443 -n echo.test -u 1000
 stop_proxy
 check "SIGTERM: exit 0 (got $PROXY_RC)" test "$PROXY_RC" = 0

@@ -16,14 +16,14 @@ start "$TOOLS/probe" hold -a 127.0.0.1 -p 27543 -f "$WORK/echo.test.hello" -c 5 
     >"$WORK/hold.out"
 HOLD=$LAST_PID
 check "5 clients connect to a proxy with maxconn 3" wait_for 10 grep -q '^connected=5$' "$WORK/hold.out"
-check "3 reach the backend" wait_for 5 test "$(conns echo)" -eq 3
+check "3 reach the backend" wait_for 5 count_is 3 conns echo
 sleep 1
 check "... and after 1 s still only 3: the others wait" test "$(conns echo)" -eq 3
 check "the proxy holds exactly 3 connections: 6 sockets and its listening one" \
     test "$(find /proc/$PROXY_PID/fd -lname "socket:*" | wc -l)" -eq 7
 kill -TERM "$HOLD"
 check "the holding client got 3 echoes" wait_for 5 grep -q '^echoed=3$' "$WORK/hold.out"
-check "the two that waited are served once the first ones end" wait_for 10 test "$(conns echo)" -eq 5
+check "the two that waited are served once the first ones end" wait_for 10 count_is 5 conns echo
 check "a new client is served" c -a 127.0.0.1 -p 27543 -n echo.test -u 1000
 stop_proxy
 check "SIGTERM: exit 0 (got $PROXY_RC)" test "$PROXY_RC" = 0
@@ -31,15 +31,15 @@ check "SIGTERM: exit 0 (got $PROXY_RC)" test "$PROXY_RC" = 0
 : >"$PROXY_LOG"
 proxy proc-workers
 check "workers 2: two worker processes under the first" \
-    wait_for 5 test "$(ps -o pid= --ppid "$PROXY_PID" | wc -l)" -eq 2
+    wait_for 5 count_is 2 children "$PROXY_PID"
 WORKERS=$(ps -o pid= --ppid "$PROXY_PID" | tr -d ' ' | tr '\n' ' ')
-check "both log that they started" wait_for 5 test "$(grep -c ' started' "$PROXY_LOG")" -eq 2
+check "both log that they started" wait_for 5 count_is 2 grep -c ' started' "$PROXY_LOG"
 fails=0
 for i in $(seq 1 40); do
     c -a 127.0.0.1 -p 27593 -n echo.test -u 100 || fails=$((fails + 1))
 done
 check "40 connections served, $fails failed" test "$fails" -eq 0
-check "... all 40 logged" wait_for 5 test "$(grep -c 'sni=echo\.test .*term=--' "$PROXY_LOG")" -eq 40
+check "... all 40 logged" wait_for 5 count_is 40 grep -c 'sni=echo\.test .*term=--' "$PROXY_LOG"
 odd=$(grep -cE ' conn=[0-9]*[13579] ' "$PROXY_LOG" || true)
 check "both workers served some (worker 1: odd ids, worker 2: even ids; $odd odd of 40)" \
     test "$odd" -gt 0 -a "$odd" -lt 40

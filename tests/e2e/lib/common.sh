@@ -91,6 +91,9 @@ log_has() { wait_for 5 grep -Eq -- "$1" "$PROXY_LOG"; }
 
 # conns DIR: how many connections the byte backend in $WORK/DIR has seen.
 conns() { find "$WORK/$1" -name '*.accepted' | wc -l; }
+# count_is N CMD...: CMD prints N (re-run on every poll of wait_for, unlike "$(CMD)").
+count_is() { test "$("${@:2}")" -eq "$1"; }
+children() { ps -o pid= --ppid "$1" | wc -l; }
 
 finish() {
     exit "$FAILED"

@@ -390,7 +390,7 @@ cmd_admin(const char *path, struct opts *o, int argc, char **argv)
         fwrite(buf, 1, (size_t)n, stdout);
     }
     if (o->wait_eof)
-        printf("closed after %ld\n", (long)((now_s() - t0) * 1000));
+        printf("\nclosed after %ld\n", (long)((now_s() - t0) * 1000));
     close(fd);
     return 0;
 }

@@ -1,0 +1,644 @@
+#include "admin.h"
+
+#include <errno.h>
+#include <ev.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "listener.h"
+#include "log.h"
+#include "stats.h"
+
+#define LINE_MAX_LEN 1024           /* a longer command line closes the session */
+#define OUT_CHUNK 16384             /* show stat refills its output in chunks of this */
+#define FDS_PER_MSG 200             /* below the kernel's SCM_MAX_FD (253) */
+
+struct session {
+    struct ev_io io;
+    struct ev_timer timer;          /* idle: admin_timeout_ms */
+    struct session *prev, *next;
+    char in[LINE_MAX_LEN];
+    size_t in_len;
+    char *out;                      /* owned */
+    size_t out_len, out_off, out_cap;
+    uint32_t dump_pos;              /* show stat: next row; 0 when no dump runs */
+    bool interactive, closing;
+};
+
+static const struct yt_table *table;
+static const struct admin_info *info;
+static struct ev_loop *aloop;
+static struct ev_io listen_io;
+static int listen_fd = -1;
+static int dir_fd = -1;             /* the socket's directory, to unlink it after chroot */
+static char base_name[sizeof(((struct sockaddr_un *)0)->sun_path)];
+static dev_t sock_dev;
+static ino_t sock_ino;
+static struct session *sessions;
+static unsigned session_count;
+static ev_tstamp started;
+
+/* ---- the socket ---- */
+
+int
+admin_open(const struct yt_table *t)
+{
+    const struct yt_str *p = &t->global.admin_socket;
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    char path[sizeof(sa.sun_path)], dir[sizeof(sa.sun_path)];
+    struct stat st;
+    int n;
+
+    table = t;
+    started = ev_time();
+    if (p->len == 0)
+        return 0;
+    if (p->len >= sizeof(path)) {
+        fprintf(stderr, "switchyard: admin socket path too long\n");
+        return -1;
+    }
+    memcpy(path, t->blob + p->off, p->len);
+    path[p->len] = '\0';
+    memcpy(dir, path, sizeof(dir));
+    snprintf(base_name, sizeof(base_name), "%s", basename(path));
+    dir_fd = open(dirname(dir), O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (dir_fd == -1) {
+        fprintf(stderr, "switchyard: admin socket %s: directory: %s\n", path, strerror(errno));
+        return -1;
+    }
+    /* Bind under a temporary name, then rename: the path never points to nothing, and a
+     * new binary taking over replaces the old one's socket in one step. */
+    n = snprintf(sa.sun_path, sizeof(sa.sun_path), "%s.%d.tmp", path, (int)getpid());
+    if (n < 0 || (size_t)n >= sizeof(sa.sun_path))
+        snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+    unlink(sa.sun_path);
+    listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (listen_fd == -1 || bind(listen_fd, (struct sockaddr *)&sa, sizeof(sa)) == -1 ||
+        listen(listen_fd, 16) == -1 || chmod(sa.sun_path, t->global.admin_mode) == -1 ||
+        (strcmp(sa.sun_path, path) != 0 && rename(sa.sun_path, path) == -1) ||
+        stat(path, &st) == -1) {
+        fprintf(stderr, "switchyard: admin socket %s: %s\n", path, strerror(errno));
+        unlink(sa.sun_path);
+        return -1;
+    }
+    sock_dev = st.st_dev;
+    sock_ino = st.st_ino;
+    return 0;
+}
+
+/* ---- output ---- */
+
+static void
+out_add(struct session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+out_add(struct session *s, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+
+    for (;;) {
+        size_t room = s->out_cap - s->out_len;
+
+        va_start(ap, fmt);
+        n = vsnprintf(s->out + s->out_len, room, fmt, ap);
+        va_end(ap);
+        if (n < 0)
+            return;
+        if ((size_t)n < room) {
+            s->out_len += (size_t)n;
+            return;
+        }
+        size_t cap = s->out_cap * 2 > s->out_len + (size_t)n + 1 ? s->out_cap * 2
+                                                                 : s->out_len + (size_t)n + 1;
+        char *o = realloc(s->out, cap);
+
+        if (o == NULL) {
+            s->closing = true;
+            return;
+        }
+        s->out = o;
+        s->out_cap = cap;
+    }
+}
+
+static const char *
+name_of(struct yt_str n)
+{
+    static char buf[4 * YT_NAME_MAX];
+    size_t len = n.len < sizeof(buf) - 1 ? n.len : sizeof(buf) - 1;
+
+    memcpy(buf, table->blob + n.off, len);
+    buf[len] = '\0';
+    return buf;
+}
+
+static void
+row(struct session *s, const char *type, const char *name, const char *status,
+    const struct stats_counters *c)
+{
+    out_add(s, "%s,%s,%s,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 "\n",
+            type, name, status, c->conns, c->bytes_in, c->bytes_out, c->errors, c->down);
+}
+
+/* show stat, resumable: rows 1 .. listener_count are listeners, then each pool followed by
+ * its servers. Adds rows until about OUT_CHUNK bytes wait; dump_pos 0 when done. */
+static void
+dump_stat(struct session *s)
+{
+    uint64_t now = (uint64_t)(ev_now(aloop) * 1000.0);
+    uint32_t pos = s->dump_pos - 1;
+    struct stats_counters c;
+
+    while (s->out_len - s->out_off < OUT_CHUNK && !s->closing) {
+        if (pos < table->listener_count) {
+            stats_listener(pos, &c);
+            row(s, "listener", name_of(table->listeners[pos].name),
+                listener_is_accepting() ? "OPEN" : "STOP", &c);
+            pos++;
+            continue;
+        }
+        /* Positions past the listeners: pool p's row, then its servers'. A pool and its
+         * servers are printed in one go (pools are small). */
+        uint32_t p = pos - table->listener_count;
+        char sname[4 * YT_NAME_MAX + 64];
+        bool up = false;
+
+        if (p >= table->pool_count) {
+            pos = UINT32_MAX;
+            break;
+        }
+        const struct yt_pool *pl = &table->pools[p];
+
+        uint64_t down = 0;
+
+        for (uint32_t i = pl->first; i < pl->first + pl->count; i++) {
+            up = up || !stats_server_is_down(i, now);
+            stats_server(i, &c);
+            down += c.down;
+        }
+        stats_pool(p, &c);
+        c.down = down;
+        row(s, "pool", name_of(pl->name), up ? "UP" : "DOWN", &c);
+        for (uint32_t i = pl->first; i < pl->first + pl->count; i++) {
+            snprintf(sname, sizeof(sname), "%s/", name_of(pl->name));
+            snprintf(sname + strlen(sname), sizeof(sname) - strlen(sname), "%s",
+                     name_of(table->servers[i].name));
+            stats_server(i, &c);
+            row(s, "server", sname, stats_server_is_down(i, now) ? "DOWN" : "UP", &c);
+        }
+        pos++;
+    }
+    s->dump_pos = pos == UINT32_MAX ? 0 : pos + 1;
+}
+
+/* ---- commands ---- */
+
+static void
+show_info(struct session *s)
+{
+    out_add(s,
+            "Name: switchyard\nVersion: %s\nConfig-Digest: sha256:%s\nPid: %d\n"
+            "Uptime_sec: %.0f\nWorkers: %u\nMaxconn: %u\nCurrConns: %" PRIu64 "\n"
+            "CumConns: %" PRIu64 "\nListeners: %u\nSites: %u\nPools: %u\nServers: %u\n"
+            "Accepting: %d\n",
+            info->version, table->digest, (int)getpid(), ev_now(aloop) - started,
+            info->workers, listener_maxconn(), stats_live(), stats_accepted(),
+            table->listener_count, table->site_count, table->pool_count, table->server_count,
+            listener_is_accepting() ? 1 : 0);
+}
+
+static void
+help(struct session *s)
+{
+    out_add(s, "The following commands are valid at this level:\n"
+               "  help           : this message\n"
+               "  prompt         : toggle interactive mode with prompt\n"
+               "  quit           : disconnect\n"
+               "  show info      : report information about the running process\n"
+               "  show stat      : report counters for each listener, pool and server (CSV)\n");
+}
+
+/* Sends the listening sockets: "OK <n>\n", then the descriptors, FDS_PER_MSG per message
+ * with one byte of data each. The receiver is blocked waiting for them. */
+static void
+getsocks(struct session *s)
+{
+    int fds[ADMIN_FDS_MAX];
+    size_t n = info->sockets != NULL ? info->sockets(fds, ADMIN_FDS_MAX) : 0;
+    char head[32];
+    int len = snprintf(head, sizeof(head), "OK %zu\n", n);
+    struct pollfd p = { .fd = s->io.fd, .events = POLLOUT };
+
+    if (send(s->io.fd, head, (size_t)len, MSG_NOSIGNAL) != len) {
+        s->closing = true;
+        return;
+    }
+    for (size_t i = 0; i < n; i += FDS_PER_MSG) {
+        size_t k = n - i < FDS_PER_MSG ? n - i : FDS_PER_MSG;
+        union {
+            char buf[CMSG_SPACE(sizeof(int) * FDS_PER_MSG)];
+            struct cmsghdr align;
+        } ctl;
+        char byte = 'F';
+        struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+        struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
+                            .msg_controllen = CMSG_SPACE(sizeof(int) * k) };
+        struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+
+        cm->cmsg_level = SOL_SOCKET;
+        cm->cmsg_type = SCM_RIGHTS;
+        cm->cmsg_len = CMSG_LEN(sizeof(int) * k);
+        memcpy(CMSG_DATA(cm), fds + i, sizeof(int) * k);
+        while (sendmsg(s->io.fd, &m, MSG_NOSIGNAL) == -1) {
+            if (errno != EAGAIN && errno != EINTR) {
+                s->closing = true;
+                return;
+            }
+            poll(&p, 1, 100);
+        }
+    }
+    log_msg(LOG_LEVEL_NOTICE, "admin: handed %zu listening sockets over", n);
+}
+
+static void
+command(struct session *s, char *cmd)
+{
+    while (*cmd == ' ' || *cmd == '\t')
+        cmd++;
+    for (size_t n = strlen(cmd); n > 0 && (cmd[n - 1] == ' ' || cmd[n - 1] == '\t');)
+        cmd[--n] = '\0';
+    if (*cmd == '\0')
+        return;
+    if (strcmp(cmd, "help") == 0) {
+        help(s);
+    } else if (strcmp(cmd, "quit") == 0) {
+        s->closing = true;
+    } else if (strcmp(cmd, "prompt") == 0) {
+        s->interactive = !s->interactive;
+    } else if (strcmp(cmd, "show info") == 0) {
+        show_info(s);
+    } else if (strcmp(cmd, "show stat") == 0) {
+        out_add(s, "# type,name,status,conns,bytes_in,bytes_out,errors,down\n");
+        s->dump_pos = 1;
+        dump_stat(s);
+    } else if (strcmp(cmd, "_getsocks") == 0) {
+        getsocks(s);
+    } else if (strcmp(cmd, "_drain") == 0) {
+        log_msg(LOG_LEVEL_NOTICE, "admin: drain requested");
+        out_add(s, "OK\n");
+        s->closing = true;
+        if (info->drain != NULL)
+            info->drain(aloop);
+    } else {
+        /* Echoed back to whoever sent it: control bytes would reach their terminal. */
+        for (char *p = cmd; *p; p++)
+            if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e)
+                *p = '?';
+        out_add(s, "Unknown command: '%.64s'. Try 'help'.\n", cmd);
+    }
+}
+
+/* ---- sessions ---- */
+
+static void
+session_free(struct session *s)
+{
+    ev_io_stop(aloop, &s->io);
+    ev_timer_stop(aloop, &s->timer);
+    close(s->io.fd);
+    if (s->prev != NULL)
+        s->prev->next = s->next;
+    else
+        sessions = s->next;
+    if (s->next != NULL)
+        s->next->prev = s->prev;
+    session_count--;
+    free(s->out);
+    free(s);
+}
+
+/* Runs the complete lines received, one at a time, only while no output waits (a dump
+ * in progress or a slow reader holds the next command back). Non-interactive sessions
+ * run one line (commands separated by ';') and close, as HAProxy's stats socket does. */
+static void
+run_lines(struct session *s)
+{
+    char *nl;
+
+    while (!s->closing && s->dump_pos == 0 && s->out_off == s->out_len &&
+           (nl = memchr(s->in, '\n', s->in_len)) != NULL) {
+        size_t len = (size_t)(nl - s->in);
+        char line[LINE_MAX_LEN], *save = NULL;
+
+        memcpy(line, s->in, len);
+        line[len] = '\0';
+        if (len > 0 && line[len - 1] == '\r')
+            line[len - 1] = '\0';
+        memmove(s->in, nl + 1, s->in_len - len - 1);
+        s->in_len -= len + 1;
+        s->out_len = s->out_off = 0;
+        for (char *c = strtok_r(line, ";", &save); c != NULL && !s->closing;
+             c = strtok_r(NULL, ";", &save))
+            command(s, c);
+        if (!s->interactive)
+            s->closing = true;
+        else if (s->dump_pos == 0 && !s->closing)
+            out_add(s, "\n> ");
+    }
+}
+
+static void
+session_cb(struct ev_loop *loop, struct ev_io *w, int revents)
+{
+    struct session *s = w->data;
+    int want;
+
+    if (revents & EV_READ) {
+        ssize_t n = recv(w->fd, s->in + s->in_len, sizeof(s->in) - s->in_len, 0);
+
+        if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR)) {
+            session_free(s);
+            return;
+        }
+        if (n > 0) {
+            s->in_len += (size_t)n;
+            ev_timer_again(loop, &s->timer);
+            if (s->in_len == sizeof(s->in) && memchr(s->in, '\n', s->in_len) == NULL) {
+                session_free(s);
+                return;
+            }
+        }
+    }
+    for (;;) {
+        run_lines(s);
+        while (s->out_off < s->out_len) {
+            ssize_t n = send(w->fd, s->out + s->out_off, s->out_len - s->out_off,
+                             MSG_NOSIGNAL | MSG_DONTWAIT);
+
+            if (n == -1) {
+                if (errno == EAGAIN || errno == EINTR)
+                    break;
+                session_free(s);
+                return;
+            }
+            s->out_off += (size_t)n;
+            ev_timer_again(loop, &s->timer);
+        }
+        if (s->out_off < s->out_len)
+            break;
+        s->out_off = s->out_len = 0;
+        if (s->dump_pos != 0) {
+            dump_stat(s);
+            if (s->dump_pos == 0 && s->interactive)
+                out_add(s, "\n> ");
+            continue;
+        }
+        if (s->closing) {
+            session_free(s);
+            return;
+        }
+        if (memchr(s->in, '\n', s->in_len) == NULL)
+            break;
+    }
+    want = s->out_off < s->out_len ? EV_WRITE : EV_READ;
+    if (want != (w->events & (EV_READ | EV_WRITE))) {
+        ev_io_stop(loop, w);
+        ev_io_set(w, w->fd, want);
+        ev_io_start(loop, w);
+    }
+}
+
+static void
+session_timeout_cb(struct ev_loop *loop, struct ev_timer *w, int revents)
+{
+    (void)loop;
+    (void)revents;
+    session_free(w->data);
+}
+
+static void
+accept_cb(struct ev_loop *loop, struct ev_io *w, int revents)
+{
+    (void)revents;
+    for (int i = 0; i < ADMIN_SESSIONS_MAX; i++) {
+        int fd = accept4(w->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        struct session *s;
+
+        if (fd == -1)
+            return;
+        if (session_count >= ADMIN_SESSIONS_MAX || (s = calloc(1, sizeof(*s))) == NULL) {
+            close(fd);
+            continue;
+        }
+        s->out_cap = 4096;
+        s->out = malloc(s->out_cap);
+        if (s->out == NULL) {
+            free(s);
+            close(fd);
+            continue;
+        }
+        ev_io_init(&s->io, session_cb, fd, EV_READ);
+        s->io.data = s;
+        ev_init(&s->timer, session_timeout_cb);
+        s->timer.repeat = table->global.admin_timeout_ms / 1000.0;
+        s->timer.data = s;
+        s->next = sessions;
+        if (sessions != NULL)
+            sessions->prev = s;
+        sessions = s;
+        session_count++;
+        ev_io_start(loop, &s->io);
+        if (s->timer.repeat > 0)
+            ev_timer_again(loop, &s->timer);
+    }
+}
+
+void
+admin_start(struct ev_loop *loop, const struct admin_info *ai)
+{
+    aloop = loop;
+    info = ai;
+    if (listen_fd == -1)
+        return;
+    ev_io_init(&listen_io, accept_cb, listen_fd, EV_READ);
+    ev_io_start(loop, &listen_io);
+    ev_unref(loop);                 /* the admin socket alone does not keep the loop running */
+}
+
+void
+admin_close(bool remove)
+{
+    struct stat st;
+
+    while (sessions != NULL)
+        session_free(sessions);
+    if (listen_fd == -1)
+        return;
+    if (aloop != NULL && ev_is_active(&listen_io)) {
+        ev_ref(aloop);
+        ev_io_stop(aloop, &listen_io);
+    }
+    close(listen_fd);
+    listen_fd = -1;
+    /* Remove the path only if it is still our socket: after a takeover it is the new
+     * binary's. Through the directory's descriptor, so that this works after chroot. */
+    if (remove && fstatat(dir_fd, base_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+        st.st_dev == sock_dev &&
+        st.st_ino == sock_ino && unlinkat(dir_fd, base_name, 0) == -1)
+        log_msg(LOG_LEVEL_WARNING, "admin: cannot remove %s: %s", base_name, strerror(errno));
+    close(dir_fd);
+    dir_fd = -1;
+}
+
+/* ---- takeover, the new binary's side ---- */
+
+/* Reads until a whole line is in buf (at most cap - 1 bytes), collecting any descriptors
+ * that arrive into fds. Returns the line length, or -1. */
+static ssize_t
+read_line(int fd, char *buf, size_t cap, int *fds, size_t fd_cap, size_t *fd_count,
+          int timeout_ms)
+{
+    size_t len = 0;
+
+    while (len < cap - 1) {
+        union {
+            char buf[CMSG_SPACE(sizeof(int) * FDS_PER_MSG)];
+            struct cmsghdr align;
+        } ctl;
+        struct iovec iov = { .iov_base = buf + len, .iov_len = 1 };
+        struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
+                            .msg_controllen = sizeof(ctl.buf) };
+        struct pollfd p = { .fd = fd, .events = POLLIN };
+        ssize_t n;
+
+        if (poll(&p, 1, timeout_ms) != 1) {
+            errno = ETIMEDOUT;
+            return -1;
+        }
+        n = recvmsg(fd, &m, MSG_CMSG_CLOEXEC);
+        if (n <= 0) {
+            if (n == 0)
+                errno = ECONNRESET;
+            return -1;
+        }
+        for (struct cmsghdr *cm = CMSG_FIRSTHDR(&m); cm != NULL; cm = CMSG_NXTHDR(&m, cm)) {
+            if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+                continue;
+            size_t k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+            int got[FDS_PER_MSG];
+
+            memcpy(got, CMSG_DATA(cm), k * sizeof(int));
+            for (size_t i = 0; i < k; i++) {
+                if (*fd_count < fd_cap)
+                    fds[(*fd_count)++] = got[i];
+                else
+                    close(got[i]);
+            }
+        }
+        if (buf[len] == '\n') {
+            buf[len] = '\0';
+            return (ssize_t)len;
+        }
+        /* At a line's start, skip the prompt ("> ") and the 'F' bytes that carry the
+         * descriptors. */
+        if (len > 0 || (buf[0] != 'F' && buf[0] != '>' && buf[0] != ' '))
+            len++;
+    }
+    errno = EMSGSIZE;
+    return -1;
+}
+
+int
+admin_takeover_begin(const char *path, int *fds, size_t cap, size_t *count)
+{
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    char line[64];
+    size_t want;
+
+    *count = 0;
+    if (fd == -1 || strlen(path) >= sizeof(sa.sun_path)) {
+        fprintf(stderr, "switchyard: --takeover %s: %s\n", path,
+                fd == -1 ? strerror(errno) : "path too long");
+        goto fail;
+    }
+    strcpy(sa.sun_path, path);
+    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1 ||
+        send(fd, "prompt\n_getsocks\n", 17, MSG_NOSIGNAL) != 17 ||
+        read_line(fd, line, sizeof(line), fds, cap, count, 5000) == -1) {
+        fprintf(stderr, "switchyard: --takeover %s: %s\n", path, strerror(errno));
+        goto fail;
+    }
+    /* Interactive mode, so that the session stays open for "_drain": empty lines come
+     * between answers. */
+    while (strncmp(line, "OK ", 3) != 0) {
+        if (line[0] != '\0') {
+            fprintf(stderr, "switchyard: --takeover %s: unexpected answer '%s'\n", path, line);
+            goto fail;
+        }
+        if (read_line(fd, line, sizeof(line), fds, cap, count, 5000) == -1) {
+            fprintf(stderr, "switchyard: --takeover %s: %s\n", path, strerror(errno));
+            goto fail;
+        }
+    }
+    want = strtoul(line + 3, NULL, 10);
+    while (*count < want && *count < cap) {
+        char rest[8];
+
+        /* Descriptors still to come ride on single 'F' bytes, then "\n> " follows. */
+        if (read_line(fd, rest, sizeof(rest), fds, cap, count, 5000) == -1) {
+            fprintf(stderr, "switchyard: --takeover %s: %zu of %zu sockets: %s\n", path,
+                    *count, want, strerror(errno));
+            goto fail;
+        }
+    }
+    return fd;
+fail:
+    for (size_t i = 0; i < *count; i++)
+        close(fds[i]);
+    *count = 0;
+    if (fd != -1)
+        close(fd);
+    return -1;
+}
+
+int
+admin_takeover_finish(int conn)
+{
+    char line[64];
+    size_t none = 0;
+    int rc = -1;
+
+    if (send(conn, "_drain\n", 7, MSG_NOSIGNAL) != 7) {
+        fprintf(stderr, "switchyard: takeover: drain: %s\n", strerror(errno));
+        goto out;
+    }
+    for (;;) {
+        if (read_line(conn, line, sizeof(line), NULL, 0, &none, 5000) == -1) {
+            fprintf(stderr, "switchyard: takeover: drain: %s\n", strerror(errno));
+            goto out;
+        }
+        if (strcmp(line, "OK") == 0)
+            break;
+        if (line[0] != '\0') {
+            fprintf(stderr, "switchyard: takeover: drain: unexpected answer '%s'\n", line);
+            goto out;
+        }
+    }
+    rc = 0;
+out:
+    close(conn);
+    return rc;
+}
