@@ -1,13 +1,13 @@
 /* CUnit suite for the checks (compiler/check.c, compiler/domain.c): domain validation and
  * normalisation, durations, addresses, duplicate detection, and expect evaluation on the
  * built table. Whole configurations are compiled from memory with file access off. */
-#include <CUnit/Basic.h>
 #include <arpa/inet.h>
 #include <string.h>
 
 #include "check.h"
 #include "domain.h"
 #include "yard.h"
+#include "unit.h"
 
 static void
 test_domain_table(void)
@@ -288,23 +288,16 @@ test_warnings(void)
 int
 main(void)
 {
-    CU_pSuite s;
-    unsigned failures;
+    static const struct unit_test tests[] = {
+        { "domain table", test_domain_table },
+        { "domain lengths", test_domain_lengths },
+        { "durations", test_durations },
+        { "addresses", test_addresses },
+        { "duplicates", test_duplicates },
+        { "expects", test_expects },
+        { "canonical digest", test_canonical_digest },
+        { "warnings", test_warnings },
+    };
 
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 2;
-    s = CU_add_suite("check", NULL, NULL);
-    CU_add_test(s, "domain table", test_domain_table);
-    CU_add_test(s, "domain lengths", test_domain_lengths);
-    CU_add_test(s, "durations", test_durations);
-    CU_add_test(s, "addresses", test_addresses);
-    CU_add_test(s, "duplicates", test_duplicates);
-    CU_add_test(s, "expects", test_expects);
-    CU_add_test(s, "canonical digest", test_canonical_digest);
-    CU_add_test(s, "warnings", test_warnings);
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    failures = CU_get_number_of_failures();
-    CU_cleanup_registry();
-    return failures ? 1 : 0;
+    return UNIT_RUN("check", tests);
 }

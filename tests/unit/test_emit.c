@@ -5,8 +5,8 @@
 #include "emit.h"
 #include "phash.h"
 #include "sha256.h"
+#include "unit.h"
 
-#include <CUnit/Basic.h>
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
@@ -632,47 +632,27 @@ test_emit_file_errors(void)
 int
 main(void)
 {
-    static const struct {
-        const char *name;
-        CU_TestFunc fn;
-    } tests[] = {
+    static const struct unit_test tests[] = {
         { "deterministic and order independent", test_emit_deterministic },
         { "compiles and is the table", test_emit_compiles_and_runs },
         { "50k binary keys survive", test_emit_big_table },
         { "empty table", test_emit_empty_table },
         { "file errors", test_emit_file_errors },
     };
-    CU_pSuite s;
-    unsigned failures;
     char cmd[128];
+    int rc;
 
     if (mkdtemp(tmpdir) == NULL) {
         perror("mkdtemp");
         return 2;
     }
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 2;
-    s = CU_add_suite("emit", NULL, NULL);
-    if (s == NULL) {
-        CU_cleanup_registry();
-        return 2;
-    }
-    for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
-        if (CU_add_test(s, tests[i].name, tests[i].fn) == NULL) {
-            CU_cleanup_registry();
-            return 2;
-        }
-    }
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    failures = CU_get_number_of_failures();
-    CU_cleanup_registry();
-    if (failures == 0) {
+    rc = UNIT_RUN("emit", tests);
+    if (rc == 0) {
         snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
         if (system(cmd) != 0)
             fprintf(stderr, "could not remove %s\n", tmpdir);
     } else {
         fprintf(stderr, "files kept in %s\n", tmpdir);
     }
-    return failures == 0 ? 0 : 1;
+    return rc;
 }

@@ -1,10 +1,10 @@
 /* CUnit suite for the lexer (grammar/lexer.re): token codes, offsets and lengths, and
  * the inputs it refuses. */
-#include <CUnit/Basic.h>
 #include <string.h>
 
 #include "lexer.h"
 #include "parser.h"
+#include "unit.h"
 
 struct want {
     int tok;
@@ -109,19 +109,12 @@ test_lexer_keyword_table(void)
 int
 main(void)
 {
-    CU_pSuite s;
-    unsigned failures;
+    static const struct unit_test tests[] = {
+        { "statement", test_lexer_statement },
+        { "values", test_lexer_values },
+        { "errors", test_lexer_errors },
+        { "keyword table", test_lexer_keyword_table },
+    };
 
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 2;
-    s = CU_add_suite("lexer", NULL, NULL);
-    CU_add_test(s, "statement", test_lexer_statement);
-    CU_add_test(s, "values", test_lexer_values);
-    CU_add_test(s, "errors", test_lexer_errors);
-    CU_add_test(s, "keyword table", test_lexer_keyword_table);
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    failures = CU_get_number_of_failures();
-    CU_cleanup_registry();
-    return failures ? 1 : 0;
+    return UNIT_RUN("lexer", tests);
 }

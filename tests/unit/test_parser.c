@@ -1,6 +1,5 @@
 /* CUnit suite for the grammar (grammar/parser.y through compiler/parse.c): the syntax
  * trees it builds, and how many errors it reports for broken input. */
-#include <CUnit/Basic.h>
 #include <string.h>
 
 #include "arena.h"
@@ -8,6 +7,7 @@
 #include "diag.h"
 #include "parse.h"
 #include "parser.h"
+#include "unit.h"
 
 struct fixture {
     struct arena arena;
@@ -141,18 +141,11 @@ test_parser_error_counts(void)
 int
 main(void)
 {
-    CU_pSuite s;
-    unsigned failures;
+    static const struct unit_test tests[] = {
+        { "site", test_parser_site },
+        { "statements", test_parser_statements },
+        { "error counts", test_parser_error_counts },
+    };
 
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 2;
-    s = CU_add_suite("parser", NULL, NULL);
-    CU_add_test(s, "site", test_parser_site);
-    CU_add_test(s, "statements", test_parser_statements);
-    CU_add_test(s, "error counts", test_parser_error_counts);
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    failures = CU_get_number_of_failures();
-    CU_cleanup_registry();
-    return failures ? 1 : 0;
+    return UNIT_RUN("parser", tests);
 }

@@ -1,8 +1,8 @@
 /* The perfect hash: every key of sets of many sizes and shapes is found by yt_find() with
  * its site, chosen non-keys miss, and the result does not depend on the input order. */
 #include "phash.h"
+#include "unit.h"
 
-#include <CUnit/Basic.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -378,10 +378,7 @@ test_phash_sites_follow_names(void)
 int
 main(void)
 {
-    static const struct {
-        const char *name;
-        CU_TestFunc fn;
-    } tests[] = {
+    static const struct unit_test tests[] = {
         { "empty", test_phash_empty },
         { "1, 2, 3 keys", test_phash_tiny },
         { "100 keys", test_phash_100 },
@@ -392,25 +389,6 @@ main(void)
         { "refuses duplicates and unfindable keys", test_phash_refuses },
         { "sites follow names", test_phash_sites_follow_names },
     };
-    CU_pSuite s;
-    unsigned failures;
 
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 2;
-    s = CU_add_suite("phash", NULL, NULL);
-    if (s == NULL) {
-        CU_cleanup_registry();
-        return 2;
-    }
-    for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
-        if (CU_add_test(s, tests[i].name, tests[i].fn) == NULL) {
-            CU_cleanup_registry();
-            return 2;
-        }
-    }
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    failures = CU_get_number_of_failures();
-    CU_cleanup_registry();
-    return failures == 0 ? 0 : 1;
+    return UNIT_RUN("phash", tests);
 }

@@ -1,8 +1,8 @@
 /* Server choice: smooth weighted round robin, backup servers only when no normal server is
  * up, passive down marking and the retry time. */
 #include "pool.h"
+#include "unit.h"
 
-#include <CUnit/Basic.h>
 #include <string.h>
 
 /* Pool 0: a (weight 1), b (weight 2), c (backup). Pool 1: d, e (weight 1 each). */
@@ -84,22 +84,12 @@ test_pool_backup_only_when_all_down(void)
 int
 main(void)
 {
-    CU_pSuite s;
-    unsigned failures;
+    static const struct unit_test tests[] = {
+        { "round robin", test_pool_round_robin },
+        { "weights spread", test_pool_weights_spread },
+        { "down and retry", test_pool_down_and_retry },
+        { "backup only when all down", test_pool_backup_only_when_all_down },
+    };
 
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 2;
-    s = CU_add_suite("pool", NULL, NULL);
-    if (s == NULL || CU_add_test(s, "round robin", test_pool_round_robin) == NULL ||
-        CU_add_test(s, "weights spread", test_pool_weights_spread) == NULL ||
-        CU_add_test(s, "down and retry", test_pool_down_and_retry) == NULL ||
-        CU_add_test(s, "backup only when all down", test_pool_backup_only_when_all_down) == NULL) {
-        CU_cleanup_registry();
-        return 2;
-    }
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    failures = CU_get_number_of_failures();
-    CU_cleanup_registry();
-    return failures == 0 ? 0 : 1;
+    return UNIT_RUN("pool", tests);
 }

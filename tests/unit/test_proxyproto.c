@@ -1,8 +1,8 @@
 /* PROXY protocol headers: exact bytes for v1 TCP4/TCP6 and v2 AF_INET/AF_INET6, and the
  * client's real family when it arrives IPv4-mapped on a dual-stack socket. */
 #include "proxyproto.h"
+#include "unit.h"
 
-#include <CUnit/Basic.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <string.h>
@@ -163,27 +163,17 @@ test_pp_refuses(void)
 int
 main(void)
 {
-    CU_pSuite s;
-    unsigned failures;
+    static const struct unit_test tests[] = {
+        { "v1 TCP4", test_pp_v1_tcp4 },
+        { "v1 TCP6", test_pp_v1_tcp6 },
+        { "v1 v4-mapped is TCP4", test_pp_v1_mapped_is_tcp4 },
+        { "v1 longest line fits PP_V1_MAX", test_pp_v1_longest_fits },
+        { "v2 AF_INET", test_pp_v2_inet },
+        { "v2 AF_INET6", test_pp_v2_inet6 },
+        { "v2 v4-mapped is AF_INET", test_pp_v2_mapped_is_inet },
+        { "mixed families are IPv6", test_pp_mixed_families_are_inet6 },
+        { "refuses small buffers and other families", test_pp_refuses },
+    };
 
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 2;
-    s = CU_add_suite("proxyproto", NULL, NULL);
-    if (s == NULL || CU_add_test(s, "v1 TCP4", test_pp_v1_tcp4) == NULL ||
-        CU_add_test(s, "v1 TCP6", test_pp_v1_tcp6) == NULL ||
-        CU_add_test(s, "v1 v4-mapped is TCP4", test_pp_v1_mapped_is_tcp4) == NULL ||
-        CU_add_test(s, "v1 longest line fits PP_V1_MAX", test_pp_v1_longest_fits) == NULL ||
-        CU_add_test(s, "v2 AF_INET", test_pp_v2_inet) == NULL ||
-        CU_add_test(s, "v2 AF_INET6", test_pp_v2_inet6) == NULL ||
-        CU_add_test(s, "v2 v4-mapped is AF_INET", test_pp_v2_mapped_is_inet) == NULL ||
-        CU_add_test(s, "mixed families are IPv6", test_pp_mixed_families_are_inet6) == NULL ||
-        CU_add_test(s, "refuses small buffers and other families", test_pp_refuses) == NULL) {
-        CU_cleanup_registry();
-        return 2;
-    }
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    failures = CU_get_number_of_failures();
-    CU_cleanup_registry();
-    return failures == 0 ? 0 : 1;
+    return UNIT_RUN("proxyproto", tests);
 }

@@ -1,7 +1,7 @@
 /* Unit tests of runtime/reply.c: redirects and minimal status pages. */
 #include "reply.h"
+#include "unit.h"
 
-#include <CUnit/Basic.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -130,28 +130,17 @@ test_reasons(void)
 int
 main(void)
 {
-    CU_pSuite s;
-    unsigned failures;
+    static const struct unit_test tests[] = {
+        { "redirect exact bytes", test_redirect_exact_bytes },
+        { "redirect default port left out", test_redirect_default_port_left_out },
+        { "redirect empty path is root", test_redirect_empty_path_is_root },
+        { "redirect IPv6 host", test_redirect_ipv6_host },
+        { "redirect Connection field", test_redirect_connection_field },
+        { "redirect refuses unsafe bytes", test_redirect_refuses_unsafe_bytes },
+        { "redirect every short cap fails", test_redirect_every_short_cap_fails },
+        { "status page", test_status_page },
+        { "reasons", test_reasons },
+    };
 
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 2;
-    s = CU_add_suite("reply", NULL, NULL);
-    if (s == NULL ||
-        !CU_add_test(s, "redirect exact bytes", test_redirect_exact_bytes) ||
-        !CU_add_test(s, "redirect default port left out", test_redirect_default_port_left_out) ||
-        !CU_add_test(s, "redirect empty path is root", test_redirect_empty_path_is_root) ||
-        !CU_add_test(s, "redirect IPv6 host", test_redirect_ipv6_host) ||
-        !CU_add_test(s, "redirect Connection field", test_redirect_connection_field) ||
-        !CU_add_test(s, "redirect refuses unsafe bytes", test_redirect_refuses_unsafe_bytes) ||
-        !CU_add_test(s, "redirect every short cap fails", test_redirect_every_short_cap_fails) ||
-        !CU_add_test(s, "status page", test_status_page) ||
-        !CU_add_test(s, "reasons", test_reasons)) {
-        CU_cleanup_registry();
-        return 2;
-    }
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    failures = CU_get_number_of_failures();
-    CU_cleanup_registry();
-    return failures == 0 ? 0 : 1;
+    return UNIT_RUN("reply", tests);
 }

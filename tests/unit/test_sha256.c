@@ -1,8 +1,8 @@
 /* SHA-256: the FIPS 180-4 example vectors, every padding boundary, and agreement with
  * sha256sum(1) on lengths 0 .. 300 of varied bytes. */
 #include "sha256.h"
+#include "unit.h"
 
-#include <CUnit/Basic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,22 +109,12 @@ test_sha256_matches_sha256sum(void)
 int
 main(void)
 {
-    CU_pSuite s;
-    unsigned failures;
+    static const struct unit_test tests[] = {
+        { "fips vectors", test_sha256_fips_vectors },
+        { "million a", test_sha256_million_a },
+        { "block boundaries", test_sha256_block_boundaries },
+        { "matches sha256sum", test_sha256_matches_sha256sum },
+    };
 
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 2;
-    s = CU_add_suite("sha256", NULL, NULL);
-    if (s == NULL || CU_add_test(s, "fips vectors", test_sha256_fips_vectors) == NULL ||
-        CU_add_test(s, "million a", test_sha256_million_a) == NULL ||
-        CU_add_test(s, "block boundaries", test_sha256_block_boundaries) == NULL ||
-        CU_add_test(s, "matches sha256sum", test_sha256_matches_sha256sum) == NULL) {
-        CU_cleanup_registry();
-        return 2;
-    }
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    failures = CU_get_number_of_failures();
-    CU_cleanup_registry();
-    return failures == 0 ? 0 : 1;
+    return UNIT_RUN("sha256", tests);
 }

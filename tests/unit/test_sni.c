@@ -4,7 +4,6 @@
 #endif
 #include "sni.h"
 
-#include <CUnit/Basic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -12,6 +11,7 @@
 #include <unistd.h>
 
 #include "sni_fixtures.h"
+#include "unit.h"
 
 #define RECORD_HEADER_LEN 5
 #define HANDSHAKE_HEADER_LEN 4
@@ -1092,10 +1092,7 @@ test_guard_page(void)
 int
 main(void)
 {
-    static const struct {
-        const char *name;
-        CU_TestFunc fn;
-    } tests[] = {
+    static const struct unit_test tests[] = {
         { "valid hellos", test_valid_hellos },
         { "every prefix needs more", test_every_prefix_needs_more },
         { "truncated", test_truncated },
@@ -1113,25 +1110,6 @@ main(void)
         { "result strings", test_result_str },
         { "guard page", test_guard_page },
     };
-    CU_pSuite suite;
-    unsigned failures;
 
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 2;
-    suite = CU_add_suite("sni", NULL, NULL);
-    if (suite == NULL)
-        goto fail;
-    for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
-        if (CU_add_test(suite, tests[i].name, tests[i].fn) == NULL)
-            goto fail;
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    if (CU_basic_run_tests() != CUE_SUCCESS)
-        goto fail;
-    failures = CU_get_number_of_failures();
-    CU_cleanup_registry();
-    return failures == 0 ? 0 : 1;
-fail:
-    fprintf(stderr, "test_sni: %s\n", CU_get_error_msg());
-    CU_cleanup_registry();
-    return 2;
+    return UNIT_RUN("sni", tests);
 }
