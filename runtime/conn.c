@@ -45,11 +45,14 @@ enum {
     SIDE_EOF = 1u << 0,             /* the peer sent its FIN: nothing more to read */
     SIDE_SHUT = 1u << 1,            /* we sent ours: shutdown(SHUT_WR) done */
     SIDE_PIPE_FULL = 1u << 2,       /* the pipe took no more: read again once it drains */
+    SIDE_BULK = 1u << 3,            /* a read filled a relay buffer: splice from now on */
 };
 
 /* Bytes read from a side wait for the other side in its buffer or in its pipe, never in
  * both: a direction switches only once empty, so the order of bytes is kept. The ClientHello
- * (and a PROXY header) always go through the buffer. */
+ * (and a PROXY header) always go through the buffer, and so do small exchanges such as
+ * the rest of a TLS handshake: a direction moves to a pipe only once a read has filled a
+ * whole relay buffer, where splicing pays for itself. */
 struct side {
     struct ev_io io;                /* fd -1 when there is no socket */
     struct buf *in;                 /* read from this side, to be sent to the other */
@@ -311,6 +314,7 @@ conn_connected(struct ev_loop *loop, struct conn *c)
 {
     struct buf *b = c->side[SIDE_CLIENT].in;
     uint16_t flags = table->servers[c->server].flags;
+    uint32_t start = b != NULL ? b->start : 0;
     ssize_t n;
 
     assert(!buf_is_empty(b));
@@ -318,8 +322,7 @@ conn_connected(struct ev_loop *loop, struct conn *c)
         conn_add_proxy_header(c, flags);
     n = send(c->side[SIDE_SERVER].io.fd, b->data + b->start, buf_len(b), MSG_NOSIGNAL);
     if (n == -1 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-        if (flags & (YT_SERVER_PROXY_V1 | YT_SERVER_PROXY_V2))
-            b->start = b->pool->headroom;   /* the next server gets its own header */
+        b->start = start;               /* the next server gets its own PROXY header */
         conn_connect_failed(loop, c, errno);
         return;
     }
@@ -399,59 +402,175 @@ conn_route(struct ev_loop *loop, struct conn *c)
 
 /* ---- relaying ---- */
 
-/* Reads what side i has for us into its buffer, taking one from a pool if needed. */
-static void
-side_read(struct ev_loop *loop, struct conn *c, int i)
+static bool
+side_has_pending(const struct side *s)
+{
+    return !buf_is_empty(s->in) || (s->pipe != NULL && s->pipe->len > 0);
+}
+
+/* No more can be read from the side until some of what it sent is delivered. */
+static bool
+side_is_full(const struct side *s)
+{
+    return buf_is_full(s->in) || (s->flags & SIDE_PIPE_FULL);
+}
+
+static size_t buf_read(struct ev_loop *loop, struct conn *c, int i, bool *more);
+
+/* Splices what side i has for us into its pipe. Returns the bytes read; *more says the
+ * read took all it asked for, so the socket may hold more. */
+static size_t
+pipe_read(struct ev_loop *loop, struct conn *c, int i, bool *more)
 {
     struct side *s = &c->side[i];
+    struct buf_pipe *pp = s->pipe;
+    size_t want = pp->cap - pp->len;
+    ssize_t n = splice(s->io.fd, NULL, pp->wfd, NULL, want, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+
+    *more = false;
+    if (n > 0) {
+        pp->len += (uint32_t)n;
+        s->bytes += (uint64_t)n;
+        s->last = ev_now(loop);
+        *more = (size_t)n == want;
+        if (pp->len >= pp->cap)
+            s->flags |= SIDE_PIPE_FULL;
+        return (size_t)n;
+    }
+    if (n == 0) {
+        s->flags |= SIDE_EOF;
+    } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        /* Either the socket is empty or the pipe is out of slots (it counts pages, not
+         * bytes, so it may fill before cap): with bytes in it, wait for it to drain. */
+        if (pp->len > 0)
+            s->flags |= SIDE_PIPE_FULL;
+    } else if ((errno == EINVAL || errno == ENOSYS) && pp->len == 0) {
+        /* This kernel cannot splice from this socket: nothing was taken from it, so go on
+         * through buffers, from now on for every connection. */
+        log_msg(LOG_LEVEL_NOTICE, "splice: %s, relaying through buffers", strerror(errno));
+        splice_off = true;
+        buf_pipe_put(pp);
+        s->pipe = NULL;
+        return buf_read(loop, c, i, more);
+    } else if (errno != EINTR) {
+        conn_fail(c, i == SIDE_CLIENT ? 'C' : 'S', "read", errno);
+    }
+    return 0;
+}
+
+/* Reads what side i has for us into its buffer, taking one from a pool if needed. Returns
+ * and reports like pipe_read(). */
+static size_t
+buf_read(struct ev_loop *loop, struct conn *c, int i, bool *more)
+{
+    struct side *s = &c->side[i];
+    size_t want;
     ssize_t n;
 
+    *more = false;
     if (s->in == NULL) {
         s->in = buf_get(c->state < CONN_RELAY ? &inspect_pool : &relay_pool);
         if (s->in == NULL) {
             conn_fail(c, 'R', "no-memory", ENOMEM);
-            return;
+            return 0;
         }
     }
     buf_compact(s->in);
-    if (buf_room(s->in) == 0)
-        return;
-    n = recv(s->io.fd, s->in->data + s->in->end, buf_room(s->in), 0);
+    want = buf_room(s->in);
+    if (want == 0)
+        return 0;
+    n = recv(s->io.fd, s->in->data + s->in->end, want, 0);
     if (n > 0) {
         s->in->end += (uint32_t)n;
         s->bytes += (uint64_t)n;
         s->last = ev_now(loop);
-    } else if (n == 0) {
-        s->flags |= SIDE_EOF;
-    } else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-        conn_fail(c, i == SIDE_CLIENT ? 'C' : 'S', "read", errno);
+        *more = (size_t)n == want;
+        if (*more && c->state >= CONN_RELAY)
+            s->flags |= SIDE_BULK;
+        return (size_t)n;
     }
+    if (n == 0)
+        s->flags |= SIDE_EOF;
+    else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+        conn_fail(c, i == SIDE_CLIENT ? 'C' : 'S', "read", errno);
+    return 0;
 }
 
-/* Sends what the other side read to side i. */
-static void
-side_write(struct ev_loop *loop, struct conn *c, int i)
+/* Reads from side i into its pipe, or into its buffer while the buffer holds bytes (the
+ * ClientHello comes first), before the relay starts, or when no pipe can be had. */
+static size_t
+side_read(struct ev_loop *loop, struct conn *c, int i, bool *more)
 {
     struct side *s = &c->side[i];
-    struct buf *b = c->side[!i].in;
 
-    while (!buf_is_empty(b)) {
-        ssize_t n = send(s->io.fd, b->data + b->start, buf_len(b), MSG_NOSIGNAL);
+    if (s->pipe == NULL && s->in == NULL && (s->flags & SIDE_BULK) && !splice_off)
+        s->pipe = buf_pipe_get(&pipe_pool);
+    if (s->pipe == NULL)
+        return buf_read(loop, c, i, more);
+    assert(s->in == NULL);
+    return pipe_read(loop, c, i, more);
+}
 
+/* Sends what the other side read to side i. Returns whether all of it went. */
+static bool
+side_write(struct ev_loop *loop, struct conn *c, int i)
+{
+    struct side *s = &c->side[i], *from = &c->side[!i];
+    struct buf *b = from->in;
+    struct buf_pipe *pp = from->pipe;
+
+    while (side_has_pending(from)) {
+        ssize_t n;
+
+        if (pp != NULL)
+            n = splice(pp->rfd, NULL, s->io.fd, NULL, pp->len, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+        else
+            n = send(s->io.fd, b->data + b->start, buf_len(b), MSG_NOSIGNAL);
         if (n == -1) {
             if (errno == EINTR)
                 continue;
             if (errno != EAGAIN && errno != EWOULDBLOCK)
                 conn_fail(c, i == SIDE_CLIENT ? 'C' : 'S', "write", errno);
-            return;
+            return false;
         }
-        b->start += (uint32_t)n;
+        if (pp != NULL) {
+            pp->len -= (uint32_t)n;
+            from->flags &= (uint8_t)~SIDE_PIPE_FULL;
+        } else {
+            b->start += (uint32_t)n;
+        }
         s->last = ev_now(loop);
+    }
+    return true;
+}
+
+/* Moves bytes from side `from` to the other: sends what is pending, then while readable
+ * reads and sends again, until a read comes up short (the socket is drained), the other
+ * socket or our buffer or pipe is full, or RELAY_BURST bytes have been read. Reading
+ * until a short read rather than until EAGAIN saves a failing call per event. */
+static void
+conn_pump(struct ev_loop *loop, struct conn *c, int from, bool readable)
+{
+    struct side *f = &c->side[from];
+    size_t budget = RELAY_BURST;
+    bool writable = true;
+
+    for (;;) {
+        if (writable && side_has_pending(f))
+            writable = side_write(loop, c, !from);
+        if (c->state == CONN_CLOSED || !readable || budget == 0 ||
+            (f->flags & SIDE_EOF) || side_is_full(f))
+            return;
+        size_t n = side_read(loop, c, from, &readable);
+
+        if (c->state == CONN_CLOSED || n == 0)
+            return;
+        budget = n < budget ? budget - n : 0;
     }
 }
 
-/* After transfers: give drained buffers back, pass a FIN on once everything before it has
- * been delivered, and finish when both directions have. */
+/* After transfers: give drained buffers and pipes back, pass a FIN on once everything
+ * before it has been delivered, and finish when both directions have. */
 static void
 conn_settle(struct conn *c)
 {
@@ -462,8 +581,16 @@ conn_settle(struct conn *c)
             buf_put(from->in);
             from->in = NULL;
         }
-        if ((from->flags & SIDE_EOF) && from->in == NULL && !(to->flags & SIDE_SHUT)) {
-            shutdown(to->io.fd, SHUT_WR);
+        if (from->pipe != NULL && from->pipe->len == 0) {
+            buf_pipe_put(from->pipe);
+            from->pipe = NULL;
+            from->flags &= (uint8_t)~SIDE_PIPE_FULL;
+        }
+        if ((from->flags & SIDE_EOF) && !side_has_pending(from) && !(to->flags & SIDE_SHUT)) {
+            /* When the other direction is finished too, close() right after sends the
+             * FIN (nothing is left unread), so the shutdown would be a wasted call. */
+            if (!(from->flags & SIDE_SHUT))
+                shutdown(to->io.fd, SHUT_WR);
             to->flags |= SIDE_SHUT;
         }
     }
@@ -479,21 +606,23 @@ static void
 conn_transfer(struct ev_loop *loop, struct conn *c, struct ev_io *w, int revents)
 {
     int i = w == &c->side[SIDE_CLIENT].io ? SIDE_CLIENT : SIDE_SERVER;
+    bool more;
 
     if (c->state < CONN_RELAY) {
         /* Until the server is connected only the client is read: the ClientHello. */
         if (i == SIDE_CLIENT && (revents & EV_READ))
-            side_read(loop, c, i);
+            side_read(loop, c, i, &more);
         return;
     }
-    if (revents & EV_WRITE)
-        side_write(loop, c, i);
-    if ((revents & EV_READ) && c->state != CONN_CLOSED) {
-        side_read(loop, c, i);
-        /* Pass fresh bytes on at once; the socket can usually take them. */
-        if (c->state != CONN_CLOSED && !buf_is_empty(c->side[i].in))
-            side_write(loop, c, !i);
+    /* Side i can take bytes: send it what is pending and, if that made room where the
+     * other side's reads had stopped, read the other side again without waiting. */
+    if (revents & EV_WRITE) {
+        struct side *o = &c->side[!i];
+
+        conn_pump(loop, c, !i, side_is_full(o) && !(o->flags & SIDE_EOF));
     }
+    if ((revents & EV_READ) && c->state != CONN_CLOSED)
+        conn_pump(loop, c, i, true);
     if (c->state != CONN_CLOSED)
         conn_settle(c);
 }
@@ -530,10 +659,13 @@ conn_arm(struct ev_loop *loop, struct conn *c)
             ev[i] = EV_WRITE;
             continue;
         }
-        if (!(s->flags & SIDE_EOF) && !buf_is_full(s->in))
+        if (!(s->flags & SIDE_EOF) && !side_is_full(s))
             ev[i] |= EV_READ;
-        if (c->state >= CONN_RELAY && !buf_is_empty(c->side[!i].in))
+        if (c->state >= CONN_RELAY && side_has_pending(&c->side[!i]))
             ev[i] |= EV_WRITE;
+        /* An empty pipe goes back at once: an idle connection holds none. */
+        assert(s->pipe == NULL || s->pipe->len > 0);
+        assert(s->pipe == NULL || s->in == NULL);
     }
     io_want(loop, &c->side[SIDE_CLIENT].io, ev[SIDE_CLIENT]);
     io_want(loop, &c->side[SIDE_SERVER].io, ev[SIDE_SERVER]);
@@ -604,6 +736,7 @@ conn_free(struct ev_loop *loop, struct conn *c)
     for (int i = 0; i < 2; i++) {
         side_close(loop, &c->side[i]);
         buf_put(c->side[i].in);
+        buf_pipe_put(c->side[i].pipe);
     }
     ev_timer_stop(loop, &c->timer);
     if (c->prev != NULL)

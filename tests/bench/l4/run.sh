@@ -4,7 +4,10 @@
 # of medians.
 #
 #   tests/bench/l4/run.sh [--reps N] [--only "bulk conn idle"] [--bulk-mib M] [--conns N]
-#                         [--idle N] [--subjects "direct switchyard haproxy"]
+#                         [--idle N] [--subjects "direct switchyard haproxy"] [--before BIN]
+#
+#   --before BIN  adds subject "before": another switchyard binary built from the same
+#                 site (an older runtime), for before/after figures in the same run.
 #
 #   bulk   one connection, M MiB (default 2048) client -> proxy -> [::1] sink: MiB/s, and the
 #          proxy's CPU seconds per GiB.
@@ -21,7 +24,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
 HERE=$ROOT/tests/bench/l4
 B=$ROOT/build/bench-l4
 REPS=3 ONLY="bulk conn idle" BULK_MIB=2048 CONNS=20000 IDLE=9900
-SUBJECTS="direct switchyard haproxy"
+SUBJECTS="direct switchyard haproxy" BEFORE=
 SY_PORT=32443 HA_PORT=32444 SINK_PORT=32001
 CPU_PROXY=1 CPU_LOAD=0
 
@@ -33,7 +36,8 @@ while [ $# -gt 0 ]; do
     --conns) CONNS=$2; shift ;;
     --idle) IDLE=$2; shift ;;
     --subjects) SUBJECTS=$2; shift ;;
-    *) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+    --before) BEFORE=$2; SUBJECTS="$SUBJECTS before"; shift ;;
+    *) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
     esac
     shift
 done
@@ -83,9 +87,10 @@ PROXY_PID=
 start_proxy() {     # start_proxy SUBJECT: sets PROXY_PID and PORT
     case $1 in
     direct) PROXY_PID= PORT=$SINK_PORT ADDR=::1; return 0 ;;
-    switchyard)
-        taskset -c $CPU_PROXY "$ROOT/build/l4bench/switchyard" \
-            2>/dev/null &
+    switchyard|before)
+        bin=$ROOT/build/l4bench/switchyard
+        [ "$1" = before ] && bin=$BEFORE
+        taskset -c $CPU_PROXY "$bin" 2>/dev/null &
         PORT=$SY_PORT ;;
     haproxy)
         taskset -c $CPU_PROXY haproxy -db \

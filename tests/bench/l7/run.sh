@@ -20,7 +20,6 @@
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
-HERE=$ROOT/tests/bench/l7
 B=$ROOT/build/bench-l7
 CPU_LOAD=0 CPU_PROXY=1
 REPS=3 DUR=10 CONNS=50 SUBJECTS="switchyard haproxy" WORKLOADS="ka close" STRACE=0 PERF=0
@@ -37,7 +36,7 @@ while [ $# -gt 0 ]; do
     --strace) STRACE=1 ;;
     --perf) PERF=1 ;;
     --src) SRC[${2%%=*}]=$(cd "${2#*=}" && pwd) || exit 2; shift ;;
-    *) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+    *) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
     esac
     shift
 done
