@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -35,10 +36,14 @@ struct sink {
 static struct sink sinks[SINK_MAX];
 static unsigned sink_count;
 static struct ev_loop *log_loop;
+/* Lines logged while the loop runs are written together just before it next waits:
+ * one writev per loop iteration instead of one write per line. */
+static struct ev_prepare batch;
 static uint64_t dropped;
 static int stderr_flags = -1;
 
 static void flush_cb(struct ev_loop *loop, struct ev_io *w, int revents);
+static void batch_cb(struct ev_loop *loop, struct ev_prepare *w, int revents);
 
 static int
 connect_syslog(struct sink *s)
@@ -101,12 +106,47 @@ void
 log_start(struct ev_loop *loop)
 {
     log_loop = loop;
+    ev_prepare_init(&batch, batch_cb);
+    ev_prepare_start(loop, &batch);
+    ev_unref(loop);                 /* logging alone does not keep the loop running */
     for (unsigned i = 0; i < sink_count; i++) {
         ev_io_init(&sinks[i].io, flush_cb, sinks[i].fd, EV_WRITE);
         sinks[i].io.data = &sinks[i];
         if (sinks[i].count > 0 && sinks[i].fd != -1)
             ev_io_start(loop, &sinks[i].io);
     }
+}
+
+/* Writes queued stream lines with one writev; returns bytes written or -1 (errno). */
+static ssize_t
+write_stream(struct sink *s)
+{
+    struct iovec iov[QUEUE_LEN];
+    ssize_t n;
+
+    for (uint32_t i = 0; i < s->count; i++) {
+        struct line *l = &s->queue[(s->head + i) % QUEUE_LEN];
+
+        iov[i] = (struct iovec){ .iov_base = l->text + l->off, .iov_len = l->len - l->off };
+    }
+    n = writev(s->fd, iov, (int)s->count);
+    if (n > 0) {
+        size_t left = (size_t)n;
+
+        while (s->count > 0 && left > 0) {
+            struct line *l = &s->queue[s->head];
+            size_t rest = (size_t)(l->len - l->off);
+
+            if (left < rest) {
+                l->off += (uint16_t)left;
+                break;
+            }
+            left -= rest;
+            s->head = (s->head + 1) % QUEUE_LEN;
+            s->count--;
+        }
+    }
+    return n;
 }
 
 /* Writes what it can of the queue; returns false when the sink cannot take more now. */
@@ -128,10 +168,16 @@ flush(struct sink *s)
                 return true;
             }
         }
-        if (s->syslog)
+        if (!s->syslog) {
+            n = write_stream(s);
+            if (n > 0)
+                continue;
+            if (n == 0)
+                return false;
+        } else {
+            /* Datagrams: one line each (RFC 3164 §4.1). */
             n = send(s->fd, l->text, l->len, MSG_DONTWAIT | MSG_NOSIGNAL);
-        else
-            n = write(s->fd, l->text + l->off, l->len - l->off);
+        }
         if (n == -1) {
             if (errno == EINTR)
                 continue;
@@ -144,9 +190,6 @@ flush(struct sink *s)
                 s->next_connect = ev_time() + 1.0;
             }
             dropped++;
-        } else if (!s->syslog && l->off + n < l->len) {
-            l->off += (uint16_t)n;
-            continue;
         }
         s->head = (s->head + 1) % QUEUE_LEN;
         s->count--;
@@ -179,10 +222,29 @@ flush_cb(struct ev_loop *loop, struct ev_io *w, int revents)
 }
 
 static void
+batch_cb(struct ev_loop *loop, struct ev_prepare *w, int revents)
+{
+    (void)loop;
+    (void)w;
+    (void)revents;
+    for (unsigned i = 0; i < sink_count; i++) {
+        struct sink *s = &sinks[i];
+
+        if (s->count > 0 && !ev_is_active(&s->io)) {
+            flush(s);
+            arm(s);
+        }
+    }
+}
+
+static void
 enqueue(struct sink *s, const char *text, size_t len)
 {
     struct line *l;
 
+    /* Outside the loop, or with a full queue, write now; else batch_cb writes. */
+    if (s->count == QUEUE_LEN && !ev_is_active(&s->io))
+        flush(s);
     if (s->count == QUEUE_LEN) {
         dropped++;
         return;
@@ -192,21 +254,36 @@ enqueue(struct sink *s, const char *text, size_t len)
     l->len = (uint16_t)len;
     l->off = 0;
     s->count++;
-    if (s->count == 1)
+    if (log_loop == NULL) {
         flush(s);
-    arm(s);
+        arm(s);
+    }
 }
 
 void
 log_time_iso(char *out)
 {
+    static time_t cached_sec = -1;
+    static char cached[20];         /* "2025-01-31T12:34:56" of cached_sec */
     struct timespec ts;
-    struct tm tm;
+    unsigned ms;
 
     clock_gettime(CLOCK_REALTIME, &ts);
-    gmtime_r(&ts.tv_sec, &tm);
-    strftime(out, 20, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(out + 19, 6, ".%03uZ", (unsigned)(ts.tv_nsec / 1000000) % 1000u);
+    if (ts.tv_sec != cached_sec) {
+        struct tm tm;
+
+        gmtime_r(&ts.tv_sec, &tm);
+        strftime(cached, sizeof(cached), "%Y-%m-%dT%H:%M:%S", &tm);
+        cached_sec = ts.tv_sec;
+    }
+    ms = (unsigned)(ts.tv_nsec / 1000000) % 1000u;
+    memcpy(out, cached, 19);
+    out[19] = '.';
+    out[20] = (char)('0' + ms / 100);
+    out[21] = (char)('0' + ms / 10 % 10);
+    out[22] = (char)('0' + ms % 10);
+    out[23] = 'Z';
+    out[24] = '\0';
 }
 
 void
@@ -258,6 +335,7 @@ log_close(void)
 
         if (log_loop != NULL && ev_is_active(&s->io))
             ev_io_stop(log_loop, &s->io);
+        flush(s);
         /* A short, bounded wait for lines still queued. */
         for (int tries = 0; tries < 10 && s->count > 0 && s->fd != -1; tries++) {
             struct pollfd pfd = { .fd = s->fd, .events = POLLOUT };
@@ -269,6 +347,10 @@ log_close(void)
         if (s->syslog && s->fd != -1)
             close(s->fd);
         s->fd = -1;
+    }
+    if (log_loop != NULL && ev_is_active(&batch)) {
+        ev_ref(log_loop);
+        ev_prepare_stop(log_loop, &batch);
     }
     if (stderr_flags != -1)
         fcntl(STDERR_FILENO, F_SETFL, stderr_flags);
