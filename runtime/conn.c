@@ -19,6 +19,7 @@
 #include "pool.h"
 #include "proxyproto.h"
 #include "sni.h"
+#include "stats.h"
 
 /* The whole ClientHello (up to SNI_HELLO_MAX plus record headers) must fit, with room in
  * front for a PROXY header written once the server is known. */
@@ -98,17 +99,14 @@ static bool splice_off;             /* splice(2) refused by this kernel: buffers
 static struct pool_health health;
 static struct conn *conns;
 static uint32_t live;
-static uint64_t next_id, id_step;
 
 static void conn_io_cb(struct ev_loop *loop, struct ev_io *w, int revents);
 static void conn_timer_cb(struct ev_loop *loop, struct ev_timer *w, int revents);
 
 int
-conn_init(const struct yt_table *t, uint32_t worker, uint32_t worker_count)
+conn_init(const struct yt_table *t)
 {
     table = t;
-    next_id = worker + 1;
-    id_step = worker_count ? worker_count : 1;
     buf_pool_init(&relay_pool, BUF_CAP, 0, RELAY_POOL_KEEP);
     buf_pool_init(&inspect_pool, INSPECT_CAP + INSPECT_HEADROOM, INSPECT_HEADROOM,
                   INSPECT_POOL_KEEP);
@@ -264,6 +262,7 @@ conn_connect_next(struct ev_loop *loop, struct conn *c)
         c->err_no = errno;
         close(fd);
         pool_mark_down(&health, srv, now_ms(loop), table->timeouts.retry_ms);
+        stats_server_down(srv, now_ms(loop) + table->timeouts.retry_ms);
     }
     if (c->attempts == 0)
         conn_fail(c, 'S', "no-server", 0);
@@ -277,6 +276,7 @@ conn_connect_failed(struct ev_loop *loop, struct conn *c, int err_no)
 {
     side_close(loop, &c->side[SIDE_SERVER]);
     pool_mark_down(&health, c->server, now_ms(loop), table->timeouts.retry_ms);
+    stats_server_down(c->server, now_ms(loop) + table->timeouts.retry_ms);
     c->err_no = err_no;
     conn_connect_next(loop, c);
 }
@@ -327,6 +327,7 @@ conn_connected(struct ev_loop *loop, struct conn *c)
         return;
     }
     pool_mark_up(&health, c->server);
+    stats_server_up(c->server);
     c->t_connected = ev_now(loop);
     c->side[SIDE_CLIENT].last = c->side[SIDE_SERVER].last = c->t_connected;
     c->state = CONN_RELAY;
@@ -733,6 +734,8 @@ static void
 conn_free(struct ev_loop *loop, struct conn *c)
 {
     conn_log(loop, c);
+    stats_end(c->l, c->pool, c->server, c->side[SIDE_CLIENT].bytes, c->side[SIDE_SERVER].bytes,
+              c->term);
     for (int i = 0; i < 2; i++) {
         side_close(loop, &c->side[i]);
         buf_put(c->side[i].in);
@@ -817,8 +820,7 @@ conn_accept(struct ev_loop *loop, int fd, const struct yt_listener *l, const uni
     c->timer.data = c;
     c->l = l;
     c->peer = *peer;
-    c->id = next_id;
-    next_id += id_step;
+    c->id = stats_next_id();
     c->site = c->pool = c->server = YT_NONE;
     c->t_accept = ev_now(loop);
     c->state = CONN_INSPECT;

@@ -9,10 +9,8 @@
 
 struct ev_loop;
 
-/* Sets up the buffer pools and server health for t (keeps t). Connection ids are
- * worker + 1, worker + 1 + worker_count, ... so that workers never share one.
- * Returns 0, or -1 (ENOMEM). */
-int conn_init(const struct yt_table *t, uint32_t worker, uint32_t worker_count);
+/* Sets up the buffer pools and server health for t (keeps t). Returns 0, or -1 (ENOMEM). */
+int conn_init(const struct yt_table *t);
 
 /* Releases what conn_init() set up; call once no connection is left. */
 void conn_fini(void);

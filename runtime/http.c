@@ -19,6 +19,7 @@
 #include "pool.h"
 #include "proxyproto.h"
 #include "reply.h"
+#include "stats.h"
 
 /* Room kept free at the end of a client buffer while it fills, so that X-Forwarded-For and
  * X-Forwarded-Proto (at most 89 bytes) and a PROXY header (at most PP_MAX bytes) can be
@@ -108,7 +109,6 @@ static struct {
     const struct yt_table *t;
     struct buf_pool bufs;
     struct pool_health health;
-    uint64_t next_id, id_step;
     struct http_conn *list;
     uint32_t live;
     bool quiescing;
@@ -323,11 +323,14 @@ log_request(struct http_conn *c)
     if (c->logged || !c->req_active)
         return;
     c->logged = true;
+    term[0] = c->term[0] ? c->term[0] : '-';
+    term[1] = c->term[1] ? c->term[1] : '-';
+    stats_end(c->l, c->pool, c->log_server, c->bytes_in, c->bytes_out, term);
     if (!c->got_bytes && c->status == 0 && (c->l->flags & YT_LISTENER_DONTLOGNULL))
         return;
     put_mem(&l, "conn=", 5);
     put_u64(&l, c->id);
-    put_mem(&l, " peer=", 6);
+    put_mem(&l, " client=", 8);
     put_mem(&l, c->peer_text, c->peer_text_len);
     put_mem(&l, " l7 listener=", 13);
     put_mem(&l, t->blob + c->l->name.off, c->l->name.len);
@@ -359,8 +362,6 @@ log_request(struct http_conn *c)
     put_long(&l, ms_between(after_head, c->t_resp));
     put_mem(&l, "/", 1);
     put_long(&l, ms_between(c->t_req, now));
-    term[0] = c->term[0] ? c->term[0] : '-';
-    term[1] = c->term[1] ? c->term[1] : '-';
     put_mem(&l, " term=", 6);
     put_mem(&l, term, 2);
     if (c->err != NULL) {
@@ -657,6 +658,7 @@ connected(struct http_conn *c)
     c->t_conn_done = ev_now(c->loop);
     c->last_server = c->t_conn_done;
     pool_mark_up(&H.health, c->server);
+    stats_server_up(c->server);
     c->state = HTTP_RELAY;
     if ((s->flags & (YT_SERVER_PROXY_V1 | YT_SERVER_PROXY_V2)) && !prepend_proxy_header(c, s))
         answer_error(c, 503, "proxy-header", "PC");
@@ -698,6 +700,7 @@ connect_next(struct http_conn *c)
         }
         close(fd);
         pool_mark_down(&H.health, s, now_ms(c), H.t->timeouts.retry_ms);
+        stats_server_down(s, now_ms(c) + H.t->timeouts.retry_ms);
     }
     answer_error(c, 503, "no-server", "SC");
 }
@@ -710,6 +713,7 @@ connect_failed(struct http_conn *c, bool timed_out)
     close(c->sfd);
     c->sfd = -1;
     pool_mark_down(&H.health, c->server, now_ms(c), H.t->timeouts.retry_ms);
+    stats_server_down(c->server, now_ms(c) + H.t->timeouts.retry_ms);
     c->err = timed_out ? "connect-timeout" : "connect-refused";
     set_term(c, timed_out ? "sC" : "SC");
     connect_next(c);
@@ -1540,7 +1544,7 @@ timer_cb(struct ev_loop *loop, struct ev_timer *w, int revents)
 /* ---- the module's entry points ---- */
 
 int
-http_init(const struct yt_table *t, uint32_t worker, uint32_t worker_count)
+http_init(const struct yt_table *t)
 {
     uint32_t cap = DEFAULT_MAX_HEAD;
 
@@ -1552,8 +1556,6 @@ http_init(const struct yt_table *t, uint32_t worker, uint32_t worker_count)
             cap = m;
     }
     H.t = t;
-    H.next_id = worker + 1;
-    H.id_step = worker_count ? worker_count : 1;
     H.quiescing = false;
     buf_pool_init(&H.bufs, cap + RESERVE, 0, FREE_BUFS_MAX);
     return pool_health_init(&H.health, t);
@@ -1583,8 +1585,7 @@ http_accept(struct ev_loop *loop, int fd, const struct yt_listener *l,
     c->l = l;
     c->cfd = fd;
     c->sfd = -1;
-    c->id = H.next_id;
-    H.next_id += H.id_step;
+    c->id = stats_next_id();
     c->peer = *peer;
     format_addr(peer, c->peer_text, sizeof(c->peer_text), true);
     c->peer_text_len = (uint32_t)strlen(c->peer_text);

@@ -17,10 +17,8 @@
 struct ev_loop;
 
 /* Sets up the layer-7 buffer pool (sized for the largest max_head of t's listeners) and
- * server health for t (keeps t). Connection ids are worker + 1, worker + 1 + worker_count,
- * ... as for layer 4; log lines say "l7" so the two never read alike. Returns 0, or -1
- * (ENOMEM). */
-int http_init(const struct yt_table *t, uint32_t worker, uint32_t worker_count);
+ * server health for t (keeps t). Returns 0, or -1 (ENOMEM). */
+int http_init(const struct yt_table *t);
 
 /* Releases what http_init() set up; call once no connection is left. */
 void http_fini(void);

@@ -237,7 +237,7 @@ run_worker(uint32_t worker, uint32_t count, int takeover)
         .sockets = listener_fds,
     };
 
-    if (loop == NULL || conn_init(T, worker, count) == -1 || http_init(T, worker, count) == -1) {
+    if (loop == NULL || conn_init(T) == -1 || http_init(T) == -1) {
         fprintf(stderr, "switchyard: cannot set up the event loop\n");
         return 1;
     }

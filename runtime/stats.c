@@ -18,6 +18,8 @@ static const struct yt_table *table;
 static uint8_t *map;
 static size_t map_len, slice_len;
 static uint32_t worker_count;
+/* Connection numbers: worker + 1, then every worker_count-th, so no two workers share one. */
+static uint64_t next_id = 1, id_step = 1;
 static uint8_t *mine;               /* this worker's slice */
 static size_t off_listeners, off_pools, off_servers, off_extra;
 
@@ -63,6 +65,17 @@ stats_set_worker(uint32_t worker)
 {
     if (map != NULL && worker < worker_count)
         mine = map + slice_len * worker;
+    next_id = worker + 1;
+    id_step = worker_count > 0 ? worker_count : 1;
+}
+
+uint64_t
+stats_next_id(void)
+{
+    uint64_t id = next_id;
+
+    next_id += id_step;
+    return id;
 }
 
 /* Single writer per slice: a relaxed load and store, no locked instruction. Readers in

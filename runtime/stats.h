@@ -34,6 +34,9 @@ void stats_fini(void);
 /* Selects the slice this process writes: the worker's number (0 .. workers - 1). */
 void stats_set_worker(uint32_t worker);
 
+/* A number for a new connection (layer 4 or 7), unique across the workers of a process. */
+uint64_t stats_next_id(void);
+
 /* ---- updates, from the event loop of a worker ---- */
 
 /* A connection was accepted on listener l (listener.c calls this). */

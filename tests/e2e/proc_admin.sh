@@ -43,6 +43,20 @@ check "... web accepted none" grep -qx 'listener,web,OPEN,0,0,0,0,0' "$WORK/stat
 check "... a row per pool (per site)" grep -qE '^pool,echo\.test/tls,UP,' "$WORK/stat"
 check "... a row per server" grep -qE '^server,echo\.test/tls/\[::1\]:27801,UP,' "$WORK/stat"
 check "... 1 + 2 listener + 3 pool + 3 server rows" test "$(wc -l <"$WORK/stat")" -eq 9
+# type,name,status,conns,bytes_in,bytes_out,errors,down
+row_has() {     # TYPE NAME-REGEX AWK-CONDITION
+    awk -F, -v t="$1" -v n="$2" '$1 == t && $2 ~ n { found = 1; if (!('"$3"')) bad = 1 }
+        END { exit !(found && !bad) }' "$WORK/stat"
+}
+check "... the echo server counts its 3 connections and their bytes both ways" \
+    row_has server '^echo\\.test/tls/' '$4 >= 3 && $5 > 0 && $6 > 0 && $8 == 0'
+check "... and so does its pool (the site)" row_has pool '^echo\\.test/tls$' '$4 >= 3 && $5 > 0'
+c -a 127.0.0.1 -p 27843 -n down.test -u 10 || true
+admin "show stat" >"$WORK/stat"
+check "a refused connect: the server is DOWN and counted down once" \
+    row_has server '^down\\.test/tls/' '$3 == "DOWN" && $8 == 1'
+check "... the site's pool counts the failed connection as an error" \
+    row_has pool '^down\\.test/tls$' '$4 == 1 && $7 == 1'
 
 admin "help" >"$WORK/help"
 check "help lists the commands" sh -c "grep -q 'show info' '$WORK/help' && grep -q 'show stat' '$WORK/help' && grep -q quit '$WORK/help'"
