@@ -1,9 +1,13 @@
 /* The buffer pool: buffers are reused, bounded in what the pool keeps, start empty at the
- * headroom; compacting keeps the headroom and the pending bytes. */
+ * headroom; compacting keeps the headroom and the pending bytes. The pipe pool: bounded in
+ * pipes handed out and kept, reuses empty pipes, closes ones that still hold bytes. */
 #include "buf.h"
+#include "unit.h"
 
-#include <CUnit/Basic.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
 
 static void
 test_buf_get_put_reuses(void)
@@ -108,25 +112,87 @@ test_buf_compact(void)
     buf_pool_trim(&p);
 }
 
+/* Whether fd is an open descriptor. */
+static int
+is_open(int fd)
+{
+    return fcntl(fd, F_GETFD) != -1 || errno != EBADF;
+}
+
+static void
+test_pipe_in_use_max(void)
+{
+    struct buf_pipe_pool p;
+    struct buf_pipe *a, *b;
+
+    buf_pipe_pool_init(&p, 0, 4, 1);
+    a = buf_pipe_get(&p);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+    CU_ASSERT_EQUAL(a->len, 0u);
+    b = buf_pipe_get(&p);                   /* the pool is at in_use_max */
+    CU_ASSERT_PTR_NULL(b);
+    buf_pipe_put(a);
+    b = buf_pipe_get(&p);                   /* a place is free again: the same pipe */
+    CU_ASSERT_PTR_EQUAL(b, a);
+    buf_pipe_put(b);
+    buf_pipe_pool_trim(&p);
+    CU_ASSERT_EQUAL(p.free_count, 0u);
+}
+
+static void
+test_pipe_with_bytes_is_closed(void)
+{
+    struct buf_pipe_pool p;
+    struct buf_pipe *a;
+    int rfd, wfd;
+
+    buf_pipe_pool_init(&p, 0, 4, 4);
+    a = buf_pipe_get(&p);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+    rfd = a->rfd;
+    wfd = a->wfd;
+    CU_ASSERT_EQUAL_FATAL(write(a->wfd, "xy", 2), 2);
+    a->len = 2;
+    buf_pipe_put(a);                        /* stale bytes must never reach another conn */
+    CU_ASSERT_EQUAL(p.free_count, 0u);
+    CU_ASSERT_EQUAL(p.in_use, 0u);
+    CU_ASSERT_FALSE(is_open(rfd));
+    CU_ASSERT_FALSE(is_open(wfd));
+}
+
+static void
+test_pipe_pool_keeps_at_most_free_max(void)
+{
+    struct buf_pipe_pool p;
+    struct buf_pipe *pipes[3];
+
+    buf_pipe_pool_init(&p, 0, 2, 8);
+    for (int i = 0; i < 3; i++) {
+        pipes[i] = buf_pipe_get(&p);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(pipes[i]);
+    }
+    CU_ASSERT_EQUAL(p.in_use, 3u);
+    for (int i = 0; i < 3; i++)
+        buf_pipe_put(pipes[i]);
+    CU_ASSERT_EQUAL(p.in_use, 0u);
+    CU_ASSERT_EQUAL(p.free_count, 2u);      /* the third was closed */
+    buf_pipe_pool_trim(&p);
+    CU_ASSERT_EQUAL(p.free_count, 0u);
+    CU_ASSERT_PTR_NULL(p.free);
+}
+
 int
 main(void)
 {
-    CU_pSuite s;
-    unsigned failures;
+    static const struct unit_test tests[] = {
+        { "get and put reuse", test_buf_get_put_reuses },
+        { "pool keeps at most free_max", test_buf_pool_keeps_at_most_free_max },
+        { "headroom", test_buf_headroom },
+        { "compact", test_buf_compact },
+        { "pipes: at most in_use_max handed out", test_pipe_in_use_max },
+        { "pipes: one with bytes is closed, not kept", test_pipe_with_bytes_is_closed },
+        { "pipes: pool keeps at most free_max", test_pipe_pool_keeps_at_most_free_max },
+    };
 
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 2;
-    s = CU_add_suite("buf", NULL, NULL);
-    if (s == NULL || CU_add_test(s, "get and put reuse", test_buf_get_put_reuses) == NULL ||
-        CU_add_test(s, "pool keeps at most free_max", test_buf_pool_keeps_at_most_free_max) == NULL ||
-        CU_add_test(s, "headroom", test_buf_headroom) == NULL ||
-        CU_add_test(s, "compact", test_buf_compact) == NULL) {
-        CU_cleanup_registry();
-        return 2;
-    }
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    failures = CU_get_number_of_failures();
-    CU_cleanup_registry();
-    return failures == 0 ? 0 : 1;
+    return UNIT_RUN("buf", tests);
 }

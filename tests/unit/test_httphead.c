@@ -2,9 +2,8 @@
 #define _DEFAULT_SOURCE /* MAP_ANONYMOUS */
 
 #include "httphead.h"
+#include "unit.h"
 
-#include <CUnit/Basic.h>
-#include <CUnit/CUnit.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1119,10 +1118,7 @@ test_guard_page(void)
 int
 main(void)
 {
-    static const struct {
-        const char *name;
-        CU_TestFunc fn;
-    } tests[] = {
+    static const struct unit_test tests[] = {
         { "request: valid fixtures", test_request_valid },
         { "request: every prefix needs more", test_request_every_prefix_needs_more },
         { "request: spans and forms", test_request_spans },
@@ -1141,24 +1137,6 @@ main(void)
         { "chunked: extension and trailer limits", test_chunked_limits },
         { "guard page", test_guard_page },
     };
-    CU_pSuite suite;
-    unsigned failures;
 
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 2;
-    suite = CU_add_suite("httphead", NULL, NULL);
-    if (suite == NULL)
-        goto fail;
-    for (size_t i = 0; i < COUNT(tests); i++)
-        if (CU_add_test(suite, tests[i].name, tests[i].fn) == NULL)
-            goto fail;
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    if (CU_basic_run_tests() != CUE_SUCCESS)
-        goto fail;
-    failures = CU_get_number_of_failures();
-    CU_cleanup_registry();
-    return failures == 0 ? 0 : 1;
-fail:
-    CU_cleanup_registry();
-    return 2;
+    return UNIT_RUN("httphead", tests);
 }
