@@ -14,7 +14,6 @@ BEGIN {
     x = 20240613                        # Park-Miller: exact in double arithmetic
     dom = out "/domains.txt"; yard = out "/site.yard"
     print "# " n " generated sites (tests/bench/table/gen-domains.sh)" > yard
-    print "listen www     http :80;" > yard
     print "listen www-tls tls  :443;\n" > yard
     for (i = 0; i < n; i++) {
         x = (x * 16807) % 2147483647; a = x % 16 + 1
@@ -25,6 +24,9 @@ BEGIN {
             name = "*.apps-" i "." w2[b] "." tld[c]
         print name > dom
         p = int(i / 100)
-        printf "site %s { tls [2001:db8:%x::a]:443, [2001:db8:%x::b]:443; }\n", name, p, p > yard
+        if (i % 100 == 0)
+            printf "pool p%x { server [2001:db8:%x::a]:443; server [2001:db8:%x::b]:443; }\n",
+                p, p, p > yard
+        printf "site %s { tls p%x; }\n", name, p > yard
     }
 }'
