@@ -805,14 +805,13 @@ void
 conn_accept(struct ev_loop *loop, int fd, const struct yt_listener *l, const union yt_addr *peer)
 {
     struct conn *c = calloc(1, sizeof(*c));
-    int one = 1;
 
     if (c == NULL) {
         log_msg(LOG_LEVEL_WARNING, "accept: out of memory, connection dropped");
         close(fd);
         return;
     }
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    /* TCP_NODELAY comes from the listening socket (listener.c). */
     ev_io_init(&c->side[SIDE_CLIENT].io, conn_io_cb, fd, EV_READ);
     ev_io_init(&c->side[SIDE_SERVER].io, conn_io_cb, -1, 0);
     c->side[SIDE_CLIENT].io.data = c->side[SIDE_SERVER].io.data = c;

@@ -10,11 +10,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "buf.h"
 #include "httphead.h"
+#include "listener.h"
 #include "log.h"
 #include "pool.h"
 #include "proxyproto.h"
@@ -29,6 +31,9 @@
 #define LINGER_MS 1000              /* after the last answer: read and drop for this long */
 #define FREE_BUFS_MAX 256
 #define RUN_ROUNDS 16               /* process/flush rounds per event, a safety bound */
+#define IDLE_MAX 1024               /* idle server connections kept, all servers */
+#define IDLE_PER_SERVER_MAX 64      /* ... and per server */
+#define IDLE_TIMEOUT_MS 30000       /* at most this long (and at most timeout server) */
 
 enum http_state {
     HTTP_HEAD = 0,                  /* reading the next request head */
@@ -76,7 +81,10 @@ struct http_conn {
     /* the current request */
     uint32_t site, pool, server, tries;
     uint32_t log_server;            /* server of the current request, for its log line */
+    uint32_t log_reuse;             /* requests its server connection carried before it */
     uint32_t nreq;                  /* heads parsed on this connection */
+    uint32_t server_nreq;           /* requests sent on the current server connection */
+    uint32_t req_hold;              /* sent request bytes kept before req->start, for a retry */
     enum phase reqph, respph;
     uint64_t req_left, resp_left;
     struct hh_chunked req_ch, resp_ch;
@@ -99,10 +107,33 @@ struct http_conn {
     bool resp_keep_alive;
     bool client_eof, client_err;
     bool server_eof, server_err, server_wr_err, server_dirty, server_reused;
+    bool server_idle;               /* sfd is a clean kept connection between requests */
+    bool retry_ok;                  /* idempotent, without a body: may be sent again */
+    bool can_retry;                 /* sent on a reused connection, no answer byte yet */
+    bool retried;                   /* this request already went to a second connection */
+    bool close_stripped;            /* "close" taken out of the request's Connection */
     bool close_after;               /* answer this response, then close */
     bool shut_client, shut_server;  /* tunnel: shutdown(SHUT_WR) sent that way */
     bool lingering;
     unsigned server_read_iter;      /* loop iteration of the last read from the server */
+};
+
+/* An idle server connection, parked between client connections. Its watcher reads: a
+ * server must not send anything unasked, so any event (bytes, EOF, error) means the
+ * connection is gone or unusable and it is closed. No buffer is held. */
+struct idle {
+    struct ev_io io;
+    struct idle *older, *newer;     /* every parked connection, oldest first */
+    struct idle *next;              /* same server, most recent first; or the free list */
+    ev_tstamp since;                /* when it was parked */
+    uint32_t server;
+    uint32_t nreq;                  /* requests it has carried */
+    unsigned park_iter;             /* loop iteration in which it was parked */
+};
+
+struct idle_server {
+    struct idle *recent;            /* most recently parked first */
+    uint32_t count;
 };
 
 static struct {
@@ -112,11 +143,20 @@ static struct {
     struct http_conn *list;
     uint32_t live;
     bool quiescing;
+
+    /* The idle pool: fixed records, one list per server, one timer for the oldest. */
+    struct ev_loop *loop;
+    struct idle *idle_recs, *idle_free, *idle_oldest, *idle_newest;
+    struct idle_server *idle_srv;   /* one per t->servers[] */
+    struct ev_timer idle_timer;
+    uint32_t idle_count;
+    uint32_t idle_timeout_ms;
 } H;
 
 static void io_cb(struct ev_loop *loop, struct ev_io *w, int revents);
 static void timer_cb(struct ev_loop *loop, struct ev_timer *w, int revents);
 static void connect_send(struct http_conn *c);
+static void connect_next(struct http_conn *c);
 
 /* ---- small helpers ---- */
 
@@ -362,12 +402,19 @@ log_request(struct http_conn *c)
     put_long(&l, ms_between(after_head, c->t_resp));
     put_mem(&l, "/", 1);
     put_long(&l, ms_between(c->t_req, now));
+    put_mem(&l, " reuse=", 7);
+    if (c->log_reuse != YT_NONE)
+        put_u64(&l, c->log_reuse);
+    else
+        put_mem(&l, "-", 1);
     put_mem(&l, " term=", 6);
     put_mem(&l, term, 2);
     if (c->err != NULL) {
         put_mem(&l, " err=", 5);
         put_str(&l, c->err);
     }
+    if (c->retried)
+        put_mem(&l, " retried", 8);
     *l.p = '\0';
     log_msg(LOG_LEVEL_INFO, "%s", text);
 }
@@ -376,7 +423,7 @@ log_request(struct http_conn *c)
 static void
 reset_request(struct http_conn *c)
 {
-    c->site = c->pool = c->log_server = YT_NONE;
+    c->site = c->pool = c->log_server = c->log_reuse = YT_NONE;
     c->tries = 0;
     c->reqph = PH_DONE;
     c->respph = PH_DONE;
@@ -390,6 +437,9 @@ reset_request(struct http_conn *c)
     c->req_active = c->got_bytes = c->logged = false;
     c->req_keep_alive = c->req_is_head = c->req_upgrade = c->resp_keep_alive = false;
     c->server_reused = false;
+    c->retry_ok = c->can_retry = c->retried = c->close_stripped = false;
+    c->req_hold = 0;
+    put_if_empty(&c->req);
     c->page = NULL;
     c->page_len = c->page_off = 0;
 }
@@ -421,7 +471,8 @@ close_server(struct http_conn *c)
         c->resp->end = c->resp->start + c->resp_fwd;
     put_if_empty(&c->resp);
     c->server_eof = c->server_err = c->server_wr_err = c->server_dirty = false;
-    c->server_reused = false;
+    c->server_reused = c->server_idle = false;
+    c->server_nreq = 0;
 }
 
 /* True when an idle kept server connection has neither closed nor sent anything. Its
@@ -444,6 +495,162 @@ server_is_alive(const struct http_conn *c)
            (errno == EAGAIN || errno == EWOULDBLOCK);
 }
 
+/* ---- the idle pool: server connections kept across client connections ----
+ *
+ * When a client connection ends (or its next request goes to another pool) while its
+ * server connection is clean and idle, the server connection is parked here instead of
+ * closed, and the next request for that server, from any client, takes it (most recently
+ * parked first: it is the least likely to have been closed by the server's keep-alive
+ * timeout). Bounded per server and in all (the oldest goes first) and in time. A parked
+ * connection holds no buffer; its descriptor counts toward maxconn (see http_accept). */
+
+/* Takes it out of both lists and back to the free list. Returns its descriptor, owned. */
+static int
+idle_unlink(struct idle *it)
+{
+    struct idle_server *is = &H.idle_srv[it->server];
+    struct idle **pp = &is->recent;
+    int fd = it->io.fd;
+
+    while (*pp != it)               /* at most IDLE_PER_SERVER_MAX steps, usually none */
+        pp = &(*pp)->next;
+    *pp = it->next;
+    is->count--;
+    if (it->older != NULL)
+        it->older->newer = it->newer;
+    else
+        H.idle_oldest = it->newer;
+    if (it->newer != NULL)
+        it->newer->older = it->older;
+    else
+        H.idle_newest = it->older;
+    ev_io_stop(H.loop, &it->io);
+    it->next = H.idle_free;
+    H.idle_free = it;
+    H.idle_count--;
+    return fd;
+}
+
+static void
+idle_drop(struct idle *it)
+{
+    close(idle_unlink(it));
+}
+
+static void
+idle_io_cb(struct ev_loop *loop, struct ev_io *w, int revents)
+{
+    (void)loop;
+    (void)revents;
+    idle_drop(w->data);             /* closed by the server, or talking out of turn */
+}
+
+static void
+idle_timer_cb(struct ev_loop *loop, struct ev_timer *w, int revents)
+{
+    ev_tstamp limit = ev_now(loop) - secs(H.idle_timeout_ms);
+
+    (void)revents;
+    while (H.idle_oldest != NULL && H.idle_oldest->since <= limit + 0.0005)
+        idle_drop(H.idle_oldest);
+    if (H.idle_oldest != NULL) {
+        ev_timer_set(w, H.idle_oldest->since - limit, 0);
+        ev_timer_start(loop, w);
+    }
+}
+
+static void
+idle_close_all(void)
+{
+    while (H.idle_oldest != NULL)
+        idle_drop(H.idle_oldest);
+    if (H.loop != NULL)
+        ev_timer_stop(H.loop, &H.idle_timer);
+}
+
+/* Returns owned: a parked connection to server that is still open, or -1; *nreq is the
+ * number of requests it carried. A close that reached the loop's last poll is a pending
+ * event of its watcher; one parked in this very iteration has seen no poll yet, so the
+ * kernel is asked (the server may have closed right after its response). */
+static int
+idle_take(struct ev_loop *loop, uint32_t server, uint32_t *nreq)
+{
+    struct idle *it;
+
+    if (H.idle_srv == NULL)
+        return -1;
+    while ((it = H.idle_srv[server].recent) != NULL) {
+        bool alive = !ev_is_pending(&it->io);
+        char b;
+
+        if (alive && it->park_iter == ev_iteration(loop))
+            alive = recv(it->io.fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) == -1 &&
+                    (errno == EAGAIN || errno == EWOULDBLOCK);
+        if (alive) {
+            *nreq = it->nreq;
+            return idle_unlink(it);
+        }
+        idle_drop(it);
+    }
+    return -1;
+}
+
+/* The client is done with its server connection: parks it when it is clean and idle,
+ * may be shared (no PROXY header: that binds it to one client) and the process is not
+ * stopping; else closes it. */
+static void
+release_server(struct http_conn *c)
+{
+    const struct yt_server *s;
+    struct idle_server *is;
+    struct idle *it;
+
+    if (c->sfd < 0)
+        return;
+    s = c->server != YT_NONE ? &H.t->servers[c->server] : NULL;
+    if (!c->server_idle || s == NULL || (s->flags & (YT_SERVER_PROXY_V1 | YT_SERVER_PROXY_V2)) ||
+        H.quiescing || H.idle_recs == NULL || ev_is_pending(&c->sio)) {
+        close_server(c);
+        return;
+    }
+    is = &H.idle_srv[c->server];
+    if (is->count >= IDLE_PER_SERVER_MAX) {
+        for (it = is->recent; it->next != NULL; it = it->next)
+            ;
+        idle_drop(it);              /* the server's oldest */
+    }
+    if (H.idle_free == NULL)
+        idle_drop(H.idle_oldest);
+    it = H.idle_free;
+    H.idle_free = it->next;
+    H.loop = c->loop;
+    set_io(c->loop, &c->sio, -1, 0);
+    ev_io_init(&it->io, idle_io_cb, c->sfd, EV_READ);
+    it->io.data = it;
+    ev_io_start(c->loop, &it->io);
+    it->since = ev_now(c->loop);
+    it->server = c->server;
+    it->nreq = c->server_nreq;
+    it->park_iter = ev_iteration(c->loop);
+    it->next = is->recent;
+    is->recent = it;
+    is->count++;
+    it->newer = NULL;
+    it->older = H.idle_newest;
+    if (H.idle_newest != NULL)
+        H.idle_newest->newer = it;
+    else
+        H.idle_oldest = it;
+    H.idle_newest = it;
+    H.idle_count++;
+    if (!ev_is_active(&H.idle_timer)) {
+        ev_timer_set(&H.idle_timer, secs(H.idle_timeout_ms), 0);
+        ev_timer_start(c->loop, &H.idle_timer);
+    }
+    c->sfd = -1;
+    close_server(c);                /* resets the server side of c */
+}
+
 /* ---- answers of our own ---- */
 
 /* Stops serving requests: the server goes, the client gets what is pending, then the
@@ -456,7 +663,8 @@ enter_drain(struct http_conn *c)
         buf_put(c->req);
         c->req = NULL;
     }
-    c->req_fwd = 0;
+    c->req_fwd = c->req_hold = 0;
+    c->can_retry = false;
     c->state = HTTP_DRAIN;
 }
 
@@ -606,6 +814,97 @@ insert_forwarded(struct http_conn *c, size_t head_len)
     c->req_fwd += (uint32_t)n;
 }
 
+/* Takes the "close" option out of the Connection field lines of the request head at the
+ * front of b (head_len bytes), dropping a line left empty, so that the server keeps its
+ * connection for the next client; the client's connection still closes after the answer,
+ * which says so (add_close). The head has been parsed: CRLF line ends, no obs-fold, so a
+ * field line is "name:value" up to CRLF. Other options (hop-by-hop field names) stay.
+ * Returns the bytes removed. */
+static size_t
+strip_close(struct buf *b, size_t head_len)
+{
+    static const char name[] = "connection:";
+    uint8_t *h = b->data + b->start;
+    uint8_t *eol = memchr(h, '\n', head_len);
+    size_t pos = eol != NULL ? (size_t)(eol - h) + 1 : head_len, removed = 0;
+
+    while (pos + 2 < head_len) {
+        uint8_t *line = h + pos, *end = memchr(line, '\r', head_len - pos), *v, *w;
+        size_t cut;
+
+        if (end == NULL)
+            break;
+        if ((size_t)(end - line) < sizeof(name) - 1 ||
+            strncasecmp((const char *)line, name, sizeof(name) - 1) != 0) {
+            pos = (size_t)(end - h) + 2;
+            continue;
+        }
+        v = w = line + sizeof(name) - 1;
+        while (v < end) {
+            uint8_t *t, *te;
+
+            while (v < end && (*v == ' ' || *v == '\t' || *v == ','))
+                v++;
+            for (t = v; v < end && *v != ','; v++)
+                ;
+            for (te = v; te > t && (te[-1] == ' ' || te[-1] == '\t'); te--)
+                ;
+            if (te == t || (te - t == 5 && strncasecmp((const char *)t, "close", 5) == 0))
+                continue;
+            if (w > line + sizeof(name) - 1)
+                *w++ = ',';
+            memmove(w, t, (size_t)(te - t));
+            w += te - t;
+        }
+        if (w == line + sizeof(name) - 1)
+            w = line, end += 2;     /* nothing left: the whole line goes */
+        cut = (size_t)(end - w);
+        memmove(w, end, (size_t)(b->data + b->end - end));
+        b->end -= (uint32_t)cut;
+        head_len -= cut;
+        removed += cut;
+        pos = (size_t)(w - h);
+        if (w != line)
+            pos += 2;
+    }
+    return removed;
+}
+
+/* The client asked to close, the server was asked to keep its connection (strip_close) and
+ * agreed: "Connection: close" goes to the client (RFC 9112 §9.6) before the end of the
+ * response head of head_len bytes at the front of what is not yet cleared in resp.
+ * Returns the bytes added; 0 when there is no room (the connection closes all the same). */
+static size_t
+add_close(struct http_conn *c, size_t head_len)
+{
+    static const char line[] = "Connection: close\r\n";
+    const size_t n = sizeof(line) - 1;
+    struct buf *b = c->resp;
+    uint8_t *at;
+
+    if (b->end + n > b->cap)
+        buf_compact(b);
+    if (b->end + n > b->cap)
+        return 0;
+    at = b->data + b->start + c->resp_fwd + head_len - 2;
+    memmove(at + n, at, (size_t)(b->data + b->end - at));
+    memcpy(at, line, n);
+    b->end += (uint32_t)n;
+    return n;
+}
+
+/* Methods a client may send again after a failure (RFC 9110 §9.2.2); case-sensitive. */
+static bool
+is_idempotent(const uint8_t *m, size_t len)
+{
+    static const char *const names[] = { "GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE" };
+
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (strlen(names[i]) == len && memcmp(m, names[i], len) == 0)
+            return true;
+    return false;
+}
+
 /* Puts the PROXY header in front of the request, before its first byte goes out. */
 static bool
 prepend_proxy_header(struct http_conn *c, const struct yt_server *s)
@@ -640,14 +939,60 @@ prepend_proxy_header(struct http_conn *c, const struct yt_server *s)
 
 /* ---- connecting ---- */
 
-/* n bytes of the request went to the server. */
+/* n bytes of the request went to the server. On a reused connection they stay in the
+ * buffer, before start, until the answer begins: see retry_request. */
 static void
 sent_to_server(struct http_conn *c, size_t n)
 {
     c->req->start += (uint32_t)n;
     c->req_fwd -= (uint32_t)n;
     c->last_server = ev_now(c->loop);
+    if (c->can_retry)
+        c->req_hold += (uint32_t)n;
+    else
+        put_if_empty(&c->req);
+}
+
+/* The answer began: the request will not be sent again. */
+static void
+drop_hold(struct http_conn *c)
+{
+    c->can_retry = false;
+    c->req_hold = 0;
     put_if_empty(&c->req);
+}
+
+/* The request goes out on the kept connection sfd to c->server, which has carried
+ * server_nreq requests so far. */
+static void
+reuse_server(struct http_conn *c)
+{
+    c->server_reused = true;
+    c->server_idle = false;
+    c->can_retry = c->retry_ok;
+    c->log_server = c->server;
+    c->log_reuse = c->server_nreq++;
+    c->t_conn_start = c->t_conn_done = ev_now(c->loop);
+    c->last_server = c->t_conn_done;
+    c->state = HTTP_RELAY;
+}
+
+/* A reused server connection ended before the first byte of the answer: the server most
+ * likely closed it as idle while the request was on its way (RFC 9112 §9.6), so the
+ * request, idempotent and without a body, goes once more, on a new connection
+ * (RFC 9112 §9.3.1). Its bytes are still in the buffer, req_hold bytes before start. */
+static void
+retry_request(struct http_conn *c)
+{
+    c->req->start -= c->req_hold;
+    c->req_fwd += c->req_hold;
+    c->req_hold = 0;
+    c->can_retry = false;
+    c->retried = true;
+    close_server(c);
+    c->tries = 0;
+    c->server = YT_NONE;
+    connect_next(c);
 }
 
 static void
@@ -679,14 +1024,24 @@ connect_next(struct http_conn *c)
             break;
         c->tries++;
         c->server = c->log_server = s;
+        if (!c->retried && (c->sfd = idle_take(c->loop, s, &c->server_nreq)) >= 0) {
+            reuse_server(c);
+            return;
+        }
         srv = &H.t->servers[s];
         fd = socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (fd == -1 && (errno == EMFILE || errno == ENFILE) && H.idle_oldest != NULL) {
+            idle_drop(H.idle_oldest);   /* idle descriptors give way to live requests */
+            fd = socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        }
         if (fd == -1) {
             answer_error(c, 503, "socket", "RC");
             return;
         }
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
         c->t_conn_start = ev_now(c->loop);
+        c->server_nreq = 1;
+        c->log_reuse = 0;
         if (connect(fd, (const struct sockaddr *)&srv->addr, sizeof(srv->addr)) == 0) {
             c->sfd = fd;
             connected(c);
@@ -772,8 +1127,19 @@ start_forward(struct http_conn *c, const struct hh_request *r, uint32_t pool)
     const struct yt_pool *p = &H.t->pools[pool];
     bool fwd_for = (c->l->flags & YT_LISTENER_FORWARDED_FOR) ||
                    (c->site != YT_NONE && (H.t->sites[c->site].flags & YT_SITE_FORWARDED_FOR));
+    size_t head_len = r->head_len;
 
     c->pool = pool;
+    c->retry_ok = r->body == HH_BODY_NONE &&
+                  is_idempotent(c->req->data + c->req->start + r->method.off, r->method.len);
+    /* A client that closes after each request need not close the server's connection. */
+    if (!r->keep_alive && r->version_minor == 1 && !r->upgrade && H.idle_recs != NULL &&
+        !H.quiescing) {
+        size_t cut = strip_close(c->req, head_len);
+
+        head_len -= cut;
+        c->close_stripped = cut > 0;
+    }
     c->req_keep_alive = r->keep_alive;
     c->req_is_head = r->is_head;
     c->req_upgrade = r->upgrade;
@@ -792,23 +1158,19 @@ start_forward(struct http_conn *c, const struct hh_request *r, uint32_t pool)
         c->reqph = PH_DONE;
         break;
     }
-    c->req_fwd = (uint32_t)r->head_len;
+    c->req_fwd = (uint32_t)head_len;
     c->bytes_in = r->head_len;
     if (fwd_for)
-        insert_forwarded(c, r->head_len);
+        insert_forwarded(c, head_len);
     frame_request(c);
     if (c->state != HTTP_HEAD)
         return;
     if (c->sfd >= 0 && c->server >= p->first && c->server < p->first + p->count &&
         !c->server_dirty && server_is_alive(c)) {
-        c->server_reused = true;
-        c->log_server = c->server;
-        c->t_conn_start = c->t_conn_done = ev_now(c->loop);
-        c->last_server = c->t_conn_done;
-        c->state = HTTP_RELAY;
+        reuse_server(c);
         return;
     }
-    close_server(c);
+    release_server(c);
     c->server = YT_NONE;
     connect_next(c);
 }
@@ -907,7 +1269,9 @@ frame_response(struct http_conn *c)
         switch (c->respph) {
         case PH_HEAD:
             if (avail == 0) {
-                if (c->server_eof)
+                if (c->server_eof && c->can_retry)
+                    retry_request(c);
+                else if (c->server_eof)
                     bad_response(c, c->server_err ? "server-reset" : "server-closed", "SH");
                 return;
             }
@@ -941,6 +1305,8 @@ frame_response(struct http_conn *c)
                 c->resp->end -= (uint32_t)rs.head_len;
                 continue;
             }
+            if (rs.status >= 200 && rs.keep_alive && c->close_stripped)
+                rs.head_len += add_close(c, rs.head_len);
             c->resp_fwd += (uint32_t)rs.head_len;
             c->bytes_out += rs.head_len;
             if (rs.status < 200)    /* interim (100 Continue, 103): the final one follows */
@@ -1028,15 +1394,21 @@ exchange_end(struct http_conn *c)
 {
     bool keep = c->req_keep_alive && c->resp_keep_alive && c->reqph == PH_DONE &&
                 c->req_fwd == 0 && !c->close_after && !H.quiescing;
-    bool server_keep = keep && !c->server_eof && !c->server_dirty && !c->server_wr_err;
+    /* The server was asked to keep the connection, agreed, and is between messages. */
+    bool server_keep = (c->req_keep_alive || c->close_stripped) && c->resp_keep_alive &&
+                       c->reqph == PH_DONE && c->req_fwd == 0 && !c->close_after &&
+                       !c->req_upgrade && !c->server_eof && !c->server_dirty &&
+                       !c->server_wr_err && !H.quiescing;
 
     log_request(c);
-    if (!server_keep)
-        close_server(c);
+    c->server_idle = server_keep;
     if (!keep) {
+        release_server(c);          /* to the idle pool, or closed */
         enter_drain(c);
         return;
     }
+    if (!server_keep)
+        close_server(c);
     next_request(c);
     c->state = HTTP_HEAD;
 }
@@ -1172,7 +1544,9 @@ read_client(struct http_conn *c)
         set_term(c, "RR");
         return;
     }
+    c->req->start -= c->req_hold;   /* held bytes move along */
     make_room(c->req, req_limit());
+    c->req->start += c->req_hold;
     if (c->req->end >= req_limit())
         return;
     n = recv(c->cfd, c->req->data + c->req->end, req_limit() - c->req->end, 0);
@@ -1191,7 +1565,8 @@ read_client(struct http_conn *c)
     } else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
         c->client_eof = c->client_err = true;
     }
-    put_if_empty(&c->req);
+    if (c->req_hold == 0)
+        put_if_empty(&c->req);
 }
 
 static bool
@@ -1250,6 +1625,8 @@ read_server(struct http_conn *c)
     if (n > 0) {
         c->resp->end += (uint32_t)n;
         c->last_server = ev_now(c->loop);
+        if (c->can_retry)
+            drop_hold(c);
     } else if (n == 0) {
         c->server_eof = true;
     } else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
@@ -1434,7 +1811,7 @@ static void
 arm(struct http_conn *c)
 {
     bool cr = false, cw = output_pending(c), sr = false, sw = false;
-    bool req_room = c->req == NULL || buf_len(c->req) < req_limit();
+    bool req_room = c->req == NULL || buf_len(c->req) + c->req_hold < req_limit();
     bool resp_room = c->resp == NULL || buf_len(c->resp) < c->resp->cap;
 
     switch (c->state) {
@@ -1472,11 +1849,10 @@ conn_free(struct http_conn *c)
     struct ev_loop *loop = c->loop;
 
     log_request(c);
+    release_server(c);              /* an idle server connection outlives its client */
     set_io(loop, &c->cio, -1, 0);
     set_io(loop, &c->sio, -1, 0);
     ev_timer_stop(loop, &c->timer);
-    if (c->sfd >= 0)
-        close(c->sfd);
     close(c->cfd);
     buf_put(c->req);
     buf_put(c->resp);
@@ -1547,6 +1923,7 @@ int
 http_init(const struct yt_table *t)
 {
     uint32_t cap = DEFAULT_MAX_HEAD;
+    bool l7 = false;
 
     for (uint32_t i = 0; i < t->listener_count; i++) {
         const struct yt_listener *l = &t->listeners[i];
@@ -1554,16 +1931,40 @@ http_init(const struct yt_table *t)
 
         if (l->mode != YT_MODE_TLS && m > cap)
             cap = m;
+        l7 = l7 || l->mode != YT_MODE_TLS;
     }
     H.t = t;
     H.quiescing = false;
     buf_pool_init(&H.bufs, cap + RESERVE, 0, FREE_BUFS_MAX);
+    H.idle_timeout_ms = t->timeouts.server_ms != 0 && t->timeouts.server_ms < IDLE_TIMEOUT_MS
+                        ? t->timeouts.server_ms : IDLE_TIMEOUT_MS;
+    ev_timer_init(&H.idle_timer, idle_timer_cb, 0, 0);
+    if (l7 && t->server_count > 0) {
+        H.idle_recs = calloc(IDLE_MAX, sizeof(*H.idle_recs));
+        H.idle_srv = calloc(t->server_count, sizeof(*H.idle_srv));
+        if (H.idle_recs == NULL || H.idle_srv == NULL) {
+            free(H.idle_recs);
+            free(H.idle_srv);
+            H.idle_recs = NULL;
+            H.idle_srv = NULL;
+            return -1;
+        }
+        for (uint32_t i = IDLE_MAX; i-- > 0;) {
+            H.idle_recs[i].next = H.idle_free;
+            H.idle_free = &H.idle_recs[i];
+        }
+    }
     return pool_health_init(&H.health, t);
 }
 
 void
 http_fini(void)
 {
+    idle_close_all();
+    free(H.idle_recs);
+    free(H.idle_srv);
+    H.idle_recs = H.idle_free = NULL;
+    H.idle_srv = NULL;
     buf_pool_trim(&H.bufs);
     pool_health_free(&H.health);
 }
@@ -1573,7 +1974,6 @@ http_accept(struct ev_loop *loop, int fd, const struct yt_listener *l,
             const union yt_addr *peer)
 {
     struct http_conn *c = calloc(1, sizeof(*c));
-    int one = 1;
 
     if (c == NULL) {
         log_msg(LOG_LEVEL_ERR, "l7 listener=%.*s err=out-of-memory close", (int)l->name.len,
@@ -1600,12 +2000,17 @@ http_accept(struct ev_loop *loop, int fd, const struct yt_listener *l,
     reset_request(c);
     c->t_req = c->last_client = ev_now(loop);
     c->req_active = true;           /* the first request is awaited from the accept on */
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    /* TCP_NODELAY comes from the listening socket (listener.c). */
     c->next = H.list;
     if (H.list != NULL)
         H.list->prev = c;
     H.list = c;
     H.live++;
+    /* Each client may need a server descriptor: idle ones give way, so that descriptors stay
+     * within what maxconn was settled for (two per connection). */
+    while (H.idle_oldest != NULL &&
+           (uint64_t)H.idle_count + listener_live_count() > listener_maxconn())
+        idle_drop(H.idle_oldest);
     if (H.quiescing) {
         c->state = HTTP_CLOSED;
         finish(c);
@@ -1627,6 +2032,7 @@ http_quiesce(struct ev_loop *loop)
 
     (void)loop;
     H.quiescing = true;
+    idle_close_all();
     for (; c != NULL; c = next) {
         next = c->next;
         if (c->state == HTTP_HEAD && buf_len(c->req) == 0 && !output_pending(c)) {
@@ -1642,6 +2048,8 @@ void
 http_close_all(struct ev_loop *loop)
 {
     (void)loop;
+    H.quiescing = true;             /* nothing is parked from here on */
+    idle_close_all();
     while (H.list != NULL) {
         struct http_conn *c = H.list;
 

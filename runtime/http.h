@@ -6,7 +6,9 @@
  * drain (last bytes to the client, then close). One request is in flight at a time:
  * pipelined requests wait in the client buffer and are answered in order. Every request is
  * routed on its own with yt_resolve(); the server connection is kept for the next request
- * when it goes to the same pool and both sides allow it. Each request gets one log line. */
+ * when it goes to the same pool and both sides allow it, and otherwise parked in a
+ * per-process idle pool for the next request to that server from any client. Each request
+ * gets one log line. */
 #ifndef RUNTIME_HTTP_H
 #define RUNTIME_HTTP_H
 
@@ -32,11 +34,12 @@ void http_accept(struct ev_loop *loop, int fd, const struct yt_listener *l,
 /* Connections currently open. */
 uint32_t http_live_count(void);
 
-/* Graceful stop: connections waiting for a next request close now; the others close once
- * their current response is complete. */
+/* Graceful stop: connections waiting for a next request and the idle pool close now; the
+ * others close once their current response is complete. */
 void http_quiesce(struct ev_loop *loop);
 
-/* Ends every open connection now (the grace period is over), each with its log line. */
+/* Ends every open connection now (the grace period is over), each with its log line, and
+ * closes the idle pool. */
 void http_close_all(struct ev_loop *loop);
 
 /* Size of one connection's own memory, for the documentation and benchmarks. */

@@ -104,9 +104,15 @@ take_inherited(const struct yt_bind *b)
     return -1;
 }
 
+/* Options of the listening socket that accepted sockets inherit (Linux copies them at
+ * accept), so no connection pays a setsockopt for them: TCP_NODELAY, since every proxied
+ * exchange is latency-bound; and on tls listeners TCP_DEFER_ACCEPT. */
 static void
-set_defer_accept(const struct yt_listener *l, int fd)
+set_accept_options(const struct yt_listener *l, int fd)
 {
+    int one = 1;
+
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     if (l->mode == YT_MODE_TLS) {
         /* Wake up only once the ClientHello is there: most clients send it with the ACK. */
         int secs = (int)((table->timeouts.inspect_ms + 999) / 1000);
@@ -133,7 +139,7 @@ open_bind(const struct yt_listener *l, const struct yt_bind *b, bool reuseport)
             fd = fcntl(first_fd[k], F_DUPFD_CLOEXEC, 0);
         if (fd != -1) {
             fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-            set_defer_accept(l, fd);
+            set_accept_options(l, fd);
             if (first_fd[k] == -1)
                 first_fd[k] = fd;
             return fd;
@@ -147,7 +153,7 @@ open_bind(const struct yt_listener *l, const struct yt_bind *b, bool reuseport)
         (b->addr.sa.sa_family == AF_INET6 &&
          setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof(v6only)) == -1))
         goto fail;
-    set_defer_accept(l, fd);
+    set_accept_options(l, fd);
     if (bind(fd, &b->addr.sa, len) == -1 || listen(fd, BACKLOG) == -1)
         goto fail;
     if (first_fd != NULL && first_fd[k] == -1)

@@ -204,7 +204,7 @@ check "malformed chunk in a request body: 400" contains "$out" "HTTP/1.1 400"
 # --- the log: one line per request ---
 sleep 0.2
 check "log line per request with Host, site, server, status, timings" \
-    grep -qE 'l7 listener=web host=two\.test site=two\.test server=\[::1\]:25002 method=GET path=/b status=200 in=[0-9]+ out=[0-9]+ t=[0-9]+/[0-9-]+/[0-9]+/[0-9]+ term=--' \
+    grep -qE 'l7 listener=web host=two\.test site=two\.test server=\[::1\]:25002 method=GET path=/b status=200 in=[0-9]+ out=[0-9]+ t=[0-9]+/[0-9-]+/[0-9]+/[0-9]+ reuse=[0-9]+ term=--' \
     "$tmp/proxy.log"
 check "log line for the smuggling attempt says why" grep -q 'status=400 .*err=cl-and-te' "$tmp/proxy.log"
 check "log line for the slow head" grep -q 'status=408 .*term=cR' "$tmp/proxy.log"

@@ -1,14 +1,17 @@
 /* httpd: a small HTTP/1.1 test backend for the layer-7 end-to-end tests.
  *
- *     httpd -n NAME -p PORT [-a ADDR] [-t SECONDS] [-L LOGFILE]
+ *     httpd -n NAME -p PORT [-a ADDR] [-t SECONDS] [-L LOGFILE] [-i IDLE_MS]
  *
  * Listens on ADDR (default ::1) port PORT, one process per connection (each dies with the
- * parent and after SECONDS). Every answer is a text body describing what arrived:
+ * parent and after SECONDS; with -i, also after IDLE_MS without a request, as a server's
+ * keep-alive timeout does). A PROXY protocol v1 line before the first request of a
+ * connection is accepted and reported. Every answer is a text body describing what arrived:
  *
  *     server=NAME  cid=<connection id>  nreq=<request number on that connection>
  *     method=GET  path=/x  host=one.test  version=1.1
  *     xff=<X-Forwarded-For or ->  xfp=<X-Forwarded-Proto or ->
  *     body_len=N  body_cksum=<POSIX cksum CRC of the body, as cksum(1) prints it>
+ *     proxy=<the PROXY line, when the connection began with one>
  *
  * Request bodies: Content-Length or chunked (decoded); "Expect: 100-continue" is answered
  * with "100 Continue" first. The path selects the behaviour:
@@ -21,6 +24,7 @@
  *     /sleep/MS        wait MS milliseconds before answering
  *     /bad             answer with bytes that are not HTTP
  *     /nocontinue      do not send 100 Continue
+ *     /die             read the request, then close without answering
  *
  * HEAD gets the head the GET would get. Each request is appended to LOGFILE as one line
  * "NAME METHOD PATH host=HOST body_len=N". Bounded: the parent exits after SECONDS (default
@@ -31,6 +35,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -50,6 +55,8 @@
 static const char *name = "httpd";
 static const char *logfile;
 static unsigned lifetime = 120;
+static int idle_ms;                 /* 0: wait for the next request as long as it takes */
+static char proxy_line[256];        /* the PROXY line of this connection, if any */
 
 struct reader {
     int fd;
@@ -210,7 +217,7 @@ has_token(const char *list, const char *token)
 
 /* Reads a request head; false on EOF before one or a malformed head. */
 static bool
-read_head(struct reader *r, struct request *q)
+read_head(struct reader *r, struct request *q, bool first)
 {
     char line[HEAD_MAX], version[16];
 
@@ -220,6 +227,11 @@ read_head(struct reader *r, struct request *q)
     do {
         if (!read_line(r, line, sizeof(line)))
             return false;
+        if (first && strncmp(line, "PROXY ", 6) == 0) {
+            snprintf(proxy_line, sizeof(proxy_line), "%.200s", line);
+            line[0] = '\0';
+        }
+        first = false;
     } while (line[0] == '\0');
     if (sscanf(line, "%31s %2047s %15s", q->method, q->path, version) != 3 ||
         strncmp(version, "HTTP/1.", 7) != 0)
@@ -356,7 +368,13 @@ serve(struct reader *r, unsigned cid, unsigned nreq)
     bool head_only, keep, chunked_out, close_out, no_body;
     const char *p = NULL;
 
-    if (!read_head(r, &q))
+    if (idle_ms > 0 && r->pos == r->len) {
+        struct pollfd pfd = { .fd = r->fd, .events = POLLIN };
+
+        if (poll(&pfd, 1, idle_ms) == 0)
+            return false;           /* idle too long: close, as servers do */
+    }
+    if (!read_head(r, &q, nreq == 1))
         return false;
     if (q.expect_continue && strcmp(q.path, "/nocontinue") != 0 &&
         !write_all(r->fd, "HTTP/1.1 100 Continue\r\n\r\n", 25))
@@ -365,6 +383,8 @@ serve(struct reader *r, unsigned cid, unsigned nreq)
         return false;
     crc = crc_final(crc, body_len);
     log_request(&q, body_len);
+    if (strcmp(q.path, "/die") == 0)
+        return false;
     keep = q.minor == 1 ? !q.close : q.keep_alive && !q.close;
     if (strncmp(q.path, "/status/", 8) == 0)
         status = atoi(q.path + 8);
@@ -391,9 +411,10 @@ serve(struct reader *r, unsigned cid, unsigned nreq)
         big = strtoull(q.path + 5, NULL, 10);
     dlen = snprintf(desc, sizeof(desc),
                     "server=%s cid=%u nreq=%u\nmethod=%s path=%s host=%s version=1.%d\n"
-                    "xff=%s xfp=%s\nbody_len=%llu body_cksum=%lu\n",
+                    "xff=%s xfp=%s\nbody_len=%llu body_cksum=%lu\n%s%s%s",
                     name, cid, nreq, q.method, q.path, q.host, q.minor, q.xff, q.xfp,
-                    (unsigned long long)body_len, (unsigned long)crc);
+                    (unsigned long long)body_len, (unsigned long)crc,
+                    proxy_line[0] ? "proxy=" : "", proxy_line, proxy_line[0] ? "\n" : "");
     head_only = strcmp(q.method, "HEAD") == 0;
     no_body = status == 204 || status == 304 || (status >= 100 && status < 200);
     chunked_out = strcmp(q.path, "/chunked") == 0 && q.minor == 1;
@@ -456,15 +477,17 @@ main(int argc, char **argv)
     unsigned cid = 0;
     pid_t parent = getpid();
 
-    while ((opt = getopt(argc, argv, "n:p:a:t:L:")) != -1) {
+    while ((opt = getopt(argc, argv, "n:p:a:t:L:i:")) != -1) {
         switch (opt) {
         case 'n': name = optarg; break;
         case 'p': port = atoi(optarg); break;
         case 'a': addr = optarg; break;
         case 't': lifetime = (unsigned)atoi(optarg); break;
         case 'L': logfile = optarg; break;
+        case 'i': idle_ms = atoi(optarg); break;
         default:
-            fprintf(stderr, "usage: httpd -n NAME -p PORT [-a ADDR] [-t SECONDS] [-L LOG]\n");
+            fprintf(stderr, "usage: httpd -n NAME -p PORT [-a ADDR] [-t SECONDS] [-L LOG] "
+                    "[-i IDLE_MS]\n");
             return 2;
         }
     }
