@@ -54,6 +54,35 @@ table_is_deterministic() {
     rm -rf "$tmp"
 }
 
+# `make install` gives a yardc, runtime and header that build a working proxy on their own.
+installed_tree_builds_a_proxy() {
+    local tmp i
+    tmp=$(mktemp -d) || return 1
+    i=$tmp/root/usr
+    make -s --no-print-directory BUILD="$BUILD" install DESTDIR="$tmp/root" PREFIX=/usr \
+        >/dev/null || return 1
+    "$i/bin/yardc" -o "$tmp/t.c" "$i/share/switchyard/examples/reference.yard" || return 1
+    $CC -std=c11 -I"$i/include/switchyard" -c -o "$tmp/t.o" "$tmp/t.c" || return 1
+    $CC -o "$tmp/switchyard" "$tmp/t.o" "$i/lib/switchyard/main.o" \
+        "$i/lib/switchyard/libswitchyard.a" -lev -lm || return 1
+    "$tmp/switchyard" --resolve www-tls TEST2.apalrd.net |
+        grep -qx 'server: \[2601:40e:69:69::beef\]:443 weight 1' || return 1
+    rm -rf "$tmp"
+}
+
+# Without root, a missing package stops the build with the exact apt-get line.
+missing_package_is_named() {
+    local tmp out rc=0
+    tmp=$(mktemp -d) || return 1
+    chmod 777 "$tmp"
+    out=$(env -u MAKEFLAGS -u MAKELEVEL setpriv --reuid=nobody --regid=nogroup --clear-groups \
+        make --no-print-directory BUILD="$tmp" PKGS_BUILD="re2c no-such-package-sy" \
+        "$tmp/.deps-build" 2>&1) || rc=$?
+    rm -rf "$tmp"
+    echo "$out"
+    [ "$rc" -eq 2 ] && grep -qx '  sudo apt-get install no-such-package-sy' <<<"$out"
+}
+
 echo "== unit"
 for t in $UNIT_BINS; do
     run "unit $(basename "$t")" "$t"
@@ -72,6 +101,10 @@ echo "== yardc"
     run "yardc golden diagnostics" bash tests/yardc/run.sh "$PWD/$YARDC"
 [ -f tests/yardc/docs.sh ] && run "yardc documented examples" bash tests/yardc/docs.sh "$PWD/$YARDC"
 run "yardc output is deterministic" table_is_deterministic
+
+echo "== build"
+run "make install builds a working proxy from the installed files" installed_tree_builds_a_proxy
+[ "$(id -u)" = 0 ] && run "a missing package is named, not installed, without root" missing_package_is_named
 
 echo "== end to end"
 for t in tests/e2e/*.sh; do

@@ -84,6 +84,8 @@ check_tools() {
     command -v taskset >/dev/null || pkgs+=" util-linux"
     command -v cc >/dev/null || pkgs+=" gcc"
     command -v make >/dev/null || pkgs+=" make"
+    [ -x /usr/bin/time ] || pkgs+=" time"            # tests/bench/table/run.sh
+    command -v bc >/dev/null || pkgs+=" bc"
     [ -e /usr/include/openssl/ssl.h ] || pkgs+=" libssl-dev"
     [ -e /usr/include/ev.h ] || pkgs+=" libev-dev"
     [ -z "$pkgs" ] && return 0
