@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Runs every test of `make test` and ends with one line: "N passed, N failed".
 # Called by the GNUmakefile, which builds everything first and passes the lists:
-# BUILD, CC, CPPFLAGS, YARDC, UNIT_BINS, REPLAY_BINS, FUZZ_NAMES.
+# BUILD, CC, HEADER_FLAGS (to compile a header alone), LINK_FLAGS (CFLAGS and LDFLAGS of
+# the build), YARDC, UNIT_BINS, REPLAY_BINS, FUZZ_NAMES.
 set -u
 
-: "${BUILD:=build}" "${CC:=cc}" "${YARDC:=$BUILD/yardc}"
+: "${BUILD:=build}" "${CC:=cc}" "${YARDC:=$BUILD/yardc}" "${LINK_FLAGS:=}"
 passed=0
 failed=0
 failures=()
@@ -33,7 +34,7 @@ headers_stand_alone() {
     for h in runtime/*.h compiler/*.h; do
         [ -e "$h" ] || continue
         printf '#include "%s"\n' "$(basename "$h")" |
-            $CC $CPPFLAGS -Wall -Wextra -Werror -fsyntax-only -x c - || { echo "$h"; ok=1; }
+            $CC $HEADER_FLAGS -Wall -Wextra -Werror -fsyntax-only -x c - || { echo "$h"; ok=1; }
     done
     return $ok
 }
@@ -62,8 +63,8 @@ installed_tree_builds_a_proxy() {
     make -s --no-print-directory BUILD="$BUILD" install DESTDIR="$tmp/root" PREFIX=/usr \
         >/dev/null || return 1
     "$i/bin/yardc" -o "$tmp/t.c" "$i/share/switchyard/examples/reference.yard" || return 1
-    $CC -std=c11 -I"$i/include/switchyard" -c -o "$tmp/t.o" "$tmp/t.c" || return 1
-    $CC -o "$tmp/switchyard" "$tmp/t.o" "$i/lib/switchyard/main.o" \
+    $CC $LINK_FLAGS -std=c11 -I"$i/include/switchyard" -c -o "$tmp/t.o" "$tmp/t.c" || return 1
+    $CC $LINK_FLAGS -o "$tmp/switchyard" "$tmp/t.o" "$i/lib/switchyard/main.o" \
         "$i/lib/switchyard/libswitchyard.a" -lev -lm || return 1
     "$tmp/switchyard" --resolve www-tls TEST2.apalrd.net |
         grep -qx 'server: \[2601:40e:69:69::beef\]:443 weight 1' || return 1
