@@ -1,6 +1,8 @@
 #include "arena.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +12,7 @@
 
 struct arena_chunk {
     struct arena_chunk *next;
+    struct arena_chunk *prev;       /* big chunks only */
     max_align_t align[];            /* the memory handed out follows */
 };
 
@@ -24,8 +27,20 @@ void
 arena_init(struct arena *a)
 {
     a->head = NULL;
+    a->big = NULL;
     a->pos = a->end = NULL;
     a->total = 0;
+}
+
+static void
+free_list(struct arena_chunk *c)
+{
+    while (c != NULL) {
+        struct arena_chunk *next = c->next;
+
+        free(c);
+        c = next;
+    }
 }
 
 void
@@ -33,50 +48,117 @@ arena_free(struct arena *a)
 {
     if (a == NULL)
         return;
-    while (a->head != NULL) {
-        struct arena_chunk *next = a->head->next;
-
-        free(a->head);
-        a->head = next;
-    }
+    free_list(a->head);
+    free_list(a->big);
     arena_init(a);
+}
+
+static size_t
+aligned(size_t size)
+{
+    size_t need = (size + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
+
+    if (need < size || need > SIZE_MAX - sizeof(struct arena_chunk))
+        arena_oom();
+    return need;
+}
+
+static bool
+is_big(size_t size)
+{
+    return aligned(size) > ARENA_BIG;
+}
+
+static struct arena_chunk *
+chunk_of(void *p)
+{
+    return (struct arena_chunk *)((char *)p - offsetof(struct arena_chunk, align));
 }
 
 void *
 arena_alloc(struct arena *a, size_t size)
 {
-    size_t need = (size + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
+    size_t need = aligned(size);
     struct arena_chunk *c;
-    size_t cap;
     char *p;
 
-    if (need < size)
-        arena_oom();
-    if (need <= (size_t)(a->end - a->pos)) {
-        p = a->pos;
-        a->pos += need;
-        return p;
+    if (need > ARENA_BIG) {
+        c = malloc(sizeof(*c) + need);
+        if (c == NULL)
+            arena_oom();
+        a->total += sizeof(*c) + need;
+        c->prev = NULL;
+        c->next = a->big;
+        if (a->big != NULL)
+            a->big->prev = c;
+        a->big = c;
+        return c->align;
     }
-    /* Big requests get a chunk of their own behind the current one, so the free space
-     * of the current chunk is not wasted. */
-    cap = need > ARENA_CHUNK / 4 ? need : ARENA_CHUNK;
-    if (cap > SIZE_MAX - sizeof(*c))
-        arena_oom();
-    c = malloc(sizeof(*c) + cap);
+    /* Strings leave pos unaligned (see arena_strndup): align it first. The end of a
+     * chunk is aligned, so the aligned pos is never past it. */
+    if (a->pos != NULL) {
+        p = a->pos + (-(uintptr_t)a->pos & (ARENA_ALIGN - 1));
+        if (need <= (size_t)(a->end - p)) {
+            a->pos = p + need;
+            return p;
+        }
+    }
+    c = malloc(sizeof(*c) + ARENA_CHUNK);
     if (c == NULL)
         arena_oom();
-    a->total += sizeof(*c) + cap;
-    p = (char *)c->align;
-    if (cap != ARENA_CHUNK && a->head != NULL) {
-        c->next = a->head->next;
-        a->head->next = c;
-        return p;
-    }
+    a->total += sizeof(*c) + ARENA_CHUNK;
+    c->prev = NULL;
     c->next = a->head;
     a->head = c;
+    p = (char *)c->align;
     a->pos = p + need;
-    a->end = p + cap;
+    a->end = p + ARENA_CHUNK;
     return p;
+}
+
+void *
+arena_grow(struct arena *a, void *p, size_t used, size_t old_size, size_t new_size)
+{
+    struct arena_chunk *c, *n;
+    void *q;
+
+    if (p == NULL)
+        return arena_alloc(a, new_size);
+    if (!is_big(old_size)) {
+        q = arena_alloc(a, new_size);
+        memcpy(q, p, used);
+        return q;
+    }
+    c = chunk_of(p);
+    n = realloc(c, sizeof(*c) + aligned(new_size));
+    if (n == NULL)
+        arena_oom();
+    a->total += aligned(new_size) - aligned(old_size);
+    if (n->prev != NULL)
+        n->prev->next = n;
+    else
+        a->big = n;
+    if (n->next != NULL)
+        n->next->prev = n;
+    return n->align;
+}
+
+void
+arena_release(struct arena *a, void *p, size_t old_size)
+{
+    struct arena_chunk *c;
+
+    if (p == NULL || !is_big(old_size))
+        return;
+    c = chunk_of(p);
+    if (c->prev != NULL)
+        c->prev->next = c->next;
+    else
+        a->big = c->next;
+    if (c->next != NULL)
+        c->next->prev = c->prev;
+    a->total -= sizeof(*c) + aligned(old_size);
+    free(c);
 }
 
 void *
@@ -99,7 +181,16 @@ arena_calloc(struct arena *a, size_t count, size_t size)
 char *
 arena_strndup(struct arena *a, const char *s, size_t len)
 {
-    char *p = arena_alloc(a, len + 1);
+    char *p;
+
+    /* Byte-granular: a million short names would waste a third of their space to
+     * alignment. */
+    if (a->pos != NULL && len < (size_t)(a->end - a->pos)) {
+        p = a->pos;
+        a->pos += len + 1;
+    } else {
+        p = arena_alloc(a, len + 1);
+    }
 
     memcpy(p, s, len);
     p[len] = '\0';
@@ -151,9 +242,7 @@ abuf_reserve(struct abuf *b, size_t n)
                 arena_oom();
             cap *= 2;
         }
-        p = arena_alloc(b->arena, cap);
-        if (b->len)
-            memcpy(p, b->data, b->len);
+        p = arena_grow(b->arena, b->data, b->len, b->cap, cap);
         b->data = p;
         b->cap = cap;
     }
@@ -222,9 +311,8 @@ avec_push(struct avec *v)
             arena_oom();
         if ((size_t)cap > SIZE_MAX / v->size)
             arena_oom();
-        d = arena_alloc(v->arena, (size_t)cap * v->size);
-        if (v->count)
-            memcpy(d, v->data, (size_t)v->count * v->size);
+        d = arena_grow(v->arena, v->data, (size_t)v->count * v->size,
+                       (size_t)v->cap * v->size, (size_t)cap * v->size);
         v->data = d;
         v->cap = cap;
     }

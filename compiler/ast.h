@@ -25,8 +25,11 @@ struct ast_server;
 struct ast_item {
     struct loc kw;                  /* the keyword */
     int kind;                       /* its token code */
-    uint32_t argc;
-    struct ast_arg argv[AST_MAX_ARGS];
+    uint32_t argc, arg_cap;
+    /* argv[argc .. AST_MAX_ARGS) read as absent (tok 0) when argc is 0; otherwise up to
+     * arg_cap, the arena array's length. Items are a million in a big file: no fixed
+     * array of AST_MAX_ARGS. */
+    const struct ast_arg *argv;
     struct ast_server *servers;     /* `tls`/`http` with servers written inline */
     struct ast_item *next;
 };

@@ -209,6 +209,8 @@ nameset_add(struct ck *ck, struct nameset *s, uint32_t idx, uint32_t h)
             n.hashes[i] = s->hashes[j];
         }
         n.count = s->count;
+        arena_release(ck->arena, s->slots, (size_t)(s->mask + 1) * sizeof(uint32_t));
+        arena_release(ck->arena, s->hashes, (size_t)(s->mask + 1) * sizeof(uint32_t));
         *s = n;
     }
     for (i = h & s->mask; s->slots[i] != 0; i = (i + 1) & s->mask)
@@ -1788,6 +1790,7 @@ build_table(struct ck *ck, struct check_result *out, struct abuf *blob)
     t->server_count = nservers;
     t->blob = blob->data;
     t->blob_len = blob->len;
+    arena_release(ck->arena, refs, (size_t)(nsites ? nsites : 1) * sizeof(*refs));
 }
 
 static int
@@ -1960,6 +1963,11 @@ check_config(struct load *l, struct check_result *out)
     t->blob = blob.data;
     t->blob_len = blob.len - 1;
     sha256_hex(text.data, text.len, t->digest);
+    /* the biggest buffers of a big configuration: give them back before the hash build */
+    arena_release(ck.arena, text.data, text.cap);
+    arena_release(ck.arena, ck.site_names.slots, (size_t)(ck.site_names.mask + 1) * 4);
+    arena_release(ck.arena, ck.site_names.hashes, (size_t)(ck.site_names.mask + 1) * 4);
+    ck.site_names = (struct nameset){ 0 };
 
     /* the perfect hash over the site keys; a wildcard "*.x.y" is keyed as ".x.y" */
     in = arena_calloc(ck.arena, t->site_count + 1, sizeof(*in));

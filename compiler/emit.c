@@ -27,6 +27,9 @@ struct out {
     FILE *f;
     size_t len;
     int err;                        /* first errno of a failed write, or 0 */
+    bool esc_ready;                 /* esc and esc_len are filled (by out_literal) */
+    uint8_t esc_len[2][256];        /* [next byte is an octal digit][byte] */
+    char esc[2][256][4];
     char buf[1 << 16];
 };
 
@@ -131,35 +134,51 @@ escape(char *dst, unsigned char c, int next)
 
 /* Writes s[0 .. n) as string literal pieces, one a line, each line starting with indent.
  * A piece ends before it would pass BLOB_LINE source bytes and, for text, after each
- * newline, so text such as the configuration reads line by line. */
+ * newline, so text such as the configuration reads line by line. The table holds what
+ * escape() writes for each byte, both before an octal digit and before anything else;
+ * the pieces are written straight into the output buffer (a big table is ~100 MB of
+ * literal). */
 static void
 out_literal(struct out *o, const void *data, size_t n, const char *indent, bool text)
 {
     const unsigned char *p = data;
-    char line[BLOB_LINE + 8];
-    size_t i = 0;
+    size_t ilen = strlen(indent), i = 0;
 
     if (n == 0) {
         out_str(o, indent);
         out_str(o, "\"\"");
         return;
     }
+    if (!o->esc_ready) {
+        for (int c = 0; c < 256; c++) {
+            o->esc_len[0][c] = (uint8_t)escape(o->esc[0][c], (unsigned char)c, -1);
+            o->esc_len[1][c] = (uint8_t)escape(o->esc[1][c], (unsigned char)c, '0');
+        }
+        o->esc_ready = true;
+    }
     while (i < n) {
-        size_t k = 0;
+        char *d, *start;
 
-        while (i < n && k + 4 <= BLOB_LINE) {
+        if (sizeof(o->buf) - o->len < ilen + BLOB_LINE + 8)
+            out_flush(o);
+        d = o->buf + o->len;
+        memcpy(d, indent, ilen);
+        d += ilen;
+        *d++ = '"';
+        start = d;
+        while (i < n && (size_t)(d - start) + 4 <= BLOB_LINE) {
             unsigned char c = p[i++];
+            int octal_next = i < n && p[i] >= '0' && p[i] <= '7';
 
-            k += escape(line + k, c, i < n ? p[i] : -1);
+            memcpy(d, o->esc[octal_next][c], 4);
+            d += o->esc_len[octal_next][c];
             if (text && c == '\n')
                 break;
         }
-        out_str(o, indent);
-        out_mem(o, "\"", 1);
-        out_mem(o, line, k);
-        out_mem(o, "\"", 1);
+        *d++ = '"';
         if (i < n)
-            out_mem(o, "\n", 1);
+            *d++ = '\n';
+        o->len = (size_t)(d - o->buf);
     }
 }
 
@@ -590,6 +609,7 @@ emit_table(FILE *f, const struct yt_table *t, const char *input_name)
     o->f = f;
     o->len = 0;
     o->err = 0;
+    o->esc_ready = false;
     out_header(o, input_name);
     if (t->bucket_count > 0)
         out_raw_array(o, "uint16_t", "gen_disp", t->disp, t->bucket_count, 2, put_u16);

@@ -260,17 +260,27 @@ print_site(struct abuf *out, const struct yt_table *t, const struct yt_site *s)
         if (s->pool[k] == YT_NONE)
             continue;
         p = &t->pools[s->pool[k]];
-        abuf_printf(out, "%s%s ", ind, protos[k]);
+        abuf_adds(out, ind);
+        abuf_adds(out, protos[k]);
+        abuf_addc(out, ' ');
         if (is_inline(t, p))
             print_servers(out, t, p, ", ");
         else
             add_str(out, t, p->name);
-        abuf_printf(out, ";%s", eol);
+        abuf_addc(out, ';');
+        abuf_adds(out, eol);
     }
-    if (s->flags & YT_SITE_ACME)
-        abuf_printf(out, "%sacme;%s", ind, eol);
-    if (s->flags & YT_SITE_FORWARDED_FOR)
-        abuf_printf(out, "%sforwarded-for;%s", ind, eol);
+    /* no printf here: a million sites make it a tenth of the run */
+    if (s->flags & YT_SITE_ACME) {
+        abuf_adds(out, ind);
+        abuf_adds(out, "acme;");
+        abuf_adds(out, eol);
+    }
+    if (s->flags & YT_SITE_FORWARDED_FOR) {
+        abuf_adds(out, ind);
+        abuf_adds(out, "forwarded-for;");
+        abuf_adds(out, eol);
+    }
     abuf_adds(out, "}\n");
 }
 

@@ -2,7 +2,14 @@
  * compression function. Words are read and written big-endian, whatever the host. */
 #include "sha256.h"
 
+#include <stdbool.h>
 #include <string.h>
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <cpuid.h>
+#include <immintrin.h>
+#define HAVE_SHA_NI 1
+#endif
 
 static const uint32_t k256[64] = {
     0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4,
@@ -49,6 +56,70 @@ compress(uint32_t st[8], const uint8_t block[64])
     st[4] += e, st[5] += f, st[6] += g, st[7] += h;
 }
 
+#ifdef HAVE_SHA_NI
+/* The same compression with the x86 SHA extensions, on blocks[0 .. count): about five
+ * times faster, and the canonical text of a million sites is ~40 MB. Four rounds per
+ * step; W[g] for g >= 4 comes from msg1/msg2 over the four previous groups. */
+__attribute__((target("sha,sse4.1,ssse3"))) static void
+compress_ni(uint32_t st[8], const uint8_t *blocks, size_t count)
+{
+    const __m128i swap = _mm_set_epi64x(0x0c0d0e0f08090a0bll, 0x0405060700010203ll);
+    __m128i s0, s1, tmp, msg, m[4], abef, cdgh;
+
+    tmp = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&st[0]), 0xb1);   /* CDAB */
+    s1 = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&st[4]), 0x1b);    /* EFGH */
+    s0 = _mm_alignr_epi8(tmp, s1, 8);                                          /* ABEF */
+    s1 = _mm_blend_epi16(s1, tmp, 0xf0);                                       /* CDGH */
+    for (; count > 0; count--, blocks += 64) {
+        abef = s0;
+        cdgh = s1;
+        for (int g = 0; g < 16; g++) {
+            if (g < 4) {
+                m[g] = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(blocks + 16 * g)),
+                                        swap);
+            } else {
+                __m128i w1 = _mm_sha256msg1_epu32(m[g & 3], m[(g - 3) & 3]);
+
+                w1 = _mm_add_epi32(w1, _mm_alignr_epi8(m[(g - 1) & 3], m[(g - 2) & 3], 4));
+                m[g & 3] = _mm_sha256msg2_epu32(w1, m[(g - 1) & 3]);
+            }
+            msg = _mm_add_epi32(m[g & 3], _mm_loadu_si128((const __m128i *)&k256[4 * g]));
+            s1 = _mm_sha256rnds2_epu32(s1, s0, msg);
+            s0 = _mm_sha256rnds2_epu32(s0, s1, _mm_shuffle_epi32(msg, 0x0e));
+        }
+        s0 = _mm_add_epi32(s0, abef);
+        s1 = _mm_add_epi32(s1, cdgh);
+    }
+    tmp = _mm_shuffle_epi32(s0, 0x1b);                                         /* FEBA */
+    s1 = _mm_shuffle_epi32(s1, 0xb1);                                          /* DCHG */
+    _mm_storeu_si128((__m128i *)&st[0], _mm_blend_epi16(tmp, s1, 0xf0));       /* DCBA */
+    _mm_storeu_si128((__m128i *)&st[4], _mm_alignr_epi8(s1, tmp, 8));          /* HGFE */
+}
+
+static bool
+have_sha_ni(void)
+{
+    unsigned a, b, c, d;
+
+    if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_SSE4_1) || !(c & bit_SSSE3))
+        return false;
+    return __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & bit_SHA);
+}
+#endif
+
+static void
+compress_blocks(uint32_t st[8], const uint8_t *blocks, size_t count)
+{
+#ifdef HAVE_SHA_NI
+    if (have_sha_ni()) {
+        compress_ni(st, blocks, count);
+        return;
+    }
+#endif
+    for (; count > 0; count--, blocks += 64)
+        compress(st, blocks);
+}
+
 void
 sha256(const void *data, size_t len, uint8_t out[32])
 {
@@ -61,17 +132,15 @@ sha256(const void *data, size_t len, uint8_t out[32])
     size_t rest = len % 64, tail_len = rest < 56 ? 64 : 128;
     uint64_t bits = (uint64_t)len * 8;
 
-    for (size_t n = len / 64; n > 0; n--, p += 64)
-        compress(st, p);
+    compress_blocks(st, p, len / 64);
+    p += len / 64 * 64;
     /* Padding (§5.1.1): the last bytes, 0x80, zeros, then the length in bits. */
     if (rest > 0)
         memcpy(tail, p, rest);
     tail[rest] = 0x80;
     for (int i = 0; i < 8; i++)
         tail[tail_len - 1 - i] = (uint8_t)(bits >> (8 * i));
-    compress(st, tail);
-    if (tail_len == 128)
-        compress(st, tail + 64);
+    compress_blocks(st, tail, tail_len / 64);
     for (int i = 0; i < 8; i++) {
         out[4 * i] = (uint8_t)(st[i] >> 24);
         out[4 * i + 1] = (uint8_t)(st[i] >> 16);

@@ -75,6 +75,9 @@ no_arg(void)
     return a;
 }
 
+/* What an item without arguments reads: all absent. */
+static const struct ast_arg no_args[AST_MAX_ARGS];
+
 static struct ast_item *
 item(struct parse_ctx *ctx, struct loc kw, int kind)
 {
@@ -82,15 +85,30 @@ item(struct parse_ctx *ctx, struct loc kw, int kind)
 
     it->kw = kw;
     it->kind = kind;
+    it->argv = no_args;
     return it;
 }
 
-/* Adds an argument; absent optional ones (tok 0) are skipped. */
+/* Adds an argument; absent optional ones (tok 0) are skipped. The array starts at one
+ * (most items have one argument) and doubles, zero-filled. */
 static void
-item_add(struct ast_item *it, struct ast_arg a)
+item_add(struct parse_ctx *ctx, struct ast_item *it, struct ast_arg a)
 {
-    if (a.tok != 0 && it->argc < AST_MAX_ARGS)
-        it->argv[it->argc++] = a;
+    struct ast_arg *argv;
+
+    if (a.tok == 0 || it->argc >= AST_MAX_ARGS)
+        return;
+    if (it->argc == it->arg_cap) {
+        uint32_t cap = it->arg_cap ? it->arg_cap * 2 : 1;
+
+        argv = arena_calloc(ctx->arena, cap, sizeof(*argv));
+        if (it->argc > 0)
+            memcpy(argv, it->argv, it->argc * sizeof(*argv));
+        it->argv = argv;
+        it->arg_cap = cap;
+    }
+    argv = (struct ast_arg *)it->argv;   /* the item's own arena array */
+    argv[it->argc++] = a;
 }
 
 static struct item_list
@@ -265,54 +283,54 @@ gitems ::= gitems gitem.
 
 gitem ::= USER(K) value(V) SEMI. {
     struct ast_item *it = item(ctx, K, TK_USER);
-    item_add(it, V);
+    item_add(ctx, it, V);
     global_add(ctx, it);
     DONE();
 }
 gitem ::= GROUP(K) value(V) SEMI. {
     struct ast_item *it = item(ctx, K, TK_GROUP);
-    item_add(it, V);
+    item_add(ctx, it, V);
     global_add(ctx, it);
     DONE();
 }
 gitem ::= CHROOT(K) value(V) SEMI. {
     struct ast_item *it = item(ctx, K, TK_CHROOT);
-    item_add(it, V);
+    item_add(ctx, it, V);
     global_add(ctx, it);
     DONE();
 }
 gitem ::= LOG(K) STDERR(S) SEMI. {
     struct ast_item *it = item(ctx, K, TK_LOG);
-    item_add(it, arg(S, TK_STDERR));
+    item_add(ctx, it, arg(S, TK_STDERR));
     global_add(ctx, it);
     DONE();
 }
 gitem ::= LOG(K) SYSLOG(S) opt_string(P) WORD(F) opt_word(L) SEMI. {
     struct ast_item *it = item(ctx, K, TK_LOG);
-    item_add(it, arg(S, TK_SYSLOG));
-    item_add(it, P);
-    item_add(it, arg(F, TK_WORD));
-    item_add(it, L);
+    item_add(ctx, it, arg(S, TK_SYSLOG));
+    item_add(ctx, it, P);
+    item_add(ctx, it, arg(F, TK_WORD));
+    item_add(ctx, it, L);
     global_add(ctx, it);
     DONE();
 }
 gitem ::= ADMIN(K) STRING(P) admin_opts(O) SEMI. {
     struct ast_item *it = item(ctx, K, TK_ADMIN);
-    item_add(it, arg(P, TK_STRING));
+    item_add(ctx, it, arg(P, TK_STRING));
     for (uint32_t i = 0; i < O->argc; i++)
-        item_add(it, O->argv[i]);
+        item_add(ctx, it, O->argv[i]);
     global_add(ctx, it);
     DONE();
 }
 gitem ::= WORKERS(K) NUMBER(N) SEMI. {
     struct ast_item *it = item(ctx, K, TK_WORKERS);
-    item_add(it, arg(N, TK_NUMBER));
+    item_add(ctx, it, arg(N, TK_NUMBER));
     global_add(ctx, it);
     DONE();
 }
 gitem ::= MAXCONN(K) NUMBER(N) SEMI. {
     struct ast_item *it = item(ctx, K, TK_MAXCONN);
-    item_add(it, arg(N, TK_NUMBER));
+    item_add(ctx, it, arg(N, TK_NUMBER));
     global_add(ctx, it);
     DONE();
 }
@@ -321,13 +339,13 @@ gitem ::= error.
 admin_opts(A) ::= . { A = item(ctx, (struct loc){ 0, 0, 0 }, 0); }
 admin_opts(A) ::= admin_opts(B) MODE(K) NUMBER(N). {
     A = B;
-    item_add(A, arg(K, TK_MODE));
-    item_add(A, arg(N, TK_NUMBER));
+    item_add(ctx, A, arg(K, TK_MODE));
+    item_add(ctx, A, arg(N, TK_NUMBER));
 }
 admin_opts(A) ::= admin_opts(B) TIMEOUT(K) numval(V). {
     A = B;
-    item_add(A, arg(K, TK_TIMEOUT));
-    item_add(A, V);
+    item_add(ctx, A, arg(K, TK_TIMEOUT));
+    item_add(ctx, A, V);
 }
 
 value(A) ::= WORD(T). { A = arg(T, TK_WORD); }
@@ -349,8 +367,8 @@ ditems ::= ditems ditem.
 
 ditem ::= TIMEOUT(K) WORD(W) numval(V) SEMI. {
     struct ast_item *it = item(ctx, K, TK_TIMEOUT);
-    item_add(it, arg(W, TK_WORD));
-    item_add(it, V);
+    item_add(ctx, it, arg(W, TK_WORD));
+    item_add(ctx, it, V);
     defaults_add(ctx, it);
     DONE();
 }
@@ -360,17 +378,17 @@ ditem ::= DONTLOGNULL(K) SEMI. {
 }
 ditem ::= ERROR(K) NUMBER(N) FILE(F) STRING(P) SEMI. {
     struct ast_item *it = item(ctx, K, TK_ERROR);
-    item_add(it, arg(N, TK_NUMBER));
-    item_add(it, arg(F, TK_FILE));
-    item_add(it, arg(P, TK_STRING));
+    item_add(ctx, it, arg(N, TK_NUMBER));
+    item_add(ctx, it, arg(F, TK_FILE));
+    item_add(ctx, it, arg(P, TK_STRING));
     defaults_add(ctx, it);
     DONE();
 }
 ditem ::= ERROR(K) NUMBER(N) TEXT(F) STRING(P) SEMI. {
     struct ast_item *it = item(ctx, K, TK_ERROR);
-    item_add(it, arg(N, TK_NUMBER));
-    item_add(it, arg(F, TK_TEXT));
-    item_add(it, arg(P, TK_STRING));
+    item_add(ctx, it, arg(N, TK_NUMBER));
+    item_add(ctx, it, arg(F, TK_TEXT));
+    item_add(ctx, it, arg(P, TK_STRING));
     defaults_add(ctx, it);
     DONE();
 }
@@ -393,27 +411,27 @@ litems(A) ::= litems(B) litem(I). { A = items_add(B, I); }
 
 litem(A) ::= FALLBACK(K) NUMBER(N) SEMI. {
     A = item(ctx, K, TK_FALLBACK);
-    item_add(A, arg(N, TK_NUMBER));
+    item_add(ctx, A, arg(N, TK_NUMBER));
     DONE();
 }
 litem(A) ::= FALLBACK(K) WORD(N) SEMI. {
     A = item(ctx, K, TK_FALLBACK);
-    item_add(A, arg(N, TK_WORD));
+    item_add(ctx, A, arg(N, TK_WORD));
     DONE();
 }
 litem(A) ::= STATUS(K) NUMBER(N) SEMI. {
     A = item(ctx, K, TK_STATUS);
-    item_add(A, arg(N, TK_NUMBER));
+    item_add(ctx, A, arg(N, TK_NUMBER));
     DONE();
 }
 litem(A) ::= PORT(K) NUMBER(N) SEMI. {
     A = item(ctx, K, TK_PORT);
-    item_add(A, arg(N, TK_NUMBER));
+    item_add(ctx, A, arg(N, TK_NUMBER));
     DONE();
 }
 litem(A) ::= MAX_HEAD(K) numval(V) SEMI. {
     A = item(ctx, K, TK_MAX_HEAD);
-    item_add(A, V);
+    item_add(ctx, A, V);
     DONE();
 }
 litem(A) ::= FORWARDED_FOR(K) SEMI. { A = item(ctx, K, TK_FORWARDED_FOR); DONE(); }
@@ -437,7 +455,7 @@ sopts(A) ::= sopts(B) sopt(O). { A = items_add(B, O); }
 
 sopt(A) ::= WEIGHT(K) NUMBER(N). {
     A = item(ctx, K, TK_WEIGHT);
-    item_add(A, arg(N, TK_NUMBER));
+    item_add(ctx, A, arg(N, TK_NUMBER));
 }
 sopt(A) ::= BACKUP(K). { A = item(ctx, K, TK_BACKUP); }
 sopt(A) ::= SEND_PROXY(K). { A = item(ctx, K, TK_SEND_PROXY); }
@@ -456,7 +474,7 @@ sitem(A) ::= error. { A = NULL; }
 
 target(A) ::= WORD(N). {
     A = item(ctx, N, 0);
-    item_add(A, arg(N, TK_WORD));
+    item_add(ctx, A, arg(N, TK_WORD));
 }
 target(A) ::= serverlist(L). {
     A = item(ctx, L.head->addr, 0);
