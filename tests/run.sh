@@ -84,6 +84,23 @@ missing_package_is_named() {
     [ "$rc" -eq 2 ] && grep -qx '  sudo apt-get install no-such-package-sy' <<<"$out"
 }
 
+# `yardc --print` gives the canonical form, which compiles to the same digest and prints
+# itself again unchanged.
+canonical_form_is_stable() {
+    local y tmp d1 d2
+    tmp=$(mktemp -d) || return 1
+    for y in examples/*.yard; do
+        "$YARDC" --print "$y" >"$tmp/c.yard" || return 1
+        "$YARDC" --print "$tmp/c.yard" >"$tmp/c2.yard" || return 1
+        cmp "$tmp/c.yard" "$tmp/c2.yard" || { echo "$y: --print is not a fixed point"; return 1; }
+        "$YARDC" -o "$tmp/a.c" "$y" && "$YARDC" -o "$tmp/b.c" "$tmp/c.yard" || return 1
+        d1=$(grep -o '\.digest = "[0-9a-f]*"' "$tmp/a.c")
+        d2=$(grep -o '\.digest = "[0-9a-f]*"' "$tmp/b.c")
+        [ -n "$d1" ] && [ "$d1" = "$d2" ] || { echo "$y: digest $d1, canonical form $d2"; return 1; }
+    done
+    rm -rf "$tmp"
+}
+
 echo "== unit"
 for t in $UNIT_BINS; do
     run "unit $(basename "$t")" "$t"
@@ -102,6 +119,7 @@ echo "== yardc"
     run "yardc golden diagnostics" bash tests/yardc/run.sh "$PWD/$YARDC"
 [ -f tests/yardc/docs.sh ] && run "yardc documented examples" bash tests/yardc/docs.sh "$PWD/$YARDC"
 run "yardc output is deterministic" table_is_deterministic
+run "yardc --print compiles to the same digest" canonical_form_is_stable
 
 echo "== build"
 run "make install builds a working proxy from the installed files" installed_tree_builds_a_proxy
