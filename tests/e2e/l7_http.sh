@@ -119,7 +119,20 @@ head -c 67108864 /dev/urandom >"$tmp/big"
 want=$(cksum <"$tmp/big" | cut -d' ' -f1)
 out=$(curl $C --max-time 30 -T - -H 'Host: one.test' "http://$P:$PORT/upload" <"$tmp/big")
 check "64 MiB chunked upload is byte-exact" contains "$out" "body_len=67108864 body_cksum=$want"
+out=$(curl $C --max-time 30 -T "$tmp/big" -H 'Host: one.test' "http://$P:$PORT/upload")
+check "64 MiB Content-Length upload is byte-exact" \
+    contains "$out" "body_len=67108864 body_cksum=$want"
 rm -f "$tmp/big"
+# A long body is relayed up to its end and no further: the next response on the same
+# connection arrives intact. The body is a line per request, then 8 MiB of filler:
+# compare the filler.
+want=$(curl $C "http://[::1]:25001/big/8388608" -H 'Host: one.test' | tail -c 8388608 | cksum)
+out=$(curl $C -o "$tmp/dl" "http://$P:$PORT/big/8388608" -H 'Host: one.test' \
+    --next $C -w '%{num_connects}' "http://$P:$PORT/after" -H 'Host: one.test')
+check "8 MiB response is byte-exact" test "$(tail -c 8388608 "$tmp/dl" | cksum)" = "$want"
+check "the response after it arrives on the same connection" \
+    test "$(grep -c 'path=/after' <<<"$out")-${out: -1}" = "1-0"
+rm -f "$tmp/dl"
 head -c 300000 /dev/urandom >"$tmp/small"
 want=$(cksum <"$tmp/small" | cut -d' ' -f1)
 out=$(curl $C -v -H 'Host: one.test' -H 'Expect: 100-continue' --data-binary @"$tmp/small" \
