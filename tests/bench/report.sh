@@ -98,39 +98,41 @@ for s in $SUBJECTS; do
     c=$(med tls_conn "$s" cpu_us) d=$(med tls_ka "$s" cpu_us)
     [ -n "$a$b$c$d" ] && echo "$s ${a:-?} ${b:-?} ${c:-?} ${d:-?}" >>"$P/cpu.dat"
 done
-if [ -s "$P/memory.dat" ]; then
-    plot <<EOF
-set terminal pngcairo noenhanced size 800,500 font ",10"
-set output "$P/memory.png"
-set title "Memory per idle routed connection ($NIDLE connections; lower is better)"
-set ylabel "bytes / connection (RSS delta / N)"
+# histogram WIDTH PNG TITLE YLABEL: the settings every clustered bar chart shares.
+histogram() {
+    cat <<EOF
+set terminal pngcairo noenhanced size $1,500 font ",10"
+set output "$2"
+set title "$3"
+set ylabel "$4"
 set datafile missing "?"
 set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.8 border -1
 set yrange [0:*]
 set grid ytics
+EOF
+}
+if [ -s "$P/memory.dat" ]; then
+    { histogram 800 "$P/memory.png" \
+        "Memory per idle routed connection ($NIDLE connections; lower is better)" \
+        "bytes / connection (RSS delta / N)"
+      cat <<EOF
 plot "$P/memory.dat" using 2:xtic(1) title "http listener" lc rgb "#4477aa", \
      "" using 3 title "tls listener" lc rgb "#ee6677"
 EOF
+    } | plot
 fi
 if [ -s "$P/cpu.dat" ]; then
-    plot <<EOF
-set terminal pngcairo noenhanced size 900,500 font ",10"
-set output "$P/cpu.png"
-set title "Proxy CPU time per request (user + sys; lower is better)"
-set ylabel "µs / request"
-set datafile missing "?"
-set style data histograms
-set style histogram clustered gap 1
-set style fill solid 0.8 border -1
-set yrange [0:*]
-set grid ytics
+    { histogram 900 "$P/cpu.png" "Proxy CPU time per request (user + sys; lower is better)" \
+        "µs / request"
+      cat <<EOF
 plot "$P/cpu.dat" using 2:xtic(1) title "http keep-alive" lc rgb "#4477aa", \
      "" using 3 title "http close" lc rgb "#66ccee", \
      "" using 4 title "tls new conn" lc rgb "#ee6677", \
      "" using 5 title "tls keep-alive" lc rgb "#ccbb44"
 EOF
+    } | plot
 fi
 
 SPLOT=""
