@@ -34,9 +34,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../../e2e/tools/hello.h"
+
 #define MAX_EVENTS 256
 
-static uint8_t hello[2048];
+static uint8_t hello[HELLO_MAX];
 static size_t hello_len;
 static volatile sig_atomic_t stop_flag;
 static union {
@@ -60,65 +62,6 @@ on_signal(int sig)
 {
     (void)sig;
     stop_flag = 1;
-}
-
-static uint8_t *
-put16(uint8_t *p, size_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-    return p + 2;
-}
-
-/* A ClientHello (RFC 8446 §4.1.2) with server_name (RFC 6066 §3) in one record; the same
- * shape as tests/e2e/tools/client.c, and accepted by HAProxy's req_ssl_hello_type. */
-static void
-build_hello(const char *name)
-{
-    uint8_t msg[1024], ext[512], *p = msg, *e = ext;
-    size_t n = strlen(name), msg_len, ext_len;
-
-    e = put16(e, 0x0000);                   /* server_name */
-    e = put16(e, n + 5);
-    e = put16(e, n + 3);                    /* server_name_list */
-    *e++ = 0;                               /* host_name */
-    e = put16(e, n);
-    memcpy(e, name, n);
-    e += n;
-    e = put16(e, 0x002b);                   /* supported_versions: TLS 1.3, 1.2 */
-    e = put16(e, 5);
-    *e++ = 4;
-    e = put16(e, 0x0304);
-    e = put16(e, 0x0303);
-    e = put16(e, 0x000a);                   /* supported_groups: x25519 */
-    e = put16(e, 4);
-    e = put16(e, 2);
-    e = put16(e, 0x001d);
-    ext_len = (size_t)(e - ext);
-    *p++ = 1;                               /* client_hello; 24-bit length below */
-    p += 3;
-    p = put16(p, 0x0303);                   /* legacy_version */
-    for (int i = 0; i < 32; i++)            /* random */
-        *p++ = (uint8_t)(i * 7 + 1);
-    *p++ = 0;                               /* legacy_session_id: empty */
-    p = put16(p, 4);                        /* cipher_suites */
-    p = put16(p, 0x1301);
-    p = put16(p, 0xc02f);
-    *p++ = 1;                               /* legacy_compression_methods: null */
-    *p++ = 0;
-    p = put16(p, ext_len);
-    memcpy(p, ext, ext_len);
-    p += ext_len;
-    msg_len = (size_t)(p - msg);
-    msg[1] = (uint8_t)((msg_len - 4) >> 16);
-    msg[2] = (uint8_t)((msg_len - 4) >> 8);
-    msg[3] = (uint8_t)(msg_len - 4);
-    hello[0] = 0x16;                        /* handshake record, TLS 1.0 */
-    hello[1] = 0x03;
-    hello[2] = 0x01;
-    put16(hello + 3, msg_len);
-    memcpy(hello + 5, msg, msg_len);
-    hello_len = 5 + msg_len;
 }
 
 static void
@@ -417,7 +360,7 @@ main(int argc, char **argv)
     signal(SIGINT, on_signal);
     signal(SIGPIPE, SIG_IGN);
     raise_nofile();
-    build_hello(name);
+    hello_len = hello_build(hello, name, 0);
     if (strcmp(mode, "sink") == 0)
         return run_sink(port, answer);
     if (strchr(addr, ':') != NULL) {

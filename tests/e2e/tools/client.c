@@ -32,9 +32,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hello.h"
 #include "pattern.h"
 
-static uint8_t hello[2048];
+static uint8_t hello[HELLO_MAX];
 static size_t hello_len;
 
 static double
@@ -44,83 +45,6 @@ now_s(void)
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static uint8_t *
-put16(uint8_t *p, size_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-    return p + 2;
-}
-
-/* A TLS 1.3-style ClientHello (RFC 8446 §4.1.2) carrying name in server_name (RFC 6066
- * §3), wrapped in records of at most record bytes of handshake message each. */
-static void
-build_hello(const char *name, size_t record)
-{
-    uint8_t msg[1024], ext[512], *p = msg, *e = ext;
-    size_t n = name != NULL ? strlen(name) : 0, msg_len, ext_len;
-
-    if (name != NULL) {
-        e = put16(e, 0x0000);               /* server_name */
-        e = put16(e, n + 5);
-        e = put16(e, n + 3);                /* server_name_list */
-        *e++ = 0;                           /* host_name */
-        e = put16(e, n);
-        memcpy(e, name, n);
-        e += n;
-    }
-    e = put16(e, 0x002b);                   /* supported_versions: TLS 1.3, 1.2 */
-    e = put16(e, 5);
-    *e++ = 4;
-    e = put16(e, 0x0304);
-    e = put16(e, 0x0303);
-    e = put16(e, 0x000a);                   /* supported_groups: x25519 */
-    e = put16(e, 4);
-    e = put16(e, 2);
-    e = put16(e, 0x001d);
-    e = put16(e, 0x000d);                   /* signature_algorithms: ecdsa_secp256r1_sha256 */
-    e = put16(e, 4);
-    e = put16(e, 2);
-    e = put16(e, 0x0403);
-    ext_len = (size_t)(e - ext);
-
-    *p++ = 1;                               /* client_hello, 24-bit length filled below */
-    p += 3;
-    p = put16(p, 0x0303);                   /* legacy_version */
-    for (int i = 0; i < 32; i++)            /* random */
-        *p++ = (uint8_t)(i * 7 + 1);
-    *p++ = 32;                              /* legacy_session_id */
-    for (int i = 0; i < 32; i++)
-        *p++ = (uint8_t)(0xa0 + i);
-    p = put16(p, 6);                        /* cipher_suites */
-    p = put16(p, 0x1301);
-    p = put16(p, 0x1302);
-    p = put16(p, 0xc02f);
-    *p++ = 1;                               /* legacy_compression_methods: null */
-    *p++ = 0;
-    p = put16(p, ext_len);
-    memcpy(p, ext, ext_len);
-    p += ext_len;
-    msg_len = (size_t)(p - msg);
-    msg[1] = (uint8_t)((msg_len - 4) >> 16);
-    msg[2] = (uint8_t)((msg_len - 4) >> 8);
-    msg[3] = (uint8_t)(msg_len - 4);
-
-    if (record == 0)
-        record = msg_len;
-    for (size_t off = 0; off < msg_len; off += record) {
-        size_t k = msg_len - off < record ? msg_len - off : record;
-
-        hello[hello_len++] = 0x16;          /* handshake record, version TLS 1.0 */
-        hello[hello_len++] = 0x03;
-        hello[hello_len++] = 0x01;
-        put16(hello + hello_len, k);
-        hello_len += 2;
-        memcpy(hello + hello_len, msg + off, k);
-        hello_len += k;
-    }
 }
 
 /* Bytes off .. off + len of what this client sends: the hello, then the pattern. */
@@ -180,7 +104,7 @@ main(int argc, char **argv)
         sa.in4.sin_port = htons((uint16_t)port);
         inet_pton(AF_INET, addr, &sa.in4.sin_addr);
     }
-    build_hello(name, record);
+    hello_len = hello_build(hello, name, record);
     if (strcmp(mode, "dump") == 0)
         return fwrite(hello, 1, hello_len, stdout) == hello_len ? 0 : 2;
     echo = strcmp(mode, "echo") == 0;
