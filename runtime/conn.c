@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "listener.h"
 #include "log.h"
 #include "pool.h"
 #include "proxyproto.h"
@@ -248,6 +249,8 @@ conn_connect_next(struct ev_loop *loop, struct conn *c)
         c->server = srv;
         fd = socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         if (fd == -1) {
+            if (errno == EMFILE || errno == ENFILE)
+                listener_out_of_fds("socket", errno);
             conn_fail(c, 'R', "socket", errno);
             return;
         }

@@ -1035,6 +1035,8 @@ connect_next(struct http_conn *c)
             fd = socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         }
         if (fd == -1) {
+            if (errno == EMFILE || errno == ENFILE)
+                listener_out_of_fds("socket", errno);
             answer_error(c, 503, "socket", "RC");
             return;
         }

@@ -36,6 +36,7 @@ static struct ev_timer resume_timer;    /* after EMFILE / ENFILE */
 static struct ev_prepare maxconn_watch; /* while paused at maxconn */
 static bool paused;
 static uint32_t maxconn;                /* the table's, lowered to what descriptors allow */
+static rlim_t fd_limit = RLIM_INFINITY; /* RLIMIT_NOFILE that maxconn was settled for */
 static uint64_t emfile_pauses;          /* pauses since the last successful accept */
 static struct ev_prepare live_watch;    /* publishes the open connection count */
 static bool accepting;
@@ -352,19 +353,10 @@ accept_cb(struct ev_loop *loop, struct ev_io *w, int revents)
         if (fd == -1) {
             if (errno == EINTR || errno == ECONNABORTED)
                 continue;
-            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-                /* One line per episode, not one per pause: the pauses repeat every 100 ms
-                 * for as long as the shortage lasts. */
-                if (emfile_pauses++ == 0)
-                    log_msg(LOG_LEVEL_WARNING, "accept: %s: pausing listeners, %u connections "
-                            "open; retrying every %.0f ms", strerror(errno),
-                            listener_live_count(), PAUSE_EMFILE * 1000);
-                set_accepting(false);
-                ev_timer_set(&resume_timer, PAUSE_EMFILE, 0.);
-                ev_timer_start(loop, &resume_timer);
-            } else if (errno != EAGAIN && errno != EWOULDBLOCK) {
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+                listener_out_of_fds("accept", errno);
+            else if (errno != EAGAIN && errno != EWOULDBLOCK)
                 log_msg(LOG_LEVEL_WARNING, "accept: %s", strerror(errno));
-            }
             return;
         }
         if (emfile_pauses > 0) {
@@ -377,6 +369,8 @@ accept_cb(struct ev_loop *loop, struct ev_io *w, int revents)
             conn_accept(loop, fd, s->l, &peer);
         else
             http_accept(loop, fd, s->l, &peer);
+        if (ev_is_active(&resume_timer))
+            return;                 /* that connection found no descriptor for its server */
     }
 }
 
@@ -401,6 +395,7 @@ fd_maxconn(uint32_t want)
 
     if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur == RLIM_INFINITY)
         return want;
+    fd_limit = rl.rlim_cur;
     avail = rl.rlim_cur > FD_RESERVE + sock_count ? rl.rlim_cur - FD_RESERVE - sock_count : 0;
     if (avail / 2 >= want)
         return want;
@@ -408,6 +403,31 @@ fd_maxconn(uint32_t want)
     log_msg(LOG_LEVEL_WARNING, "maxconn %u lowered to %llu: descriptor limit %llu", want,
             (unsigned long long)avail, (unsigned long long)rl.rlim_cur);
     return (uint32_t)avail;
+}
+
+void
+listener_out_of_fds(const char *what, int err)
+{
+    struct rlimit rl;
+
+    /* One line per episode, not one per pause: the pauses repeat every 100 ms for as long
+     * as the shortage lasts. */
+    if (emfile_pauses++ == 0)
+        log_msg(LOG_LEVEL_WARNING, "%s: %s: pausing listeners, %u connections open; "
+                "retrying every %.0f ms", what, strerror(err), listener_live_count(),
+                PAUSE_EMFILE * 1000);
+    /* A limit lowered while running (prlimit) would otherwise be found again by every
+     * connection past it: maxconn follows it down, as at start. */
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < fd_limit) {
+        uint32_t lowered = fd_maxconn(maxconn);
+
+        maxconn = lowered < maxconn ? lowered : maxconn;
+    }
+    if (!accepting || ev_is_active(&resume_timer))
+        return;
+    set_accepting(false);
+    ev_timer_set(&resume_timer, PAUSE_EMFILE, 0.);
+    ev_timer_start(lloop, &resume_timer);
 }
 
 uint32_t

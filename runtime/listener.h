@@ -43,9 +43,15 @@ bool listener_is_accepting(void);
  * called); settles maxconn (see listener_maxconn()). Connections of tls listeners go to conn_accept(), the others to http_accept(). */
 void listener_start(struct ev_loop *loop);
 
-/* The maxconn in force: the table's, lowered at listener_start() when the descriptor
- * limit cannot hold two descriptors per connection (a warning is logged then). */
+/* The maxconn in force: the table's, lowered at listener_start() or listener_out_of_fds()
+ * when the descriptor limit cannot hold two descriptors per connection (with a warning). */
 uint32_t listener_maxconn(void);
+
+/* Out of descriptors (err: EMFILE, ENFILE, ...) in `what` (accept, socket): stops
+ * accepting for 100 ms at a time until an accept succeeds, so that clients wait in the
+ * backlog instead of being accepted only to fail; logs once per episode. A descriptor
+ * limit lowered since start lowers maxconn as listener_start() would. */
+void listener_out_of_fds(const char *what, int err);
 
 /* Open connections of every mode: what maxconn limits. */
 uint32_t listener_live_count(void);
