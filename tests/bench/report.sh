@@ -45,6 +45,9 @@ WORKLOADS_INFO="http_ka|HTTP keep-alive (wrk, 64 connections, small response)|re
 http_close|HTTP, new connection per request (wrk, 32 connections, Connection: close)|req/s|1
 tls_conn|TLS, new connection per request through the SNI listener (full handshake each time, 32 concurrent)|conn/s|1
 tls_ka|TLS keep-alive (64 connections, requests over one TLS session each)|req/s|1
+http_ka_cap|HTTP keep-alive, each proxy limited to ${CAP_HTTP} % of one CPU (as http_ka)|req/s|1
+http_close_cap|HTTP new connection per request, each proxy limited to ${CAP_HTTP} % of one CPU (as http_close)|req/s|1
+tls_conn_cap|TLS new connection per request, each proxy limited to ${CAP_TLS} % of one CPU (as tls_conn)|conn/s|1
 bulk_http|Bulk transfer through the HTTP listener (curl, ${BIG_MB} MiB file ×${BULK_GETS})|MiB/s|0
 bulk_tls|Bulk transfer through the TLS listener (curl, ${BIG_MB} MiB file ×${BULK_GETS})|MiB/s|0
 mem_http|Memory per idle routed HTTP connection (${NIDLE} connections, RSS delta / N)|bytes/conn|0
@@ -56,7 +59,8 @@ plot() {    # gnuplot script on stdin
 }
 
 
-for wl in http_ka http_close tls_conn tls_ka bulk_http bulk_tls; do
+for wl in http_ka http_close tls_conn tls_ka bulk_http bulk_tls http_ka_cap http_close_cap \
+          tls_conn_cap; do
     : >"$P/$wl.dat"
     for s in $SUBJECTS; do
         m=$(med "$wl" "$s" main)
@@ -65,16 +69,17 @@ for wl in http_ka http_close tls_conn tls_ka bulk_http bulk_tls; do
 done
 {
     cat <<EOF
-set terminal pngcairo noenhanced size 1500,850 font ",10"
+set terminal pngcairo noenhanced size 1500,1250 font ",10"
 set output "$P/throughput.png"
-set multiplot layout 2,3 title "Throughput, median of $REPS rounds (higher is better)"
+set multiplot layout 3,3 title "Throughput, median of $REPS rounds (higher is better)"
 set style fill solid 0.8 border -1
 set boxwidth 0.6
 set yrange [0:*]
 set grid ytics
 unset key
 EOF
-    for w in http_ka:req/s http_close:req/s tls_conn:conn/s tls_ka:req/s bulk_http:MiB/s bulk_tls:MiB/s; do
+    for w in http_ka:req/s http_close:req/s tls_conn:conn/s tls_ka:req/s bulk_http:MiB/s \
+             bulk_tls:MiB/s http_ka_cap:req/s http_close_cap:req/s tls_conn_cap:conn/s; do
         f=$P/${w%%:*}.dat
         echo "set title '${w%%:*}'; set ylabel '${w#*:}'"
         if [ -s "$f" ]; then
@@ -207,6 +212,14 @@ fi
 - Proxy CPU = user + system time of the serving process (/proc/PID/stat, ${CLK_TCK} Hz ticks)
   over the run, divided by the requests completed (nginx: its worker process).
 - Every load run is bounded by a request count ($MAXREQ) and by time.
+- The \`*_cap\` workloads repeat a load with the proxy's serving process in a CPU cgroup
+  limited to a share of one CPU (${CAP_HTTP} % for HTTP, ${CAP_TLS} % for TLS: a CFS quota, as a
+  container CPU limit sets; the TLS share is smaller because the client's full handshakes
+  cost more than the proxy's relaying). The client's
+  core is then no longer the bottleneck and the rate shows how much each proxy serves on the
+  same CPU budget. "quota used" is the process's CPU time over the run divided by the
+  quota: near 100 % means the proxy was the bottleneck as intended; well below means the
+  load generator's core still was.
 EOF
     echo
     echo "## Results"
@@ -227,7 +240,7 @@ EOF
             if [ -z "$m" ]; then
                 case $s:$wl in
                 sniproxy:http_*|sniproxy:bulk_http|sniproxy:mem_http) continue ;;
-                direct:mem_*) continue ;;
+                direct:mem_*|direct:*_cap) continue ;;
                 esac
                 echo "| $s | skipped: $(skip_reason "$s" "$wl") | | | | | | | |" | \
                     { [ "$lat" = 1 ] && cat || sed 's/| | | | | | |$/| | |/'; }
@@ -243,6 +256,15 @@ EOF
                      "$(xr "$(ratio "$wl" "$s" direct)") | $(nrounds "$wl" "$s") |"
             fi
         done
+        case $wl in
+        *_cap)
+            line=""
+            for s in $SUBJECTS; do
+                q=$(med "$wl" "$s" quota_pct)
+                [ -n "$q" ] && line+="${line:+, }$s $(fmt "$q") %"
+            done
+            [ -n "$line" ] && { echo; echo "Quota used (median): $line."; } ;;
+        esac
     done <<<"$WORKLOADS_INFO"
 
     if grep -q '	startup	' "$SUM"; then

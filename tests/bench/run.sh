@@ -3,7 +3,8 @@
 # straight to the backend) as the ceiling. Writes build/bench/report.md and PNG plots.
 #
 #   tests/bench/run.sh [--quick] [--reps N] [--subjects "direct haproxy ..."]
-#                      [--workloads "http_ka tls_conn ..."] [--verify-only]
+#                      [--workloads "http_ka tls_conn ..."] [--cap-http PERCENT]
+#                      [--cap-tls PERCENT] [--verify-only]
 #
 # Traffic goes only to loopback. Every load run is bounded in count and in time and ends
 # by itself; the harness stops only the processes it started, by PID, on any exit.
@@ -17,8 +18,10 @@ B=$ROOT/build/bench
 . "$HERE/conf.sh"
 
 ALL_SUBJECTS="direct switchyard haproxy nginx sniproxy"
-ALL_WORKLOADS="http_ka http_close tls_conn tls_ka bulk_http bulk_tls mem_http mem_tls startup table"
+ALL_WORKLOADS="http_ka http_close tls_conn tls_ka http_ka_cap http_close_cap tls_conn_cap"
+ALL_WORKLOADS+=" bulk_http bulk_tls mem_http mem_tls startup table"
 QUICK=0 REPS="" SUBJECTS=$ALL_SUBJECTS WORKLOADS=$ALL_WORKLOADS VERIFY_ONLY=0
+CAP_HTTP=25 CAP_TLS=10  # the *_cap workloads: the proxy gets this % of one CPU
 
 usage() {
     sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
@@ -31,6 +34,8 @@ while [ $# -gt 0 ]; do
     --reps) REPS=$2; shift ;;
     --subjects) SUBJECTS=$2; shift ;;
     --workloads) WORKLOADS=$2; shift ;;
+    --cap-http) CAP_HTTP=$2; shift ;;
+    --cap-tls) CAP_TLS=$2; shift ;;
     --verify-only) VERIFY_ONLY=1 ;;
     -h|--help) usage ;;
     *) echo "run.sh: unknown option $1" >&2; usage ;;
@@ -183,6 +188,74 @@ stop_proc() {
 cleanup() {
     local n
     for n in "${!PID[@]}"; do stop_proc "$n"; done
+    cap_remove
+}
+
+# ---------------------------------------------------------------- CPU cap
+# The *_cap workloads run each proxy in a CPU cgroup limited to a % of one CPU, so that
+# the proxy, not the load generator's core, is the bottleneck: the rate then measures how
+# much work each proxy does per request. cgroup v2 (cpu.max) or v1 (cpu.cfs_quota_us).
+CG="" CG_HOME="" CAP_WHY=""
+CAP_PERIOD_US=10000     # short periods: the quota comes in small slices, not long bursts
+
+cap_setup() {
+    local name=switchyard-bench-$$ rel
+    if [ -e /sys/fs/cgroup/cgroup.controllers ]; then
+        rel=$(sed -n 's/^0:://p' /proc/self/cgroup)
+        CG_HOME=/sys/fs/cgroup${rel%/}
+        grep -qw cpu "$CG_HOME/cgroup.controllers" 2>/dev/null || { CAP_WHY="no cpu controller"; return 1; }
+        echo +cpu >"$CG_HOME/cgroup.subtree_control" 2>/dev/null
+    elif [ -d /sys/fs/cgroup/cpu ]; then
+        rel=$(sed -n 's/^[0-9]*:\([^:]*,\)\{0,1\}cpu\(,[^:]*\)\{0,1\}:\(.*\)/\3/p' /proc/self/cgroup | head -n 1)
+        CG_HOME=/sys/fs/cgroup/cpu${rel%/}
+    else
+        CAP_WHY="no cgroup file system"
+        return 1
+    fi
+    mkdir "$CG_HOME/$name" 2>/dev/null || { CAP_WHY="cannot create a cgroup under $CG_HOME"; return 1; }
+    CG=$CG_HOME/$name
+    cap_set "$CAP_TLS" || { CAP_WHY="cannot set a CPU quota in $CG"; return 1; }
+}
+
+cap_set() {     # percent of one CPU
+    local period=$CAP_PERIOD_US quota
+    # The kernel's smallest quota is 1 ms: below 10 %, the period grows to keep it so.
+    [ $(($1 * period / 100)) -lt 1000 ] && period=$(( (100000 + $1 - 1) / $1 ))
+    quota=$(($1 * period / 100))
+    if [ -e "$CG/cpu.max" ]; then
+        echo "$quota $period" >"$CG/cpu.max"
+    else
+        echo "$period" >"$CG/cpu.cfs_period_us" && echo "$quota" >"$CG/cpu.cfs_quota_us"
+    fi 2>/dev/null
+}
+
+cap_move() {    # pid cgroup-dir
+    echo "$1" >"$2/cgroup.procs" 2>/dev/null
+}
+
+cap_remove() {
+    [ -n "$CG" ] && [ -d "$CG" ] || return 0
+    local p
+    while read -r p; do cap_move "$p" "$CG_HOME"; done <"$CG/cgroup.procs"
+    rmdir "$CG" 2>/dev/null
+    CG=""
+}
+
+# capped PERCENT ROUND WORKLOAD SUBJECT CMD...: runs CMD with the subject's serving process
+# in the cgroup limited to PERCENT of one CPU, and records how much of the quota the process
+# used (near 100 %: the proxy was the bottleneck, as intended).
+capped() {
+    local cap=$1 r=$2 wl=$3 s=$4 pid t0 t1 w0 w1
+    shift 4
+    pid=$(serving_pid "$s") || return 0
+    cap_set "$cap" || { note "$s|$wl: cannot set a $cap % CPU quota in $CG"; return 0; }
+    cap_move "$pid" "$CG" || { note "$s|$wl: cannot move PID $pid into $CG"; return 0; }
+    t0=$(cpu_ticks "$pid") w0=$(date +%s%N)
+    "$@"
+    t1=$(cpu_ticks "$pid") w1=$(date +%s%N)
+    cap_move "$pid" "$CG_HOME"
+    record "$r" "$wl" "$s" quota_pct "$(awk -v a="$t0" -v b="$t1" -v w0="$w0" -v w1="$w1" \
+        -v hz="$CLK_TCK" -v cap="$cap" 'BEGIN { printf "%.0f", (b - a) / hz / ((w1 - w0) / 1e9) * 100 * 100 / cap }')"
 }
 trap cleanup EXIT
 trap 'say "interrupted"; exit 130' INT TERM
@@ -644,7 +717,7 @@ write_versions() {
 
 write_params() {
     local v
-    for v in QUICK REPS DUR MAXREQ NIDLE BIG_MB BULK_GETS SIZES START_REPS SUBJECTS \
+    for v in QUICK REPS DUR MAXREQ NIDLE BIG_MB BULK_GETS SIZES START_REPS SUBJECTS CAP_HTTP CAP_TLS \
              CPU_LOAD CPU_PROXY FD_LIMIT PROXY_MAXCONN CLK_TCK LOAD_BEFORE; do
         printf '%s=%q\n' "$v" "${!v}"
     done >"$B/params.env"
@@ -690,6 +763,9 @@ main() {
 
     ACTIVE=""
     for s in $SUBJECTS; do [ -z "${SKIP[$s]:-}" ] && ACTIVE+=" $s"; done
+    if [[ " $WORKLOADS " == *_cap\ * ]]; then
+        cap_setup || { note "capped workloads: skipped: $CAP_WHY"; cap_remove; }
+    fi
 
     for r in $(seq "$REPS"); do
         say "== round $r of $REPS"
@@ -699,6 +775,13 @@ main() {
                 http_ka) run_wrk "$r" $wl "$s" 64 ;;
                 http_close) run_wrk "$r" $wl "$s" 32 -H "Connection: close" ;;
                 tls_conn) run_tlsload "$r" $wl "$s" conn 32 ;;
+                *_cap) [ "$s" = direct ] || [ -z "$CG" ] || case $wl in
+                    http_ka_cap) capped $CAP_HTTP "$r" $wl "$s" run_wrk "$r" $wl "$s" 64 ;;
+                    http_close_cap) capped $CAP_HTTP "$r" $wl "$s" \
+                        run_wrk "$r" $wl "$s" 32 -H "Connection: close" ;;
+                    tls_conn_cap) capped $CAP_TLS "$r" $wl "$s" \
+                        run_tlsload "$r" $wl "$s" conn 32 ;;
+                    esac ;;
                 tls_ka) run_tlsload "$r" $wl "$s" ka 64 ;;
                 bulk_http|bulk_tls) run_bulk "$r" $wl "$s" ;;
                 mem_http|mem_tls) run_mem "$r" $wl "$s" ;;
