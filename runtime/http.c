@@ -1581,6 +1581,13 @@ read_client(struct http_conn *c)
     return n == (ssize_t)room;
 }
 
+/* The exchange under way is the connection's last (see exchange_end()). */
+static bool
+closing_after(const struct http_conn *c)
+{
+    return !c->req_keep_alive || !c->resp_keep_alive || c->close_after || H.quiescing;
+}
+
 static bool
 write_client(struct http_conn *c)
 {
@@ -1600,7 +1607,9 @@ write_client(struct http_conn *c)
     }
     /* While the server has more queued, MSG_MORE lets the kernel fill whole segments
      * instead of sending one per buffer (fewer packets, fewer wake-ups of the client). */
-    more = c->resp_fwd > 0 && c->server_more && c->respph != PH_DONE;
+    /* The last bytes before a close go with MSG_MORE too: the shutdown that follows in
+     * this same callback then leaves as the FIN of their segment, one packet less. */
+    more = c->resp_fwd > 0 && (c->respph != PH_DONE ? c->server_more : closing_after(c));
     n = send(c->cfd, p, len, MSG_NOSIGNAL | (more ? MSG_MORE : 0));
     if (n == -1) {
         if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
