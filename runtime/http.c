@@ -117,6 +117,7 @@ struct http_conn {
     bool shut_client, shut_server;  /* tunnel: shutdown(SHUT_WR) sent that way */
     bool lingering;
     unsigned server_read_iter;      /* loop iteration of the last read from the server */
+    struct hh_gate gate;            /* how far the coming head was looked at */
     bool server_more, client_more;  /* the last read from that side filled its buffer */
     bool client_corked, server_corked;  /* sent that way with MSG_MORE, not pushed yet */
 };
@@ -442,6 +443,7 @@ reset_request(struct http_conn *c)
     c->server_reused = false;
     c->retry_ok = c->can_retry = c->retried = c->close_stripped = false;
     c->req_hold = 0;
+    c->gate = (struct hh_gate){ 0 };
     put_if_empty(&c->req);
     c->page = NULL;
     c->page_len = c->page_off = 0;
@@ -1209,7 +1211,7 @@ on_head(struct http_conn *c)
         return;
     }
     data = c->req->data + c->req->start;
-    res = hh_parse_request(data, len, c->max_head, &r);
+    res = hh_parse_request_gated(&c->gate, data, len, c->max_head, &r);
     if (res == HH_NEED_MORE) {
         if (len >= c->max_head) {
             res = HH_ERR_HEAD_TOO_LARGE;

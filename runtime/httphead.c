@@ -743,6 +743,54 @@ hh_parse_request(const uint8_t *data, size_t len, size_t max_head, struct hh_req
     return r == HH_NEED_MORE ? need_more(len, max_head) : r;
 }
 
+/* Whether data[0..len) may hold the end of the request line (not seen yet) or the empty
+ * line ending the head, beyond what g has looked at. */
+static bool
+gate_open(struct hh_gate *g, const uint8_t *data, size_t len)
+{
+    size_t from = g->seen > 2 ? g->seen - 2 : 0;
+    const uint8_t *p = data + from, *end = data + len, *lf;
+
+    if (len <= g->seen)
+        return false;
+    if (!g->line_ok) {
+        /* Empty lines before the request line (RFC 9112 §2.2) do not end it. */
+        for (size_t i = g->seen; i < len; i++) {
+            if (data[i] == '\n' && g->text)
+                return true;
+            g->text = g->text || (data[i] != '\r' && data[i] != '\n');
+        }
+        return false;
+    }
+    for (; (lf = memchr(p, '\n', (size_t)(end - p))) != NULL; p = lf + 1) {
+        if (lf > data && lf[-1] == '\n')
+            return true;
+        if (lf > data + 1 && lf[-1] == '\r' && lf[-2] == '\n')
+            return true;
+    }
+    return false;
+}
+
+enum hh_result
+hh_parse_request_gated(struct hh_gate *g, const uint8_t *data, size_t len, size_t max_head,
+                       struct hh_request *req)
+{
+    enum hh_result r = HH_NEED_MORE;
+    bool open = gate_open(g, data, len);
+
+    if (open) {
+        g->parses++;
+        r = hh_parse_request(data, len, max_head, req);
+    } else if (len > max_head) {
+        r = HH_ERR_HEAD_TOO_LARGE;
+    }
+    if (r == HH_NEED_MORE) {
+        g->line_ok = g->line_ok || open;
+        g->seen = (uint32_t)len;
+    }
+    return r;
+}
+
 /* Checks the status line p[0..n) (RFC 9112 §4), complete or not yet. We accept a missing SP
  * after the status code when the reason phrase is empty: common, and not ambiguous. */
 static enum hh_result

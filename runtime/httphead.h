@@ -146,6 +146,24 @@ struct hh_request {
 enum hh_result hh_parse_request(const uint8_t *data, size_t len, size_t max_head,
                                 struct hh_request *req);
 
+/* A request head that arrives in pieces: hh_parse_request_gated() parses the request line
+ * once it has ended (so a stray protocol is answered at once), then only once an empty
+ * line has come. A head trickling in a byte at a time is parsed twice, not once per byte.
+ * Zero it for each new head. */
+struct hh_gate {
+    uint32_t seen;                  /* bytes looked at, no end of head among them */
+    bool text;                      /* a byte of the request line is among them */
+    bool line_ok;                   /* the request line ended and passed */
+    uint32_t parses;                /* hh_parse_request() calls made for this head */
+};
+
+/* As hh_parse_request(), with HH_NEED_MORE and no parse when data[g->seen..len) can neither
+ * end the head nor end its request line (g remembers where it stands). The result is the
+ * one hh_parse_request() gives, except that a fault in a field line is found only once the
+ * head has ended or reached max_head (then HH_ERR_HEAD_TOO_LARGE, as for any long head). */
+enum hh_result hh_parse_request_gated(struct hh_gate *g, const uint8_t *data, size_t len,
+                                      size_t max_head, struct hh_request *req);
+
 struct hh_response {
     size_t head_len;                /* bytes of the head including the final CRLF CRLF */
     int status;                     /* 100..599 */

@@ -6,7 +6,9 @@
  * - results are deterministic and spans lie inside the head;
  * - a prefix of the input gives HH_NEED_MORE or the same verdict as the whole input, and a
  *   strict prefix of a complete head gives HH_NEED_MORE;
- * - the chunked scanner gives the same verdict, at the same offset, however the body is split.
+ * - the chunked scanner gives the same verdict, at the same offset, however the body is split;
+ * - the gated request parser, fed the input a byte at a time, parses at most twice and ends
+ *   with the verdict of the whole input (a fault in a field line may wait for the head's end).
  */
 #include "httphead.h"
 
@@ -84,6 +86,31 @@ check_head_bytes(const uint8_t *in, size_t head_len)
     CHECK(head_len >= 4 && memcmp(in + head_len - 4, "\r\n\r\n", 4) == 0);
 }
 
+/* The gated parser over in[0..1), in[0..2), ...: until it has a verdict, then compared
+ * with r, the verdict of a whole parse. */
+static void
+fuzz_request_gated(const uint8_t *in, size_t len, size_t max_head, enum hh_result r,
+                   const struct hh_request *whole)
+{
+    struct hh_gate g = { 0 };
+    struct hh_request b;
+    enum hh_result p = HH_NEED_MORE;
+    size_t k;
+
+    for (k = 1; k <= len && p == HH_NEED_MORE; k++)
+        p = hh_parse_request_gated(&g, in, k, max_head, &b);
+    k--;
+    check_result(p);
+    CHECK(g.parses <= 2);
+    if (p == HH_OK) {
+        CHECK(r == HH_OK && k == whole->head_len && same_request(whole, &b));
+    } else if (p == HH_NEED_MORE) {
+        CHECK(r == HH_NEED_MORE || (r != HH_OK && r != HH_ERR_HEAD_TOO_LARGE));
+    } else {
+        CHECK(p == r || (p == HH_ERR_HEAD_TOO_LARGE && r != HH_OK));
+    }
+}
+
 static void
 fuzz_request(const uint8_t *in, size_t len, size_t max_head)
 {
@@ -126,6 +153,7 @@ fuzz_request(const uint8_t *in, size_t len, size_t max_head)
         if (p == HH_OK)
             CHECK(same_request(&a, &b));
     }
+    fuzz_request_gated(in, len, max_head, r, &a);
 }
 
 static void

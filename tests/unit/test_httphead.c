@@ -568,6 +568,116 @@ test_request_rejected(void)
     }
 }
 
+/* Whether text[0..len) holds an empty line after a line: the end of a head. */
+static bool
+has_head_end(const uint8_t *text, size_t len)
+{
+    for (size_t i = 1; i < len; i++)
+        if (text[i] == '\n' && (text[i - 1] == '\n' || (i >= 2 && text[i - 1] == '\r' &&
+                                                          text[i - 2] == '\n')))
+            return true;
+    return false;
+}
+
+/* A valid head fed one byte at a time through the gate: NEED_MORE until its last byte,
+ * then what a whole parse gives, after at most two parses. */
+static void
+test_request_gated_trickle(void)
+{
+    for (size_t i = 0; i < COUNT(valid_requests); i++) {
+        const struct valid_request *v = &valid_requests[i];
+        size_t head_len = v->len - v->body_len;
+        struct hh_gate g = { 0 };
+        struct hh_request req, whole;
+        enum hh_result r = HH_NEED_MORE;
+        size_t n;
+
+        for (n = 1; n <= v->len && r == HH_NEED_MORE; n++)
+            r = hh_parse_request_gated(&g, v->text, n, MAX_HEAD, &req);
+        CU_ASSERT_EQUAL(r, HH_OK);
+        CU_ASSERT_EQUAL(n - 1, head_len);
+        CU_ASSERT(g.parses <= 2);
+        if (r != HH_OK || n - 1 != head_len || g.parses > 2) {
+            printf("\n  %s: %s after %zu of %zu bytes, %u parses\n", v->name,
+                   hh_result_str(r), n - 1, head_len, g.parses);
+            continue;
+        }
+        CU_ASSERT_EQUAL_FATAL(hh_parse_request(v->text, v->len, MAX_HEAD, &whole), HH_OK);
+        CU_ASSERT_EQUAL(req.head_len, whole.head_len);
+        CU_ASSERT_EQUAL(req.host_len, whole.host_len);
+        CU_ASSERT_NSTRING_EQUAL(req.host, whole.host, whole.host_len);
+    }
+}
+
+/* A rejected head fed one byte at a time: nothing but NEED_MORE or its own error, and the
+ * error once the head has ended (a fault in a field line waits for the end of the head). */
+static void
+test_request_gated_rejected(void)
+{
+    for (size_t i = 0; i < COUNT(bad_requests); i++) {
+        const struct bad_message *b = &bad_requests[i];
+        struct hh_gate g = { 0 };
+        struct hh_request req;
+        enum hh_result r = HH_NEED_MORE;
+
+        for (size_t n = 1; n <= b->len && r == HH_NEED_MORE; n++) {
+            r = hh_parse_request_gated(&g, b->text, n, MAX_HEAD, &req);
+            CU_ASSERT(r == HH_NEED_MORE || r == b->expect);
+            if (r != HH_NEED_MORE && r != b->expect)
+                printf("\n  %s: prefix %zu: %s, want %s\n", b->name, n, hh_result_str(r),
+                       hh_result_str(b->expect));
+        }
+        if (has_head_end(b->text, b->len) || b->expect == HH_ERR_HEAD_TOO_LARGE) {
+            CU_ASSERT_EQUAL(r, b->expect);
+            if (r != b->expect)
+                printf("\n  %s: whole: %s, want %s\n", b->name, hh_result_str(r),
+                       hh_result_str(b->expect));
+        }
+        CU_ASSERT(g.parses <= 2);
+    }
+}
+
+/* A long head of short lines, a byte at a time: two parses in all; bytes of another
+ * protocol are answered as soon as a line ends, and without one, at the size limit. */
+static void
+test_request_gated_bounds(void)
+{
+    static uint8_t head[MAX_HEAD];
+    static const uint8_t tls[] = { 0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc };
+    uint8_t junk[MAX_HEAD + 2];
+    struct hh_gate g = { 0 };
+    struct hh_request req;
+    enum hh_result r = HH_NEED_MORE;
+    size_t len, n;
+
+    len = (size_t)snprintf((char *)head, sizeof(head), "GET / HTTP/1.1\r\nHost: h\r\n");
+    while (len + 16 < sizeof(head))
+        len += (size_t)snprintf((char *)head + len, sizeof(head) - len, "x%zu: y\r\n", len);
+    len += (size_t)snprintf((char *)head + len, sizeof(head) - len, "\r\n");
+    for (n = 1; n <= len && r == HH_NEED_MORE; n++)
+        r = hh_parse_request_gated(&g, head, n, MAX_HEAD, &req);
+    CU_ASSERT_EQUAL(r, HH_OK);
+    CU_ASSERT_EQUAL(n - 1, len);
+    CU_ASSERT_EQUAL(g.parses, 2);
+
+    memset(junk, 0x01, sizeof(junk));
+    memcpy(junk, tls, sizeof(tls));
+    g = (struct hh_gate){ 0 };
+    for (n = 1; n <= MAX_HEAD; n++)
+        CU_ASSERT_EQUAL(hh_parse_request_gated(&g, junk, n, MAX_HEAD, &req), HH_NEED_MORE);
+    CU_ASSERT_EQUAL(g.parses, 0);
+    CU_ASSERT_EQUAL(hh_parse_request_gated(&g, junk, MAX_HEAD + 1, MAX_HEAD, &req),
+                    HH_ERR_HEAD_TOO_LARGE);
+    junk[20] = '\n';
+    g = (struct hh_gate){ 0 };
+    r = HH_NEED_MORE;
+    for (n = 1; n <= 21 && r == HH_NEED_MORE; n++)
+        r = hh_parse_request_gated(&g, junk, n, MAX_HEAD, &req);
+    CU_ASSERT_EQUAL(n - 1, 21);
+    CU_ASSERT_EQUAL(r, hh_parse_request(junk, 21, MAX_HEAD, &req));
+    CU_ASSERT_NOT_EQUAL(r, HH_NEED_MORE);
+}
+
 /* An error seen in a prefix never turns into something else: the prefixes of a rejected head
  * are NEED_MORE until the error is seen, then that same error. */
 static void
@@ -1126,6 +1236,9 @@ main(void)
         { "request: rejected prefixes are stable", test_request_rejected_prefixes },
         { "request: errors reported early", test_request_early_errors },
         { "request: head too large", test_request_head_too_large },
+        { "request: gated, byte by byte", test_request_gated_trickle },
+        { "request: gated, rejected heads", test_request_gated_rejected },
+        { "request: gated, bounds", test_request_gated_bounds },
         { "results: strings and statuses", test_result_strings_and_statuses },
         { "response: fixtures", test_response_cases },
         { "response: prefixes", test_response_prefixes },
