@@ -230,6 +230,14 @@ timer_restart(struct ev_loop *loop, struct conn *c)
 
 /* ---- connecting ---- */
 
+/* A connect to srv failed: passively down until the retry interval has passed. */
+static void
+server_down(struct ev_loop *loop, uint32_t srv)
+{
+    pool_mark_down(&health, srv, now_ms(loop), table->timeouts.retry_ms);
+    stats_server_down(srv, now_ms(loop) + table->timeouts.retry_ms);
+}
+
 /* Starts a connect to the next server of c->pool that is up; when none is left, ends the
  * connection. */
 static void
@@ -264,8 +272,7 @@ conn_connect_next(struct ev_loop *loop, struct conn *c)
         }
         c->err_no = errno;
         close(fd);
-        pool_mark_down(&health, srv, now_ms(loop), table->timeouts.retry_ms);
-        stats_server_down(srv, now_ms(loop) + table->timeouts.retry_ms);
+        server_down(loop, srv);
     }
     if (c->attempts == 0)
         conn_fail(c, 'S', "no-server", 0);
@@ -278,8 +285,7 @@ static void
 conn_connect_failed(struct ev_loop *loop, struct conn *c, int err_no)
 {
     side_close(loop, &c->side[SIDE_SERVER]);
-    pool_mark_down(&health, c->server, now_ms(loop), table->timeouts.retry_ms);
-    stats_server_down(c->server, now_ms(loop) + table->timeouts.retry_ms);
+    server_down(loop, c->server);
     c->err_no = err_no;
     conn_connect_next(loop, c);
 }

@@ -1015,6 +1015,14 @@ connected(struct http_conn *c)
         answer_error(c, 503, "proxy-header", "PC");
 }
 
+/* A connect to server s failed: passively down until the retry interval has passed. */
+static void
+server_down(struct http_conn *c, uint32_t s)
+{
+    pool_mark_down(&H.health, s, now_ms(c), H.t->timeouts.retry_ms);
+    stats_server_down(s, now_ms(c) + H.t->timeouts.retry_ms);
+}
+
 /* Connects to the next server of the pool that is up; 503 when there is none left. */
 static void
 connect_next(struct http_conn *c)
@@ -1062,8 +1070,7 @@ connect_next(struct http_conn *c)
             return;
         }
         close(fd);
-        pool_mark_down(&H.health, s, now_ms(c), H.t->timeouts.retry_ms);
-        stats_server_down(s, now_ms(c) + H.t->timeouts.retry_ms);
+        server_down(c, s);
     }
     answer_error(c, 503, "no-server", "SC");
 }
@@ -1075,8 +1082,7 @@ connect_failed(struct http_conn *c, bool timed_out)
     set_io(c->loop, &c->sio, -1, 0);
     close(c->sfd);
     c->sfd = -1;
-    pool_mark_down(&H.health, c->server, now_ms(c), H.t->timeouts.retry_ms);
-    stats_server_down(c->server, now_ms(c) + H.t->timeouts.retry_ms);
+    server_down(c, c->server);
     c->err = timed_out ? "connect-timeout" : "connect-refused";
     set_term(c, timed_out ? "sC" : "SC");
     connect_next(c);
