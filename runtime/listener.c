@@ -36,6 +36,7 @@ static struct ev_timer resume_timer;    /* after EMFILE / ENFILE */
 static struct ev_prepare maxconn_watch; /* while paused at maxconn */
 static bool paused;
 static uint32_t maxconn;                /* the table's, lowered to what descriptors allow */
+static uint32_t maxconn_want;           /* the table's (UINT32_MAX: none) */
 static rlim_t fd_limit = RLIM_INFINITY; /* RLIMIT_NOFILE that maxconn was settled for */
 static uint64_t emfile_pauses;          /* pauses since the last successful accept */
 static struct ev_prepare live_watch;    /* publishes the open connection count */
@@ -311,11 +312,17 @@ set_accepting(bool on)
     }
 }
 
+static void settle_maxconn(void);
+
 /* Runs before the loop blocks, only while paused at maxconn. */
 static void
 maxconn_cb(struct ev_loop *loop, struct ev_prepare *w, int revents)
 {
+    struct rlimit rl;
+
     (void)revents;
+    if (maxconn < maxconn_want && getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur > fd_limit)
+        settle_maxconn();
     if (listener_live_count() < maxconn) {
         ev_prepare_stop(loop, w);
         paused = false;
@@ -386,23 +393,29 @@ live_cb(struct ev_loop *loop, struct ev_prepare *w, int revents)
 
 /* Each connection needs two descriptors (client and server): a maxconn beyond what the
  * descriptor limit allows would turn every connection past it into an EMFILE failure, so
- * the limit lowers maxconn, as HAProxy derives maxconn from ulimit-n. */
-static uint32_t
-fd_maxconn(uint32_t want)
+ * the limit lowers maxconn, as HAProxy derives maxconn from ulimit-n. Settled at start,
+ * again when a shortage finds the limit lowered, and when a lowered maxconn is reached
+ * and the limit has been raised since. */
+static void
+settle_maxconn(void)
 {
     struct rlimit rl;
+    uint32_t was = maxconn;
     uint64_t avail;
 
+    maxconn = maxconn_want;
     if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur == RLIM_INFINITY)
-        return want;
+        return;
     fd_limit = rl.rlim_cur;
     avail = rl.rlim_cur > FD_RESERVE + sock_count ? rl.rlim_cur - FD_RESERVE - sock_count : 0;
-    if (avail / 2 >= want)
-        return want;
-    avail = avail / 2 > 0 ? avail / 2 : 1;
-    log_msg(LOG_LEVEL_WARNING, "maxconn %u lowered to %llu: descriptor limit %llu", want,
-            (unsigned long long)avail, (unsigned long long)rl.rlim_cur);
-    return (uint32_t)avail;
+    if (avail / 2 < maxconn_want)
+        maxconn = avail / 2 > 0 ? (uint32_t)(avail / 2) : 1;
+    if (maxconn < maxconn_want && (was == 0 || maxconn < was))
+        log_msg(LOG_LEVEL_WARNING, "maxconn %u lowered to %u: descriptor limit %llu",
+                maxconn_want, maxconn, (unsigned long long)rl.rlim_cur);
+    else if (was != 0 && maxconn > was)
+        log_msg(LOG_LEVEL_NOTICE, "maxconn raised to %u: descriptor limit %llu", maxconn,
+                (unsigned long long)rl.rlim_cur);
 }
 
 void
@@ -417,12 +430,9 @@ listener_out_of_fds(const char *what, int err)
                 "retrying every %.0f ms", what, strerror(err), listener_live_count(),
                 PAUSE_EMFILE * 1000);
     /* A limit lowered while running (prlimit) would otherwise be found again by every
-     * connection past it: maxconn follows it down, as at start. */
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < fd_limit) {
-        uint32_t lowered = fd_maxconn(maxconn);
-
-        maxconn = lowered < maxconn ? lowered : maxconn;
-    }
+     * connection past it. */
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < fd_limit)
+        settle_maxconn();
     if (!accepting || ev_is_active(&resume_timer))
         return;
     set_accepting(false);
@@ -440,7 +450,8 @@ void
 listener_start(struct ev_loop *loop)
 {
     lloop = loop;
-    maxconn = fd_maxconn(table->global.maxconn > 0 ? table->global.maxconn : UINT32_MAX);
+    maxconn_want = table->global.maxconn > 0 ? table->global.maxconn : UINT32_MAX;
+    settle_maxconn();
     ev_timer_init(&resume_timer, resume_cb, PAUSE_EMFILE, 0.);
     ev_prepare_init(&maxconn_watch, maxconn_cb);
     for (size_t i = 0; i < sock_count; i++) {

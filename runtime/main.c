@@ -313,8 +313,10 @@ supervise(uint32_t count, int takeover)
     }
     listener_keep_set(-1, false);   /* the workers hold the sockets */
     admin_close(false);
-    if (takeover != -1)
-        admin_takeover_finish(takeover);
+    /* The workers accept on the very sockets the old process had: what arrives before
+     * they run waits in the backlog. */
+    if (takeover != -1 && admin_takeover_finish(takeover) == 0)
+        fprintf(stderr, "switchyard: takeover: the old process stopped accepting\n");
     while (alive > 0) {
         int sig, st;
         pid_t pid;

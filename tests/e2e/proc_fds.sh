@@ -2,7 +2,8 @@
 # Descriptor exhaustion: a small `ulimit -n` lowers maxconn (two descriptors per connection)
 # so that extra clients wait in the backlog; descriptors taken away while running (EMFILE
 # on accept) pause the listeners without spinning; both recover once descriptors free up.
-# Ports: 27443 (tls), echo backend 27401 (site proc-robust).
+# Ports: 27443 (tls), 27480 (http), echo backend 27401, http backend 27402 (site
+# proc-robust).
 set -euo pipefail
 . "$(dirname "$0")/lib/common.sh"
 serialise
@@ -71,4 +72,45 @@ out_of_fds() {
 }
 out_of_fds 40
 out_of_fds 41
+
+# -- layer 7: one descriptor left; the client that takes it gets a 503, not a hang --
+start "$TOOLS/httpd" -n web -p 27402 -t 60 2>>"$WORK/httpd.err"
+wait_for 10 tcp_open ::1 27402 || { not_ok "httpd on [::1]:27402 starts"; exit 1; }
+web() { curl -s -o "$WORK/web.body" -w '%{http_code}' -m 5 -H 'Host: web.test' "$@"; }
+proxy proc-robust
+# /close: the server ends the body by closing, so no idle server connection stays pooled
+# (one would give its descriptor up to the request below).
+check "the http listener serves before" test "$(web http://127.0.0.1:27480/close)" = 200
+sleep 0.2                               # its connections closed: descriptors settle
+# The limit that leaves exactly one descriptor number free below it: the second lowest
+# free number (descriptors inherited from the test's shell may leave holes).
+declare -A used
+for f in $(find "/proc/$PROXY_PID/fd" -mindepth 1 -printf '%f\n'); do used[$f]=1; done
+lowest=0
+while [ -n "${used[$lowest]:-}" ]; do lowest=$((lowest + 1)); done
+limit=$((lowest + 1))
+while [ -n "${used[$limit]:-}" ]; do limit=$((limit + 1)); done
+prlimit --pid "$PROXY_PID" --nofile=$limit:
+check "the client that took the last descriptor ($lowest, limit $limit) gets 503" \
+    test "$(web http://127.0.0.1:27480/)" = 503
+check "... from the built-in page" grep -q '503' "$WORK/web.body"
+check "... logged with why" log_has 'status=503 .*err=socket'
+# (accept4 takes a descriptor before looking at the queue: the accept after the client's
+# finds none, so the episode may begin there.)
+check "the shortage pauses the listeners" \
+    log_has '(accept|socket): Too many open files: pausing listeners'
+check "maxconn follows the limit down" log_has "lowered to 1: descriptor limit $limit"
+hard=$(awk '/^Max open files/ { print $5 }' "/proc/$PROXY_PID/limits")
+soft=4096
+[ "$hard" != unlimited ] && [ "$hard" -lt $soft ] && soft=$hard
+prlimit --pid "$PROXY_PID" --nofile=$soft:
+check "with descriptors back, a client is served" wait_for 5 test "$(web http://127.0.0.1:27480/)" = 200
+check "... and the listeners say so" log_has 'accepting again after [0-9]+ pauses'
+for i in 1 2 3 4; do start curl -s -o /dev/null -w '%{http_code}\n' -m 5 -H 'Host: web.test' \
+    http://127.0.0.1:27480/sleep/300 >>"$WORK/parallel.out"; done
+check "4 clients at once are all served" wait_for 5 count_is 4 grep -c '^200$' "$WORK/parallel.out"
+check "maxconn came back with the limit" log_has "maxconn raised to [0-9]+: descriptor limit $soft"
+check "the proxy is still running" kill -0 "$PROXY_PID"
+stop_proxy
+check "SIGTERM: exit 0 (got $PROXY_RC)" test "$PROXY_RC" = 0
 finish
