@@ -261,7 +261,7 @@ EOF
             line=""
             for s in $SUBJECTS; do
                 q=$(med "$wl" "$s" quota_pct)
-                [ -n "$q" ] && line+="${line:+, }$s $(fmt "$q") %"
+                [ -n "$q" ] && [ -n "$(med "$wl" "$s" main)" ] && line+="${line:+, }$s $(fmt "$q") %"
             done
             [ -n "$line" ] && { echo; echo "Quota used (median): $line."; } ;;
         esac
