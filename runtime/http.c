@@ -117,7 +117,7 @@ struct http_conn {
     bool shut_client, shut_server;  /* tunnel: shutdown(SHUT_WR) sent that way */
     bool lingering;
     unsigned server_read_iter;      /* loop iteration of the last read from the server */
-    struct hh_gate gate;            /* how far the coming head was looked at */
+    struct hh_gate gate, resp_gate; /* how far the coming heads were looked at */
     bool server_more, client_more;  /* the last read from that side filled its buffer */
     bool client_corked, server_corked;  /* sent that way with MSG_MORE, not pushed yet */
 };
@@ -443,7 +443,7 @@ reset_request(struct http_conn *c)
     c->server_reused = false;
     c->retry_ok = c->can_retry = c->retried = c->close_stripped = false;
     c->req_hold = 0;
-    c->gate = (struct hh_gate){ 0 };
+    c->gate = c->resp_gate = (struct hh_gate){ 0 };
     put_if_empty(&c->req);
     c->page = NULL;
     c->page_len = c->page_off = 0;
@@ -1289,7 +1289,10 @@ frame_response(struct http_conn *c)
                     bad_response(c, c->server_err ? "server-reset" : "server-closed", "SH");
                 return;
             }
-            r = hh_parse_response(p, avail, c->resp->cap, c->req_is_head, &rs);
+            r = hh_parse_response_gated(&c->resp_gate, p, avail, c->resp->cap, c->req_is_head,
+                                        &rs);
+            if (r != HH_NEED_MORE)
+                c->resp_gate = (struct hh_gate){ 0 };   /* the next head, if any, is new */
             if (r == HH_NEED_MORE) {
                 if (c->server_eof)
                     bad_response(c, "truncated-response-head", "SH");

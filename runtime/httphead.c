@@ -743,7 +743,7 @@ hh_parse_request(const uint8_t *data, size_t len, size_t max_head, struct hh_req
     return r == HH_NEED_MORE ? need_more(len, max_head) : r;
 }
 
-/* Whether data[0..len) may hold the end of the request line (not seen yet) or the empty
+/* Whether data[0..len) may hold the end of the first line (not seen yet) or the empty
  * line ending the head, beyond what g has looked at. */
 static bool
 gate_open(struct hh_gate *g, const uint8_t *data, size_t len)
@@ -754,7 +754,7 @@ gate_open(struct hh_gate *g, const uint8_t *data, size_t len)
     if (len <= g->seen)
         return false;
     if (!g->line_ok) {
-        /* Empty lines before the request line (RFC 9112 §2.2) do not end it. */
+        /* Empty lines before a request line (RFC 9112 §2.2) do not end it. */
         for (size_t i = g->seen; i < len; i++) {
             if (data[i] == '\n' && g->text)
                 return true;
@@ -771,24 +771,52 @@ gate_open(struct hh_gate *g, const uint8_t *data, size_t len)
     return false;
 }
 
+/* Before a gated parse: whether to parse, or else the verdict in *r. */
+static bool
+gate_begin(struct hh_gate *g, const uint8_t *data, size_t len, size_t max_head,
+           enum hh_result *r)
+{
+    *r = HH_NEED_MORE;
+    if (gate_open(g, data, len)) {
+        g->parses++;
+        return true;
+    }
+    if (len > max_head)
+        *r = HH_ERR_HEAD_TOO_LARGE;
+    return false;
+}
+
+/* After it: a parse that needs more has passed the first line. */
+static enum hh_result
+gate_end(struct hh_gate *g, size_t len, enum hh_result r)
+{
+    if (r == HH_NEED_MORE) {
+        g->line_ok = g->line_ok || g->parses > 0;
+        g->seen = (uint32_t)len;
+    }
+    return r;
+}
+
 enum hh_result
 hh_parse_request_gated(struct hh_gate *g, const uint8_t *data, size_t len, size_t max_head,
                        struct hh_request *req)
 {
-    enum hh_result r = HH_NEED_MORE;
-    bool open = gate_open(g, data, len);
+    enum hh_result r;
 
-    if (open) {
-        g->parses++;
+    if (gate_begin(g, data, len, max_head, &r))
         r = hh_parse_request(data, len, max_head, req);
-    } else if (len > max_head) {
-        r = HH_ERR_HEAD_TOO_LARGE;
-    }
-    if (r == HH_NEED_MORE) {
-        g->line_ok = g->line_ok || open;
-        g->seen = (uint32_t)len;
-    }
-    return r;
+    return gate_end(g, len, r);
+}
+
+enum hh_result
+hh_parse_response_gated(struct hh_gate *g, const uint8_t *data, size_t len, size_t max_head,
+                        bool request_was_head, struct hh_response *resp)
+{
+    enum hh_result r;
+
+    if (gate_begin(g, data, len, max_head, &r))
+        r = hh_parse_response(data, len, max_head, request_was_head, resp);
+    return gate_end(g, len, r);
 }
 
 /* Checks the status line p[0..n) (RFC 9112 §4), complete or not yet. We accept a missing SP

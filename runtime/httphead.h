@@ -146,15 +146,15 @@ struct hh_request {
 enum hh_result hh_parse_request(const uint8_t *data, size_t len, size_t max_head,
                                 struct hh_request *req);
 
-/* A request head that arrives in pieces: hh_parse_request_gated() parses the request line
- * once it has ended (so a stray protocol is answered at once), then only once an empty
- * line has come. A head trickling in a byte at a time is parsed twice, not once per byte.
- * Zero it for each new head. */
+/* A head that arrives in pieces: the gated parsers parse once its first line (request or
+ * status line) has ended, so that another protocol is answered at once, then only once an
+ * empty line has come. A head trickling in a byte at a time is parsed twice, not once per
+ * byte. Zero it for each new head. */
 struct hh_gate {
     uint32_t seen;                  /* bytes looked at, no end of head among them */
-    bool text;                      /* a byte of the request line is among them */
-    bool line_ok;                   /* the request line ended and passed */
-    uint32_t parses;                /* hh_parse_request() calls made for this head */
+    bool text;                      /* a byte of the first line is among them */
+    bool line_ok;                   /* the first line ended and passed */
+    uint32_t parses;                /* parses made for this head */
 };
 
 /* As hh_parse_request(), with HH_NEED_MORE and no parse when data[g->seen..len) can neither
@@ -182,6 +182,11 @@ struct hh_response {
  * HH_ERR_*: the runtime answers 502 whatever the code. */
 enum hh_result hh_parse_response(const uint8_t *data, size_t len, size_t max_head,
                                  bool request_was_head, struct hh_response *resp);
+
+/* As hh_parse_response(), gated as hh_parse_request_gated() is. */
+enum hh_result hh_parse_response_gated(struct hh_gate *g, const uint8_t *data, size_t len,
+                                       size_t max_head, bool request_was_head,
+                                       struct hh_response *resp);
 
 /* Where the chunked scanner stands; the members are private to httphead.c. */
 enum hh_chunked_state {

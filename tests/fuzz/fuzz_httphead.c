@@ -7,8 +7,8 @@
  * - a prefix of the input gives HH_NEED_MORE or the same verdict as the whole input, and a
  *   strict prefix of a complete head gives HH_NEED_MORE;
  * - the chunked scanner gives the same verdict, at the same offset, however the body is split;
- * - the gated request parser, fed the input a byte at a time, parses at most twice and ends
- *   with the verdict of the whole input (a fault in a field line may wait for the head's end).
+ * - the gated parsers, fed the input a byte at a time, parse at most twice and end with the
+ *   verdict of the whole input (a fault in a field line may wait for the head's end).
  */
 #include "httphead.h"
 
@@ -156,6 +156,29 @@ fuzz_request(const uint8_t *in, size_t len, size_t max_head)
     fuzz_request_gated(in, len, max_head, r, &a);
 }
 
+/* As fuzz_request_gated(), for responses. */
+static void
+fuzz_response_gated(const uint8_t *in, size_t len, size_t max_head, bool head,
+                    enum hh_result r, const struct hh_response *whole)
+{
+    struct hh_gate g = { 0 };
+    struct hh_response b;
+    enum hh_result p = HH_NEED_MORE;
+    size_t k;
+
+    for (k = 1; k <= len && p == HH_NEED_MORE; k++)
+        p = hh_parse_response_gated(&g, in, k, max_head, head, &b);
+    k--;
+    check_result(p);
+    CHECK(g.parses <= 2);
+    if (p == HH_OK)
+        CHECK(r == HH_OK && k == whole->head_len && same_response(whole, &b));
+    else if (p == HH_NEED_MORE)
+        CHECK(r == HH_NEED_MORE || (r != HH_OK && r != HH_ERR_HEAD_TOO_LARGE));
+    else
+        CHECK(p == r || (p == HH_ERR_HEAD_TOO_LARGE && r != HH_OK));
+}
+
 static void
 fuzz_response(const uint8_t *in, size_t len, size_t max_head, bool head)
 {
@@ -190,6 +213,7 @@ fuzz_response(const uint8_t *in, size_t len, size_t max_head, bool head)
         if (p == HH_OK)
             CHECK(same_response(&a, &b));
     }
+    fuzz_response_gated(in, len, max_head, head, r, &a);
 }
 
 /* Scans in[0..len) in pieces of at most step bytes (step 0: pieces of varying size drawn

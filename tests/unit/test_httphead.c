@@ -892,6 +892,34 @@ test_response_cases(void)
     }
 }
 
+/* Every response fixture fed a byte at a time through the gate: the whole parse's verdict
+ * once the head has ended (or, rejected, at the latest then), after at most two parses. */
+static void
+test_response_gated(void)
+{
+    for (size_t i = 0; i < COUNT(responses); i++) {
+        const struct response_case *c = &responses[i];
+        struct hh_gate g = { 0 };
+        struct hh_response resp, whole;
+        enum hh_result r = HH_NEED_MORE, w;
+
+        w = hh_parse_response(c->text, c->len, MAX_HEAD, c->request_was_head, &whole);
+        for (size_t n = 1; n <= c->len && r == HH_NEED_MORE; n++)
+            r = hh_parse_response_gated(&g, c->text, n, MAX_HEAD, c->request_was_head, &resp);
+        CU_ASSERT(g.parses <= 2);
+        if (w == HH_OK) {
+            CU_ASSERT_EQUAL(r, HH_OK);
+            CU_ASSERT(r != HH_OK || (resp.head_len == whole.head_len &&
+                                     resp.status == whole.status && resp.body == whole.body));
+        } else {
+            CU_ASSERT(r == w || (r == HH_NEED_MORE && !has_head_end(c->text, c->len)));
+        }
+        if (g.parses > 2 || (w == HH_OK && r != HH_OK))
+            printf("\n  %s: %s after %u parses, whole: %s\n", c->name, hh_result_str(r),
+                   g.parses, hh_result_str(w));
+    }
+}
+
 static void
 test_response_prefixes(void)
 {
@@ -1242,6 +1270,7 @@ main(void)
         { "results: strings and statuses", test_result_strings_and_statuses },
         { "response: fixtures", test_response_cases },
         { "response: prefixes", test_response_prefixes },
+        { "response: gated, byte by byte", test_response_gated },
         { "response: interim then final", test_response_interim_then_final },
         { "chunked: fixtures whole", test_chunked_cases },
         { "chunked: byte by byte and random splits", test_chunked_splits_agree },
