@@ -16,6 +16,8 @@ HERE=$ROOT/tests/bench
 B=$ROOT/build/bench
 # shellcheck source=tests/bench/conf.sh
 . "$HERE/conf.sh"
+# shellcheck source=tests/bench/lib.sh
+. "$HERE/lib.sh"
 
 ALL_SUBJECTS="direct switchyard haproxy nginx sniproxy"
 ALL_WORKLOADS="http_ka http_close tls_conn tls_ka http_ka_cap http_close_cap tls_conn_cap"
@@ -288,8 +290,6 @@ serving_pid() {
     echo "$pid"
 }
 
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
-rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
 CLK_TCK=$(getconf CLK_TCK)
 
 # ---------------------------------------------------------------- subjects

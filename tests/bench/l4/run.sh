@@ -22,6 +22,8 @@ set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
 HERE=$ROOT/tests/bench/l4
+# shellcheck source=tests/bench/lib.sh
+. "$ROOT/tests/bench/lib.sh"
 B=$ROOT/build/bench-l4
 REPS=3 ONLY="bulk conn idle" BULK_MIB=2048 CONNS=20000 IDLE=9900
 SUBJECTS="direct switchyard haproxy" BEFORE=
@@ -64,14 +66,6 @@ wait_port() {       # wait_port PORT: until something listens (5 s deadline)
     done
     echo "run.sh: nothing listens on port $1" >&2
     return 1
-}
-
-cpu_ticks() {       # cpu_ticks PID: utime + stime, in clock ticks
-    awk '{ print $14 + $15 }' "/proc/$1/stat"
-}
-
-rss_kib() {
-    awk '/^VmRSS/ { print $2 }' "/proc/$1/status"
 }
 
 TCK=$(getconf CLK_TCK)

@@ -21,6 +21,8 @@ set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
 B=$ROOT/build/bench-l7
+# shellcheck source=tests/bench/lib.sh
+. "$ROOT/tests/bench/lib.sh"
 CPU_LOAD=0 CPU_PROXY=1
 REPS=3 DUR=10 CONNS=50 SUBJECTS="switchyard haproxy" WORKLOADS="ka close" STRACE=0 PERF=0
 WRK_MAX=20000000
@@ -114,10 +116,6 @@ EOF
     make -s -C "${SRC[$s]}" BUILD="$B/$s" SITE="$d/l7bench.yard" \
         "$B/$s/l7bench/switchyard" >"$B/logs/build.$s.log" 2>&1 ||
         { cat "$B/logs/build.$s.log" >&2; exit 1; }
-}
-
-cpu_ticks() {   # pid -> utime+stime in clock ticks
-    awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"
 }
 
 write_backend_conf() {
