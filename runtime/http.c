@@ -54,6 +54,15 @@ enum phase {
     PH_DONE
 };
 
+/* What the log line quotes of a request: held only while it is under way, so an idle
+ * keep-alive connection does not carry it. */
+struct req_text {
+    char method[16];
+    char path[LOG_PEER_MAX];
+    char host[LOG_PEER_MAX];
+    uint32_t method_len, path_len, host_len;    /* as sent; only the first bytes are kept */
+};
+
 struct http_conn {
     struct http_conn *prev, *next;  /* every live connection, for quiesce and close_all */
     struct ev_loop *loop;
@@ -95,10 +104,7 @@ struct http_conn {
     ev_tstamp last_client, last_server;
     const char *err;                /* why it failed, for the log line */
     char term[2];                   /* HAProxy-like termination state */
-    char method[16];
-    char path[LOG_PEER_MAX];
-    char host[LOG_PEER_MAX];
-    uint32_t method_len, path_len, host_len;    /* as sent; only the first bytes are kept */
+    struct req_text *text;          /* of the request under way, for its log line */
 
     bool req_active;                /* a request (or the wait for the first) is under way */
     bool got_bytes;                 /* it has sent at least one byte */
@@ -362,6 +368,8 @@ log_request(struct http_conn *c)
     struct line l = { text, text + sizeof(text) - 1 };
     ev_tstamp now = ev_now(c->loop);
     ev_tstamp after_head = c->t_conn_done > 0 ? c->t_conn_done : c->t_head;
+    static const struct req_text none;  /* no head parsed (or no memory for its text) */
+    const struct req_text *tx = c->text != NULL ? c->text : &none;
     char term[2];
 
     if (c->logged || !c->req_active)
@@ -379,16 +387,16 @@ log_request(struct http_conn *c)
     put_mem(&l, " l7 listener=", 13);
     put_mem(&l, t->blob + c->l->name.off, c->l->name.len);
     put_mem(&l, " host=", 6);
-    put_peer_bytes(&l, c->host, sizeof(c->host), c->host_len);
+    put_peer_bytes(&l, tx->host, sizeof(tx->host), tx->host_len);
     put_mem(&l, " site=", 6);
     put_name(&l, c->site != YT_NONE ? t->sites[c->site].name : (struct yt_str){ 0, 0 });
     put_mem(&l, " server=", 8);
     put_name(&l, c->log_server != YT_NONE ? t->servers[c->log_server].name
                                           : (struct yt_str){ 0, 0 });
     put_mem(&l, " method=", 8);
-    put_peer_bytes(&l, c->method, sizeof(c->method), c->method_len);
+    put_peer_bytes(&l, tx->method, sizeof(tx->method), tx->method_len);
     put_mem(&l, " path=", 6);
-    put_peer_bytes(&l, c->path, sizeof(c->path), c->path_len);
+    put_peer_bytes(&l, tx->path, sizeof(tx->path), tx->path_len);
     put_mem(&l, " status=", 8);
     if (c->status > 0)
         put_u64(&l, (uint64_t)c->status);
@@ -437,7 +445,8 @@ reset_request(struct http_conn *c)
     c->t_req = c->t_head = c->t_conn_start = c->t_conn_done = c->t_resp = 0;
     c->err = NULL;
     c->term[0] = c->term[1] = '-';
-    c->method_len = c->path_len = c->host_len = 0;
+    free(c->text);
+    c->text = NULL;
     c->req_active = c->got_bytes = c->logged = false;
     c->req_keep_alive = c->req_is_head = c->req_upgrade = c->resp_keep_alive = false;
     c->server_reused = false;
@@ -1238,9 +1247,14 @@ on_head(struct http_conn *c)
     c->t_head = ev_now(c->loop);
     c->bytes_in = r.head_len;
     c->nreq++;
-    remember(c->method, sizeof(c->method), &c->method_len, data + r.method.off, r.method.len);
-    remember(c->path, sizeof(c->path), &c->path_len, data + r.target.off, r.target.len);
-    remember(c->host, sizeof(c->host), &c->host_len, r.host, r.host_len);
+    if (c->text != NULL || (c->text = malloc(sizeof(*c->text))) != NULL) {
+        struct req_text *tx = c->text;
+
+        remember(tx->method, sizeof(tx->method), &tx->method_len, data + r.method.off,
+                 r.method.len);
+        remember(tx->path, sizeof(tx->path), &tx->path_len, data + r.target.off, r.target.len);
+        remember(tx->host, sizeof(tx->host), &tx->host_len, r.host, r.host_len);
+    }
     if (r.is_connect) {
         answer_error(c, 501, "connect-method", "PR");
         return;
@@ -1901,6 +1915,7 @@ conn_free(struct http_conn *c)
     close(c->cfd);
     buf_put(c->req);
     buf_put(c->resp);
+    free(c->text);
     if (c->prev != NULL)
         c->prev->next = c->next;
     else
