@@ -1420,11 +1420,17 @@ frame_response(struct http_conn *c)
 }
 
 /* The response is complete and sent: log, then the next request or the end. */
+/* The exchange under way is the connection's last. */
+static bool
+closing_after(const struct http_conn *c)
+{
+    return !c->req_keep_alive || !c->resp_keep_alive || c->close_after || H.quiescing;
+}
+
 static void
 exchange_end(struct http_conn *c)
 {
-    bool keep = c->req_keep_alive && c->resp_keep_alive && c->reqph == PH_DONE &&
-                c->req_fwd == 0 && !c->close_after && !H.quiescing;
+    bool keep = !closing_after(c) && c->reqph == PH_DONE && c->req_fwd == 0;
     /* The server was asked to keep the connection, agreed, and is between messages. */
     bool server_keep = (c->req_keep_alive || c->close_stripped) && c->resp_keep_alive &&
                        c->reqph == PH_DONE && c->req_fwd == 0 && !c->close_after &&
@@ -1604,13 +1610,6 @@ read_client(struct http_conn *c)
     if (c->req_hold == 0)
         put_if_empty(&c->req);
     return n == (ssize_t)room;
-}
-
-/* The exchange under way is the connection's last (see exchange_end()). */
-static bool
-closing_after(const struct http_conn *c)
-{
-    return !c->req_keep_alive || !c->resp_keep_alive || c->close_after || H.quiescing;
 }
 
 static bool

@@ -22,16 +22,10 @@ start "$TOOLS/client" -a 127.0.0.1 -p 27843 -n echo.test -w 3000 -u $((8 * MIB))
     >"$WORK/long.out"
 LONG=$LAST_PID
 wait_for 5 test -e "$WORK/echo/1.accepted"
-start "$TOOLS/probe" hammer -a 127.0.0.1 -p 27843 -f "$WORK/echo.test.hello" -t 4 \
-    >"$WORK/hammer.out"
-HAMMER=$LAST_PID
+hammer 27843
 sleep 1
 
-NEW_LOG=$WORK/new.log
-start "$BUILD/proc-admin2/switchyard" --takeover "$SOCK" 2>"$NEW_LOG"
-NEW=$LAST_PID
-PROXY_LOG=$NEW_LOG
-check "the new binary starts" wait_for 10 grep -q ' started' "$NEW_LOG"
+takeover proc-admin2 "$SOCK"
 check "... with the old one's 3 sockets, the unwanted one (27880) closed" \
     sh -c "grep -q 'takeover: 3 listening sockets received' '$NEW_LOG' &&
            grep -q 'takeover: 1 sockets no listener wants, closed' '$NEW_LOG'"

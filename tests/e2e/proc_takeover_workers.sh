@@ -17,16 +17,10 @@ OLD_LOG=$PROXY_LOG
 check "the old supervisor runs two workers" wait_for 5 count_is 2 children "$OLD"
 old_workers=$(ps -o pid= --ppid "$OLD" | tr -d ' ' | tr '\n' ' ')
 
-start "$TOOLS/probe" hammer -a 127.0.0.1 -p 27943 -f "$WORK/echo.test.hello" -t 4 \
-    >"$WORK/hammer.out"
-HAMMER=$LAST_PID
+hammer 27943
 sleep 1
 
-NEW_LOG=$WORK/new.log
-start "$BUILD/proc-takeover-workers/switchyard" --takeover "$SOCK" 2>"$NEW_LOG"
-NEW=$LAST_PID
-PROXY_LOG=$NEW_LOG
-check "the new binary starts" wait_for 10 grep -q ' started' "$NEW_LOG"
+takeover proc-takeover-workers "$SOCK"
 check "... with the old workers' 4 sockets (2 binds x 2 workers)" \
     grep -q 'takeover: 4 listening sockets received' "$NEW_LOG"
 check "... none of them unwanted" sh -c "! grep -q 'no listener wants' '$NEW_LOG'"

@@ -125,6 +125,25 @@ proxy_ulimit() {
     wait_for 10 grep -q ' started' "$PROXY_LOG" || { not_ok "proxy $2 starts"; exit 1; }
 }
 
+# hammer PORT: a client opening connection after connection to 127.0.0.1:PORT for 4 s
+# (hello from $WORK/echo.test.hello, echo expected); HAMMER is its PID, its verdict goes to
+# $WORK/hammer.out ("ok=N fail=M").
+hammer() {
+    start "$TOOLS/probe" hammer -a 127.0.0.1 -p "$1" -f "$WORK/echo.test.hello" -t 4 \
+        >"$WORK/hammer.out"
+    HAMMER=$LAST_PID
+}
+
+# takeover SITE SOCK: starts build/SITE/switchyard --takeover SOCK, logging to
+# $WORK/new.log, which becomes PROXY_LOG; NEW is its PID. Checks that it starts.
+takeover() {
+    NEW_LOG=$WORK/new.log
+    start "$BUILD/$1/switchyard" --takeover "$2" 2>"$NEW_LOG"
+    NEW=$LAST_PID
+    PROXY_LOG=$NEW_LOG
+    check "the new binary starts" wait_for 10 grep -q ' started' "$NEW_LOG"
+}
+
 # cpu_ms PID: user plus system CPU time PID has used so far, in milliseconds.
 cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{ print int(($14 + $15) * 1000 / hz) }' "/proc/$1/stat"; }
 
