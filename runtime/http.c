@@ -1609,7 +1609,7 @@ read_client(struct http_conn *c)
     }
     if (c->req_hold == 0)
         put_if_empty(&c->req);
-    return n == (ssize_t)room;
+    return c->client_more;
 }
 
 static bool
@@ -1687,7 +1687,7 @@ read_server(struct http_conn *c)
         c->server_eof = c->server_err = true;
     }
     put_if_empty(&c->resp);
-    return n == (ssize_t)room;
+    return c->server_more;
 }
 
 static bool
@@ -1700,7 +1700,8 @@ write_server(struct http_conn *c)
         (c->state != HTTP_RELAY && c->state != HTTP_TUNNEL))
         return false;
     more = c->client_more && c->reqph != PH_DONE;
-    n = send(c->sfd, c->req->data + c->req->start, c->req_fwd, MSG_NOSIGNAL | (more ? MSG_MORE : 0));
+    n = send(c->sfd, c->req->data + c->req->start, c->req_fwd,
+             MSG_NOSIGNAL | (more ? MSG_MORE : 0));
     if (n == -1) {
         if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
             c->server_wr_err = true;    /* its answer, if any, may still be readable */
