@@ -71,6 +71,19 @@ installed_tree_builds_a_proxy() {
     rm -rf "$tmp"
 }
 
+# The same tree built in another directory gives the same site binary, byte for byte:
+# no path of the build leaks into it.
+binary_is_reproducible() {
+    local tmp
+    tmp=$(mktemp -d) || return 1
+    cp -r GNUmakefile runtime compiler grammar examples "$tmp/" || return 1
+    eval "make -s --no-print-directory -j2 -C '$tmp' BUILD='$BUILD' $BUILD_VARS \
+        '$BUILD/demo/switchyard'" >/dev/null || return 1
+    cmp "$BUILD/demo/switchyard" "$tmp/$BUILD/demo/switchyard" ||
+        { echo "build/demo/switchyard differs when built in $tmp"; return 1; }
+    rm -rf "$tmp"
+}
+
 # Without root, a missing package stops the build with the exact apt-get line.
 missing_package_is_named() {
     local tmp out rc=0
@@ -123,6 +136,7 @@ run "yardc --print compiles to the same digest" canonical_form_is_stable
 
 echo "== build"
 run "make install builds a working proxy from the installed files" installed_tree_builds_a_proxy
+run "the same .yard built in another directory gives the same binary" binary_is_reproducible
 [ "$(id -u)" = 0 ] && run "a missing package is named, not installed, without root" missing_package_is_named
 
 echo "== end to end"
