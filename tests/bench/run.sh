@@ -174,19 +174,6 @@ start_proc() {
     PID[$name]=$!
 }
 
-stop_proc() {
-    local name=$1 pid=${PID[$1]:-} i
-    [ -z "$pid" ] && return 0
-    kill -TERM "$pid" 2>/dev/null
-    for i in $(seq 50); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    kill -KILL "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
-    unset "PID[$name]"
-}
-
 cleanup() {
     local n
     for n in "${!PID[@]}"; do stop_proc "$n"; done

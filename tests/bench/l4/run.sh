@@ -114,9 +114,9 @@ for rep in $(seq 1 "$REPS"); do
     for s in $SUBJECTS; do
         case " $ONLY " in *" bulk "*)
             start_proxy "$s" || exit 1
-            c0=$([ -n "$PROXY_PID" ] && cpu_ticks "$PROXY_PID" || echo 0)
+            c0=$(cpu_ticks "$PROXY_PID")
             out=$($LOAD bulk -a $ADDR -p "$PORT" -b $((BULK_MIB << 20)) -t 60)
-            c1=$([ -n "$PROXY_PID" ] && cpu_ticks "$PROXY_PID" || echo 0)
+            c1=$(cpu_ticks "$PROXY_PID")
             mib=$(sed -n 's/.*mib_s=\([0-9]*\).*/\1/p' <<<"$out")
             cpu=$(awk -v d=$((c1 - c0)) -v t="$TCK" -v m="$BULK_MIB" \
                 'BEGIN { printf "%.2f", d / t / (m / 1024) }')
@@ -128,9 +128,9 @@ for rep in $(seq 1 "$REPS"); do
         case " $ONLY " in *" conn "*)
             start_proxy "$s" || exit 1
             $LOAD conn -a $ADDR -p "$PORT" -N 2000 -c 64 -r 1400 -t 20 >/dev/null  # warm-up
-            c0=$([ -n "$PROXY_PID" ] && cpu_ticks "$PROXY_PID" || echo 0)
+            c0=$(cpu_ticks "$PROXY_PID")
             out=$($LOAD conn -a $ADDR -p "$PORT" -N "$CONNS" -c 64 -r 1400 -t 60)
-            c1=$([ -n "$PROXY_PID" ] && cpu_ticks "$PROXY_PID" || echo 0)
+            c1=$(cpu_ticks "$PROXY_PID")
             rate=$(sed -n 's/.*rate=\([0-9]*\).*/\1/p' <<<"$out")
             us=$(awk -v d=$((c1 - c0)) -v t="$TCK" -v n="$CONNS" \
                 'BEGIN { printf "%.1f", d / t * 1e6 / n }')

@@ -64,19 +64,6 @@ start() {       # name cpu log cmd...
     PID[$name]=$!
 }
 
-stop() {        # name
-    local pid=${PID[$1]:-} i
-    [ -z "$pid" ] && return 0
-    kill -TERM "$pid" 2>/dev/null
-    for i in $(seq 50); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    kill -KILL "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
-    unset "PID[$1]"
-}
-
 # PICKED: a port of 33000-33999 that no socket uses now and that this run has not taken.
 pick_port() {
     local used p i
@@ -214,7 +201,7 @@ start_backend() {
         start backend $CPU_LOAD "$B/logs/backend.out.log" \
             nginx -e "$B/logs/backend.error.log" -c "$B/conf/backend.conf"
         is_up backend ::1 "$P_A" "$P_B" && return 0
-        stop backend
+        stop_proc backend
     done
     echo "run.sh: the backend nginx did not start (see $B/logs/backend.error.log)" >&2
     exit 1
@@ -233,7 +220,7 @@ start_subject() {   # subject -> PORT
             PORT=${PORT_OF[$s]}
             return 0
         fi
-        stop proxy
+        stop_proc proxy
         prepare "$s"
     done
     echo "run.sh: $s did not start (see $log)" >&2
@@ -317,7 +304,7 @@ for r in $(seq "$REPS"); do
         for w in $WORKLOADS; do
             measure "$r" "$s" "$w" "$PORT"
         done
-        stop proxy
+        stop_proc proxy
     done
 done
 
@@ -342,7 +329,7 @@ if [ $STRACE = 1 ]; then
         for w in $WORKLOADS; do
             syscalls "$s" "$w" "$PORT"
         done
-        stop proxy
+        stop_proc proxy
     done
 fi
 
@@ -353,6 +340,6 @@ if [ $PERF = 1 ]; then
         for w in $WORKLOADS; do
             syscalls "$s" "$w" "$PORT" perf
         done
-        stop proxy
+        stop_proc proxy
     done
 fi
