@@ -37,7 +37,6 @@ static struct ev_prepare maxconn_watch; /* while paused at maxconn */
 static bool paused;
 static uint32_t maxconn;                /* the table's, lowered to what descriptors allow */
 static uint32_t maxconn_want;           /* the table's (UINT32_MAX: none) */
-static rlim_t fd_limit = RLIM_INFINITY; /* RLIMIT_NOFILE that maxconn was settled for */
 static uint64_t emfile_pauses;          /* pauses since the last successful accept */
 static struct ev_prepare live_watch;    /* publishes the open connection count */
 static bool accepting;
@@ -318,11 +317,9 @@ static void settle_maxconn(void);
 static void
 maxconn_cb(struct ev_loop *loop, struct ev_prepare *w, int revents)
 {
-    struct rlimit rl;
-
     (void)revents;
-    if (maxconn < maxconn_want && getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur > fd_limit)
-        settle_maxconn();
+    if (maxconn < maxconn_want)
+        settle_maxconn();           /* the limit may have been raised since */
     if (listener_live_count() < maxconn) {
         ev_prepare_stop(loop, w);
         paused = false;
@@ -406,7 +403,6 @@ settle_maxconn(void)
     maxconn = maxconn_want;
     if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur == RLIM_INFINITY)
         return;
-    fd_limit = rl.rlim_cur;
     avail = rl.rlim_cur > FD_RESERVE + sock_count ? rl.rlim_cur - FD_RESERVE - sock_count : 0;
     if (avail / 2 < maxconn_want)
         maxconn = avail / 2 > 0 ? (uint32_t)(avail / 2) : 1;
@@ -421,8 +417,6 @@ settle_maxconn(void)
 void
 listener_out_of_fds(const char *what, int err)
 {
-    struct rlimit rl;
-
     /* One line per episode, not one per pause: the pauses repeat every 100 ms for as long
      * as the shortage lasts. */
     if (emfile_pauses++ == 0)
@@ -431,8 +425,7 @@ listener_out_of_fds(const char *what, int err)
                 PAUSE_EMFILE * 1000);
     /* A limit lowered while running (prlimit) would otherwise be found again by every
      * connection past it. */
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < fd_limit)
-        settle_maxconn();
+    settle_maxconn();
     if (!accepting || ev_is_active(&resume_timer))
         return;
     set_accepting(false);
