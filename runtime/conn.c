@@ -427,6 +427,20 @@ side_is_full(const struct side *s)
 
 static size_t buf_read(struct ev_loop *loop, struct conn *c, int i, bool *more);
 
+/* A read from side i filled a relay buffer: that direction splices from now on, and the
+ * server socket, when it is the receiving end, keeps little unsent (the client socket
+ * has it from its listener). */
+static void
+side_bulk(struct conn *c, int i)
+{
+    int lowat = SEND_LOWAT;
+
+    if ((c->side[i].flags & SIDE_BULK) == 0 && i == SIDE_CLIENT)
+        setsockopt(c->side[SIDE_SERVER].io.fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &lowat,
+                   sizeof(lowat));
+    c->side[i].flags |= SIDE_BULK;
+}
+
 /* Splices what side i has for us into its pipe. Returns the bytes read; *more says the
  * read took all it asked for, so the socket may hold more. */
 static size_t
@@ -496,7 +510,7 @@ buf_read(struct ev_loop *loop, struct conn *c, int i, bool *more)
         s->last = ev_now(loop);
         *more = (size_t)n == want;
         if (*more && c->state >= CONN_RELAY)
-            s->flags |= SIDE_BULK;
+            side_bulk(c, i);
         return (size_t)n;
     }
     if (n == 0)

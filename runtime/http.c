@@ -1041,7 +1041,7 @@ connect_next(struct http_conn *c)
     while (c->tries < p->count) {
         uint32_t s = pool_pick(&H.health, c->pool, now_ms(c));
         const struct yt_server *srv;
-        int fd, one = 1;
+        int fd, one = 1, lowat = SEND_LOWAT;
 
         if (s == YT_NONE)
             break;
@@ -1064,6 +1064,7 @@ connect_next(struct http_conn *c)
             return;
         }
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+        setsockopt(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &lowat, sizeof(lowat));
         c->t_conn_start = ev_now(c->loop);
         c->server_nreq = 1;
         c->log_reuse = 0;

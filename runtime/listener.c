@@ -107,13 +107,15 @@ take_inherited(const struct yt_bind *b)
 
 /* Options of the listening socket that accepted sockets inherit (Linux copies them at
  * accept), so no connection pays a setsockopt for them: TCP_NODELAY, since every proxied
- * exchange is latency-bound; and on tls listeners TCP_DEFER_ACCEPT. */
+ * exchange is latency-bound; TCP_NOTSENT_LOWAT (see SEND_LOWAT); and on tls listeners
+ * TCP_DEFER_ACCEPT. */
 static void
 set_accept_options(const struct yt_listener *l, int fd)
 {
-    int one = 1;
+    int one = 1, lowat = SEND_LOWAT;
 
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    setsockopt(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &lowat, sizeof(lowat));
     if (l->mode == YT_MODE_TLS) {
         /* Wake up only once the ClientHello is there: most clients send it with the ACK. */
         int secs = (int)((table->timeouts.inspect_ms + 999) / 1000);

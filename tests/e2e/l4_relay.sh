@@ -8,6 +8,7 @@ set -euo pipefail
 MIB=$((1 << 20))
 byte_backend echo 25401 -m echo
 byte_backend respond 25402 -m respond -n $((4 * MIB))
+byte_backend send 25403 -m send -n $((16 * MIB))
 proxy l4_relay
 
 check "64 MiB each way through the proxy from an IPv4 client, byte-exact" \
@@ -27,6 +28,32 @@ check "the answering backend saw the client's EOF after the hello and 1 MiB" \
     wait_for 5 grep -q "^bytes=$((n + MIB)) " "$WORK/respond/1.done"
 check "the half-closed connection ended normally" \
     log_has "sni=respond\.test .*c2s=$((n + MIB)) s2c=$((4 * MIB)) .*term=--"
+
+# Backpressure: a client that stops reading while the server sends 16 MiB. The proxy's
+# socket toward it keeps at most SEND_LOWAT unsent plus one write (without the option the
+# kernel queued the whole autotuned send buffer, ~4 MiB); the rest waits in the server.
+"$TOOLS/client" -a 127.0.0.1 -p 25443 -n send.test -w 3000 -u 0 -m respond -e $((16 * MIB)) \
+    -t 20 >/dev/null &
+client=$!
+check "a client that does not read gets bytes queued toward it" wait_for 2 queued "sport = :25443"
+sleep 0.5
+q=$(send_queue "sport = :25443")
+check "... at most 64 KiB of them in the proxy's socket (Send-Q $q)" test "$q" -le 65536
+check "... and once it reads, all 16 MiB arrive byte-exact" wait "$client"
+# The other way: a client that sends 16 MiB and reads nothing, to that same server, which
+# reads nothing while its own 16 MiB are not taken: the proxy's socket toward the server
+# keeps as little unsent.
+"$TOOLS/client" -n send.test -m dump >"$WORK/hello"
+exec 5<>/dev/tcp/127.0.0.1/25443
+{ cat "$WORK/hello"; head -c $((16 * MIB)) /dev/zero; } >&5 2>/dev/null &
+writer=$!
+check "a server that does not read gets bytes queued toward it" wait_for 2 queued "dport = :25403"
+sleep 0.5
+q=$(send_queue "dport = :25403")
+check "... at most 64 KiB of them in the proxy's socket (Send-Q $q)" test "$q" -le 65536
+kill "$writer" 2>/dev/null
+wait "$writer" 2>/dev/null || true
+exec 5<&-
 
 pids=()
 for i in $(seq 1 16); do

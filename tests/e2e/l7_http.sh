@@ -34,6 +34,8 @@ check() {
     if "$@"; then ok "$d"; else not_ok "$d"; fi
 }
 contains() { grep -qF -- "$2" <<<"$1"; }
+# shellcheck source=tests/e2e/lib/poll.sh
+. "$(dirname "$0")/lib/poll.sh"
 
 # wait_tcp HOST PORT: poll until something accepts, 5 s at most.
 wait_tcp() {
@@ -133,6 +135,18 @@ check "8 MiB response is byte-exact" test "$(tail -c 8388608 "$tmp/dl" | cksum)"
 check "the response after it arrives on the same connection" \
     test "$(grep -c 'path=/after' <<<"$out")-${out: -1}" = "1-0"
 rm -f "$tmp/dl"
+# A client that sends its request and then does not read: the proxy's socket toward it
+# keeps at most SEND_LOWAT unsent plus one write (the kernel's default would queue its
+# whole autotuned send buffer, megabytes); the rest waits in the server.
+exec 5<>/dev/tcp/$P/$PORT
+printf 'GET /big/16777216 HTTP/1.1\r\nHost: one.test\r\nConnection: close\r\n\r\n' >&5
+check "a client that does not read gets bytes queued toward it" wait_for 2 queued "sport = :$PORT"
+sleep 0.5
+q=$(send_queue "sport = :$PORT")
+check "... at most 64 KiB of them in the proxy's socket (Send-Q $q)" test "$q" -le 65536
+n=$(timeout 20 cat <&5 | wc -c)
+exec 5<&-
+check "... and once it reads, the whole 16 MiB response arrives" test "$n" -gt 16777216
 head -c 300000 /dev/urandom >"$tmp/small"
 want=$(cksum <"$tmp/small" | cut -d' ' -f1)
 out=$(curl $C -v -H 'Host: one.test' -H 'Expect: 100-continue' --data-binary @"$tmp/small" \

@@ -43,15 +43,8 @@ check() {
     if "$@"; then ok "$what"; else not_ok "$what"; fi
 }
 
-# wait_for SECONDS CMD...: polls CMD every 50 ms until it succeeds or the deadline passes.
-wait_for() {
-    local deadline=$((SECONDS + $1))
-    shift
-    until "$@"; do
-        [ "$SECONDS" -lt "$deadline" ] || return 1
-        sleep 0.05
-    done
-}
+# shellcheck source=tests/e2e/lib/poll.sh
+. "$(dirname "${BASH_SOURCE[0]}")/poll.sh"
 
 tcp_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
 

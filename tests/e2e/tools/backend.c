@@ -6,6 +6,8 @@
  *   echo     sends back every byte it receives; on EOF shuts its write side and ends.
  *   respond  reads until EOF, then sends BYTES bytes of the test pattern and closes:
  *            proves the client's half-close arrived and the answer still gets through.
+ *   send     sends BYTES bytes of the test pattern at once, then reads until EOF: a
+ *            client that does not read makes it block, which shows where bytes queue.
  *   -P       the stream starts with a PROXY v1 or v2 header: parsed, described in
  *            DIR/N.proxy, not echoed.
  *
@@ -115,10 +117,25 @@ read_proxy(int fd, int n)
     return 0;
 }
 
+static uint8_t buf[65536];
+
+static int
+send_pattern(int fd, uint64_t bytes)
+{
+    for (uint64_t off = 0; off < bytes;) {
+        size_t k = bytes - off < sizeof(buf) ? (size_t)(bytes - off) : sizeof(buf);
+
+        pattern_fill(buf, off, k);
+        if (write_all(fd, buf, k) == -1)
+            return -1;
+        off += k;
+    }
+    return 0;
+}
+
 static void
 serve(int fd, int n)
 {
-    static uint8_t buf[65536];
     uint8_t head[4096];
     size_t head_len = 0;
     uint64_t total = 0, fnv = FNV_INIT;
@@ -126,6 +143,8 @@ serve(int fd, int n)
 
     if (want_proxy && read_proxy(fd, n) == -1)
         _exit(1);
+    if (strcmp(mode, "send") == 0)
+        send_pattern(fd, respond_bytes);
     for (;;) {
         ssize_t r = read(fd, buf, sizeof(buf));
 
@@ -145,17 +164,8 @@ serve(int fd, int n)
         if (strcmp(mode, "echo") == 0 && write_all(fd, buf, (size_t)r) == -1)
             break;
     }
-    if (strcmp(mode, "respond") == 0) {
-        for (uint64_t off = 0; off < respond_bytes;) {
-            size_t k = respond_bytes - off < sizeof(buf) ? (size_t)(respond_bytes - off)
-                                                         : sizeof(buf);
-
-            pattern_fill(buf, off, k);
-            if (write_all(fd, buf, k) == -1)
-                break;
-            off += k;
-        }
-    }
+    if (strcmp(mode, "respond") == 0)
+        send_pattern(fd, respond_bytes);
     shutdown(fd, SHUT_WR);
     snprintf(done, sizeof(done), "bytes=%llu fnv=%016llx\n", (unsigned long long)total,
              (unsigned long long)fnv);
