@@ -74,7 +74,15 @@ buf_is_full(const struct buf *b)
  * half of the buffer (or when there is no room at all), so copies stay amortised. */
 void buf_compact(struct buf *b);
 
-/* ---- pipes ---- */
+/* ---- pipes ----
+ *
+ * Bulk bytes go socket -> pipe -> socket with splice(2): the kernel moves page references
+ * instead of copying every byte into user space and back. A pipe is two descriptors, so
+ * only connections with bytes in flight hold one, and each module's pool hands out at
+ * most PIPE_MAX_IN_USE at a time; beyond that, and when pipe2() fails, buffers take over. */
+#define PIPE_SIZE (256 * 1024)      /* bytes in flight per direction through a pipe */
+#define PIPE_POOL_KEEP 64           /* idle pipes kept open for reuse (128 descriptors) */
+#define PIPE_MAX_IN_USE 2048
 
 struct buf_pipe_pool;
 

@@ -28,14 +28,7 @@
 #define INSPECT_HEADROOM 128
 #define RELAY_POOL_KEEP 256         /* idle relay buffers kept for reuse (4 MiB) */
 #define INSPECT_POOL_KEEP 16
-/* Relayed bytes go socket -> pipe -> socket with splice(2): the kernel moves page
- * references instead of copying every byte into user space and back. A pipe is two
- * descriptors, so only connections with bytes in flight hold one, and at most
- * PIPE_MAX_IN_USE at a time; beyond that, and when pipe2() fails, the relay buffers
- * take over. */
-#define PIPE_SIZE (256 * 1024)      /* bytes in flight per direction through a pipe */
-#define PIPE_POOL_KEEP 64           /* idle pipes kept open for reuse (128 descriptors) */
-#define PIPE_MAX_IN_USE 2048
+/* Relayed bytes go socket -> pipe -> socket with splice(2) (see PIPE_SIZE in buf.h). */
 /* Bytes one readiness event may move in one direction before the loop serves others. */
 #define RELAY_BURST (1024 * 1024)
 

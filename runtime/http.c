@@ -4,6 +4,7 @@
 #include <assert.h>
 #include <errno.h>
 #include <ev.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdbool.h>
@@ -79,6 +80,9 @@ struct http_conn {
      * table's error page, if any. */
     struct buf *req, *resp;
     uint32_t req_fwd, resp_fwd;
+    /* Or the response body spliced from the server, on its way to the client: taken once
+     * the body comes in bulk and resp is empty, given back when drained (see splice_body). */
+    struct buf_pipe *rpipe;
     const char *page;
     uint32_t page_len, page_off;
 
@@ -125,6 +129,8 @@ struct http_conn {
     unsigned server_read_iter;      /* loop iteration of the last read from the server */
     struct hh_gate gate, resp_gate; /* how far the coming heads were looked at */
     bool server_more, client_more;  /* the last read from that side filled its buffer */
+    bool resp_bulk;                 /* a read of this response's body filled the buffer */
+    bool rpipe_full;                /* rpipe took no more: read again once it drains */
     bool client_corked, server_corked;  /* sent that way with MSG_MORE, not pushed yet */
 };
 
@@ -149,6 +155,8 @@ struct idle_server {
 static struct {
     const struct yt_table *t;
     struct buf_pool bufs;
+    struct buf_pipe_pool pipes;
+    bool splice_off;                /* splice(2) refused by this kernel: buffers only */
     struct pool_health health;
     struct http_conn *list;
     uint32_t live;
@@ -176,10 +184,16 @@ req_limit(void)
     return H.bufs.cap - RESERVE;
 }
 
+static inline uint32_t
+piped(const struct http_conn *c)
+{
+    return c->rpipe != NULL ? c->rpipe->len : 0;
+}
+
 static inline bool
 output_pending(const struct http_conn *c)
 {
-    return c->resp_fwd > 0 || c->page_off < c->page_len;
+    return c->resp_fwd > 0 || piped(c) > 0 || c->page_off < c->page_len;
 }
 
 static uint64_t
@@ -453,6 +467,7 @@ reset_request(struct http_conn *c)
     c->retry_ok = c->can_retry = c->retried = c->close_stripped = false;
     c->req_hold = 0;
     c->gate = c->resp_gate = (struct hh_gate){ 0 };
+    c->resp_bulk = false;
     put_if_empty(&c->req);
     c->page = NULL;
     c->page_len = c->page_off = 0;
@@ -1613,6 +1628,42 @@ read_client(struct http_conn *c)
     return c->client_more;
 }
 
+/* Whether bytes sent to the client now are followed by more at once: while the server
+ * has more queued, MSG_MORE lets the kernel fill whole segments instead of sending one per
+ * buffer (fewer packets, fewer wake-ups of the client). The last bytes before a close go
+ * with MSG_MORE too: the shutdown that follows in this same callback then leaves as the
+ * FIN of their segment, one packet less. */
+static bool
+more_to_client(const struct http_conn *c)
+{
+    return c->respph != PH_DONE ? c->server_more : closing_after(c);
+}
+
+/* Sends the client what the pipe holds; true when some went. */
+static bool
+write_client_pipe(struct http_conn *c)
+{
+    struct buf_pipe *pp = c->rpipe;
+    bool more = more_to_client(c);
+    ssize_t n = splice(pp->rfd, NULL, c->cfd, NULL, pp->len,
+                       SPLICE_F_MOVE | SPLICE_F_NONBLOCK | (more ? SPLICE_F_MORE : 0));
+
+    if (n == -1) {
+        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+            c->client_err = c->client_eof = true;
+        return false;
+    }
+    c->client_corked = more;
+    pp->len -= (uint32_t)n;
+    c->rpipe_full = false;
+    c->last_client = ev_now(c->loop);
+    if (pp->len == 0) {
+        buf_pipe_put(pp);           /* an idle connection holds no pipe */
+        c->rpipe = NULL;
+    }
+    return n > 0;
+}
+
 static bool
 write_client(struct http_conn *c)
 {
@@ -1621,6 +1672,8 @@ write_client(struct http_conn *c)
     ssize_t n;
     bool more;
 
+    if (piped(c) > 0)
+        return write_client_pipe(c);    /* resp is empty while the pipe holds bytes */
     if (c->resp_fwd > 0) {
         p = c->resp->data + c->resp->start;
         len = c->resp_fwd;
@@ -1630,11 +1683,7 @@ write_client(struct http_conn *c)
     } else {
         return false;
     }
-    /* While the server has more queued, MSG_MORE lets the kernel fill whole segments
-     * instead of sending one per buffer (fewer packets, fewer wake-ups of the client). */
-    /* The last bytes before a close go with MSG_MORE too: the shutdown that follows in
-     * this same callback then leaves as the FIN of their segment, one packet less. */
-    more = c->resp_fwd > 0 && (c->respph != PH_DONE ? c->server_more : closing_after(c));
+    more = c->resp_fwd > 0 && more_to_client(c);
     n = send(c->cfd, p, len, MSG_NOSIGNAL | (more ? MSG_MORE : 0));
     if (n == -1) {
         if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
@@ -1653,6 +1702,69 @@ write_client(struct http_conn *c)
     return n > 0;
 }
 
+/* A response body that is relayed as it comes (a Content-Length, or until the server
+ * closes) goes through a pipe once a read has filled the buffer with it and the buffer
+ * has nothing left before it: the order of bytes is kept, and heads, chunked bodies and
+ * small answers stay on the buffer, where they are read. Says whether rpipe is in use. */
+static bool
+splice_body(struct http_conn *c)
+{
+    if (c->rpipe != NULL)
+        return true;
+    if (!c->resp_bulk || H.splice_off || c->state != HTTP_RELAY || buf_len(c->resp) > 0 ||
+        (c->respph != PH_LENGTH && c->respph != PH_CLOSE))
+        return false;
+    c->rpipe = buf_pipe_get(&H.pipes);
+    c->rpipe_full = false;
+    return c->rpipe != NULL;
+}
+
+static bool read_server(struct http_conn *c);
+
+/* Splices the body from the server into the pipe, never past its end: what follows a
+ * Content-Length body stays in the socket, to be read (and judged) as before. */
+static bool
+read_server_pipe(struct http_conn *c)
+{
+    struct buf_pipe *pp = c->rpipe;
+    size_t want = pp->cap - pp->len;
+    ssize_t n;
+
+    if (c->respph == PH_LENGTH && c->resp_left < want)
+        want = (size_t)c->resp_left;
+    if (want == 0 || c->respph == PH_DONE)
+        return false;
+    n = splice(c->sfd, NULL, pp->wfd, NULL, want, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+    c->server_read_iter = ev_iteration(c->loop);
+    c->server_more = n == (ssize_t)want;
+    if (n > 0) {
+        pp->len += (uint32_t)n;
+        c->bytes_out += (uint64_t)n;
+        c->last_server = ev_now(c->loop);
+        c->rpipe_full = pp->len >= pp->cap;
+        if (c->respph == PH_LENGTH && (c->resp_left -= (uint64_t)n) == 0)
+            c->respph = PH_DONE;
+    } else if (n == 0) {
+        c->server_eof = true;
+    } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        /* The socket is empty, or the pipe is out of slots (it counts pages, not bytes):
+         * with bytes in it, wait for it to drain. */
+        c->rpipe_full = pp->len > 0;
+    } else if ((errno == EINVAL || errno == ENOSYS) && pp->len == 0) {
+        /* This kernel cannot splice from this socket and nothing was taken: buffers from
+         * now on, for every connection. */
+        log_msg(LOG_LEVEL_NOTICE, "splice: %s, relaying bodies through buffers",
+                strerror(errno));
+        H.splice_off = true;
+        buf_pipe_put(pp);
+        c->rpipe = NULL;
+        return read_server(c);
+    } else if (errno != EINTR) {
+        c->server_eof = c->server_err = true;
+    }
+    return c->server_more;
+}
+
 /* Reads what the server sent; true when the read filled all the room it had. */
 static bool
 read_server(struct http_conn *c)
@@ -1665,6 +1777,8 @@ read_server(struct http_conn *c)
         close_server(c);
         return false;
     }
+    if (splice_body(c))
+        return read_server_pipe(c);
     if (c->resp == NULL && (c->resp = buf_get(&H.bufs)) == NULL) {
         c->err = "no-buffer";
         c->server_err = c->server_eof = true;
@@ -1677,6 +1791,8 @@ read_server(struct http_conn *c)
     n = recv(c->sfd, c->resp->data + c->resp->end, room, 0);
     c->server_read_iter = ev_iteration(c->loop);
     c->server_more = n == (ssize_t)room;
+    if (c->server_more && (c->respph == PH_LENGTH || c->respph == PH_CLOSE))
+        c->resp_bulk = true;
     if (n > 0) {
         c->resp->end += (uint32_t)n;
         c->last_server = ev_now(c->loop);
@@ -1872,7 +1988,8 @@ arm(struct http_conn *c)
 {
     bool cr = false, cw = output_pending(c), sr = false, sw = false;
     bool req_room = c->req == NULL || buf_len(c->req) + c->req_hold < req_limit();
-    bool resp_room = c->resp == NULL || buf_len(c->resp) < c->resp->cap;
+    bool resp_room = c->rpipe != NULL ? !c->rpipe_full && c->respph != PH_DONE
+                                      : c->resp == NULL || buf_len(c->resp) < c->resp->cap;
 
     switch (c->state) {
     case HTTP_HEAD:
@@ -1916,6 +2033,7 @@ conn_free(struct http_conn *c)
     close(c->cfd);
     buf_put(c->req);
     buf_put(c->resp);
+    buf_pipe_put(c->rpipe);
     free(c->text);
     if (c->prev != NULL)
         c->prev->next = c->next;
@@ -2033,6 +2151,8 @@ http_init(const struct yt_table *t)
     H.t = t;
     H.quiescing = false;
     buf_pool_init(&H.bufs, cap + RESERVE, 0, FREE_BUFS_MAX);
+    buf_pipe_pool_init(&H.pipes, PIPE_SIZE, PIPE_POOL_KEEP, PIPE_MAX_IN_USE);
+    H.splice_off = false;
     H.idle_timeout_ms = t->timeouts.server_ms != 0 && t->timeouts.server_ms < IDLE_TIMEOUT_MS
                         ? t->timeouts.server_ms : IDLE_TIMEOUT_MS;
     ev_timer_init(&H.idle_timer, idle_timer_cb, 0, 0);
@@ -2063,6 +2183,7 @@ http_fini(void)
     H.idle_recs = H.idle_free = NULL;
     H.idle_srv = NULL;
     buf_pool_trim(&H.bufs);
+    buf_pipe_pool_trim(&H.pipes);
     pool_health_free(&H.health);
 }
 

@@ -135,6 +135,31 @@ check "8 MiB response is byte-exact" test "$(tail -c 8388608 "$tmp/dl" | cksum)"
 check "the response after it arrives on the same connection" \
     test "$(grep -c 'path=/after' <<<"$out")-${out: -1}" = "1-0"
 rm -f "$tmp/dl"
+# Bodies that come in bulk are spliced (socket -> pipe -> socket): a length body stops
+# exactly at its end (above), a close-delimited one at the server's EOF, a slow reader
+# keeps the pipe full for a while, and a body cut short ends the client's connection.
+filler() { tail -c "$1" | cksum; }
+want=$(curl $C "http://[::1]:25001/close/16777216" -H 'Host: one.test' | filler 16777216)
+got=$(curl $C "http://$P:$PORT/close/16777216" -H 'Host: one.test' | filler 16777216)
+check "16 MiB close-delimited response is byte-exact" test "$got" = "$want"
+want=$(curl $C "http://[::1]:25001/big/16777216" -H 'Host: one.test' | filler 16777216)
+got=$(curl $C --limit-rate 32M "http://$P:$PORT/big/16777216" -H 'Host: one.test' |
+    filler 16777216)
+check "16 MiB to a client reading at 32 MiB/s is byte-exact" test "$got" = "$want"
+n=$(curl $C -o /dev/null -w '%{size_download}' "http://$P:$PORT/cut/16777216" \
+    -H 'Host: one.test' || true)
+check "a body the server cuts short ends the client's connection ($n bytes)" \
+    test "$n" -gt 8388608 -a "$n" -lt 8400000
+want=$(curl $C "http://[::1]:25001/big/8388608" -H 'Host: one.test' | filler 8388608)
+out=$(curl $C -o "$tmp/dl" "http://$P:$PORT/extra/8388608" -H 'Host: one.test' \
+    --next $C -w '%{num_connects}' "http://$P:$PORT/after" -H 'Host: one.test' || true)
+check "bytes a server sends past its Content-Length do not reach the client" \
+    test "$(filler 8388608 <"$tmp/dl")" = "$want"
+check "... and the next response on that connection arrives intact" \
+    test "$(grep -c 'path=/after' <<<"$out")-${out: -1}" = "1-0"
+rm -f "$tmp/dl"
+check "... logged as a truncated response" \
+    grep -q 'path=/cut/16777216 status=200 .*term=SD err=truncated-response' "$tmp/proxy.log"
 # A client that sends its request and then does not read: the proxy's socket toward it
 # keeps at most SEND_LOWAT unsent plus one write (the kernel's default would queue its
 # whole autotuned send buffer, megabytes); the rest waits in the server.

@@ -21,6 +21,9 @@
  *     /close           no Content-Length: the body ends when the connection closes
  *     /upgrade         with "Upgrade:", answer 101 and then echo every byte back
  *     /big/N           the body is N bytes of a repeating pattern after the description
+ *     /close/N         as /close, with N bytes of that pattern after the description
+ *     /cut/N           as /big/N, but the connection closes after half of the N bytes
+ *     /extra/N         as /big/N, then "junk\n" right after the body, which no client asked for
  *     /sleep/MS        wait MS milliseconds before answering
  *     /bad             answer with bytes that are not HTTP
  *     /nocontinue      do not send 100 Continue
@@ -362,10 +365,10 @@ serve(struct reader *r, unsigned cid, unsigned nreq)
 {
     struct request q;
     char desc[4096], head[1024];
-    uint64_t body_len, big = 0;
+    uint64_t body_len, big = 0, cut = UINT64_MAX;
     uint32_t crc;
     int status = 200, dlen, hlen;
-    bool head_only, keep, chunked_out, close_out, no_body;
+    bool head_only, keep, chunked_out, close_out, no_body, extra = false;
     const char *p = NULL;
 
     if (idle_ms > 0 && r->pos == r->len) {
@@ -409,6 +412,16 @@ serve(struct reader *r, unsigned cid, unsigned nreq)
     }
     if (strncmp(q.path, "/big/", 5) == 0)
         big = strtoull(q.path + 5, NULL, 10);
+    if (strncmp(q.path, "/close/", 7) == 0)
+        big = strtoull(q.path + 7, NULL, 10);
+    if (strncmp(q.path, "/extra/", 7) == 0) {
+        big = strtoull(q.path + 7, NULL, 10);
+        extra = true;
+    }
+    if (strncmp(q.path, "/cut/", 5) == 0) {
+        big = strtoull(q.path + 5, NULL, 10);
+        cut = big / 2;
+    }
     dlen = snprintf(desc, sizeof(desc),
                     "server=%s cid=%u nreq=%u\nmethod=%s path=%s host=%s version=1.%d\n"
                     "xff=%s xfp=%s\nbody_len=%llu body_cksum=%lu\n%s%s%s",
@@ -418,7 +431,7 @@ serve(struct reader *r, unsigned cid, unsigned nreq)
     head_only = strcmp(q.method, "HEAD") == 0;
     no_body = status == 204 || status == 304 || (status >= 100 && status < 200);
     chunked_out = strcmp(q.path, "/chunked") == 0 && q.minor == 1;
-    close_out = strcmp(q.path, "/close") == 0;
+    close_out = strcmp(q.path, "/close") == 0 || strncmp(q.path, "/close/", 7) == 0;
     if (close_out)
         keep = false;
     hlen = snprintf(head, sizeof(head), "HTTP/1.1 %d Whatever\r\nX-Server: %s\r\n", status,
@@ -459,12 +472,19 @@ serve(struct reader *r, unsigned cid, unsigned nreq)
         char chunk[8192];
         size_t n = big < sizeof(chunk) ? (size_t)big : sizeof(chunk);
 
+        if (cut == 0)
+            return false;           /* /cut: the connection ends inside the body */
+        if (n > cut)
+            n = (size_t)cut;
         for (size_t i = 0; i < n; i++)
             chunk[i] = p[i % 37];
         if (!write_all(r->fd, chunk, n))
             return false;
         big -= n;
+        cut -= n;
     }
+    if (extra && !write_all(r->fd, "junk\n", 5))
+        return false;
     return keep;
 }
 
