@@ -1762,6 +1762,10 @@ read_server_pipe(struct http_conn *c)
     } else if (errno != EINTR) {
         c->server_eof = c->server_err = true;
     }
+    if (pp->len == 0) {
+        buf_pipe_put(pp);           /* nothing came: a waiting connection holds no pipe */
+        c->rpipe = NULL;
+    }
     return c->server_more;
 }
 
@@ -2013,6 +2017,8 @@ arm(struct http_conn *c)
         cw = false;
         break;
     }
+    /* A pipe is held only with bytes in it, and never with bytes in resp before them. */
+    assert(c->rpipe == NULL || (c->rpipe->len > 0 && buf_len(c->resp) == 0));
     set_io(c->loop, &c->cio, c->cfd, (cr ? EV_READ : 0) | (cw ? EV_WRITE : 0));
     set_io(c->loop, &c->sio, c->sfd, (sr ? EV_READ : 0) | (sw ? EV_WRITE : 0));
     arm_timer(c);
