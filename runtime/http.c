@@ -80,9 +80,10 @@ struct http_conn {
      * table's error page, if any. */
     struct buf *req, *resp;
     uint32_t req_fwd, resp_fwd;
-    /* Or the response body spliced from the server, on its way to the client: taken once
-     * the body comes in bulk and resp is empty, given back when drained (see splice_body). */
-    struct buf_pipe *rpipe;
+    /* Or the response body spliced from the server, on its way to the client, and the
+     * request body the other way: each taken once its body comes in bulk and the buffer
+     * before it is empty, given back when drained (see splice_body, splice_req_body). */
+    struct buf_pipe *rpipe, *qpipe;
     const char *page;
     uint32_t page_len, page_off;
 
@@ -129,8 +130,9 @@ struct http_conn {
     unsigned server_read_iter;      /* loop iteration of the last read from the server */
     struct hh_gate gate, resp_gate; /* how far the coming heads were looked at */
     bool server_more, client_more;  /* the last read from that side filled its buffer */
-    bool resp_bulk;                 /* a read of this response's body filled the buffer */
-    bool rpipe_full;                /* rpipe took no more: read again once it drains */
+    bool req_bulk, resp_bulk;       /* a read of this request's / response's body filled
+                                     * the buffer */
+    bool qpipe_full, rpipe_full;    /* the pipe took no more: read again once it drains */
     bool client_corked, server_corked;  /* sent that way with MSG_MORE, not pushed yet */
 };
 
@@ -188,6 +190,13 @@ static inline uint32_t
 piped(const struct http_conn *c)
 {
     return c->rpipe != NULL ? c->rpipe->len : 0;
+}
+
+/* Request bytes framed and not yet sent to the server, in the buffer or the pipe. */
+static inline bool
+request_pending(const struct http_conn *c)
+{
+    return c->req_fwd > 0 || c->qpipe != NULL;
 }
 
 static inline bool
@@ -467,7 +476,7 @@ reset_request(struct http_conn *c)
     c->retry_ok = c->can_retry = c->retried = c->close_stripped = false;
     c->req_hold = 0;
     c->gate = c->resp_gate = (struct hh_gate){ 0 };
-    c->resp_bulk = false;
+    c->req_bulk = c->resp_bulk = false;
     put_if_empty(&c->req);
     c->page = NULL;
     c->page_len = c->page_off = 0;
@@ -693,6 +702,8 @@ enter_drain(struct http_conn *c)
         buf_put(c->req);
         c->req = NULL;
     }
+    buf_pipe_put(c->qpipe);         /* the server is gone: its bytes are dropped */
+    c->qpipe = NULL;
     c->req_fwd = c->req_hold = 0;
     c->can_retry = false;
     c->state = HTTP_DRAIN;
@@ -1446,10 +1457,10 @@ closing_after(const struct http_conn *c)
 static void
 exchange_end(struct http_conn *c)
 {
-    bool keep = !closing_after(c) && c->reqph == PH_DONE && c->req_fwd == 0;
+    bool keep = !closing_after(c) && c->reqph == PH_DONE && !request_pending(c);
     /* The server was asked to keep the connection, agreed, and is between messages. */
     bool server_keep = (c->req_keep_alive || c->close_stripped) && c->resp_keep_alive &&
-                       c->reqph == PH_DONE && c->req_fwd == 0 && !c->close_after &&
+                       c->reqph == PH_DONE && !request_pending(c) && !c->close_after &&
                        !c->req_upgrade && !c->server_eof && !c->server_dirty &&
                        !c->server_wr_err && !H.quiescing;
 
@@ -1509,7 +1520,7 @@ on_tunnel(struct http_conn *c)
         c->bytes_out += buf_len(c->resp) - c->resp_fwd;
         c->resp_fwd = (uint32_t)buf_len(c->resp);
     }
-    if (c->client_eof && c->req_fwd == 0 && !c->shut_server) {
+    if (c->client_eof && !request_pending(c) && !c->shut_server) {
         shutdown(c->sfd, SHUT_WR);
         c->shut_server = true;
     }
@@ -1578,6 +1589,113 @@ process(struct http_conn *c)
 
 /* ---- I/O ---- */
 
+/* ---- spliced bodies ---- */
+
+enum pipe_result { PIPE_MOVED, PIPE_WAIT, PIPE_EOF, PIPE_FAILED, PIPE_REFUSED };
+
+/* Splices at most want bytes from socket fd into *pp; *moved says how many. *full: read
+ * again only once the pipe drains (it is at its size, or out of slots: it counts pages,
+ * not bytes). An empty pipe goes back to the pool at once, so a connection waiting for
+ * bytes holds none; and if the kernel refuses to splice from the socket (nothing was
+ * taken from it), bodies go through buffers from then on (PIPE_REFUSED). */
+static enum pipe_result
+pipe_in(int fd, struct buf_pipe **pp, size_t want, size_t *moved, bool *full)
+{
+    struct buf_pipe *p = *pp;
+    ssize_t n = splice(fd, NULL, p->wfd, NULL, want, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+    enum pipe_result r = PIPE_MOVED;
+
+    if (n > 0) {
+        p->len += (uint32_t)n;
+        *moved = (size_t)n;
+        *full = p->len >= p->cap;
+    } else if (n == 0) {
+        r = PIPE_EOF;
+    } else if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+        *full = p->len > 0 && errno != EINTR;
+        r = PIPE_WAIT;
+    } else if ((errno == EINVAL || errno == ENOSYS) && p->len == 0) {
+        log_msg(LOG_LEVEL_NOTICE, "splice: %s, relaying bodies through buffers",
+                strerror(errno));
+        H.splice_off = true;
+        r = PIPE_REFUSED;
+    } else {
+        r = PIPE_FAILED;
+    }
+    if (p->len == 0) {
+        buf_pipe_put(p);
+        *pp = NULL;
+    }
+    return r;
+}
+
+/* Sends what *pp holds to socket fd, with SPLICE_F_MORE when more follows at once; gives
+ * the pipe back once empty. Returns what splice(2) returned. */
+static ssize_t
+pipe_out(struct buf_pipe **pp, int fd, bool more)
+{
+    struct buf_pipe *p = *pp;
+    ssize_t n = splice(p->rfd, NULL, fd, NULL, p->len,
+                       SPLICE_F_MOVE | SPLICE_F_NONBLOCK | (more ? SPLICE_F_MORE : 0));
+
+    if (n > 0 && (p->len -= (uint32_t)n) == 0) {
+        buf_pipe_put(p);            /* an idle connection holds no pipe */
+        *pp = NULL;
+    }
+    return n;
+}
+
+/* The request body's counterpart of splice_body(): a Content-Length body that fills the
+ * buffer in one read goes client -> pipe -> server once the buffer is sent. Chunked
+ * bodies stay on the buffer, where they are framed. */
+static bool
+splice_req_body(struct http_conn *c)
+{
+    if (c->qpipe != NULL)
+        return true;
+    if (!c->req_bulk || H.splice_off || c->state != HTTP_RELAY || c->reqph != PH_LENGTH ||
+        buf_len(c->req) > 0 || c->req_hold > 0 || c->server_wr_err)
+        return false;
+    c->qpipe = buf_pipe_get(&H.pipes);
+    c->qpipe_full = false;
+    return c->qpipe != NULL;
+}
+
+static bool read_client(struct http_conn *c);
+
+/* Splices the request body from the client into the pipe, never past its end: what
+ * follows is the next request, read into the buffer as before. */
+static bool
+read_client_pipe(struct http_conn *c)
+{
+    size_t want = c->qpipe->cap - c->qpipe->len, n = 0;
+
+    if (c->req_left < want)
+        want = (size_t)c->req_left;
+    if (want == 0 || c->reqph != PH_LENGTH)
+        return false;
+    switch (pipe_in(c->cfd, &c->qpipe, want, &n, &c->qpipe_full)) {
+    case PIPE_MOVED:
+        c->bytes_in += n;
+        c->last_client = ev_now(c->loop);
+        if ((c->req_left -= n) == 0)
+            c->reqph = PH_DONE;
+        break;
+    case PIPE_EOF:
+        c->client_eof = true;
+        break;
+    case PIPE_REFUSED:
+        return read_client(c);
+    case PIPE_FAILED:
+        c->client_eof = c->client_err = true;
+        break;
+    case PIPE_WAIT:
+        break;
+    }
+    c->client_more = n == want;
+    return c->client_more;
+}
+
 /* Reads what the client sent; true when the read filled all the room it had (more is
  * probably waiting). */
 static bool
@@ -1594,6 +1712,8 @@ read_client(struct http_conn *c)
             c->client_eof = true;
         return n == (ssize_t)sizeof(sink);
     }
+    if (splice_req_body(c))
+        return read_client_pipe(c);
     if (c->req == NULL && (c->req = buf_get(&H.bufs)) == NULL) {
         c->err = "no-buffer";
         c->client_err = true;
@@ -1608,6 +1728,8 @@ read_client(struct http_conn *c)
     room = req_limit() - c->req->end;
     n = recv(c->cfd, c->req->data + c->req->end, room, 0);
     c->client_more = n == (ssize_t)room;
+    if (c->client_more && c->reqph == PH_LENGTH && c->state == HTTP_RELAY)
+        c->req_bulk = true;
     if (n > 0) {
         c->req->end += (uint32_t)n;
         c->last_client = ev_now(c->loop);
@@ -1643,10 +1765,8 @@ more_to_client(const struct http_conn *c)
 static bool
 write_client_pipe(struct http_conn *c)
 {
-    struct buf_pipe *pp = c->rpipe;
     bool more = more_to_client(c);
-    ssize_t n = splice(pp->rfd, NULL, c->cfd, NULL, pp->len,
-                       SPLICE_F_MOVE | SPLICE_F_NONBLOCK | (more ? SPLICE_F_MORE : 0));
+    ssize_t n = pipe_out(&c->rpipe, c->cfd, more);
 
     if (n == -1) {
         if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
@@ -1654,13 +1774,8 @@ write_client_pipe(struct http_conn *c)
         return false;
     }
     c->client_corked = more;
-    pp->len -= (uint32_t)n;
     c->rpipe_full = false;
     c->last_client = ev_now(c->loop);
-    if (pp->len == 0) {
-        buf_pipe_put(pp);           /* an idle connection holds no pipe */
-        c->rpipe = NULL;
-    }
     return n > 0;
 }
 
@@ -1726,46 +1841,32 @@ static bool read_server(struct http_conn *c);
 static bool
 read_server_pipe(struct http_conn *c)
 {
-    struct buf_pipe *pp = c->rpipe;
-    size_t want = pp->cap - pp->len;
-    ssize_t n;
+    size_t want = c->rpipe->cap - c->rpipe->len, n = 0;
 
     if (c->respph == PH_LENGTH && c->resp_left < want)
         want = (size_t)c->resp_left;
     if (want == 0 || c->respph == PH_DONE)
         return false;
-    n = splice(c->sfd, NULL, pp->wfd, NULL, want, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
     c->server_read_iter = ev_iteration(c->loop);
-    c->server_more = n == (ssize_t)want;
-    if (n > 0) {
-        pp->len += (uint32_t)n;
-        c->bytes_out += (uint64_t)n;
+    switch (pipe_in(c->sfd, &c->rpipe, want, &n, &c->rpipe_full)) {
+    case PIPE_MOVED:
+        c->bytes_out += n;
         c->last_server = ev_now(c->loop);
-        c->rpipe_full = pp->len >= pp->cap;
-        if (c->respph == PH_LENGTH && (c->resp_left -= (uint64_t)n) == 0)
+        if (c->respph == PH_LENGTH && (c->resp_left -= n) == 0)
             c->respph = PH_DONE;
-    } else if (n == 0) {
+        break;
+    case PIPE_EOF:
         c->server_eof = true;
-    } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
-        /* The socket is empty, or the pipe is out of slots (it counts pages, not bytes):
-         * with bytes in it, wait for it to drain. */
-        c->rpipe_full = pp->len > 0;
-    } else if ((errno == EINVAL || errno == ENOSYS) && pp->len == 0) {
-        /* This kernel cannot splice from this socket and nothing was taken: buffers from
-         * now on, for every connection. */
-        log_msg(LOG_LEVEL_NOTICE, "splice: %s, relaying bodies through buffers",
-                strerror(errno));
-        H.splice_off = true;
-        buf_pipe_put(pp);
-        c->rpipe = NULL;
+        break;
+    case PIPE_REFUSED:
         return read_server(c);
-    } else if (errno != EINTR) {
+    case PIPE_FAILED:
         c->server_eof = c->server_err = true;
+        break;
+    case PIPE_WAIT:
+        break;
     }
-    if (pp->len == 0) {
-        buf_pipe_put(pp);           /* nothing came: a waiting connection holds no pipe */
-        c->rpipe = NULL;
-    }
+    c->server_more = n == want;
     return c->server_more;
 }
 
@@ -1817,19 +1918,27 @@ write_server(struct http_conn *c)
     ssize_t n;
     bool more;
 
-    if (c->req_fwd == 0 || c->sfd < 0 || c->server_wr_err ||
+    if (!request_pending(c) || c->sfd < 0 || c->server_wr_err ||
         (c->state != HTTP_RELAY && c->state != HTTP_TUNNEL))
         return false;
     more = c->client_more && c->reqph != PH_DONE;
-    n = send(c->sfd, c->req->data + c->req->start, c->req_fwd,
-             MSG_NOSIGNAL | (more ? MSG_MORE : 0));
+    if (c->qpipe != NULL)           /* req is empty while the pipe holds bytes */
+        n = pipe_out(&c->qpipe, c->sfd, more);
+    else
+        n = send(c->sfd, c->req->data + c->req->start, c->req_fwd,
+                 MSG_NOSIGNAL | (more ? MSG_MORE : 0));
     if (n == -1) {
         if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
             c->server_wr_err = true;    /* its answer, if any, may still be readable */
         return false;
     }
     c->server_corked = more;
-    sent_to_server(c, (size_t)n);
+    if (c->req_fwd > 0) {
+        sent_to_server(c, (size_t)n);
+    } else {
+        c->qpipe_full = false;
+        c->last_server = ev_now(c->loop);
+    }
     return n > 0;
 }
 
@@ -1892,7 +2001,7 @@ deadlines(const struct http_conn *c, ev_tstamp *client, ev_tstamp *server)
     case HTTP_RELAY:
         if (c->reqph != PH_DONE || output_pending(c))
             *client = after(c->last_client, to->client_ms);
-        if (c->respph != PH_DONE || c->req_fwd > 0)
+        if (c->respph != PH_DONE || request_pending(c))
             *server = after(c->last_server, to->server_ms);
         break;
     case HTTP_TUNNEL: {
@@ -1991,7 +2100,9 @@ static void
 arm(struct http_conn *c)
 {
     bool cr = false, cw = output_pending(c), sr = false, sw = false;
-    bool req_room = c->req == NULL || buf_len(c->req) + c->req_hold < req_limit();
+    bool req_room = c->qpipe != NULL ? !c->qpipe_full && c->reqph != PH_DONE
+                                     : c->req == NULL ||
+                                       buf_len(c->req) + c->req_hold < req_limit();
     bool resp_room = c->rpipe != NULL ? !c->rpipe_full && c->respph != PH_DONE
                                       : c->resp == NULL || buf_len(c->resp) < c->resp->cap;
 
@@ -2008,7 +2119,7 @@ arm(struct http_conn *c)
     case HTTP_TUNNEL:
         cr = !c->client_eof && req_room;
         sr = !c->server_eof && resp_room;
-        sw = c->req_fwd > 0 && !c->server_wr_err;
+        sw = request_pending(c) && !c->server_wr_err;
         break;
     case HTTP_DRAIN:
         cr = !c->client_eof;
@@ -2019,6 +2130,7 @@ arm(struct http_conn *c)
     }
     /* A pipe is held only with bytes in it, and never with bytes in resp before them. */
     assert(c->rpipe == NULL || (c->rpipe->len > 0 && buf_len(c->resp) == 0));
+    assert(c->qpipe == NULL || (c->qpipe->len > 0 && buf_len(c->req) == 0));
     set_io(c->loop, &c->cio, c->cfd, (cr ? EV_READ : 0) | (cw ? EV_WRITE : 0));
     set_io(c->loop, &c->sio, c->sfd, (sr ? EV_READ : 0) | (sw ? EV_WRITE : 0));
     arm_timer(c);
@@ -2040,6 +2152,7 @@ conn_free(struct http_conn *c)
     buf_put(c->req);
     buf_put(c->resp);
     buf_pipe_put(c->rpipe);
+    buf_pipe_put(c->qpipe);
     free(c->text);
     if (c->prev != NULL)
         c->prev->next = c->next;

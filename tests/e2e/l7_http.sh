@@ -125,6 +125,25 @@ out=$(curl $C --max-time 30 -T "$tmp/big" -H 'Host: one.test' "http://$P:$PORT/u
 check "64 MiB Content-Length upload is byte-exact" \
     contains "$out" "body_len=67108864 body_cksum=$want"
 rm -f "$tmp/big"
+# A request body that comes in bulk is spliced to the server, and no further than its
+# Content-Length: the request pipelined right behind it is read and answered as one.
+head -c 4194304 /dev/urandom >"$tmp/body"
+want=$(cksum <"$tmp/body" | cut -d' ' -f1)
+{
+    printf 'PUT /upload HTTP/1.1\r\nHost: one.test\r\nContent-Length: 4194304\r\n\r\n'
+    cat "$tmp/body"
+    printf 'GET /after-body HTTP/1.1\r\nHost: one.test\r\nConnection: close\r\n\r\n'
+} >"$tmp/pipelined"
+exec 5<>/dev/tcp/$P/$PORT
+cat "$tmp/pipelined" >&5 &
+writer=$!
+out=$(timeout 20 cat <&5 || true)
+wait "$writer" || true
+exec 5<&-
+check "4 MiB upload with a request pipelined behind it: the body arrives byte-exact" \
+    contains "$out" "body_len=4194304 body_cksum=$want"
+check "... and the request behind it is answered" contains "$out" "path=/after-body"
+rm -f "$tmp/body" "$tmp/pipelined"
 # A long body is relayed up to its end and no further: the next response on the same
 # connection arrives intact. The body is a line per request, then 8 MiB of filler:
 # compare the filler.
@@ -161,14 +180,15 @@ rm -f "$tmp/dl"
 check "... logged as a truncated response" \
     grep -q 'path=/cut/16777216 status=200 .*term=SD err=truncated-response' "$tmp/proxy.log"
 # A client that sends its request and then does not read: the proxy's socket toward it
-# keeps at most SEND_LOWAT unsent plus one write (the kernel's default would queue its
-# whole autotuned send buffer, megabytes); the rest waits in the server.
+# keeps at most SEND_LOWAT (16 KiB) unsent plus one segment of up to 64 KiB (the kernel's
+# default would queue its whole autotuned send buffer, megabytes); the rest waits in the
+# server.
 exec 5<>/dev/tcp/$P/$PORT
 printf 'GET /big/16777216 HTTP/1.1\r\nHost: one.test\r\nConnection: close\r\n\r\n' >&5
 check "a client that does not read gets bytes queued toward it" wait_for 2 queued "sport = :$PORT"
 sleep 0.5
-q=$(send_queue "sport = :$PORT")
-check "... at most 64 KiB of them in the proxy's socket (Send-Q $q)" test "$q" -le 65536
+q=$(unsent "sport = :$PORT")
+check "... at most 128 KiB of them unsent in the proxy's socket ($q)" test "$q" -le 131072
 n=$(timeout 20 cat <&5 | wc -c)
 exec 5<&-
 check "... and once it reads, the whole 16 MiB response arrives" test "$n" -gt 16777216

@@ -10,11 +10,13 @@ wait_for() {
     done
 }
 
-# send_queue FILTER: the largest Send-Q (bytes not yet acknowledged by the peer) of the
-# established TCP sockets that the ss(8) filter selects, e.g. "sport = :443"; 0 if none.
-send_queue() {
-    ss -Htn state established "( $1 )" | awk '$2 > q { q = $2 } END { print q + 0 }'
+# unsent FILTER: the most bytes that one of the established TCP sockets the ss(8) filter
+# selects (e.g. "sport = :443") holds not yet sent (tcpi_notsent_bytes; bytes in flight
+# are not counted); 0 if none.
+unsent() {
+    ss -Htin state established "( $1 )" |
+        grep -o 'notsent:[0-9]*' | awk -F: '$2 > n { n = $2 } END { print n + 0 }'
 }
 
 # queued FILTER: some socket the filter selects has bytes waiting to be sent.
-queued() { [ "$(send_queue "$1")" -gt 0 ]; }
+queued() { [ "$(unsent "$1")" -gt 0 ]; }
