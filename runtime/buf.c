@@ -157,3 +157,39 @@ buf_pipe_put(struct buf_pipe *pp)
     p->free = pp;
     p->free_count++;
 }
+
+enum buf_pipe_result
+buf_pipe_fill(struct buf_pipe *pp, int fd, size_t want, size_t *moved, bool *full)
+{
+    ssize_t n = splice(fd, NULL, pp->wfd, NULL, want, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+
+    *moved = 0;
+    if (n > 0) {
+        pp->len += (uint32_t)n;
+        *moved = (size_t)n;
+        *full = pp->len >= pp->cap;
+        return BUF_PIPE_MOVED;
+    }
+    if (n == 0)
+        return BUF_PIPE_EOF;
+    if (errno == EINTR)
+        return BUF_PIPE_WAIT;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        *full = pp->len > 0;        /* the socket is empty, or the pipe out of slots */
+        return BUF_PIPE_WAIT;
+    }
+    if ((errno == EINVAL || errno == ENOSYS) && pp->len == 0)
+        return BUF_PIPE_REFUSED;
+    return BUF_PIPE_FAILED;
+}
+
+ssize_t
+buf_pipe_drain(struct buf_pipe *pp, int fd, bool more)
+{
+    ssize_t n = splice(pp->rfd, NULL, fd, NULL, pp->len,
+                       SPLICE_F_MOVE | SPLICE_F_NONBLOCK | (more ? SPLICE_F_MORE : 0));
+
+    if (n > 0)
+        pp->len -= (uint32_t)n;
+    return n;
+}

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define BUF_CAP (16 * 1024)         /* relay buffer: one TLS record */
 
@@ -117,5 +118,24 @@ struct buf_pipe *buf_pipe_get(struct buf_pipe_pool *p);
 /* Takes pp (NULL is accepted) back into its pool; a pipe still holding bytes is closed,
  * its bytes dropped. */
 void buf_pipe_put(struct buf_pipe *pp);
+
+enum buf_pipe_result {
+    BUF_PIPE_MOVED,                 /* bytes went into the pipe */
+    BUF_PIPE_WAIT,                  /* nothing now: wait for the socket (or see *full) */
+    BUF_PIPE_EOF,                   /* the peer's FIN */
+    BUF_PIPE_FAILED,                /* a socket error; errno says which */
+    BUF_PIPE_REFUSED,               /* this kernel cannot splice from this socket, and
+                                     * nothing was taken from it: use a buffer instead */
+};
+
+/* Splices at most want bytes from socket fd into pp; *moved says how many. *full: read
+ * again only once the pipe drains (it is at its size, or out of slots: a pipe counts
+ * pages, not bytes, so it may refuse more before cap). */
+enum buf_pipe_result buf_pipe_fill(struct buf_pipe *pp, int fd, size_t want, size_t *moved,
+                                   bool *full);
+
+/* Splices what pp holds into socket fd, with SPLICE_F_MORE when more follows at once.
+ * Returns what splice(2) returned; pp->len counts what is left. */
+ssize_t buf_pipe_drain(struct buf_pipe *pp, int fd, bool more);
 
 #endif

@@ -440,39 +440,35 @@ static size_t
 pipe_read(struct ev_loop *loop, struct conn *c, int i, bool *more)
 {
     struct side *s = &c->side[i];
-    struct buf_pipe *pp = s->pipe;
-    size_t want = pp->cap - pp->len;
-    ssize_t n = splice(s->io.fd, NULL, pp->wfd, NULL, want, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+    size_t want = s->pipe->cap - s->pipe->len, n;
+    bool full = false;
 
-    *more = false;
-    if (n > 0) {
-        pp->len += (uint32_t)n;
+    switch (buf_pipe_fill(s->pipe, s->io.fd, want, &n, &full)) {
+    case BUF_PIPE_MOVED:
         s->bytes += (uint64_t)n;
         s->last = ev_now(loop);
-        *more = (size_t)n == want;
-        if (pp->len >= pp->cap)
-            s->flags |= SIDE_PIPE_FULL;
-        return (size_t)n;
-    }
-    if (n == 0) {
+        break;
+    case BUF_PIPE_EOF:
         s->flags |= SIDE_EOF;
-    } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
-        /* Either the socket is empty or the pipe is out of slots (it counts pages, not
-         * bytes, so it may fill before cap): with bytes in it, wait for it to drain. */
-        if (pp->len > 0)
-            s->flags |= SIDE_PIPE_FULL;
-    } else if ((errno == EINVAL || errno == ENOSYS) && pp->len == 0) {
-        /* This kernel cannot splice from this socket: nothing was taken from it, so go on
-         * through buffers, from now on for every connection. */
+        break;
+    case BUF_PIPE_REFUSED:
+        /* Nothing was taken from the socket: go on through buffers, from now on for
+         * every connection. */
         log_msg(LOG_LEVEL_NOTICE, "splice: %s, relaying through buffers", strerror(errno));
         splice_off = true;
-        buf_pipe_put(pp);
+        buf_pipe_put(s->pipe);
         s->pipe = NULL;
         return buf_read(loop, c, i, more);
-    } else if (errno != EINTR) {
+    case BUF_PIPE_FAILED:
         conn_fail(c, i == SIDE_CLIENT ? 'C' : 'S', "read", errno);
+        break;
+    case BUF_PIPE_WAIT:
+        break;
     }
-    return 0;
+    if (full)
+        s->flags |= SIDE_PIPE_FULL;
+    *more = n > 0 && n == want;
+    return n;
 }
 
 /* Reads what side i has for us into its buffer, taking one from a pool if needed. Returns
@@ -540,7 +536,7 @@ side_write(struct ev_loop *loop, struct conn *c, int i)
         ssize_t n;
 
         if (pp != NULL)
-            n = splice(pp->rfd, NULL, s->io.fd, NULL, pp->len, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+            n = buf_pipe_drain(pp, s->io.fd, false);
         else
             n = send(s->io.fd, b->data + b->start, buf_len(b), MSG_NOSIGNAL);
         if (n == -1) {
@@ -551,7 +547,6 @@ side_write(struct ev_loop *loop, struct conn *c, int i)
             return false;
         }
         if (pp != NULL) {
-            pp->len -= (uint32_t)n;
             from->flags &= (uint8_t)~SIDE_PIPE_FULL;
         } else {
             b->start += (uint32_t)n;

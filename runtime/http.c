@@ -1591,55 +1591,34 @@ process(struct http_conn *c)
 
 /* ---- spliced bodies ---- */
 
-enum pipe_result { PIPE_MOVED, PIPE_WAIT, PIPE_EOF, PIPE_FAILED, PIPE_REFUSED };
-
-/* Splices at most want bytes from socket fd into *pp; *moved says how many. *full: read
- * again only once the pipe drains (it is at its size, or out of slots: it counts pages,
- * not bytes). An empty pipe goes back to the pool at once, so a connection waiting for
- * bytes holds none; and if the kernel refuses to splice from the socket (nothing was
- * taken from it), bodies go through buffers from then on (PIPE_REFUSED). */
-static enum pipe_result
+/* buf_pipe_fill() into *pp, for a body: an empty pipe goes back to the pool at once, so a
+ * connection waiting for bytes holds none; and once the kernel refuses to splice, bodies
+ * go through buffers from then on. */
+static enum buf_pipe_result
 pipe_in(int fd, struct buf_pipe **pp, size_t want, size_t *moved, bool *full)
 {
-    struct buf_pipe *p = *pp;
-    ssize_t n = splice(fd, NULL, p->wfd, NULL, want, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-    enum pipe_result r = PIPE_MOVED;
+    enum buf_pipe_result r = buf_pipe_fill(*pp, fd, want, moved, full);
 
-    if (n > 0) {
-        p->len += (uint32_t)n;
-        *moved = (size_t)n;
-        *full = p->len >= p->cap;
-    } else if (n == 0) {
-        r = PIPE_EOF;
-    } else if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
-        *full = p->len > 0 && errno != EINTR;
-        r = PIPE_WAIT;
-    } else if ((errno == EINVAL || errno == ENOSYS) && p->len == 0) {
+    if (r == BUF_PIPE_REFUSED) {
         log_msg(LOG_LEVEL_NOTICE, "splice: %s, relaying bodies through buffers",
                 strerror(errno));
         H.splice_off = true;
-        r = PIPE_REFUSED;
-    } else {
-        r = PIPE_FAILED;
     }
-    if (p->len == 0) {
-        buf_pipe_put(p);
+    if ((*pp)->len == 0) {
+        buf_pipe_put(*pp);
         *pp = NULL;
     }
     return r;
 }
 
-/* Sends what *pp holds to socket fd, with SPLICE_F_MORE when more follows at once; gives
- * the pipe back once empty. Returns what splice(2) returned. */
+/* buf_pipe_drain() of *pp into socket fd; the pipe goes back once empty. */
 static ssize_t
 pipe_out(struct buf_pipe **pp, int fd, bool more)
 {
-    struct buf_pipe *p = *pp;
-    ssize_t n = splice(p->rfd, NULL, fd, NULL, p->len,
-                       SPLICE_F_MOVE | SPLICE_F_NONBLOCK | (more ? SPLICE_F_MORE : 0));
+    ssize_t n = buf_pipe_drain(*pp, fd, more);
 
-    if (n > 0 && (p->len -= (uint32_t)n) == 0) {
-        buf_pipe_put(p);            /* an idle connection holds no pipe */
+    if ((*pp)->len == 0) {
+        buf_pipe_put(*pp);          /* an idle connection holds no pipe */
         *pp = NULL;
     }
     return n;
@@ -1675,21 +1654,21 @@ read_client_pipe(struct http_conn *c)
     if (want == 0 || c->reqph != PH_LENGTH)
         return false;
     switch (pipe_in(c->cfd, &c->qpipe, want, &n, &c->qpipe_full)) {
-    case PIPE_MOVED:
+    case BUF_PIPE_MOVED:
         c->bytes_in += n;
         c->last_client = ev_now(c->loop);
         if ((c->req_left -= n) == 0)
             c->reqph = PH_DONE;
         break;
-    case PIPE_EOF:
+    case BUF_PIPE_EOF:
         c->client_eof = true;
         break;
-    case PIPE_REFUSED:
+    case BUF_PIPE_REFUSED:
         return read_client(c);
-    case PIPE_FAILED:
+    case BUF_PIPE_FAILED:
         c->client_eof = c->client_err = true;
         break;
-    case PIPE_WAIT:
+    case BUF_PIPE_WAIT:
         break;
     }
     c->client_more = n == want;
@@ -1849,21 +1828,21 @@ read_server_pipe(struct http_conn *c)
         return false;
     c->server_read_iter = ev_iteration(c->loop);
     switch (pipe_in(c->sfd, &c->rpipe, want, &n, &c->rpipe_full)) {
-    case PIPE_MOVED:
+    case BUF_PIPE_MOVED:
         c->bytes_out += n;
         c->last_server = ev_now(c->loop);
         if (c->respph == PH_LENGTH && (c->resp_left -= n) == 0)
             c->respph = PH_DONE;
         break;
-    case PIPE_EOF:
+    case BUF_PIPE_EOF:
         c->server_eof = true;
         break;
-    case PIPE_REFUSED:
+    case BUF_PIPE_REFUSED:
         return read_server(c);
-    case PIPE_FAILED:
+    case BUF_PIPE_FAILED:
         c->server_eof = c->server_err = true;
         break;
-    case PIPE_WAIT:
+    case BUF_PIPE_WAIT:
         break;
     }
     c->server_more = n == want;

@@ -1,12 +1,17 @@
 /* The buffer pool: buffers are reused, bounded in what the pool keeps, start empty at the
  * headroom; compacting keeps the headroom and the pending bytes. The pipe pool: bounded in
- * pipes handed out and kept, reuses empty pipes, closes ones that still hold bytes. */
+ * pipes handed out and kept, reuses empty pipes, closes ones that still hold bytes;
+ * filling and draining a pipe between two TCP connections moves the bytes in order and
+ * says when to wait, at EOF, and when the kernel will not splice at all. */
 #include "buf.h"
 #include "unit.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 static void
@@ -181,6 +186,94 @@ test_pipe_pool_keeps_at_most_free_max(void)
     CU_ASSERT_PTR_NULL(p.free);
 }
 
+/* A connected TCP pair on [::1] (or 127.0.0.1): *a writes, *b reads; non-blocking. */
+static void
+tcp_pair(int *a, int *b)
+{
+    struct sockaddr_in6 sa = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+    socklen_t len = sizeof(sa);
+    int l = socket(AF_INET6, SOCK_STREAM, 0);
+
+    CU_ASSERT_FATAL(l >= 0);
+    CU_ASSERT_FATAL(bind(l, (struct sockaddr *)&sa, sizeof(sa)) == 0 && listen(l, 1) == 0);
+    CU_ASSERT_FATAL(getsockname(l, (struct sockaddr *)&sa, &len) == 0);
+    *a = socket(AF_INET6, SOCK_STREAM, 0);
+    CU_ASSERT_FATAL(connect(*a, (struct sockaddr *)&sa, sizeof(sa)) == 0);
+    *b = accept4(l, NULL, NULL, SOCK_NONBLOCK);
+    CU_ASSERT_FATAL(*b >= 0);
+    close(l);
+}
+
+static void
+test_pipe_fill_and_drain(void)
+{
+    struct buf_pipe_pool p;
+    struct buf_pipe *pp;
+    int in_w, in_r, out_w, out_r;
+    char got[8] = { 0 };
+    size_t moved = 99;
+    bool full = true;
+
+    tcp_pair(&in_w, &in_r);
+    tcp_pair(&out_w, &out_r);
+    buf_pipe_pool_init(&p, 0, 4, 4);
+    pp = buf_pipe_get(&p);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(pp);
+    /* Nothing to read yet: wait, and the empty pipe is not "full". */
+    CU_ASSERT_EQUAL(buf_pipe_fill(pp, in_r, 4, &moved, &full), BUF_PIPE_WAIT);
+    CU_ASSERT_EQUAL(moved, 0u);
+    CU_ASSERT_FALSE(full);
+    /* At most want bytes are taken; the rest stays in the socket. */
+    CU_ASSERT_EQUAL_FATAL(write(in_w, "abcdef", 6), 6);
+    usleep(20000);
+    CU_ASSERT_EQUAL(buf_pipe_fill(pp, in_r, 4, &moved, &full), BUF_PIPE_MOVED);
+    CU_ASSERT_EQUAL(moved, 4u);
+    CU_ASSERT_EQUAL(pp->len, 4u);
+    CU_ASSERT_EQUAL(buf_pipe_drain(pp, out_w, false), 4);
+    CU_ASSERT_EQUAL(pp->len, 0u);
+    CU_ASSERT_EQUAL(buf_pipe_fill(pp, in_r, 8, &moved, &full), BUF_PIPE_MOVED);
+    CU_ASSERT_EQUAL(moved, 2u);
+    CU_ASSERT_EQUAL(buf_pipe_drain(pp, out_w, false), 2);
+    usleep(20000);
+    CU_ASSERT_EQUAL(read(out_r, got, sizeof(got)), 6);
+    CU_ASSERT_NSTRING_EQUAL(got, "abcdef", 6);
+    /* The writer's FIN. */
+    close(in_w);
+    usleep(20000);
+    CU_ASSERT_EQUAL(buf_pipe_fill(pp, in_r, 8, &moved, &full), BUF_PIPE_EOF);
+    buf_pipe_put(pp);
+    buf_pipe_pool_trim(&p);
+    close(in_r);
+    close(out_w);
+    close(out_r);
+}
+
+static void
+test_pipe_fill_refused(void)
+{
+    struct buf_pipe_pool p;
+    struct buf_pipe *pp;
+    uint64_t count = 0;
+    size_t moved = 99;
+    bool full = false;
+    int fd = eventfd(1, EFD_NONBLOCK);
+
+    /* A descriptor the kernel cannot splice from (EINVAL): nothing is taken, so the
+     * caller can go on with a buffer. */
+    CU_ASSERT_FATAL(fd >= 0);
+    buf_pipe_pool_init(&p, 0, 4, 4);
+    pp = buf_pipe_get(&p);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(pp);
+    CU_ASSERT_EQUAL(buf_pipe_fill(pp, fd, 8, &moved, &full), BUF_PIPE_REFUSED);
+    CU_ASSERT_EQUAL(moved, 0u);
+    CU_ASSERT_EQUAL(pp->len, 0u);
+    CU_ASSERT_EQUAL(read(fd, &count, sizeof(count)), (ssize_t)sizeof(count));
+    CU_ASSERT_EQUAL(count, 1u);             /* still there */
+    buf_pipe_put(pp);
+    buf_pipe_pool_trim(&p);
+    close(fd);
+}
+
 int
 main(void)
 {
@@ -192,6 +285,8 @@ main(void)
         { "pipes: at most in_use_max handed out", test_pipe_in_use_max },
         { "pipes: one with bytes is closed, not kept", test_pipe_with_bytes_is_closed },
         { "pipes: pool keeps at most free_max", test_pipe_pool_keeps_at_most_free_max },
+        { "pipes: fill and drain between sockets", test_pipe_fill_and_drain },
+        { "pipes: a descriptor that cannot be spliced", test_pipe_fill_refused },
     };
 
     return UNIT_RUN("buf", tests);
