@@ -4,7 +4,6 @@
 #include <assert.h>
 #include <errno.h>
 #include <ev.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdbool.h>
@@ -186,13 +185,8 @@ req_limit(void)
     return H.bufs.cap - RESERVE;
 }
 
-static inline uint32_t
-piped(const struct http_conn *c)
-{
-    return c->rpipe != NULL ? c->rpipe->len : 0;
-}
-
-/* Request bytes framed and not yet sent to the server, in the buffer or the pipe. */
+/* Request bytes framed and not yet sent to the server, in the buffer or the pipe (a
+ * pipe is held only with bytes in it). */
 static inline bool
 request_pending(const struct http_conn *c)
 {
@@ -202,7 +196,7 @@ request_pending(const struct http_conn *c)
 static inline bool
 output_pending(const struct http_conn *c)
 {
-    return c->resp_fwd > 0 || piped(c) > 0 || c->page_off < c->page_len;
+    return c->resp_fwd > 0 || c->rpipe != NULL || c->page_off < c->page_len;
 }
 
 static uint64_t
@@ -1446,7 +1440,6 @@ frame_response(struct http_conn *c)
     }
 }
 
-/* The response is complete and sent: log, then the next request or the end. */
 /* The exchange under way is the connection's last. */
 static bool
 closing_after(const struct http_conn *c)
@@ -1454,6 +1447,7 @@ closing_after(const struct http_conn *c)
     return !c->req_keep_alive || !c->resp_keep_alive || c->close_after || H.quiescing;
 }
 
+/* The response is complete and sent: log, then the next request or the end. */
 static void
 exchange_end(struct http_conn *c)
 {
@@ -1588,8 +1582,6 @@ process(struct http_conn *c)
 }
 
 /* ---- I/O ---- */
-
-/* ---- spliced bodies ---- */
 
 /* buf_pipe_fill() into *pp, for a body: an empty pipe goes back to the pool at once, so a
  * connection waiting for bytes holds none; and once the kernel refuses to splice, bodies
@@ -1766,7 +1758,7 @@ write_client(struct http_conn *c)
     ssize_t n;
     bool more;
 
-    if (piped(c) > 0)
+    if (c->rpipe != NULL)
         return write_client_pipe(c);    /* resp is empty while the pipe holds bytes */
     if (c->resp_fwd > 0) {
         p = c->resp->data + c->resp->start;
