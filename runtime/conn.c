@@ -231,6 +231,10 @@ server_down(struct ev_loop *loop, uint32_t srv)
     stats_server_down(srv, now_ms(loop) + table->timeouts.retry_ms);
 }
 
+static void conn_connected(struct ev_loop *loop, struct conn *c, bool early);
+static void conn_pump(struct ev_loop *loop, struct conn *c, int from, bool readable);
+static void conn_after_pump(struct ev_loop *loop, struct conn *c);
+
 /* Starts a connect to the next server of c->pool that is up; when none is left, ends the
  * connection. */
 static void
@@ -261,6 +265,7 @@ conn_connect_next(struct ev_loop *loop, struct conn *c)
             ev_io_set(&s->io, fd, EV_WRITE);
             c->t_attempt = ev_now(loop);
             timer_restart(loop, c);
+            conn_connected(loop, c, true);
             return;
         }
         c->err_no = errno;
@@ -305,14 +310,14 @@ conn_add_proxy_header(struct conn *c, uint16_t flags)
     memcpy(b->data + b->start, hdr, n);
 }
 
-static void conn_pump(struct ev_loop *loop, struct conn *c, int from, bool readable);
-static void conn_settle(struct conn *c);
-
-/* The server socket became writable: the connect is done, one way or the other. Sending
- * the buffered ClientHello at once tells which (a failed connect fails the send with its
- * error, and nothing was consumed), and saves a getsockopt(SO_ERROR) and a loop turn. */
+/* Sends the buffered ClientHello to the server being connected. A send tells how the
+ * connect went (a failed connect fails it with its error, and nothing was consumed), which
+ * saves a getsockopt(SO_ERROR). It is tried right after connect() (`early`): to a nearby
+ * server the handshake is often over by then, and the send saves waiting for the socket
+ * to be writable (a loop turn, and an epoll_ctl to watch for writing, then reading); when
+ * it is not over, the send fails with EAGAIN and the connect goes on as usual. */
 static void
-conn_connected(struct ev_loop *loop, struct conn *c)
+conn_connected(struct ev_loop *loop, struct conn *c, bool early)
 {
     struct buf *b = c->side[SIDE_CLIENT].in;
     uint16_t flags = table->servers[c->server].flags;
@@ -323,10 +328,15 @@ conn_connected(struct ev_loop *loop, struct conn *c)
     if (flags & (YT_SERVER_PROXY_V1 | YT_SERVER_PROXY_V2))
         conn_add_proxy_header(c, flags);
     n = send(c->side[SIDE_SERVER].io.fd, b->data + b->start, buf_len(b), MSG_NOSIGNAL);
-    if (n == -1 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-        b->start = start;               /* the next server gets its own PROXY header */
-        conn_connect_failed(loop, c, errno);
-        return;
+    if (n == -1) {
+        bool again = errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
+
+        if (!again || early) {
+            b->start = start;           /* the next try adds its own PROXY header */
+            if (!again)
+                conn_connect_failed(loop, c, errno);
+            return;
+        }
     }
     pool_mark_up(&health, c->server);
     stats_server_up(c->server);
@@ -337,8 +347,7 @@ conn_connected(struct ev_loop *loop, struct conn *c)
         b->start += (uint32_t)n;
     /* More of the client's bytes may have come with the hello. */
     conn_pump(loop, c, SIDE_CLIENT, false);
-    if (c->state != CONN_CLOSED)
-        conn_settle(c);
+    conn_after_pump(loop, c);
     if (c->state != CONN_CLOSED)
         timer_restart(loop, c);
 }
@@ -535,10 +544,14 @@ side_write(struct ev_loop *loop, struct conn *c, int i)
     while (side_has_pending(from)) {
         ssize_t n;
 
+        /* When these are the last bytes, the FIN that follows rides in their segment. */
+        bool last = from->flags & SIDE_EOF;
+
         if (pp != NULL)
-            n = buf_pipe_drain(pp, s->io.fd, false);
+            n = buf_pipe_drain(pp, s->io.fd, last);
         else
-            n = send(s->io.fd, b->data + b->start, buf_len(b), MSG_NOSIGNAL);
+            n = send(s->io.fd, b->data + b->start, buf_len(b),
+                     MSG_NOSIGNAL | (last ? MSG_MORE : 0));
         if (n == -1) {
             if (errno == EINTR)
                 continue;
@@ -582,10 +595,13 @@ conn_pump(struct ev_loop *loop, struct conn *c, int from, bool readable)
 }
 
 /* After transfers: give drained buffers and pipes back, pass a FIN on once everything
- * before it has been delivered, and finish when both directions have. */
-static void
+ * before it has been delivered, and finish when both directions have. Returns the side
+ * that turned out to be reset when its FIN was passed on, or -1. */
+static int
 conn_settle(struct conn *c)
 {
+    int reset = -1;
+
     for (int i = 0; i < 2; i++) {
         struct side *from = &c->side[i], *to = &c->side[!i];
 
@@ -601,8 +617,9 @@ conn_settle(struct conn *c)
         if ((from->flags & SIDE_EOF) && !side_has_pending(from) && !(to->flags & SIDE_SHUT)) {
             /* When the other direction is finished too, close() right after sends the
              * FIN (nothing is left unread), so the shutdown would be a wasted call. */
-            if (!(from->flags & SIDE_SHUT))
-                shutdown(to->io.fd, SHUT_WR);
+            if (!(from->flags & SIDE_SHUT) && shutdown(to->io.fd, SHUT_WR) == -1 &&
+                errno == ENOTCONN)
+                reset = !i;
             to->flags |= SIDE_SHUT;
         }
     }
@@ -612,6 +629,21 @@ conn_settle(struct conn *c)
     } else if (c->side[0].flags & SIDE_SHUT || c->side[1].flags & SIDE_SHUT) {
         c->state = CONN_DRAIN;
     }
+    return reset;
+}
+
+/* Settles after a pump. A peer found reset has nothing more to say but what it sent
+ * before: read that and its error now rather than on another turn of the loop. */
+static void
+conn_after_pump(struct ev_loop *loop, struct conn *c)
+{
+    int reset;
+
+    if (c->state == CONN_CLOSED || (reset = conn_settle(c)) == -1)
+        return;
+    conn_pump(loop, c, reset, true);
+    if (c->state != CONN_CLOSED)
+        conn_settle(c);
 }
 
 static void
@@ -635,8 +667,7 @@ conn_transfer(struct ev_loop *loop, struct conn *c, struct ev_io *w, int revents
     }
     if ((revents & EV_READ) && c->state != CONN_CLOSED)
         conn_pump(loop, c, i, true);
-    if (c->state != CONN_CLOSED)
-        conn_settle(c);
+    conn_after_pump(loop, c);
 }
 
 /* ---- watchers, the log line, the end ---- */
@@ -773,7 +804,7 @@ conn_io_cb(struct ev_loop *loop, struct ev_io *w, int revents)
     if (c->state == CONN_INSPECT)
         conn_route(loop, c);
     if (c->state == CONN_CONNECT && w == &c->side[SIDE_SERVER].io && (revents & EV_WRITE))
-        conn_connected(loop, c);
+        conn_connected(loop, c, false);
     if (c->state == CONN_CLOSED) {
         conn_free(loop, c);
         return;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Layer 4: dead servers skipped, backup servers, weights, PROXY v1/v2 headers with the
 # client's real addresses, and the inspect timeout for a silent client.
-# Ports: 26443 (127.0.0.1, [::1]), 26444 (dual stack), backends 26401-26406, dead 26498-26499.
+# Ports: 26443 (127.0.0.1, [::1]), 26444 (dual stack), backends 26401-26406, servers that
+# drop the first SYN 26407-26408, dead 26498-26499.
 set -euo pipefail
 . "$(dirname "$0")/lib/common.sh"
 
@@ -44,6 +45,23 @@ check "... says TCP4 with the client's address and port" \
     grep -qx "v1 PROXY TCP4 127.0.0.1 127.0.0.1 $(port_of) 26444" "$WORK/v1/1.proxy"
 check "PROXY v1 from an IPv6 client" c -a ::1 -p 26443 -n v1.test
 check "... says TCP6" grep -qx "v1 PROXY TCP6 ::1 ::1 $(port_of) 26443" "$WORK/v1/2.proxy"
+
+# A server whose first SYN goes unanswered: the connect is still going on when the proxy
+# first tries to send, and completes with the SYN sent again (after 1 s). Each server
+# starts just before its client: it drops SYNs for 0.8 s, then echoes.
+late() {    # late NAME PORT WHAT
+    blackhole "$2" -t 0.8
+    check "a connect answered only on the second SYN: $3" \
+        c -a 127.0.0.1 -p 26443 -n "$1" -u 5000 -t 10
+    ms=$(sed -n 's/.* ms=\([0-9]*\) .*/\1/p' "$WORK/client.out")
+    check "... after the SYN was sent again ($ms ms)" test "$ms" -ge 900 -a "$ms" -lt 3000
+    check "... logged with a connect time of about 1 s and a normal end" \
+        log_has "sni=${1//./\\.} .*server=\\[::1\\]:$2 .*connect=(9[0-9][0-9]|1[0-9]{3}) .*term=--\$"
+}
+late late.test 26407 "the hello and the stream are relayed"
+late latev1.test 26408 "the server gets exactly one PROXY v1 header, then the stream"
+check "... the header names the client" \
+    grep -qx "PROXY TCP4 127.0.0.1 127.0.0.1 $(port_of) 26443" "$WORK/blackhole.26408"
 
 check "a silent client is closed by the proxy (inspect timeout 1 s)" \
     c -a 127.0.0.1 -p 26443 -m silent -t 10

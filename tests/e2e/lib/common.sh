@@ -104,10 +104,11 @@ serialise() {
 # hello NAME: writes a ClientHello for NAME to $WORK/NAME.hello.
 hello() { "$TOOLS/client" -n "$1" -m dump >"$WORK/$1.hello"; }
 
-# blackhole PORT: a server on [::1]:PORT that never accepts and whose accept queue is full,
-# so that connects to it hang (SYNs dropped) until the proxy's connect timeout.
+# blackhole PORT [-t SECONDS]: a server on [::1]:PORT that never accepts and whose accept
+# queue is full, so that connects to it hang (SYNs dropped) until the proxy's connect
+# timeout; with -t it starts echoing after SECONDS (see tests/e2e/tools/probe.c).
 blackhole() {
-    start "$TOOLS/probe" blackhole -p "$1" >"$WORK/blackhole.$1"
+    start "$TOOLS/probe" blackhole -p "$@" >"$WORK/blackhole.$1"
     wait_for 10 grep -q ready "$WORK/blackhole.$1" || { not_ok "blackhole on $1 starts"; exit 1; }
 }
 

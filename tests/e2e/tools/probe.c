@@ -12,9 +12,11 @@
  *       echo backend, then closes. Prints "ok=N fail=M" (and the first failure's reason).
  *   probe syslog PATH
  *       binds a unix datagram socket at PATH and prints each datagram as one line.
- *   probe blackhole -p PORT
+ *   probe blackhole -p PORT [-t SECONDS]
  *       listens on [::1]:PORT with backlog 0, never accepts, and fills the queue with one
- *       connection of its own so that further SYNs are dropped; prints "ready".
+ *       connection of its own so that further SYNs are dropped; prints "ready". With -t,
+ *       after SECONDS it empties the queue and echoes what each connection sends, one
+ *       connection at a time: a server whose first SYN went unanswered.
  *   probe admin PATH [-t SECONDS] [-w] LINE...
  *       connects to the unix stream socket PATH, sends each LINE followed by "\n", prints
  *       everything received until the server closes (or SECONDS, default 5, pass: exit 1).
@@ -324,6 +326,35 @@ cmd_syslog(const char *path)
     return 0;
 }
 
+/* Accepts one connection on the listening socket fd (the first may be a filler whose
+ * client side is closed: it just ends) and sends back all it reads until EOF, but for a
+ * PROXY v1 line at the start, which it prints instead. */
+static void
+echo_one(int fd)
+{
+    char buf[16384];
+    int c = accept(fd, NULL, NULL);
+    bool first = true;
+    ssize_t n;
+
+    if (c == -1)
+        return;
+    while ((n = read(c, buf, sizeof(buf))) > 0) {
+        char *p = buf, *eol;
+
+        if (first && n > 6 && memcmp(buf, "PROXY ", 6) == 0 &&
+            (eol = memmem(buf, (size_t)n, "\r\n", 2)) != NULL) {
+            printf("%.*s\n", (int)(eol - buf), buf);
+            fflush(stdout);
+            p = eol + 2;
+        }
+        first = false;
+        if (write(c, p, (size_t)(buf + n - p)) != buf + n - p)
+            break;
+    }
+    close(c);
+}
+
 static int
 cmd_blackhole(struct opts *o)
 {
@@ -346,9 +377,22 @@ cmd_blackhole(struct opts *o)
     }
     printf("ready\n");
     fflush(stdout);
-    while (!stop)
-        pause();
-    close(filler);
+    if (o->seconds <= 0) {
+        while (!stop)
+            pause();
+    } else {
+        struct timespec ts = { (time_t)o->seconds,
+                               (long)((o->seconds - (double)(time_t)o->seconds) * 1e9) };
+
+        while (!stop && nanosleep(&ts, &ts) == -1 && errno == EINTR)
+            ;
+        close(filler);
+        filler = -1;
+        while (!stop)
+            echo_one(fd);
+    }
+    if (filler != -1)
+        close(filler);
     close(fd);
     return 0;
 }
