@@ -569,10 +569,34 @@ side_write(struct ev_loop *loop, struct conn *c, int i)
     return true;
 }
 
+/* Whether the bytes just read into b end with what has the size of an encrypted alert
+ * record: TLS 1.3 (application_data, 2 bytes + content type + 16-byte tag) or TLS 1.2
+ * with AES-GCM (8-byte nonce + 2 + 16) or ChaCha20 (2 + 16). A peer that is done sends its
+ * close_notify alert, then its FIN. */
+static bool
+ends_with_alert(const struct buf *b)
+{
+    static const uint8_t tails[][5] = {
+        { 0x17, 0x03, 0x03, 0x00, 0x13 },
+        { 0x15, 0x03, 0x03, 0x00, 0x1a },
+        { 0x15, 0x03, 0x03, 0x00, 0x12 },
+    };
+
+    for (size_t i = 0; i < sizeof(tails) / sizeof(tails[0]); i++) {
+        uint32_t rec = 5u + tails[i][4];
+
+        if (buf_len(b) >= rec && memcmp(b->data + b->end - rec, tails[i], 5) == 0)
+            return true;
+    }
+    return false;
+}
+
 /* Moves bytes from side `from` to the other: sends what is pending, then while readable
  * reads and sends again, until a read comes up short (the socket is drained), the other
  * socket or our buffer or pipe is full, or RELAY_BURST bytes have been read. Reading
- * until a short read rather than until EAGAIN saves a failing call per event. */
+ * until a short read rather than until EAGAIN saves a failing call per event, but for
+ * a read that ends with an alert: the FIN likely follows it, and when one more read finds
+ * it, the FIN passed on leaves with those bytes (side_write()) instead of on its own. */
 static void
 conn_pump(struct ev_loop *loop, struct conn *c, int from, bool readable)
 {
@@ -588,6 +612,9 @@ conn_pump(struct ev_loop *loop, struct conn *c, int from, bool readable)
             return;
         size_t n = side_read(loop, c, from, &readable);
 
+        if (n > 0 && !readable && c->state != CONN_CLOSED && f->in != NULL &&
+            !side_is_full(f) && ends_with_alert(f->in))
+            n += side_read(loop, c, from, &readable);
         if (c->state == CONN_CLOSED || n == 0)
             return;
         budget = n < budget ? budget - n : 0;
