@@ -138,6 +138,8 @@ echo "== build"
 run "make install builds a working proxy from the installed files" installed_tree_builds_a_proxy
 run "the same .yard built in another directory gives the same binary" binary_is_reproducible
 [ "$(id -u)" = 0 ] && run "a missing package is named, not installed, without root" missing_package_is_named
+run "nothing that needs a package is built before the package is installed" \
+    env BUILD="$BUILD" bash tests/build/deps.sh
 
 echo "== end to end"
 for t in tests/e2e/*.sh; do
