@@ -671,7 +671,8 @@ check_global(struct ck *ck)
             break;
         case TK_WORKERS:
             if (!is_duplicate(ck, first, it, "workers"))
-                get_uint(ck, it->argv[0], 1, 256, "workers", &ck->global.workers);
+                get_uint(ck, it->argv[0], 1, YT_WORKERS_MAX, "workers",
+                         &ck->global.workers);
             break;
         case TK_MAXCONN:
             if (!is_duplicate(ck, first, it, "maxconn"))

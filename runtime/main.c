@@ -26,7 +26,7 @@
 #define SY_VERSION "dev"
 #endif
 
-#define WORKERS_MAX 64
+#define WORKERS_MAX YT_WORKERS_MAX
 
 static const struct yt_table *const T = &gen_table;
 static const char *const mode_names[YT_MODE_COUNT] = { "tls", "http", "redirect" };
