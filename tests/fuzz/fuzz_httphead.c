@@ -9,6 +9,7 @@
  * - the chunked scanner gives the same verdict, at the same offset, however the body is split;
  * - the gated parsers, fed the input a byte at a time, parse at most twice and end with the
  *   verdict of the whole input (a fault in a field line may wait for the head's end);
+ * - yt_acme_path_ok() lets no path with a dot segment or a '%' (before any '?') through;
  * - hh_strip_hop() on an accepted head leaves a head that parses to the same request or
  *   response, without any hop-by-hop field (bar an Upgrade kept on purpose), and a second
  *   strip changes nothing.
@@ -17,6 +18,8 @@
 
 #include <stdlib.h>
 #include <string.h>
+
+#include "table.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -93,6 +96,34 @@ static void
 check_head_bytes(const uint8_t *in, size_t head_len)
 {
     CHECK(head_len >= 4 && memcmp(in + head_len - 4, "\r\n\r\n", 4) == 0);
+}
+
+/* The ACME carve-out on the path of an accepted request (in a copy of its own). */
+static void
+check_acme_path(const uint8_t *in, struct span path)
+{
+    char *p = malloc(path.len + 1);
+    size_t n = path.len, seg = 0;
+    bool ok;
+
+    CHECK(p != NULL);
+    memcpy(p, in + path.off, path.len);
+    ok = yt_acme_path_ok(p, path.len);
+    if (ok) {
+        char *q = memchr(p, '?', n);
+
+        if (q != NULL)
+            n = (size_t)(q - p);
+        CHECK(memchr(p, '%', n) == NULL);
+        for (size_t i = 0; i <= n; i++) {
+            if (i < n && p[i] != '/')
+                continue;
+            CHECK(!(i - seg == 1 && p[seg] == '.'));
+            CHECK(!(i - seg == 2 && p[seg] == '.' && p[seg + 1] == '.'));
+            seg = i + 1;
+        }
+    }
+    free(p);
 }
 
 /* A copy of h[0..len) in memory of its own, so that ASan sees any read past it. */
@@ -201,6 +232,7 @@ fuzz_request(const uint8_t *in, size_t len, size_t max_head)
         CHECK(len > max_head);
     if (r == HH_OK) {
         check_strip_request(in, &a, max_head);
+        check_acme_path(in, a.path);
         CHECK(same_request(&a, &b));
         CHECK(a.head_len <= len && a.head_len <= max_head);
         check_head_bytes(in, a.head_len);
