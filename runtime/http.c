@@ -65,6 +65,8 @@ struct req_text {
 
 struct http_conn {
     struct http_conn *prev, *next;  /* every live connection, for quiesce and close_all */
+    struct http_conn *idle_older, *idle_newer;  /* while waiting idle between requests */
+    bool idle_listed;               /* in that list (H.idle_cli_*) */
     struct ev_loop *loop;
     const struct yt_listener *l;
     enum http_state state;
@@ -162,6 +164,9 @@ static struct {
     struct http_conn *list;
     uint32_t live;
     bool quiescing;
+    /* Keep-alive clients waiting for their next request with nothing buffered nor owed,
+     * oldest first: at maxconn the oldest gives way to a new client (http_reclaim_idle). */
+    struct http_conn *idle_cli_oldest, *idle_cli_newest;
 
     /* The idle pool: fixed records, one list per server, one timer for the oldest. */
     struct ev_loop *loop;
@@ -293,6 +298,40 @@ remember(char *dst, size_t cap, uint32_t *len_out, const void *src, size_t len)
 {
     memcpy(dst, src, len < cap ? len : cap);
     *len_out = (uint32_t)len;
+}
+
+/* ---- keep-alive clients waiting idle ---- */
+
+static void
+idle_client_enter(struct http_conn *c)
+{
+    if (c->idle_listed)
+        return;
+    c->idle_listed = true;
+    c->idle_newer = NULL;
+    c->idle_older = H.idle_cli_newest;
+    if (H.idle_cli_newest != NULL)
+        H.idle_cli_newest->idle_newer = c;
+    else
+        H.idle_cli_oldest = c;
+    H.idle_cli_newest = c;
+}
+
+static void
+idle_client_leave(struct http_conn *c)
+{
+    if (!c->idle_listed)
+        return;
+    c->idle_listed = false;
+    if (c->idle_older != NULL)
+        c->idle_older->idle_newer = c->idle_newer;
+    else
+        H.idle_cli_oldest = c->idle_newer;
+    if (c->idle_newer != NULL)
+        c->idle_newer->idle_older = c->idle_older;
+    else
+        H.idle_cli_newest = c->idle_older;
+    c->idle_older = c->idle_newer = NULL;
 }
 
 /* ---- the log line ---- */
@@ -1244,6 +1283,8 @@ on_head(struct http_conn *c)
             if (!c->got_bytes)      /* nothing asked: no request to log */
                 c->req_active = c->nreq == 0;
             c->state = HTTP_CLOSED;
+        } else if (c->nreq > 0) {
+            idle_client_enter(c);   /* a keep-alive client between requests */
         }
         return;
     }
@@ -1715,6 +1756,7 @@ read_client(struct http_conn *c)
                 c->t_req = c->last_client;
             }
             c->got_bytes = true;
+            idle_client_leave(c);
         }
     } else if (n == 0) {
         c->client_eof = true;
@@ -2120,6 +2162,7 @@ conn_free(struct http_conn *c)
     struct ev_loop *loop = c->loop;
 
     log_request(c);
+    idle_client_leave(c);
     release_server(c);              /* an idle server connection outlives its client */
     set_io(loop, &c->cio, -1, 0);
     set_io(loop, &c->sio, -1, 0);
@@ -2336,6 +2379,32 @@ uint32_t
 http_live_count(void)
 {
     return H.live;
+}
+
+bool
+http_has_idle(void)
+{
+    return H.idle_cli_oldest != NULL;
+}
+
+bool
+http_reclaim_idle(void)
+{
+    struct http_conn *c = H.idle_cli_oldest;
+
+    /* A few at most: one whose next request is already in its socket is left alone (a
+     * close would reset it and lose the request); it leaves the list when read. */
+    for (int i = 0; c != NULL && i < 8; i++, c = c->idle_newer) {
+        char b;
+
+        if (ev_is_pending(&c->cio) || recv(c->cfd, &b, 1, MSG_PEEK | MSG_DONTWAIT) != -1 ||
+            (errno != EAGAIN && errno != EWOULDBLOCK))
+            continue;
+        c->state = HTTP_CLOSED;     /* an idle keep-alive close: no log line */
+        finish(c);
+        return true;
+    }
+    return false;
 }
 
 void
