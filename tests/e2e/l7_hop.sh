@@ -5,47 +5,15 @@
 # carve-out limited to challenge tokens. The servers are byte backends (backend -m reply)
 # that record every byte they get and answer with bytes the test wrote.
 # Run from the repository root: BUILD=build bash tests/e2e/l7_hop.sh
-set -euo pipefail
+set -uo pipefail
+. "$(dirname "$0")/lib/common.sh"
 
-BUILD=${BUILD:-build}
-SY=$BUILD/l7-hop/switchyard
-BACKEND=$BUILD/tools/backend
 P=127.0.0.1
 WEB=25340
 RED=25341
 
-for f in "$SY" "$BACKEND"; do
-    [ -x "$f" ] || { echo "not ok - $f is missing (make SITE=tests/e2e/l7-hop.yard)"; exit 1; }
-done
-
-tmp=$(mktemp -d)
-pids=()
-failed=0
-cleanup() {
-    local p
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-    for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-ok() { echo "ok - $*"; }
-not_ok() { echo "not ok - $*"; failed=$((failed + 1)); }
-check() {
-    local d=$1
-    shift
-    if "$@"; then ok "$d"; else not_ok "$d"; fi
-}
 has() { grep -qF -- "$2" <<<"$1"; }
 lacks() { ! grep -qiF -- "$2" <<<"$1"; }
-
-wait_tcp() {
-    local deadline=$((SECONDS + 5))
-    until (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; do
-        [ $SECONDS -lt $deadline ] || { echo "not ok - nothing listens on $1:$2"; exit 1; }
-        sleep 0.05
-    done
-}
 
 # raw PORT SECONDS: sends stdin in one write, prints the answer until the proxy closes or
 # SECONDS pass.
@@ -57,28 +25,35 @@ raw() {
     timeout "$secs" cat <&3 || true
     exec 3<&-
 }
+# smuggle PORT FIRST SECOND: FIRST, then SECOND half a second later on the same connection;
+# prints the answer (2 s at most).
+smuggle() {
+    {
+        printf "$2"
+        sleep 0.5
+        printf "$3"
+    } | {
+        exec 3<>"/dev/tcp/$P/$1"
+        cat >&3
+        timeout 2 cat <&3 || true
+        exec 3<&-
+    }
+}
 
-# backend NAME PORT REPLY: a byte backend recording into $tmp/NAME, answering REPLY.
-backend() {
-    mkdir -p "$tmp/$1"
-    printf "$3" >"$tmp/$1.reply"
-    "$BACKEND" -p "$2" -d "$tmp/$1" -m reply -r "$tmp/$1.reply" 2>>"$tmp/backend.err" &
-    pids+=($!)
+# server NAME PORT REPLY: a byte backend recording into $WORK/NAME, answering REPLY.
+server() {
+    printf "$3" >"$WORK/$1.reply"
+    byte_backend "$1" "$2" -m reply -r "$WORK/$1.reply"
 }
 # got NAME: every byte backend NAME received so far, all connections.
-got() { cat "$tmp/$1"/*.head 2>/dev/null || true; }
-forget() { rm -f "$tmp/$1"/*.head; }
+got() { cat "$WORK/$1"/*.head 2>/dev/null || true; }
+forget() { rm -f "$WORK/$1"/*.head; }
 
-backend ff 25301 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: keep-alive, X-Internal\r\nKeep-Alive: timeout=5\r\nX-Internal: secret\r\nProxy-Connection: keep-alive\r\nUpgrade: h2c\r\nTE: trailers\r\nX-End: 1\r\n\r\nok'
-backend up 25302 'HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\nConnection: Upgrade\r\n\r\n'
-backend ws 25303 'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n'
-backend plain 25304 'HTTP/1.1 200 OK\r\nContent-Length: 2, 2\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok'
-"$SY" 2>"$tmp/proxy.log" &
-sy_pid=$!
-pids+=($sy_pid)
-for p in 25301 25302 25303 25304; do wait_tcp ::1 $p; done
-wait_tcp $P $WEB
-wait_tcp $P $RED
+server ff 25301 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: keep-alive, X-Internal\r\nKeep-Alive: timeout=5\r\nX-Internal: secret\r\nProxy-Connection: keep-alive\r\nUpgrade: h2c\r\nTE: trailers\r\nX-End: 1\r\n\r\nok'
+server up 25302 'HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\nConnection: Upgrade\r\n\r\n'
+server ws 25303 'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n'
+server plain 25304 'HTTP/1.1 200 OK\r\nContent-Length: 2, 2\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok'
+proxy l7-hop
 
 # --- hop-by-hop fields, both ways; X-Forwarded-* replaced ---
 out=$(printf 'GET /h HTTP/1.1\r\nHost: ff.test\r\nX-Secret: s\r\nConnection: keep-alive, X-Forwarded-For, X-Secret\r\nKeep-Alive: 300\r\nProxy-Connection: keep-alive\r\nTE: trailers\r\nUpgrade: foo/1\r\nX-Forwarded-For: 6.6.6.6\r\nX-Forwarded-Proto: https\r\nForwarded: for=6.6.6.6\r\nAccept: */*\r\n\r\n' | raw $WEB 1)
@@ -125,16 +100,9 @@ check "... and the size line never reaches the server" lacks "$(got plain)" "000
 
 # --- Upgrade: WebSocket only; h2c is no tunnel ---
 forget up
-out=$( {
-    printf 'GET / HTTP/1.1\r\nHost: up.test\r\nUpgrade: h2c\r\nConnection: Upgrade, HTTP2-Settings\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n\r\n'
-    sleep 0.5
-    printf 'GET /admin HTTP/1.1\r\nHost: internal.test\r\n\r\n'
-} | {
-    exec 3<>"/dev/tcp/$P/$WEB"
-    cat >&3
-    timeout 2 cat <&3 || true
-    exec 3<&-
-} )
+out=$(smuggle $WEB \
+    'GET / HTTP/1.1\r\nHost: up.test\r\nUpgrade: h2c\r\nConnection: Upgrade, HTTP2-Settings\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n\r\n' \
+    'GET /admin HTTP/1.1\r\nHost: internal.test\r\n\r\n')
 req=$(got up)
 check "h2c: the server gets no Upgrade nor HTTP2-Settings" \
     eval 'lacks "$req" "Upgrade" && lacks "$req" "HTTP2-Settings"'
@@ -161,16 +129,9 @@ check "... none reached the server" test -z "$(got plain)"
 out=$(printf 'GET /.well-known/acme-challenge/tok HTTP/1.1\r\nHost: plain.test\r\n\r\n' | raw $RED 1)
 check "a challenge token is proxied" has "$(got plain)" "GET /.well-known/acme-challenge/tok "
 forget ws
-out=$( {
-    printf 'GET /.well-known/acme-challenge/t HTTP/1.1\r\nHost: ws.test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n'
-    sleep 0.5
-    printf 'GET /admin HTTP/1.1\r\nHost: internal.test\r\n\r\n'
-} | {
-    exec 3<>"/dev/tcp/$P/$RED"
-    cat >&3
-    timeout 2 cat <&3 || true
-    exec 3<&-
-} )
+out=$(smuggle $RED \
+    'GET /.well-known/acme-challenge/t HTTP/1.1\r\nHost: ws.test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n' \
+    'GET /admin HTTP/1.1\r\nHost: internal.test\r\n\r\n')
 req=$(got ws)
 check "ACME with Upgrade: the server gets no Upgrade" lacks "$req" "Upgrade"
 check "... its 101 is not relayed (502)" \
@@ -178,16 +139,7 @@ check "... its 101 is not relayed (502)" \
 check "... and nothing behind it reaches the server" lacks "$req" "/admin"
 
 # --- graceful stop: SIGTERM, clean exit, no sanitizer report ---
-kill -TERM "$sy_pid"
-deadline=$((SECONDS + 5))
-while kill -0 "$sy_pid" 2>/dev/null && [ $SECONDS -lt $deadline ]; do sleep 0.05; done
-rc=0
-wait "$sy_pid" || rc=$?
-check "proxy exits 0 on SIGTERM" test "$rc" -eq 0
-check "no sanitizer report" eval '! grep -qE "Sanitizer|runtime error" "$tmp/proxy.log"'
-
-if [ $failed -ne 0 ]; then
-    echo "# proxy log:"
-    sed 's/^/#   /' "$tmp/proxy.log" | tail -n 60
-    exit 1
-fi
+stop_proxy
+check "proxy exits 0 on SIGTERM" test "$PROXY_RC" = 0
+check "no sanitizer report" eval '! grep -qE "Sanitizer|runtime error" "$PROXY_LOG"'
+finish
