@@ -903,8 +903,9 @@ add_text(char *add, size_t cap, size_t *n, const char *s)
  * that closes cannot leave the server connection for another), and with forwarded-for the
  * proxy's X-Forwarded-For and X-Forwarded-Proto in place of any the client sent. Added
  * after the strip, nothing the client's Connection names can remove them. Returns the
- * head's new length. What is added fits in RESERVE: the framing and Connection lines
- * replace longer ones of the client, X-Forwarded-* take at most 89 bytes. */
+ * head's new length, or 0 when what it adds does not fit. It fits in RESERVE: the framing
+ * and Connection lines replace the client's (a byte longer at most, for a missing space),
+ * X-Forwarded-* take at most 89 bytes, a PROXY header at most PP_MAX. */
 static size_t
 forward_request_head(struct http_conn *c, const struct hh_request *r, bool fwd_for)
 {
@@ -936,15 +937,17 @@ forward_request_head(struct http_conn *c, const struct hh_request *r, bool fwd_f
     if (c->req->end + n > c->req->cap)
         make_room(c->req, 0);
     h = c->req->data + c->req->start;
-    return rebuild_head(c->req, h, r->head_len, len, add, n);
+    if (rebuild_head(c->req, h, r->head_len, len, add, n) != len + n)
+        return 0;                   /* cannot happen within RESERVE; never send less */
+    return len + n;
 }
 
 /* The response head at the front of what resp has not cleared goes to the client
  * without its hop-by-hop fields, with one Content-Length if the server repeated it, and
  * with the Connection the proxy means: Upgrade after a 101, close when the client
  * connection ends after this response, keep-alive when it stays and the client or the
- * server speaks HTTP/1.0. Returns the head's new length; *added says whether that
- * Connection line found room (a 101 needs it). */
+ * server speaks HTTP/1.0. Returns the head's new length; *added says whether what it adds
+ * found room (a 101 needs its Connection line, a normalised length its Content-Length). */
 static size_t
 forward_response_head(struct http_conn *c, const struct hh_response *rs, bool *added)
 {
@@ -1244,8 +1247,12 @@ start_forward(struct http_conn *c, const struct hh_request *r, uint32_t pool)
         c->reqph = PH_DONE;
         break;
     }
-    c->req_fwd = (uint32_t)forward_request_head(c, r, fwd_for);
     c->bytes_in = r->head_len;
+    c->req_fwd = (uint32_t)forward_request_head(c, r, fwd_for);
+    if (c->req_fwd == 0) {
+        answer_error(c, 431, "head-rewrite", "PR");
+        return;
+    }
     frame_request(c);
     if (c->state != HTTP_HEAD)
         return;
@@ -1393,11 +1400,11 @@ frame_response(struct http_conn *c)
                 continue;
             }
             rs.head_len = forward_response_head(c, &rs, &added);
+            if (!added && (rs.status == 101 || rs.hop.cl_normalise)) {
+                bad_response(c, "response-head-too-large", "PH");
+                return;
+            }
             if (rs.status == 101) {
-                if (!added) {
-                    bad_response(c, "response-head-too-large", "PH");
-                    return;
-                }
                 c->status = 101;
                 c->t_resp = ev_now(c->loop);
                 c->resp_fwd += (uint32_t)rs.head_len;
