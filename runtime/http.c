@@ -65,6 +65,8 @@ struct req_text {
 
 struct http_conn {
     struct http_conn *prev, *next;  /* every live connection, for quiesce and close_all */
+    struct http_conn *idle_older, *idle_newer;  /* while waiting idle between requests */
+    bool idle_listed;               /* in that list (H.idle_cli_*) */
     struct ev_loop *loop;
     const struct yt_listener *l;
     enum http_state state;
@@ -162,6 +164,9 @@ static struct {
     struct http_conn *list;
     uint32_t live;
     bool quiescing;
+    /* Keep-alive clients waiting for their next request with nothing buffered nor owed,
+     * oldest first: at maxconn the oldest gives way to a new client (http_reclaim_idle). */
+    struct http_conn *idle_cli_oldest, *idle_cli_newest;
 
     /* The idle pool: fixed records, one list per server, one timer for the oldest. */
     struct ev_loop *loop;
@@ -293,6 +298,40 @@ remember(char *dst, size_t cap, uint32_t *len_out, const void *src, size_t len)
 {
     memcpy(dst, src, len < cap ? len : cap);
     *len_out = (uint32_t)len;
+}
+
+/* ---- keep-alive clients waiting idle ---- */
+
+static void
+idle_client_enter(struct http_conn *c)
+{
+    if (c->idle_listed)
+        return;
+    c->idle_listed = true;
+    c->idle_newer = NULL;
+    c->idle_older = H.idle_cli_newest;
+    if (H.idle_cli_newest != NULL)
+        H.idle_cli_newest->idle_newer = c;
+    else
+        H.idle_cli_oldest = c;
+    H.idle_cli_newest = c;
+}
+
+static void
+idle_client_leave(struct http_conn *c)
+{
+    if (!c->idle_listed)
+        return;
+    c->idle_listed = false;
+    if (c->idle_older != NULL)
+        c->idle_older->idle_newer = c->idle_newer;
+    else
+        H.idle_cli_oldest = c->idle_newer;
+    if (c->idle_newer != NULL)
+        c->idle_newer->idle_older = c->idle_older;
+    else
+        H.idle_cli_newest = c->idle_older;
+    c->idle_older = c->idle_newer = NULL;
 }
 
 /* ---- the log line ---- */
@@ -784,13 +823,13 @@ answer_redirect(struct http_conn *c, const struct hh_request *r, const uint8_t *
     c->resp_fwd += (uint32_t)n;
     c->status = status;
     c->req->start += (uint32_t)r->head_len;
+    c->t_resp = ev_now(c->loop);
+    c->bytes_out += n;
     if (!keep) {
-        enter_drain(c);
+        enter_drain(c);             /* logged once sent, when the connection ends */
         return;
     }
     /* The answer is complete in the buffer: log it now, then read the next head. */
-    c->t_resp = ev_now(c->loop);
-    c->bytes_out += n;
     log_request(c);
     next_request(c);
 }
@@ -825,107 +864,118 @@ frame_request(struct http_conn *c)
     }
 }
 
-/* Adds X-Forwarded-For and X-Forwarded-Proto before the final CRLF of the head at the
- * front of req (RFC 7239 §5.2 predecessor, as HAProxy's option forwardfor does). */
-static void
-insert_forwarded(struct http_conn *c, size_t head_len)
-{
-    struct buf *b = c->req;
-    char ip[INET6_ADDRSTRLEN + 8], line[128];
-    int n;
-    uint8_t *at;
-
-    format_addr(&c->peer, ip, sizeof(ip), false);
-    n = snprintf(line, sizeof(line), "X-Forwarded-For: %s\r\nX-Forwarded-Proto: http\r\n", ip);
-    if (n <= 0 || (size_t)n >= sizeof(line))
-        return;
-    if (b->end + (uint32_t)n > b->cap)
-        make_room(b, 0);
-    assert(b->end + (uint32_t)n <= b->cap);   /* RESERVE keeps room for it */
-    at = b->data + b->start + head_len - 2;
-    memmove(at + n, at, (size_t)(b->data + b->end - at));
-    memcpy(at, line, (size_t)n);
-    b->end += (uint32_t)n;
-    c->req_fwd += (uint32_t)n;
-}
-
-/* Takes the "close" option out of the Connection field lines of the request head at the
- * front of b (head_len bytes), dropping a line left empty, so that the server keeps its
- * connection for the next client; the client's connection still closes after the answer,
- * which says so (add_close). The head has been parsed: CRLF line ends, no obs-fold, so a
- * field line is "name:value" up to CRLF. Other options (hop-by-hop field names) stay.
- * Returns the bytes removed. */
+/* The head at h (in b) of old_len bytes was stripped in place to len bytes (hh_strip_hop):
+ * closes the gap before what follows it and puts add[0..n) before its final CRLF, if b has
+ * room for it. Returns the head's new length: len + n, or len when add did not fit. */
 static size_t
-strip_close(struct buf *b, size_t head_len)
+rebuild_head(struct buf *b, uint8_t *h, size_t old_len, size_t len, const char *add, size_t n)
 {
-    static const char name[] = "connection:";
-    uint8_t *h = b->data + b->start;
-    uint8_t *eol = memchr(h, '\n', head_len);
-    size_t pos = eol != NULL ? (size_t)(eol - h) + 1 : head_len, removed = 0;
+    uint8_t *tail = h + old_len;
+    size_t tail_len = (size_t)(b->data + b->end - tail);
 
-    while (pos + 2 < head_len) {
-        uint8_t *line = h + pos, *end = memchr(line, '\r', head_len - pos), *v, *w;
-        size_t cut;
-
-        if (end == NULL)
-            break;
-        if ((size_t)(end - line) < sizeof(name) - 1 ||
-            strncasecmp((const char *)line, name, sizeof(name) - 1) != 0) {
-            pos = (size_t)(end - h) + 2;
-            continue;
-        }
-        v = w = line + sizeof(name) - 1;
-        while (v < end) {
-            uint8_t *t, *te;
-
-            while (v < end && (*v == ' ' || *v == '\t' || *v == ','))
-                v++;
-            for (t = v; v < end && *v != ','; v++)
-                ;
-            for (te = v; te > t && (te[-1] == ' ' || te[-1] == '\t'); te--)
-                ;
-            if (te == t || (te - t == 5 && strncasecmp((const char *)t, "close", 5) == 0))
-                continue;
-            if (w > line + sizeof(name) - 1)
-                *w++ = ',';
-            memmove(w, t, (size_t)(te - t));
-            w += te - t;
-        }
-        if (w == line + sizeof(name) - 1)
-            w = line, end += 2;     /* nothing left: the whole line goes */
-        cut = (size_t)(end - w);
-        memmove(w, end, (size_t)(b->data + b->end - end));
-        b->end -= (uint32_t)cut;
-        head_len -= cut;
-        removed += cut;
-        pos = (size_t)(w - h);
-        if (w != line)
-            pos += 2;
+    if (len + n > old_len && len + n - old_len > buf_room(b))
+        n = 0;
+    memmove(h + len + n, tail, tail_len);
+    if (n > 0) {
+        memmove(h + len - 2 + n, h + len - 2, 2);
+        memcpy(h + len - 2, add, n);
     }
-    return removed;
+    b->end = (uint32_t)(h - b->data + len + n + tail_len);
+    return len + n;
 }
 
-/* The client asked to close, the server was asked to keep its connection (strip_close) and
- * agreed: "Connection: close" goes to the client (RFC 9112 §9.6) before the end of the
- * response head of head_len bytes at the front of what is not yet cleared in resp.
- * Returns the bytes added; 0 when there is no room (the connection closes all the same). */
-static size_t
-add_close(struct http_conn *c, size_t head_len)
+/* Appends the text s to add (of cap bytes) at *n. */
+static void
+add_text(char *add, size_t cap, size_t *n, const char *s)
 {
-    static const char line[] = "Connection: close\r\n";
-    const size_t n = sizeof(line) - 1;
-    struct buf *b = c->resp;
-    uint8_t *at;
+    size_t k = strlen(s);
 
-    if (b->end + n > b->cap)
+    if (k <= cap - *n) {
+        memcpy(add + *n, s, k);
+        *n += k;
+    }
+}
+
+/* The request head at the front of req goes to the server without its hop-by-hop fields
+ * (RFC 9110 §7.6.1) and with the proxy's own: exactly one Content-Length or
+ * "Transfer-Encoding: chunked" when the client's were repeated or spelled otherwise, the
+ * Connection option the proxy means (upgrade; keep-alive for HTTP/1.0; close when a client
+ * that closes cannot leave the server connection for another), and with forwarded-for the
+ * proxy's X-Forwarded-For and X-Forwarded-Proto in place of any the client sent. Added
+ * after the strip, nothing the client's Connection names can remove them. Returns the
+ * head's new length, or 0 when what it adds does not fit. It fits in RESERVE: the framing
+ * and Connection lines replace the client's (a byte longer at most, for a missing space),
+ * X-Forwarded-* take at most 89 bytes, a PROXY header at most PP_MAX. */
+static size_t
+forward_request_head(struct http_conn *c, const struct hh_request *r, bool fwd_for)
+{
+    char add[RESERVE], ip[INET6_ADDRSTRLEN];
+    size_t n = 0, len;
+    uint8_t *h = c->req->data + c->req->start;
+    unsigned flags = (fwd_for ? HH_STRIP_FORWARDED : 0) |
+                     (c->req_upgrade ? HH_STRIP_KEEP_UPGRADE : 0);
+
+    len = hh_strip_hop(h, r->head_len, &r->hop, flags);
+    if (r->hop.cl_normalise) {
+        n += (size_t)snprintf(add, sizeof(add), "Content-Length: %llu\r\n",
+                              (unsigned long long)r->content_length);
+    }
+    if (r->hop.te_normalise)
+        add_text(add, sizeof(add), &n, "Transfer-Encoding: chunked\r\n");
+    if (c->req_upgrade)
+        add_text(add, sizeof(add), &n, "Connection: Upgrade\r\n");
+    else if (r->keep_alive && r->version_minor == 0)
+        add_text(add, sizeof(add), &n, "Connection: keep-alive\r\n");
+    else if (!r->keep_alive && r->version_minor == 1 && !c->close_stripped)
+        add_text(add, sizeof(add), &n, "Connection: close\r\n");
+    if (fwd_for) {
+        format_addr(&c->peer, ip, sizeof(ip), false);
+        add_text(add, sizeof(add), &n, "X-Forwarded-For: ");
+        add_text(add, sizeof(add), &n, ip);
+        add_text(add, sizeof(add), &n, "\r\nX-Forwarded-Proto: http\r\n");
+    }
+    if (c->req->end + n > c->req->cap)
+        make_room(c->req, 0);
+    h = c->req->data + c->req->start;
+    if (rebuild_head(c->req, h, r->head_len, len, add, n) != len + n)
+        return 0;                   /* cannot happen within RESERVE; never send less */
+    return len + n;
+}
+
+/* The response head at the front of what resp has not cleared goes to the client
+ * without its hop-by-hop fields, with one Content-Length if the server repeated it, and
+ * with the Connection the proxy means: Upgrade after a 101, close when the client
+ * connection ends after this response, keep-alive when it stays and the client or the
+ * server speaks HTTP/1.0. Returns the head's new length; *added says whether what it adds
+ * found room (a 101 needs its Connection line, a normalised length its Content-Length). */
+static size_t
+forward_response_head(struct http_conn *c, const struct hh_response *rs, bool *added)
+{
+    char add[64];
+    size_t n = 0, len, want;
+    struct buf *b = c->resp;
+    uint8_t *h;
+    bool keep = c->req_keep_alive && rs->keep_alive && !H.quiescing;
+
+    if (buf_room(b) < sizeof(add))
         buf_compact(b);
-    if (b->end + n > b->cap)
-        return 0;
-    at = b->data + b->start + c->resp_fwd + head_len - 2;
-    memmove(at + n, at, (size_t)(b->data + b->end - at));
-    memcpy(at, line, n);
-    b->end += (uint32_t)n;
-    return n;
+    h = b->data + b->start + c->resp_fwd;
+
+    len = hh_strip_hop(h, rs->head_len, &rs->hop, rs->status == 101 ? HH_STRIP_KEEP_UPGRADE : 0);
+    if (rs->hop.cl_normalise) {
+        n += (size_t)snprintf(add, sizeof(add), "Content-Length: %llu\r\n",
+                              (unsigned long long)rs->content_length);
+    }
+    if (rs->status == 101)
+        add_text(add, sizeof(add), &n, "Connection: Upgrade\r\n");
+    else if (rs->status >= 200 && !keep)
+        add_text(add, sizeof(add), &n, "Connection: close\r\n");
+    else if (rs->status >= 200 && (c->req_minor == 0 || rs->version_minor == 0))
+        add_text(add, sizeof(add), &n, "Connection: keep-alive\r\n");
+    want = len + n;
+    len = rebuild_head(b, h, rs->head_len, len, add, n);
+    *added = len == want;
+    return len;
 }
 
 /* Methods a client may send again after a failure (RFC 9110 §9.2.2); case-sensitive. */
@@ -1171,22 +1221,17 @@ start_forward(struct http_conn *c, const struct hh_request *r, uint32_t pool)
     const struct yt_pool *p = &H.t->pools[pool];
     bool fwd_for = (c->l->flags & YT_LISTENER_FORWARDED_FOR) ||
                    (c->site != YT_NONE && (H.t->sites[c->site].flags & YT_SITE_FORWARDED_FOR));
-    size_t head_len = r->head_len;
 
     c->pool = pool;
     c->retry_ok = r->body == HH_BODY_NONE &&
                   is_idempotent(c->req->data + c->req->start + r->method.off, r->method.len);
+    /* WebSocket only, and never on a redirect listener (its ACME carve-out included). */
+    c->req_upgrade = r->upgrade && c->l->mode == YT_MODE_HTTP;
     /* A client that closes after each request need not close the server's connection. */
-    if (!r->keep_alive && r->version_minor == 1 && !r->upgrade && H.idle_recs != NULL &&
-        !H.quiescing) {
-        size_t cut = strip_close(c->req, head_len);
-
-        head_len -= cut;
-        c->close_stripped = cut > 0;
-    }
+    c->close_stripped = !r->keep_alive && r->version_minor == 1 && !c->req_upgrade &&
+                        H.idle_recs != NULL && !H.quiescing;
     c->req_keep_alive = r->keep_alive;
     c->req_is_head = r->is_head;
-    c->req_upgrade = r->upgrade;
     c->req_minor = (uint8_t)r->version_minor;
     c->respph = PH_HEAD;
     switch (r->body) {
@@ -1202,10 +1247,12 @@ start_forward(struct http_conn *c, const struct hh_request *r, uint32_t pool)
         c->reqph = PH_DONE;
         break;
     }
-    c->req_fwd = (uint32_t)head_len;
     c->bytes_in = r->head_len;
-    if (fwd_for)
-        insert_forwarded(c, head_len);
+    c->req_fwd = (uint32_t)forward_request_head(c, r, fwd_for);
+    if (c->req_fwd == 0) {
+        answer_error(c, 431, "head-rewrite", "PR");
+        return;
+    }
     frame_request(c);
     if (c->state != HTTP_HEAD)
         return;
@@ -1243,6 +1290,8 @@ on_head(struct http_conn *c)
             if (!c->got_bytes)      /* nothing asked: no request to log */
                 c->req_active = c->nreq == 0;
             c->state = HTTP_CLOSED;
+        } else if (c->nreq > 0) {
+            idle_client_enter(c);   /* a keep-alive client between requests */
         }
         return;
     }
@@ -1250,7 +1299,7 @@ on_head(struct http_conn *c)
     res = hh_parse_request_gated(&c->gate, data, len, c->max_head, &r);
     if (res == HH_NEED_MORE) {
         if (len >= c->max_head) {
-            res = HH_ERR_HEAD_TOO_LARGE;
+            res = hh_head_too_large(&c->gate);
         } else {
             if (c->client_eof) {
                 c->err = "truncated-head";
@@ -1314,6 +1363,7 @@ frame_response(struct http_conn *c)
                                            : NULL;
         struct hh_response rs;
         enum hh_result r;
+        bool added;
 
         switch (c->respph) {
         case PH_HEAD:
@@ -1339,16 +1389,8 @@ frame_response(struct http_conn *c)
                 bad_response(c, hh_result_str(r), "PH");
                 return;
             }
-            if (rs.status == 101) {
-                if (!c->req_upgrade) {
-                    bad_response(c, "unexpected-101", "PH");
-                    return;
-                }
-                c->status = 101;
-                c->t_resp = ev_now(c->loop);
-                c->resp_fwd += (uint32_t)rs.head_len;
-                c->bytes_out += rs.head_len;
-                c->state = HTTP_TUNNEL;
+            if (rs.status == 101 && (!c->req_upgrade || !rs.hop.upgrade_websocket)) {
+                bad_response(c, "unexpected-101", "PH");
                 return;
             }
             if (rs.status < 200 && c->req_minor == 0) {
@@ -1357,8 +1399,19 @@ frame_response(struct http_conn *c)
                 c->resp->end -= (uint32_t)rs.head_len;
                 continue;
             }
-            if (rs.status >= 200 && rs.keep_alive && c->close_stripped)
-                rs.head_len += add_close(c, rs.head_len);
+            rs.head_len = forward_response_head(c, &rs, &added);
+            if (!added && (rs.status == 101 || rs.hop.cl_normalise)) {
+                bad_response(c, "response-head-too-large", "PH");
+                return;
+            }
+            if (rs.status == 101) {
+                c->status = 101;
+                c->t_resp = ev_now(c->loop);
+                c->resp_fwd += (uint32_t)rs.head_len;
+                c->bytes_out += rs.head_len;
+                c->state = HTTP_TUNNEL;
+                return;
+            }
             c->resp_fwd += (uint32_t)rs.head_len;
             c->bytes_out += rs.head_len;
             if (rs.status < 200)    /* interim (100 Continue, 103): the final one follows */
@@ -1710,6 +1763,7 @@ read_client(struct http_conn *c)
                 c->t_req = c->last_client;
             }
             c->got_bytes = true;
+            idle_client_leave(c);
         }
     } else if (n == 0) {
         c->client_eof = true;
@@ -2115,6 +2169,7 @@ conn_free(struct http_conn *c)
     struct ev_loop *loop = c->loop;
 
     log_request(c);
+    idle_client_leave(c);
     release_server(c);              /* an idle server connection outlives its client */
     set_io(loop, &c->cio, -1, 0);
     set_io(loop, &c->sio, -1, 0);
@@ -2331,6 +2386,32 @@ uint32_t
 http_live_count(void)
 {
     return H.live;
+}
+
+bool
+http_has_idle(void)
+{
+    return H.idle_cli_oldest != NULL;
+}
+
+bool
+http_reclaim_idle(void)
+{
+    struct http_conn *c = H.idle_cli_oldest;
+
+    /* A few at most: one whose next request is already in its socket is left alone (a
+     * close would reset it and lose the request); it leaves the list when read. */
+    for (int i = 0; c != NULL && i < 8; i++, c = c->idle_newer) {
+        char b;
+
+        if (ev_is_pending(&c->cio) || recv(c->cfd, &b, 1, MSG_PEEK | MSG_DONTWAIT) != -1 ||
+            (errno != EAGAIN && errno != EWOULDBLOCK))
+            continue;
+        c->state = HTTP_CLOSED;     /* an idle keep-alive close: no log line */
+        finish(c);
+        return true;
+    }
+    return false;
 }
 
 void

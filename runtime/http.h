@@ -12,6 +12,7 @@
 #ifndef RUNTIME_HTTP_H
 #define RUNTIME_HTTP_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "table.h"
@@ -33,6 +34,15 @@ void http_accept(struct ev_loop *loop, int fd, const struct yt_listener *l,
 
 /* Connections currently open. */
 uint32_t http_live_count(void);
+
+/* Whether some keep-alive client waits idle between requests (nothing buffered, nothing
+ * owed to it). */
+bool http_has_idle(void);
+
+/* At maxconn, with a new client waiting: closes the keep-alive client that has waited idle
+ * the longest (as nginx does), so the new one can be accepted. O(1): the idle clients are
+ * kept in the order they became idle. Returns whether one was closed. */
+bool http_reclaim_idle(void);
 
 /* Graceful stop: connections waiting for a next request and the idle pool close now; the
  * others close once their current response is complete. */

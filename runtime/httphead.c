@@ -254,14 +254,19 @@ normalise_host(const uint8_t *p, size_t n, bool port_required, char *out, size_t
 struct fields {
     bool has_cl;
     uint64_t cl;
+    unsigned cl_values;             /* Content-Length values, over all its lines */
     bool has_te;
     bool te_last_chunked;
-    bool te_unknown;
+    bool te_exact;                  /* one line, its value exactly "chunked" */
+    unsigned te_codings, te_lines;
     unsigned te_chunked_count;
     bool conn_close, conn_keep_alive, conn_upgrade;
     bool has_upgrade;
+    unsigned upgrade_lines;
     bool expect_continue;
     unsigned host_count;
+    uint32_t opt_bytes;             /* bytes of the options in hop->opt */
+    struct hh_hop *hop;
 };
 
 /* Content-Length = 1*DIGIT (RFC 9110 §8.6); a list of identical values counts as one. */
@@ -287,6 +292,7 @@ note_content_length(const uint8_t *p, size_t n, struct fields *f)
         if (f->has_cl && f->cl != v)
             return HH_ERR_CONTENT_LENGTH_CONFLICT;
         f->has_cl = true;
+        f->hop->cl_normalise = ++f->cl_values > 1;
         f->cl = v;
         while (i < n && is_ws(p[i]))
             i++;
@@ -308,24 +314,20 @@ note_transfer_encoding(const uint8_t *p, size_t n, struct fields *f)
     size_t i = 0;
     bool any = false;
 
+    f->te_exact = ++f->te_lines == 1 && eq(p, n, "chunked");
     while (i < n) {
         size_t start = i;
 
         while (i < n && is_tchar(p[i]))
             i++;
         if (i > start) {
-            const uint8_t *c = p + start;
-            size_t cn = i - start;
-            bool chunked = ieq(c, cn, "chunked");
+            bool chunked = ieq(p + start, i - start, "chunked");
 
             any = true;
             f->has_te = true;
+            f->te_codings++;
             f->te_chunked_count += chunked;
             f->te_last_chunked = chunked;
-            if (!chunked && !ieq(c, cn, "gzip") && !ieq(c, cn, "x-gzip")
-                && !ieq(c, cn, "deflate") && !ieq(c, cn, "compress")
-                && !ieq(c, cn, "x-compress"))
-                f->te_unknown = true;
         }
         while (i < n && is_ws(p[i]))
             i++;
@@ -340,14 +342,52 @@ note_transfer_encoding(const uint8_t *p, size_t n, struct fields *f)
     return any ? HH_OK : HH_ERR_TE_INVALID;
 }
 
-/* Connection options (RFC 9110 §7.6.1); unknown ones are not ours to judge. */
-static void
-note_connection(const uint8_t *p, size_t n, struct fields *f)
+/* Whether p[0..n) is a token (RFC 9110 §5.6.2), so it may name a field. */
+static bool
+is_token(const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!is_tchar(p[i]))
+            return false;
+    return n > 0;
+}
+
+/* One Connection option p[0..n) at offset off: close, keep-alive and upgrade are noted; a
+ * field it names is kept in hop->opt for hh_strip_hop(), unless it is always removed anyway
+ * or is one we frame or route by, which no option removes. */
+static enum hh_result
+note_connection_option(const uint8_t *p, size_t n, size_t off, struct fields *f)
+{
+    struct hh_hop *hop = f->hop;
+
+    if (ieq(p, n, "close"))
+        f->conn_close = true;
+    else if (ieq(p, n, "keep-alive"))
+        f->conn_keep_alive = true;
+    else if (ieq(p, n, "upgrade"))
+        f->conn_upgrade = true;
+    else if (!is_token(p, n) || ieq(p, n, "te") || ieq(p, n, "proxy-connection") ||
+             ieq(p, n, "connection") || ieq(p, n, "host") || ieq(p, n, "content-length") ||
+             ieq(p, n, "transfer-encoding"))
+        return HH_OK;
+    else if (hop->opt_count == HH_CONN_OPTS_MAX || n > HH_CONN_OPTS_BYTES - f->opt_bytes)
+        return HH_ERR_CONNECTION;
+    else {
+        hop->opt[hop->opt_count++] = make_span(off, n);
+        f->opt_bytes += (uint32_t)n;
+    }
+    return HH_OK;
+}
+
+/* Connection = #connection-option (RFC 9110 §7.6.1); p is data + off. */
+static enum hh_result
+note_connection(const uint8_t *p, size_t n, size_t off, struct fields *f)
 {
     size_t i = 0;
 
     while (i < n) {
         size_t start, end;
+        enum hh_result r;
 
         while (i < n && (is_ws(p[i]) || p[i] == ','))
             i++;
@@ -357,13 +397,13 @@ note_connection(const uint8_t *p, size_t n, struct fields *f)
         end = i;
         while (end > start && is_ws(p[end - 1]))
             end--;
-        if (ieq(p + start, end - start, "close"))
-            f->conn_close = true;
-        else if (ieq(p + start, end - start, "keep-alive"))
-            f->conn_keep_alive = true;
-        else if (ieq(p + start, end - start, "upgrade"))
-            f->conn_upgrade = true;
+        if (end == start)
+            continue;
+        r = note_connection_option(p + start, end - start, off + start, f);
+        if (r != HH_OK)
+            return r;
     }
+    return HH_OK;
 }
 
 /* Records the meaning of the complete field line data[pos..eol) whose colon is at pos + colon.
@@ -375,10 +415,15 @@ note_field(const uint8_t *data, size_t pos, size_t colon, size_t eol, struct fie
     const uint8_t *name = data + pos;
     size_t vs = pos + colon + 1, ve = eol;
 
-    /* Most fields mean nothing to us: their name's length rules them out (host, expect,
-     * upgrade, connection, content-length, transfer-encoding). */
-    if (colon != 4 && colon != 6 && colon != 7 && colon != 10 && colon != 14 && colon != 17)
+    /* Most fields mean nothing to us: their name's length rules them out (te, host,
+     * expect, upgrade, forwarded, connection, keep-alive, content-length, x-forwarded-for,
+     * proxy-connection, transfer-encoding, x-forwarded-proto). */
+    switch (colon) {
+    case 2: case 4: case 6: case 7: case 9: case 10: case 14: case 15: case 16: case 17:
+        break;
+    default:
         return HH_OK;
+    }
     while (vs < ve && is_ws(data[vs]))
         vs++;
     while (ve > vs && is_ws(data[ve - 1]))
@@ -402,12 +447,23 @@ note_field(const uint8_t *data, size_t pos, size_t colon, size_t eol, struct fie
     if (ieq_underscore(name, colon, "content-length")
         || ieq_underscore(name, colon, "transfer-encoding"))
         return HH_ERR_FIELD_LOOKALIKE;
-    if (ieq(name, colon, "connection"))
-        note_connection(v, vn, f);
-    else if (ieq(name, colon, "upgrade"))
+    if (ieq(name, colon, "connection")) {
+        f->hop->hop = true;
+        return note_connection(v, vn, vs, f);
+    }
+    if (ieq(name, colon, "upgrade")) {
+        f->hop->hop = true;
         f->has_upgrade |= vn > 0;
-    else if (ieq(name, colon, "expect"))
+        f->hop->upgrade_websocket = ++f->upgrade_lines == 1 && ieq(v, vn, "websocket");
+    } else if (ieq(name, colon, "expect")) {
         f->expect_continue |= ieq(v, vn, "100-continue");
+    } else if (ieq(name, colon, "te") || ieq(name, colon, "keep-alive") ||
+               ieq(name, colon, "proxy-connection")) {
+        f->hop->hop = true;
+    } else if (ieq(name, colon, "x-forwarded-for") || ieq(name, colon, "x-forwarded-proto") ||
+               ieq(name, colon, "forwarded")) {
+        f->hop->forwarded = true;
+    }
     return HH_OK;
 }
 
@@ -667,6 +723,7 @@ parse_request(const uint8_t *data, size_t lim, struct hh_request *req)
 
     memset(&rl, 0, sizeof(rl));
     memset(&f, 0, sizeof(f));
+    f.hop = &req->hop;
     /* RFC 9112 §2.2: a server SHOULD ignore empty lines received before the request line. */
     while (pos < lim && data[pos] == '\r') {
         if (pos + 1 == lim)
@@ -695,9 +752,11 @@ parse_request(const uint8_t *data, size_t lim, struct hh_request *req)
         /* RFC 9112 §6.3 rule 4: without chunked last, the length cannot be known. */
         if (!f.te_last_chunked)
             return HH_ERR_TE_NOT_CHUNKED;
-        /* RFC 9112 §6.1: a coding the server does not understand is 501. */
-        if (f.te_unknown)
+        /* RFC 9112 §6.1: a coding the server does not understand is 501; we forward no
+         * other coding than one chunked, the only one every recipient must know. */
+        if (f.te_codings > 1)
             return HH_ERR_TE_UNKNOWN;
+        req->hop.te_normalise = !f.te_exact;
     }
     /* RFC 9112 §3.2.2: the origin server takes the host from an absolute-form target and
      * ignores Host; we route by Host, so both must agree. */
@@ -726,10 +785,22 @@ parse_request(const uint8_t *data, size_t lim, struct hh_request *req)
     req->keep_alive = is_keep_alive(&f, rl.minor);
     /* RFC 9110 §10.1.1 and §7.8: HTTP/1.0 requests cannot expect 100 nor upgrade. */
     req->expect_continue = rl.minor == 1 && f.expect_continue;
-    req->upgrade = rl.minor == 1 && f.conn_upgrade && f.has_upgrade;
+    req->upgrade = rl.minor == 1 && f.conn_upgrade && f.has_upgrade &&
+                   req->hop.upgrade_websocket;
     req->is_connect = eq(data + pos, rl.method_len, "CONNECT");
     req->is_head = eq(data + pos, rl.method_len, "HEAD");
     return HH_OK;
+}
+
+/* Whether the request line ends within data[0..lim), after the empty lines before it. */
+static bool
+request_line_ended(const uint8_t *data, size_t lim)
+{
+    size_t pos = 0;
+
+    while (pos + 1 < lim && data[pos] == '\r' && data[pos + 1] == '\n')
+        pos += 2;
+    return memchr(data + pos, '\n', lim - pos) != NULL;
 }
 
 enum hh_result
@@ -740,7 +811,12 @@ hh_parse_request(const uint8_t *data, size_t len, size_t max_head, struct hh_req
     memset(req, 0, sizeof(*req));
     max_head = clamp_max_head(max_head);
     r = parse_request(data, len < max_head ? len : max_head, req);
-    return r == HH_NEED_MORE ? need_more(len, max_head) : r;
+    if (r == HH_NEED_MORE)
+        r = need_more(len, max_head);
+    /* RFC 9112 §3: a request-target longer than we parse is 414, not 431. */
+    if (r == HH_ERR_HEAD_TOO_LARGE && !request_line_ended(data, max_head))
+        r = HH_ERR_REQUEST_LINE_TOO_LONG;
+    return r;
 }
 
 /* Whether data[0..len) may hold the end of the first line (not seen yet) or the empty
@@ -805,7 +881,17 @@ hh_parse_request_gated(struct hh_gate *g, const uint8_t *data, size_t len, size_
 
     if (gate_begin(g, data, len, max_head, &r))
         r = hh_parse_request(data, len, max_head, req);
+    else if (r == HH_ERR_HEAD_TOO_LARGE)
+        r = hh_head_too_large(g);
     return gate_end(g, len, r);
+}
+
+enum hh_result
+hh_head_too_large(const struct hh_gate *g)
+{
+    /* The gate parses once the request line has ended, and notes it when that parse
+     * needs more: without that, the request line has not ended. */
+    return g->line_ok ? HH_ERR_HEAD_TOO_LARGE : HH_ERR_REQUEST_LINE_TOO_LONG;
 }
 
 enum hh_result
@@ -864,6 +950,7 @@ parse_response(const uint8_t *data, size_t lim, bool request_was_head,
     int s;
 
     memset(&f, 0, sizeof(f));
+    f.hop = &resp->hop;
     r = check_status_line(data, eol, term == HH_OK, resp);
     if (r != HH_OK)
         return r;
@@ -904,6 +991,105 @@ hh_parse_response(const uint8_t *data, size_t len, size_t max_head, bool request
     max_head = clamp_max_head(max_head);
     r = parse_response(data, len < max_head ? len : max_head, request_was_head, resp);
     return r == HH_NEED_MORE ? need_more(len, max_head) : r;
+}
+
+/* Whether the field named p[0..n) goes on from a head described by hop (see
+ * hh_strip_hop); names[opt[i]] are the Connection options, lowercased. */
+static bool
+field_goes(const uint8_t *p, size_t n, const struct hh_hop *hop, unsigned flags,
+           const uint8_t *names, const struct span *opt, uint32_t nopt)
+{
+    bool fwd = flags & HH_STRIP_FORWARDED;
+
+    switch (n) {
+    case 2:
+        if (ieq(p, n, "te"))
+            return false;
+        break;
+    case 7:
+        if (ieq(p, n, "upgrade"))
+            return flags & HH_STRIP_KEEP_UPGRADE;
+        break;
+    case 9:
+        if (fwd && ieq(p, n, "forwarded"))
+            return false;
+        break;
+    case 10:
+        if (ieq(p, n, "connection") || ieq(p, n, "keep-alive"))
+            return false;
+        break;
+    case 14:
+        if (ieq(p, n, "content-length"))
+            return !hop->cl_normalise;
+        break;
+    case 15:
+        if (fwd && ieq(p, n, "x-forwarded-for"))
+            return false;
+        break;
+    case 16:
+        if (ieq(p, n, "proxy-connection"))
+            return false;
+        break;
+    case 17:
+        if (ieq(p, n, "transfer-encoding"))
+            return !hop->te_normalise;
+        if (fwd && ieq(p, n, "x-forwarded-proto"))
+            return false;
+        break;
+    default:
+        break;
+    }
+    for (uint32_t i = 0; i < nopt; i++)
+        if (opt[i].len == n) {
+            size_t j = 0;
+
+            while (j < n && to_lower(p[j]) == names[opt[i].off + j])
+                j++;
+            if (j == n)
+                return false;
+        }
+    return true;
+}
+
+size_t
+hh_strip_hop(uint8_t *h, size_t len, const struct hh_hop *hop, unsigned flags)
+{
+    uint8_t names[HH_CONN_OPTS_BYTES];
+    struct span opt[HH_CONN_OPTS_MAX];
+    uint32_t k = 0, nopt = 0;
+    size_t pos = 0, w;
+
+    if (!hop->hop && !hop->cl_normalise && !hop->te_normalise &&
+        !(hop->forwarded && (flags & HH_STRIP_FORWARDED)))
+        return len;
+    /* The option names are copied first: the lines that hold them move or go. */
+    for (; nopt < hop->opt_count && nopt < HH_CONN_OPTS_MAX; nopt++) {
+        uint32_t n = hop->opt[nopt].len;
+
+        if (n > sizeof(names) - k)
+            break;
+        opt[nopt] = make_span(k, n);
+        for (uint32_t j = 0; j < n; j++)
+            names[k++] = to_lower(h[hop->opt[nopt].off + j]);
+    }
+    /* The start line, after any empty lines before it (RFC 9112 §2.2), stays. */
+    while (pos + 1 < len && h[pos] == '\r' && h[pos + 1] == '\n')
+        pos += 2;
+    w = pos = (size_t)((const uint8_t *)memchr(h + pos, '\n', len - pos) - h) + 1;
+    /* A parsed head: every field line is "name:value" CRLF, and CRLF ends the head. */
+    while (pos + 2 < len) {
+        size_t end = (size_t)((const uint8_t *)memchr(h + pos, '\n', len - pos) - h) + 1;
+        size_t name_len = (size_t)((const uint8_t *)memchr(h + pos, ':', end - pos) - (h + pos));
+
+        if (field_goes(h + pos, name_len, hop, flags, names, opt, nopt)) {
+            if (w != pos)
+                memmove(h + w, h + pos, end - pos);
+            w += end - pos;
+        }
+        pos = end;
+    }
+    memmove(h + w, h + pos, len - pos);
+    return w + len - pos;
 }
 
 void
@@ -1099,12 +1285,13 @@ hh_chunked_scan(struct hh_chunked *s, const uint8_t *data, size_t len, size_t *u
         case HH_CHUNKED_SIZE_MORE:
             h = hex_value(c);
             if (h >= 0) {
-                /* 16 hex digits fill a uint64_t; leading zeros count, as they cost bytes. */
-                if (++s->digits > 16) {
+                /* Leading zeros count: a recipient reading a fixed number of digits must
+                 * see the same size (see HH_CHUNK_DIGITS_MAX). */
+                s->remaining = s->remaining << 4 | (uint64_t)h;
+                if (++s->digits > HH_CHUNK_DIGITS_MAX || s->remaining > HH_CHUNK_SIZE_MAX) {
                     err = HH_ERR_CHUNK_SIZE_OVERFLOW;
                     break;
                 }
-                s->remaining = s->remaining << 4 | (uint64_t)h;
                 next = HH_CHUNKED_SIZE_MORE;
                 break;
             }
@@ -1186,6 +1373,7 @@ hh_result_str(enum hh_result r)
     case HH_OK: return "ok";
     case HH_NEED_MORE: return "need-more";
     case HH_ERR_HEAD_TOO_LARGE: return "head-too-large";
+    case HH_ERR_REQUEST_LINE_TOO_LONG: return "request-line-too-long";
     case HH_ERR_BARE_CR: return "bare-cr";
     case HH_ERR_BARE_LF: return "bare-lf";
     case HH_ERR_METHOD: return "method";
@@ -1216,6 +1404,7 @@ hh_result_str(enum hh_result r)
     case HH_ERR_TE_NOT_CHUNKED: return "te-not-chunked";
     case HH_ERR_TE_CHUNKED_REPEATED: return "te-chunked-repeated";
     case HH_ERR_TE_UNKNOWN: return "te-unknown";
+    case HH_ERR_CONNECTION: return "connection-options";
     case HH_ERR_CHUNK_SIZE: return "chunk-size";
     case HH_ERR_CHUNK_SIZE_OVERFLOW: return "chunk-size-overflow";
     case HH_ERR_CHUNK_EXT: return "chunk-ext";
@@ -1235,6 +1424,8 @@ hh_result_status(enum hh_result r)
         return 0;
     case HH_ERR_HEAD_TOO_LARGE:
         return 431;
+    case HH_ERR_REQUEST_LINE_TOO_LONG:
+        return 414;
     case HH_ERR_VERSION_UNSUPPORTED:
         return 505;
     case HH_ERR_TE_UNKNOWN:

@@ -16,14 +16,31 @@
  *   variables (CGI and its heirs) read '_' as '-', and would frame the body differently.
  * - Content-Length: 1*DIGIT, no sign, no leading zero (except "0" itself, so that no backend
  *   can read it as octal), at most INT64_MAX. Repeated fields and comma lists are accepted
- *   when every value is the same (RFC 9110 §8.6); differing values are rejected.
- * - Transfer-Encoding: a list of known codings (chunked, gzip, x-gzip, deflate, compress,
- *   x-compress) without parameters; chunked at most once. In a request chunked must be final
- *   (else 400) and an unknown coding is 501; in a response a final coding other than chunked
- *   means the body runs until close (RFC 9112 §6.3), unknown codings are passed through.
- *   Transfer-Encoding in an HTTP/1.0 message and Transfer-Encoding with Content-Length are
- *   rejected in both directions (we forward heads unchanged, so we cannot drop the
- *   Content-Length as RFC 9112 §6.3 would require of an intermediary).
+ *   when every value is the same (RFC 9110 §8.6), and flagged (hop.cl_normalise) so that
+ *   exactly one Content-Length goes on; differing values are rejected.
+ * - Transfer-Encoding: a list of codings (tokens) without parameters; chunked at most once.
+ *   In a request chunked must be final (else 400) and must be the only coding: any other is
+ *   501 (RFC 9112 §6.1; the proxy forwards no request body but one chunked coding, the only
+ *   coding every recipient must know); a request whose field is not exactly
+ *   "Transfer-Encoding: chunked" is flagged (hop.te_normalise). In a response a final coding
+ *   other than chunked means the body runs until close (RFC 9112 §6.3); codings are passed
+ *   through. Transfer-Encoding in an HTTP/1.0 message and
+ *   Transfer-Encoding with Content-Length are rejected in both directions (RFC 9112 §6.3
+ *   lets a recipient reject them; dropping the Content-Length would hide a smuggling try).
+ * - Chunk sizes: at most 8 hex digits, leading zeros included, and below 2^31, so that every
+ *   recipient, even one that reads a signed 32-bit number or a fixed number of digits, frames
+ *   the body as we do. A chunk is thus at most 2 GiB - 1; nobody sends larger ones.
+ * - Hop-by-hop fields (RFC 9110 §7.6.1): Connection, the fields its options name, Keep-Alive,
+ *   Proxy-Connection, TE and Upgrade are noted in struct hh_hop, so that hh_strip_hop() can
+ *   remove them before the head goes on. A Connection option naming Host, Content-Length or
+ *   Transfer-Encoding is ignored: the framing the proxy used is the framing it forwards. More
+ *   than HH_CONN_OPTS_MAX other options, or more than HH_CONN_OPTS_BYTES bytes of them, are
+ *   refused (HH_ERR_CONNECTION): no client needs that many.
+ * - Upgrade: a request upgrades (upgrade = true) only in HTTP/1.1, with "upgrade" among the
+ *   Connection options and one Upgrade field whose value is exactly "websocket" (any case);
+ *   any other protocol (h2c ...) is a plain request once its Upgrade field is stripped.
+ * - A request line that does not end within max_head bytes is HH_ERR_REQUEST_LINE_TOO_LONG
+ *   (414, RFC 9112 §3); a longer head whose request line ended is HH_ERR_HEAD_TOO_LARGE (431).
  * - Host: one at most; in HTTP/1.1 exactly one. Its value is reg-name (letters, digits, '-',
  *   '.', '_'), an IPv4 address or an IPv6 literal in brackets, then an optional ":port" of
  *   1 to 5 digits <= 65535. No userinfo, no comma, no percent-encoding. An empty value is
@@ -54,11 +71,18 @@
 #define HH_CHUNK_EXT_MAX 1024
 /* Bytes allowed in the trailer section, including the final empty line. */
 #define HH_TRAILER_MAX 8192
+/* Connection options that name other fields: at most this many, of this many bytes in all. */
+#define HH_CONN_OPTS_MAX 8
+#define HH_CONN_OPTS_BYTES 256
+/* Largest chunk-size: 8 hex digits, below 2^31. */
+#define HH_CHUNK_DIGITS_MAX 8
+#define HH_CHUNK_SIZE_MAX UINT64_C(0x7fffffff)
 
 enum hh_result {
     HH_OK = 0,
     HH_NEED_MORE,                   /* a strict prefix of a valid message: read more */
     HH_ERR_HEAD_TOO_LARGE,          /* no complete head within max_head bytes */
+    HH_ERR_REQUEST_LINE_TOO_LONG,   /* ... nor a complete request line */
     HH_ERR_BARE_CR,                 /* CR not followed by LF */
     HH_ERR_BARE_LF,                 /* LF not preceded by CR */
     HH_ERR_METHOD,                  /* empty method or a byte outside tchar */
@@ -88,9 +112,10 @@ enum hh_result {
     HH_ERR_TE_HTTP10,               /* Transfer-Encoding in an HTTP/1.0 message */
     HH_ERR_TE_NOT_CHUNKED,          /* request: final transfer coding is not chunked */
     HH_ERR_TE_CHUNKED_REPEATED,     /* chunked applied more than once */
-    HH_ERR_TE_UNKNOWN,              /* request: transfer coding we do not know */
+    HH_ERR_TE_UNKNOWN,              /* request: a transfer coding other than chunked */
+    HH_ERR_CONNECTION,              /* too many Connection options naming fields */
     HH_ERR_CHUNK_SIZE,              /* chunk-size missing or not hex */
-    HH_ERR_CHUNK_SIZE_OVERFLOW,     /* chunk-size longer than 16 hex digits */
+    HH_ERR_CHUNK_SIZE_OVERFLOW,     /* chunk-size over 8 hex digits, or 2^31 or more */
     HH_ERR_CHUNK_EXT,               /* malformed chunk extension */
     HH_ERR_CHUNK_EXT_TOO_LONG,      /* more than HH_CHUNK_EXT_MAX bytes after a chunk-size */
     HH_ERR_CHUNK_CRLF,              /* chunk data not followed by CRLF */
@@ -113,6 +138,18 @@ enum hh_target {
     HH_TARGET_ASTERISK              /* "*", OPTIONS only */
 };
 
+/* What a head holds that must not go on as sent (RFC 9110 §7.6.1, §8.6): see hh_strip_hop().
+ * Offsets are into the parsed bytes. */
+struct hh_hop {
+    bool hop;                       /* a hop-by-hop field line is present */
+    bool forwarded;                 /* X-Forwarded-For, X-Forwarded-Proto or Forwarded */
+    bool cl_normalise;              /* Content-Length repeated or a list: send one */
+    bool te_normalise;              /* request: Transfer-Encoding other than "chunked" */
+    bool upgrade_websocket;         /* one Upgrade field, exactly "websocket" */
+    uint32_t opt_count;             /* Connection options naming other fields */
+    struct span opt[HH_CONN_OPTS_MAX];
+};
+
 struct hh_request {
     size_t head_len;                /* bytes of the head including the final CRLF CRLF;
                                        the last field line ends at head_len - 2, where a
@@ -128,13 +165,14 @@ struct hh_request {
     bool keep_alive;                /* RFC 9112 §9.3: 1.1 unless "close", 1.0 needs
                                        "keep-alive" (and no "close") */
     bool expect_continue;           /* HTTP/1.1 with Expect: 100-continue */
-    bool upgrade;                   /* HTTP/1.1, Connection: upgrade and an Upgrade field */
+    bool upgrade;                   /* HTTP/1.1, Connection: upgrade, Upgrade: websocket */
     bool is_connect, is_head;       /* method is CONNECT, HEAD (methods are case-sensitive) */
     char host[HH_HOST_MAX + 1];     /* normalised, NUL-terminated: lowercase, port removed
                                        ("[v6]:port" keeps "[v6]"), one trailing dot removed */
     size_t host_len;                /* 0: no host (empty Host, or HTTP/1.0 without one) */
     struct span host_raw;           /* the Host value as sent, OWS trimmed; the authority of
                                        the target when an HTTP/1.0 request has no Host */
+    struct hh_hop hop;
 };
 
 /* Parses the request head at the start of data[0..len); borrows data for the call, fills *req
@@ -164,6 +202,11 @@ struct hh_gate {
 enum hh_result hh_parse_request_gated(struct hh_gate *g, const uint8_t *data, size_t len,
                                       size_t max_head, struct hh_request *req);
 
+/* The error for a request head that g has seen reach max_head bytes without ending (the
+ * caller's buffer is full): HH_ERR_REQUEST_LINE_TOO_LONG while the request line has not
+ * ended, else HH_ERR_HEAD_TOO_LARGE. */
+enum hh_result hh_head_too_large(const struct hh_gate *g);
+
 struct hh_response {
     size_t head_len;                /* bytes of the head including the final CRLF CRLF */
     int status;                     /* 100..599 */
@@ -172,6 +215,7 @@ struct hh_response {
     uint64_t content_length;        /* the Content-Length value if any, even when body is
                                        NONE (HEAD, 1xx, 204, 304) */
     bool keep_alive;                /* false when the body runs until close or is a tunnel */
+    struct hh_hop hop;
 };
 
 /* Parses the response head at the start of data[0..len), as hh_parse_request() does.
@@ -187,6 +231,22 @@ enum hh_result hh_parse_response(const uint8_t *data, size_t len, size_t max_hea
 enum hh_result hh_parse_response_gated(struct hh_gate *g, const uint8_t *data, size_t len,
                                        size_t max_head, bool request_was_head,
                                        struct hh_response *resp);
+
+enum {
+    HH_STRIP_FORWARDED = 1u << 0,   /* also X-Forwarded-For, X-Forwarded-Proto, Forwarded */
+    HH_STRIP_KEEP_UPGRADE = 1u << 1 /* keep Upgrade: an upgrade is being allowed */
+};
+
+/* Removes in place, from the head h[0..len) that hh_parse_request() or hh_parse_response()
+ * accepted and described in *hop (same bytes), every hop-by-hop field line: Connection and
+ * the fields its options name, Keep-Alive, Proxy-Connection, TE, and Upgrade unless flags
+ * has HH_STRIP_KEEP_UPGRADE; with HH_STRIP_FORWARDED, X-Forwarded-For, X-Forwarded-Proto and
+ * Forwarded; every Content-Length line when hop->cl_normalise and every Transfer-Encoding
+ * line when hop->te_normalise (the caller sends one of its own). Host, Content-Length and
+ * Transfer-Encoding are never removed for being named by Connection. Other lines keep their
+ * bytes and order. Borrows h and hop. Returns the new length (<= len): the head still ends
+ * with CRLF CRLF, and what the caller adds goes before its last CRLF. */
+size_t hh_strip_hop(uint8_t *h, size_t len, const struct hh_hop *hop, unsigned flags);
 
 /* Where the chunked scanner stands; the members are private to httphead.c. */
 enum hh_chunked_state {
@@ -245,7 +305,7 @@ bool hh_chunked_is_done(const struct hh_chunked *s);
 const char *hh_result_str(enum hh_result r);
 
 /* The status to answer a client whose request failed with r: 431 for HH_ERR_HEAD_TOO_LARGE,
- * 505 for HH_ERR_VERSION_UNSUPPORTED, 501 for HH_ERR_TE_UNKNOWN, 400 for every other error
+ * 414 for HH_ERR_REQUEST_LINE_TOO_LONG, 505 for HH_ERR_VERSION_UNSUPPORTED, 501 for HH_ERR_TE_UNKNOWN, 400 for every other error
  * (chunked body errors included); 0 for HH_OK and HH_NEED_MORE, which need no answer. */
 int hh_result_status(enum hh_result r);
 

@@ -322,7 +322,9 @@ maxconn_cb(struct ev_loop *loop, struct ev_prepare *w, int revents)
     (void)revents;
     if (maxconn < maxconn_want)
         settle_maxconn();           /* the limit may have been raised since */
-    if (listener_live_count() < maxconn) {
+    /* With an idle keep-alive client to give way, a new client need not wait: listen
+     * again, and accept_cb closes one when a client comes. */
+    if (listener_live_count() < maxconn || http_has_idle()) {
         ev_prepare_stop(loop, w);
         paused = false;
         set_accepting(true);
@@ -350,10 +352,17 @@ accept_cb(struct ev_loop *loop, struct ev_io *w, int revents)
         int fd;
 
         if (listener_live_count() >= maxconn) {
-            paused = true;
-            set_accepting(false);
-            ev_prepare_start(loop, &maxconn_watch);
-            return;
+            /* The socket was readable: a client waits. The oldest idle keep-alive client
+             * gives way to it (only for the first of a burst, for which one is sure to
+             * wait; the watcher calls again for the next). */
+            if (i > 0 && http_has_idle())
+                return;
+            if (i > 0 || !http_reclaim_idle()) {
+                paused = true;
+                set_accepting(false);
+                ev_prepare_start(loop, &maxconn_watch);
+                return;
+            }
         }
         fd = accept4(w->fd, &peer.sa, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd == -1) {

@@ -315,6 +315,34 @@ struct yt_decision {
 
 #define YT_ACME_PREFIX "/.well-known/acme-challenge/"
 
+/* Whether path[0..len) (a request target's path and query) is an ACME HTTP-01 challenge
+ * that may be proxied: it starts with YT_ACME_PREFIX and its path after that holds no dot
+ * segment ("." or "..", RFC 3986 §5.2.4), no percent-encoding (which could hide one, or a
+ * '/': challenge tokens are base64url, RFC 8555 §8.3) and no backslash. Anything else
+ * under the prefix could name another resource on the server once normalised there. */
+static inline bool
+yt_acme_path_ok(const char *path, size_t len)
+{
+    size_t n = sizeof(YT_ACME_PREFIX) - 1, seg;
+
+    if (path == NULL || len < n || memcmp(path, YT_ACME_PREFIX, n) != 0)
+        return false;
+    for (seg = n;; n++) {
+        bool end = n == len || path[n] == '?';
+
+        if (end || path[n] == '/') {
+            if ((n - seg == 1 && path[seg] == '.') ||
+                (n - seg == 2 && path[seg] == '.' && path[seg + 1] == '.'))
+                return false;
+            if (end)
+                return true;
+            seg = n + 1;
+        } else if (path[n] == '%' || path[n] == '\\') {
+            return false;
+        }
+    }
+}
+
 /* The one routing decision, used by the proxy, `switchyard --resolve` and yardc's
  * `expect` checks. name is normalised; path is the request target (redirect
  * listeners only; may be NULL). */
@@ -329,10 +357,8 @@ yt_resolve(const struct yt_table *t, const struct yt_listener *l, const char *na
     d.site = name != NULL ? yt_site_for(t, name, len) : YT_NONE;
     s = d.site != YT_NONE ? &t->sites[d.site] : NULL;
     if (l->mode == YT_MODE_REDIRECT) {
-        size_t n = sizeof(YT_ACME_PREFIX) - 1;
-
         if (s != NULL && (s->flags & YT_SITE_ACME) && s->pool[YT_PROTO_HTTP] != YT_NONE &&
-            path != NULL && path_len >= n && memcmp(path, YT_ACME_PREFIX, n) == 0) {
+            yt_acme_path_ok(path, path_len)) {
             d.pool = s->pool[YT_PROTO_HTTP];
             return d;
         }

@@ -201,7 +201,7 @@ check "body after 100-continue is byte-exact" contains "$out" "body_len=300000 b
 
 # --- upgrade: a tunnel after 101 ---
 out=$( {
-    printf 'GET /upgrade HTTP/1.1\r\nHost: one.test\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n'
+    printf 'GET /upgrade HTTP/1.1\r\nHost: one.test\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n'
 } | {
     exec 3<>"/dev/tcp/$P/$PORT"
     cat >&3
@@ -246,6 +246,8 @@ check "slow head: 408" contains "$out" "HTTP/1.1 408"
 big=$(head -c 17000 /dev/zero | tr '\0' a)
 code=$(curl $C -o /dev/null -w '%{http_code}' "http://$P:$PORT/x" -H 'Host: one.test' -H "X-Big: $big")
 check "head larger than max-head: 431" test "$code" = 431
+out=$(printf 'GET /%s HTTP/1.1\r\nHost: one.test\r\n\r\n' "$big" | raw $PORT)
+check "request line longer than max-head: 414 (RFC 9112 section 3)" contains "$out" "HTTP/1.1 414"
 out=$(printf 'CONNECT one.test:443 HTTP/1.1\r\nHost: one.test:443\r\n\r\n' | raw $PORT)
 check "CONNECT refused with 501" contains "$out" "HTTP/1.1 501"
 
@@ -280,6 +282,8 @@ check "log line per request with Host, site, server, status, timings" \
     "$tmp/proxy.log"
 check "log line for the smuggling attempt says why" grep -q 'status=400 .*err=cl-and-te' "$tmp/proxy.log"
 check "log line for the slow head" grep -q 'status=408 .*term=cR' "$tmp/proxy.log"
+check "log line for the long request line" grep -q 'status=414 .*err=request-line-too-long' \
+    "$tmp/proxy.log"
 check "log line for the server timeout" grep -q 'status=504 .*term=sH' "$tmp/proxy.log"
 
 # --- graceful stop: SIGTERM, clean exit, no sanitizer report ---

@@ -121,6 +121,9 @@ sleep 0.2
 check "log line per redirect" \
     grep -qE 'l7 listener=web-redirect host=two\.test site=two\.test server=- method=GET path=/p/a\.html\?q=1&r=%2F status=308' \
     "$tmp/proxy.log"
+check "a redirect sent with Connection: close logs its bytes out and its times" \
+    grep -qE 'path=/form status=308 in=[0-9]+ out=[1-9][0-9]* t=[0-9]+/-1/[0-9]+/[0-9]+ ' \
+    "$tmp/proxy.log"
 
 # --- graceful stop: SIGTERM, clean exit, no sanitizer report ---
 kill -TERM "$sy_pid"

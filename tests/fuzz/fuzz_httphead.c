@@ -8,12 +8,18 @@
  *   strict prefix of a complete head gives HH_NEED_MORE;
  * - the chunked scanner gives the same verdict, at the same offset, however the body is split;
  * - the gated parsers, fed the input a byte at a time, parse at most twice and end with the
- *   verdict of the whole input (a fault in a field line may wait for the head's end).
+ *   verdict of the whole input (a fault in a field line may wait for the head's end);
+ * - yt_acme_path_ok() lets no path with a dot segment or a '%' (before any '?') through;
+ * - hh_strip_hop() on an accepted head leaves a head that parses to the same request or
+ *   response, without any hop-by-hop field (bar an Upgrade kept on purpose), and a second
+ *   strip changes nothing.
  */
 #include "httphead.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+#include "table.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -80,10 +86,111 @@ prefix_at(size_t i, size_t len)
     return i < 32 ? len * i / 32 : len - (i - 31);
 }
 
+static bool
+too_large(enum hh_result r)
+{
+    return r == HH_ERR_HEAD_TOO_LARGE || r == HH_ERR_REQUEST_LINE_TOO_LONG;
+}
+
 static void
 check_head_bytes(const uint8_t *in, size_t head_len)
 {
     CHECK(head_len >= 4 && memcmp(in + head_len - 4, "\r\n\r\n", 4) == 0);
+}
+
+/* The ACME carve-out on the path of an accepted request (in a copy of its own). */
+static void
+check_acme_path(const uint8_t *in, struct span path)
+{
+    char *p = malloc(path.len + 1);
+    size_t n = path.len, seg = 0;
+    bool ok;
+
+    CHECK(p != NULL);
+    memcpy(p, in + path.off, path.len);
+    ok = yt_acme_path_ok(p, path.len);
+    if (ok) {
+        char *q = memchr(p, '?', n);
+
+        if (q != NULL)
+            n = (size_t)(q - p);
+        CHECK(memchr(p, '%', n) == NULL);
+        for (size_t i = 0; i <= n; i++) {
+            if (i < n && p[i] != '/')
+                continue;
+            CHECK(!(i - seg == 1 && p[seg] == '.'));
+            CHECK(!(i - seg == 2 && p[seg] == '.' && p[seg + 1] == '.'));
+            seg = i + 1;
+        }
+    }
+    free(p);
+}
+
+/* A copy of h[0..len) in memory of its own, so that ASan sees any read past it. */
+static uint8_t *
+copy_of(const uint8_t *h, size_t len)
+{
+    uint8_t *p = malloc(len);
+
+    CHECK(p != NULL);
+    memcpy(p, h, len);
+    return p;
+}
+
+/* What stripping must leave of a hop note: nothing, or the Upgrade kept on purpose. */
+static void
+check_stripped_hop(const struct hh_hop *hop, unsigned flags)
+{
+    CHECK(hop->opt_count == 0 && !hop->cl_normalise && !hop->te_normalise);
+    CHECK(!hop->hop || (flags & HH_STRIP_KEEP_UPGRADE));
+    CHECK(!hop->forwarded || !(flags & HH_STRIP_FORWARDED));
+}
+
+/* Strips the accepted request head a (of in) with each set of flags and checks the result. */
+static void
+check_strip_request(const uint8_t *in, const struct hh_request *a, size_t max_head)
+{
+    for (unsigned flags = 0; flags < 4; flags++) {
+        uint8_t *h = copy_of(in, a->head_len);
+        size_t n = hh_strip_hop(h, a->head_len, &a->hop, flags), again;
+        struct hh_request b;
+
+        CHECK(n <= a->head_len);
+        check_head_bytes(h, n);
+        CHECK(hh_parse_request(h, n, max_head, &b) == HH_OK);
+        CHECK(b.head_len == n && b.version_minor == a->version_minor);
+        CHECK(b.host_len == a->host_len && memcmp(b.host, a->host, a->host_len) == 0);
+        CHECK(b.method.len == a->method.len && b.target.len == a->target.len);
+        CHECK(memcmp(h + b.target.off, in + a->target.off, a->target.len) == 0);
+        if (!a->hop.cl_normalise && !a->hop.te_normalise)
+            CHECK(b.body == a->body && b.content_length == a->content_length);
+        check_stripped_hop(&b.hop, flags);
+        again = hh_strip_hop(h, n, &b.hop, flags);
+        CHECK(again == n);
+        free(h);
+    }
+}
+
+/* As check_strip_request(), for a response head. */
+static void
+check_strip_response(const uint8_t *in, const struct hh_response *a, size_t max_head,
+                     bool request_was_head)
+{
+    for (unsigned flags = 0; flags < 4; flags++) {
+        uint8_t *h = copy_of(in, a->head_len);
+        size_t n = hh_strip_hop(h, a->head_len, &a->hop, flags);
+        struct hh_response b;
+
+        CHECK(n <= a->head_len);
+        check_head_bytes(h, n);
+        CHECK(hh_parse_response(h, n, max_head, request_was_head, &b) == HH_OK);
+        CHECK(b.head_len == n && b.status == a->status);
+        if (!a->hop.cl_normalise)
+            CHECK(b.body == a->body);
+        check_stripped_hop(&b.hop, flags);
+        CHECK(hh_strip_hop(h, n, &b.hop, flags) == n);
+        free(h);
+    }
 }
 
 /* The gated parser over in[0..1), in[0..2), ...: until it has a verdict, then compared
@@ -105,9 +212,9 @@ fuzz_request_gated(const uint8_t *in, size_t len, size_t max_head, enum hh_resul
     if (p == HH_OK) {
         CHECK(r == HH_OK && k == whole->head_len && same_request(whole, &b));
     } else if (p == HH_NEED_MORE) {
-        CHECK(r == HH_NEED_MORE || (r != HH_OK && r != HH_ERR_HEAD_TOO_LARGE));
+        CHECK(r == HH_NEED_MORE || (r != HH_OK && !too_large(r)));
     } else {
-        CHECK(p == r || (p == HH_ERR_HEAD_TOO_LARGE && r != HH_OK));
+        CHECK(p == r || (too_large(p) && r != HH_OK));
     }
 }
 
@@ -121,9 +228,11 @@ fuzz_request(const uint8_t *in, size_t len, size_t max_head)
     CHECK(hh_parse_request(in, len, max_head, &b) == r);
     if (r == HH_NEED_MORE)
         CHECK(len <= max_head);
-    if (r == HH_ERR_HEAD_TOO_LARGE)
+    if (too_large(r))
         CHECK(len > max_head);
     if (r == HH_OK) {
+        check_strip_request(in, &a, max_head);
+        check_acme_path(in, a.path);
         CHECK(same_request(&a, &b));
         CHECK(a.head_len <= len && a.head_len <= max_head);
         check_head_bytes(in, a.head_len);
@@ -192,6 +301,7 @@ fuzz_response(const uint8_t *in, size_t len, size_t max_head, bool head)
     if (r == HH_ERR_HEAD_TOO_LARGE)
         CHECK(len > max_head);
     if (r == HH_OK) {
+        check_strip_response(in, &a, max_head, head);
         CHECK(same_response(&a, &b));
         CHECK(a.head_len <= len && a.head_len <= max_head);
         check_head_bytes(in, a.head_len);

@@ -225,6 +225,16 @@ test_expects(void)
         { "expect red a.example \"/.well-known/acme-challenge/t\" -> [::1]:80;", true },
         { "expect red a.example \"/.well-known/acme-challenge\" -> redirect 307;", true },
         { "expect red q.apps.example \"/.well-known/acme-challenge/t\" -> redirect 307;", true },
+        /* the carve-out never reaches another resource of the server */
+        { "expect red a.example \"/.well-known/acme-challenge/../../admin/secret\" -> "
+          "redirect 307;", true },
+        { "expect red a.example \"/.well-known/acme-challenge/%2e%2e/%2E%2e/admin\" -> "
+          "redirect 307;", true },
+        { "expect red a.example \"/.well-known/acme-challenge/a%2fb\" -> redirect 307;", true },
+        { "expect red a.example \"/.well-known/acme-challenge/./t\" -> redirect 307;", true },
+        { "expect red a.example \"/.well-known/acme-challenge/..?x\" -> redirect 307;", true },
+        { "expect red a.example \"/.well-known/acme-challenge/t..x?a=../%2e\" -> [::1]:80;",
+          true },
         { "expect www q.apps.example -> 503;", true },
     };
 
@@ -239,6 +249,42 @@ test_expects(void)
         if ((st == YARD_OK) != cases[i].holds)
             fprintf(stderr, "expect case %zu: status %d, %u errors\n", i, (int)st, errors);
     }
+}
+
+/* The ACME carve-out: the prefix, then a path without dot segments or percent-encoding. */
+static void
+test_acme_path(void)
+{
+    static const struct {
+        const char *path;
+        bool ok;
+    } cases[] = {
+        { "/.well-known/acme-challenge/LoqXcYV8q5ONbJQxbmR7SCTNo3tiAXDfowyjxAjEuX0", true },
+        { "/.well-known/acme-challenge/", true },
+        { "/.well-known/acme-challenge/a.b/c..d?x=/../%2e", true },
+        { "/.well-known/acme-challenge", false },
+        { "/.well-known/acme-challenge/..", false },
+        { "/.well-known/acme-challenge/../../admin/secret", false },
+        { "/.well-known/acme-challenge/./t", false },
+        { "/.well-known/acme-challenge/t/.", false },
+        { "/.well-known/acme-challenge/.?q", false },
+        { "/.well-known/acme-challenge/%2e%2e/admin", false },
+        { "/.well-known/acme-challenge/%2E%2e/admin", false },
+        { "/.well-known/acme-challenge/a%2fb", false },
+        { "/.well-known/acme-challenge/a%2Fb", false },
+        { "/.well-known/acme-challenge/a\\..\\b", false },
+        { "/.well-known/Acme-challenge/t", false },
+        { "/x/.well-known/acme-challenge/t", false },
+    };
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        bool ok = yt_acme_path_ok(cases[i].path, strlen(cases[i].path));
+
+        CU_ASSERT_EQUAL(ok, cases[i].ok);
+        if (ok != cases[i].ok)
+            fprintf(stderr, "acme path %s: %d\n", cases[i].path, ok);
+    }
+    CU_ASSERT_FALSE(yt_acme_path_ok(NULL, 0));
 }
 
 static void
@@ -295,6 +341,7 @@ main(void)
         { "addresses", test_addresses },
         { "duplicates", test_duplicates },
         { "expects", test_expects },
+        { "acme carve-out paths", test_acme_path },
         { "canonical digest", test_canonical_digest },
         { "warnings", test_warnings },
     };

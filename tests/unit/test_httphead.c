@@ -76,11 +76,10 @@ static const struct valid_request valid_requests[] = {
           "\r\n"
           "5\r\nhello\r\n0\r\n\r\n"),
       15, "example.com", HH_BODY_CHUNKED, 0, 1, true, false, false },
-    { FIX("gzip then chunked",
+    { FIX("chunked in another case, with list padding",
           "POST /upload HTTP/1.1\r\n"
           "Host: example.com\r\n"
-          "Transfer-Encoding: gzip\r\n"
-          "Transfer-Encoding: CHUNKED\r\n"
+          "Transfer-Encoding: , CHUNKED\r\n"
           "\r\n"),
       0, "example.com", HH_BODY_CHUNKED, 0, 1, true, false, false },
     { FIX("http/1.0 without host",
@@ -175,6 +174,21 @@ static const struct valid_request valid_requests[] = {
           "Sec-WebSocket-Version: 13\r\n"
           "\r\n"),
       0, "ws.example", HH_BODY_NONE, 0, 1, true, false, true },
+    { FIX("h2c upgrade is not an upgrade",
+          "GET / HTTP/1.1\r\n"
+          "Host: ws.example\r\n"
+          "Upgrade: h2c\r\n"
+          "Connection: Upgrade, HTTP2-Settings\r\n"
+          "HTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n"
+          "\r\n"),
+      0, "ws.example", HH_BODY_NONE, 0, 1, true, false, false },
+    { FIX("websocket among other protocols is not an upgrade",
+          "GET / HTTP/1.1\r\n"
+          "Host: ws.example\r\n"
+          "Upgrade: websocket, h2c\r\n"
+          "Connection: Upgrade\r\n"
+          "\r\n"),
+      0, "ws.example", HH_BODY_NONE, 0, 1, true, false, false },
     { FIX("upgrade field without connection option",
           "GET / HTTP/1.1\r\n"
           "Host: ws.example\r\n"
@@ -416,6 +430,25 @@ static const struct bad_message bad_requests[] = {
     { FIX("transfer-encoding unknown coding",
           H11 HOST "Transfer-Encoding: br, chunked\r\n\r\n"),
       HH_ERR_TE_UNKNOWN },
+    { FIX("transfer-encoding gzip then chunked, one line",
+          H11 HOST "Transfer-Encoding: gzip, chunked\r\n\r\n"),
+      HH_ERR_TE_UNKNOWN },
+    { FIX("transfer-encoding gzip then chunked, two lines",
+          H11 HOST "Transfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n"),
+      HH_ERR_TE_UNKNOWN },
+    { FIX("transfer-encoding chunked on two lines",
+          H11 HOST "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n"),
+      HH_ERR_TE_CHUNKED_REPEATED },
+    { FIX("nine connection options naming fields",
+          H11 HOST "Connection: a, b, c, d, e, f, g, h, i\r\n\r\n"),
+      HH_ERR_CONNECTION },
+    { FIX("connection options of more than 256 bytes",
+          H11 HOST "Connection: "
+          "a123456789012345678901234567890123456789012345678901234567890123456789,"
+          "b123456789012345678901234567890123456789012345678901234567890123456789,"
+          "c123456789012345678901234567890123456789012345678901234567890123456789,"
+          "d123456789012345678901234567890123456789012345678901234567890123456789\r\n\r\n"),
+      HH_ERR_CONNECTION },
     { FIX("transfer-encoding chunked twice",
           H11 HOST "Transfer-Encoding: chunked, chunked\r\n\r\n"),
       HH_ERR_TE_CHUNKED_REPEATED },
@@ -667,7 +700,8 @@ test_request_gated_bounds(void)
         CU_ASSERT_EQUAL(hh_parse_request_gated(&g, junk, n, MAX_HEAD, &req), HH_NEED_MORE);
     CU_ASSERT_EQUAL(g.parses, 0);
     CU_ASSERT_EQUAL(hh_parse_request_gated(&g, junk, MAX_HEAD + 1, MAX_HEAD, &req),
-                    HH_ERR_HEAD_TOO_LARGE);
+                    HH_ERR_REQUEST_LINE_TOO_LONG);
+    CU_ASSERT_EQUAL(hh_head_too_large(&g), HH_ERR_REQUEST_LINE_TOO_LONG);
     junk[20] = '\n';
     g = (struct hh_gate){ 0 };
     r = HH_NEED_MORE;
@@ -738,8 +772,17 @@ test_request_head_too_large(void)
                     HH_ERR_HEAD_TOO_LARGE);
     CU_ASSERT_EQUAL(hh_parse_request(head, sizeof(head) - 1, head_len - 1, &req),
                     HH_ERR_HEAD_TOO_LARGE);
-    CU_ASSERT_EQUAL(hh_parse_request(head, 1, 0, &req), HH_ERR_HEAD_TOO_LARGE);
+    CU_ASSERT_EQUAL(hh_parse_request(head, 1, 0, &req), HH_ERR_REQUEST_LINE_TOO_LONG);
     CU_ASSERT_EQUAL(hh_parse_request(head, 0, 0, &req), HH_NEED_MORE);
+    /* RFC 9112 §3: a request line that does not end within max_head is 414, a head whose
+     * request line ended but whose fields run past it 431. */
+    CU_ASSERT_EQUAL(hh_parse_request(head, sizeof(head) - 1, 10, &req),
+                    HH_ERR_REQUEST_LINE_TOO_LONG);
+    CU_ASSERT_EQUAL(hh_parse_request(head, sizeof(head) - 1, 15, &req),
+                    HH_ERR_REQUEST_LINE_TOO_LONG);
+    CU_ASSERT_EQUAL(hh_parse_request(head, sizeof(head) - 1, 16, &req),
+                    HH_ERR_HEAD_TOO_LARGE);
+    CU_ASSERT_EQUAL(hh_result_status(HH_ERR_REQUEST_LINE_TOO_LONG), 414);
     /* An error inside the allowed bytes is still reported as itself. */
     CU_ASSERT_EQUAL(hh_parse_request((const uint8_t *)"GET\t/ HTTP/1.1", 14, 4, &req),
                     HH_ERR_REQUEST_LINE);
@@ -995,15 +1038,19 @@ static const struct chunked_case chunked_cases[] = {
     { FIX("data with crlf inside", "4\r\n\r\n\r\n\r\n0\r\n\r\n"), HH_OK, 14 },
     { FIX("incomplete after data", "5\r\nhello\r\n"), HH_NEED_MORE, 10 },
     { FIX("incomplete trailer", "0\r\nX: y\r\n"), HH_NEED_MORE, 9 },
-    { FIX("largest size", "ffffffffffffffff\r\n"), HH_NEED_MORE, 18 },
+    { FIX("largest size", "7fffffff\r\n"), HH_NEED_MORE, 10 },
+    { FIX("eight digits with leading zeros", "00000005\r\nhello\r\n0\r\n\r\n"), HH_OK, 22 },
     /* hostile */
     { FIX("missing size", "\r\n"), HH_ERR_CHUNK_SIZE, 0 },
     { FIX("not hex", "g\r\n"), HH_ERR_CHUNK_SIZE, 0 },
     { FIX("negative", "-5\r\n"), HH_ERR_CHUNK_SIZE, 0 },
     { FIX("0x prefix", "0x5\r\n"), HH_ERR_CHUNK_SIZE, 1 },
     { FIX("junk after size", "5x\r\nhello\r\n"), HH_ERR_CHUNK_SIZE, 1 },
-    { FIX("seventeen digits", "10000000000000000\r\n"), HH_ERR_CHUNK_SIZE_OVERFLOW, 16 },
-    { FIX("padded to overflow", "00000000000000005\r\n"), HH_ERR_CHUNK_SIZE_OVERFLOW, 16 },
+    { FIX("2^31", "80000000\r\n"), HH_ERR_CHUNK_SIZE_OVERFLOW, 7 },
+    { FIX("sixteen digits", "ffffffffffffffff\r\n"), HH_ERR_CHUNK_SIZE_OVERFLOW, 7 },
+    { FIX("nine digits", "100000000\r\n"), HH_ERR_CHUNK_SIZE_OVERFLOW, 8 },
+    { FIX("padded to nine digits", "000000005\r\n"), HH_ERR_CHUNK_SIZE_OVERFLOW, 8 },
+    { FIX("padded far", "000000000000000000005\r\nhello\r\n"), HH_ERR_CHUNK_SIZE_OVERFLOW, 8 },
     { FIX("data too long", "5\r\nhelloX\r\n"), HH_ERR_CHUNK_CRLF, 8 },
     { FIX("data then lf", "5\r\nhello\n0\r\n\r\n"), HH_ERR_CHUNK_CRLF, 8 },
     { FIX("data then cr only", "5\r\nhello\r0\r\n\r\n"), HH_ERR_CHUNK_CRLF, 9 },
@@ -1148,7 +1195,7 @@ test_chunked_after_end(void)
 static void
 test_chunked_large_chunk(void)
 {
-    static const uint8_t head[] = "7fffffffffffffff\r\n";
+    static const uint8_t head[] = "7fffffff\r\n";
     static uint8_t data[65536];
     struct hh_chunked s;
     size_t used;
@@ -1196,6 +1243,138 @@ test_chunked_limits(void)
     CU_ASSERT_EQUAL(used, n + 4);
 }
 
+/* ---- hop-by-hop fields and framing normalised ------------------------------------------ */
+
+struct strip_case {
+    const char *name;
+    const char *in;
+    bool response;
+    unsigned flags;
+    const char *out;
+};
+
+static const struct strip_case strip_cases[] = {
+    { "nothing to strip", "GET / HTTP/1.1\r\nHost: h\r\nAccept: */*\r\n\r\n", false, 0,
+      "GET / HTTP/1.1\r\nHost: h\r\nAccept: */*\r\n\r\n" },
+    { "every hop-by-hop field, nominated ones before and after Connection",
+      "GET / HTTP/1.1\r\nX-Secret: s\r\nHost: h\r\n"
+      "Connection: keep-alive, X-Forwarded-For, X-Secret\r\nKeep-Alive: timeout=5\r\n"
+      "Proxy-Connection: keep-alive\r\nTE: trailers, gzip\r\nUpgrade: foo/1\r\n"
+      "Accept: */*\r\nX-Forwarded-For: 6.6.6.6\r\nx-secret: t\r\n\r\n",
+      false, 0, "GET / HTTP/1.1\r\nHost: h\r\nAccept: */*\r\n\r\n" },
+    { "forwarded-for: the client's forwarding fields go",
+      "GET / HTTP/1.1\r\nX-Forwarded-For: 6.6.6.6\r\nHost: h\r\nX-Forwarded-Proto: https\r\n"
+      "Forwarded: for=6.6.6.6\r\nX-Forwarded-Host: x\r\n\r\n",
+      false, HH_STRIP_FORWARDED, "GET / HTTP/1.1\r\nHost: h\r\nX-Forwarded-Host: x\r\n\r\n" },
+    { "without forwarded-for they stay",
+      "GET / HTTP/1.1\r\nX-Forwarded-For: 6.6.6.6\r\nHost: h\r\n\r\n", false, 0,
+      "GET / HTTP/1.1\r\nX-Forwarded-For: 6.6.6.6\r\nHost: h\r\n\r\n" },
+    { "connection cannot remove the framing or the host",
+      "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n"
+      "Connection: Content-Length, Host, Transfer-Encoding\r\n\r\n", false, 0,
+      "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\n" },
+    { "repeated content-length: all go, the caller sends one",
+      "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5, 5\r\nContent-Length: 5\r\n\r\n",
+      false, 0, "POST / HTTP/1.1\r\nHost: h\r\n\r\n" },
+    { "a single content-length stays",
+      "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nConnection: close\r\n\r\n", false, 0,
+      "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\n" },
+    { "chunked spelled otherwise: the caller sends it again",
+      "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: Chunked\r\n\r\n", false, 0,
+      "POST / HTTP/1.1\r\nHost: h\r\n\r\n" },
+    { "chunked as such stays",
+      "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n", false, 0,
+      "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n" },
+    { "websocket kept when allowed",
+      "GET / HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n", false,
+      HH_STRIP_KEEP_UPGRADE, "GET / HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\n\r\n" },
+    { "h2c upgrade and its settings go",
+      "GET / HTTP/1.1\r\nHost: h\r\nUpgrade: h2c\r\nConnection: Upgrade, HTTP2-Settings\r\n"
+      "HTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n\r\n", false, 0,
+      "GET / HTTP/1.1\r\nHost: h\r\n\r\n" },
+    { "empty lines before the request line stay",
+      "\r\n\r\nGET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n", false, 0,
+      "\r\n\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n" },
+    { "response: hop-by-hop fields go, end-to-end ones stay in order",
+      "HTTP/1.1 200 OK\r\nConnection: keep-alive, X-Internal\r\nKeep-Alive: timeout=5\r\n"
+      "X-Internal: 1\r\nContent-Length: 0\r\nUpgrade: h2c\r\nServer: s\r\n\r\n", true, 0,
+      "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nServer: s\r\n\r\n" },
+    { "response: 101 keeps its Upgrade",
+      "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n",
+      true, HH_STRIP_KEEP_UPGRADE,
+      "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n" },
+    { "response: content-length list",
+      "HTTP/1.1 200 OK\r\nContent-Length: 3,3\r\n\r\n", true, 0, "HTTP/1.1 200 OK\r\n\r\n" },
+};
+
+static void
+test_strip_hop(void)
+{
+    for (size_t i = 0; i < COUNT(strip_cases); i++) {
+        const struct strip_case *t = &strip_cases[i];
+        uint8_t buf[1024];
+        size_t len = strlen(t->in), n;
+        const struct hh_hop *hop;
+        struct hh_request req;
+        struct hh_response resp;
+        enum hh_result r;
+
+        memcpy(buf, t->in, len);
+        if (t->response) {
+            r = hh_parse_response(buf, len, MAX_HEAD, false, &resp);
+            hop = &resp.hop;
+        } else {
+            r = hh_parse_request(buf, len, MAX_HEAD, &req);
+            hop = &req.hop;
+        }
+        CU_ASSERT_EQUAL_FATAL(r, HH_OK);
+        n = hh_strip_hop(buf, len, hop, t->flags);
+        CU_ASSERT(n == strlen(t->out) && memcmp(buf, t->out, n) == 0);
+        if (n != strlen(t->out) || memcmp(buf, t->out, n) != 0)
+            printf("\n  %s: got \"%.*s\"\n", t->name, (int)n, (const char *)buf);
+    }
+}
+
+/* What the parser notes for the rewrite: framing to normalise, the upgrade allowed. */
+static void
+test_hop_notes(void)
+{
+    static const char cl[] = "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5, 5\r\n"
+                             "Content-Length: 5\r\n\r\n";
+    static const char te[] = "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n";
+    static const char te2[] = "POST / HTTP/1.1\r\nHost: h\r\ntransfer-encoding: chunked \r\n\r\n";
+    static const char plain[] = "GET / HTTP/1.1\r\nHost: h\r\nAccept: */*\r\n\r\n";
+    static const char up[] = "HTTP/1.1 101 x\r\nUpgrade: WebSocket\r\nConnection: upgrade\r\n\r\n";
+    static const char h2c[] = "HTTP/1.1 101 x\r\nUpgrade: h2c\r\nConnection: upgrade\r\n\r\n";
+    uint8_t buf[sizeof(plain)];
+    struct hh_request req;
+    struct hh_response resp;
+
+    CU_ASSERT_EQUAL_FATAL(hh_parse_request((const uint8_t *)cl, sizeof(cl) - 1, MAX_HEAD,
+                                           &req), HH_OK);
+    CU_ASSERT_TRUE(req.hop.cl_normalise);
+    CU_ASSERT_EQUAL(req.content_length, 5);
+    CU_ASSERT_EQUAL_FATAL(hh_parse_request((const uint8_t *)te, sizeof(te) - 1, MAX_HEAD,
+                                           &req), HH_OK);
+    CU_ASSERT_FALSE(req.hop.te_normalise);
+    CU_ASSERT_FALSE(req.hop.hop);
+    CU_ASSERT_EQUAL_FATAL(hh_parse_request((const uint8_t *)te2, sizeof(te2) - 1, MAX_HEAD,
+                                           &req), HH_OK);
+    CU_ASSERT_FALSE(req.hop.te_normalise);      /* the value is trimmed; name case is free */
+    CU_ASSERT_EQUAL_FATAL(hh_parse_request((const uint8_t *)plain, sizeof(plain) - 1,
+                                           MAX_HEAD, &req), HH_OK);
+    CU_ASSERT_FALSE(req.hop.hop || req.hop.forwarded || req.hop.cl_normalise);
+    memcpy(buf, plain, sizeof(plain) - 1);
+    CU_ASSERT_EQUAL(hh_strip_hop(buf, sizeof(plain) - 1, &req.hop, HH_STRIP_FORWARDED),
+                    sizeof(plain) - 1);
+    CU_ASSERT_EQUAL_FATAL(hh_parse_response((const uint8_t *)up, sizeof(up) - 1, MAX_HEAD,
+                                            false, &resp), HH_OK);
+    CU_ASSERT_TRUE(resp.hop.upgrade_websocket);
+    CU_ASSERT_EQUAL_FATAL(hh_parse_response((const uint8_t *)h2c, sizeof(h2c) - 1, MAX_HEAD,
+                                            false, &resp), HH_OK);
+    CU_ASSERT_FALSE(resp.hop.upgrade_websocket);
+}
+
 /* ---- guard page ------------------------------------------------------------------------- */
 
 /* Input that ends exactly where an inaccessible page begins: any read past len faults. */
@@ -1229,7 +1408,7 @@ test_guard_page(void)
     }
     CU_ASSERT_STRING_EQUAL(req.host, "guard.example");
     memcpy(end - 3, "GET", 3);
-    CU_ASSERT_EQUAL(hh_parse_request(end - 3, 3, 2, &req), HH_ERR_HEAD_TOO_LARGE);
+    CU_ASSERT_EQUAL(hh_parse_request(end - 3, 3, 2, &req), HH_ERR_REQUEST_LINE_TOO_LONG);
     memcpy(end - 20, "GET / HTTP/1.1\r\nX: \r", 20);
     CU_ASSERT_EQUAL(hh_parse_request(end - 20, 20, MAX_HEAD, &req), HH_NEED_MORE);
 
@@ -1277,6 +1456,8 @@ main(void)
         { "chunked: after end and after error", test_chunked_after_end },
         { "chunked: large chunk streams", test_chunked_large_chunk },
         { "chunked: extension and trailer limits", test_chunked_limits },
+        { "hop-by-hop: stripped both ways", test_strip_hop },
+        { "hop-by-hop: what the parser notes", test_hop_notes },
         { "guard page", test_guard_page },
     };
 

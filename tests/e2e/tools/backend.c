@@ -1,13 +1,17 @@
 /* A TLS-agnostic test backend for the e2e tests: listens on [::1]:PORT and serves each
  * connection in a child process with blocking I/O.
  *
- *   backend -p PORT -d DIR [-m echo|respond] [-P] [-n BYTES]
+ *   backend -p PORT -d DIR [-m echo|respond|send|reply] [-P] [-n BYTES] [-r FILE]
  *
  *   echo     sends back every byte it receives; on EOF shuts its write side and ends.
  *   respond  reads until EOF, then sends BYTES bytes of the test pattern and closes:
  *            proves the client's half-close arrived and the answer still gets through.
  *   send     sends BYTES bytes of the test pattern at once, then reads until EOF: a
  *            client that does not read makes it block, which shows where bytes queue.
+ *   reply    once the bytes received hold an empty line (the end of an HTTP head), sends
+ *            the bytes of FILE (-r) as they are, once, shuts its write side and reads until
+ *            EOF: a server whose answer, hop-by-hop fields or 101 included, the test
+ *            writes byte by byte (one answer per connection, none to a second request).
  *   -P       the stream starts with a PROXY v1 or v2 header: parsed, described in
  *            DIR/N.proxy, not echoed.
  *
@@ -32,6 +36,7 @@ static const char *dir = ".";
 static const char *mode = "echo";
 static int want_proxy;
 static uint64_t respond_bytes = 1 << 20;
+static const char *reply_file;
 
 static void
 write_file(int n, const char *ext, const void *data, size_t len)
@@ -133,9 +138,25 @@ send_pattern(int fd, uint64_t bytes)
     return 0;
 }
 
+/* Sends the bytes of reply_file. */
+static void
+send_reply(int fd)
+{
+    FILE *f = fopen(reply_file, "rb");
+    size_t k;
+
+    if (f == NULL)
+        return;
+    while ((k = fread(buf, 1, sizeof(buf), f)) > 0)
+        if (write_all(fd, buf, k) == -1)
+            break;
+    fclose(f);
+}
+
 static void
 serve(int fd, int n)
 {
+    int replied = 0;
     uint8_t head[4096];
     size_t head_len = 0;
     uint64_t total = 0, fnv = FNV_INIT;
@@ -161,6 +182,12 @@ serve(int fd, int n)
         }
         total += (uint64_t)r;
         fnv = fnv_update(fnv, buf, (size_t)r);
+        if (strcmp(mode, "reply") == 0 && !replied && reply_file != NULL &&
+            memmem(head, head_len, "\r\n\r\n", 4) != NULL) {
+            send_reply(fd);
+            shutdown(fd, SHUT_WR);
+            replied = 1;
+        }
         if (strcmp(mode, "echo") == 0 && write_all(fd, buf, (size_t)r) == -1)
             break;
     }
@@ -183,13 +210,14 @@ main(int argc, char **argv)
     int opt, lfd, one = 1, n = 0;
     char ready[512];
 
-    while ((opt = getopt(argc, argv, "p:d:m:Pn:")) != -1) {
+    while ((opt = getopt(argc, argv, "p:d:m:Pn:r:")) != -1) {
         switch (opt) {
         case 'p': a.sin6_port = htons((uint16_t)atoi(optarg)); break;
         case 'd': dir = optarg; break;
         case 'm': mode = optarg; break;
         case 'P': want_proxy = 1; break;
         case 'n': respond_bytes = strtoull(optarg, NULL, 10); break;
+        case 'r': reply_file = optarg; break;
         default: return 2;
         }
     }
