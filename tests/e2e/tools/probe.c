@@ -19,10 +19,11 @@
  *       connection of its own so that further SYNs are dropped; prints "ready". With -t,
  *       after SECONDS it empties the queue and echoes what each connection sends, one
  *       connection at a time: a server whose first SYN went unanswered.
- *   probe admin PATH [-t SECONDS] [-w] LINE...
+ *   probe admin PATH [-t SECONDS] [-w] [-s] LINE...
  *       connects to the unix stream socket PATH, sends each LINE followed by "\n", prints
  *       everything received until the server closes (or SECONDS, default 5, pass: exit 1).
- *       With -w it then prints "closed after MS" (milliseconds from connect to EOF).
+ *       With -w it then prints "closed after MS" (milliseconds from connect to EOF). With
+ *       -s it reads nothing: it prints "sent", holds the connection for SECONDS, exits 0.
  *
  * Exit 0 on success, 1 when the expected answer did not come, 2 on usage or set-up errors. */
 #include <arpa/inet.h>
@@ -207,7 +208,7 @@ struct opts {
     const char *addr, *file;
     int port, count;
     double seconds;
-    bool wait_eof, http;
+    bool wait_eof, http, silent;
 };
 
 static int
@@ -215,7 +216,7 @@ parse(int argc, char **argv, struct opts *o)
 {
     int opt;
 
-    while ((opt = getopt(argc, argv, "a:p:f:c:t:wH")) != -1) {
+    while ((opt = getopt(argc, argv, "a:p:f:c:t:wHs")) != -1) {
         switch (opt) {
         case 'a': o->addr = optarg; break;
         case 'p': o->port = atoi(optarg); break;
@@ -224,6 +225,7 @@ parse(int argc, char **argv, struct opts *o)
         case 't': o->seconds = atof(optarg); break;
         case 'w': o->wait_eof = true; break;
         case 'H': o->http = true; break;
+        case 's': o->silent = true; break;
         default: return -1;
         }
     }
@@ -471,6 +473,14 @@ cmd_admin(const char *path, struct opts *o, int argc, char **argv)
 
         if (n < 0 || (size_t)n >= sizeof(line) || send_all(fd, (uint8_t *)line, (size_t)n, end))
             return 2;
+    }
+    if (o->silent) {
+        printf("sent\n");
+        fflush(stdout);
+        while (!stop && now_s() < end)
+            poll(NULL, 0, 20);
+        close(fd);
+        return 0;
     }
     for (;;) {
         struct pollfd p = { .fd = fd, .events = POLLIN };
