@@ -76,6 +76,8 @@ stop_proxy
 check "SIGTERM: exit 0 (got $PROXY_RC)" test "$PROXY_RC" = 0
 
 # Level admin: another user may stop the proxy, still not take its sockets.
+check "the level is part of the configuration the binary prints (and its digest)" \
+    sh -c "'$BUILD/proc-trust-admin/switchyard' --print-config | grep -q ' mode 0666 level admin '"
 PROXY_LOG=$WORK/admin-level.log
 proxy proc-trust-admin
 nobody _getsocks >"$WORK/n.out"
