@@ -512,6 +512,9 @@ static const char *const levels[] = {
     "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug",
 };
 
+/* enum yt_admin_level */
+static const char *const admin_levels[] = { "operator", "admin" };
+
 static int
 lookup_word(struct ck *ck, struct ast_arg a, const char *const *words, size_t count,
             const char *what)
@@ -580,7 +583,7 @@ check_admin(struct ck *ck, const struct ast_item *it)
 {
     size_t len;
     const char *path = get_text(ck, it->argv[0], "admin socket path", &len);
-    bool have_mode = false, have_timeout = false;
+    bool have_mode = false, have_timeout = false, have_level = false;
 
     if (path == NULL)
         return;
@@ -615,6 +618,14 @@ check_admin(struct ck *ck, const struct ast_item *it)
                 ck->global.admin_mode = mode;
             }
             have_mode = true;
+        } else if (k.tok == TK_LEVEL) {
+            int lv;
+
+            if (have_level)
+                diag_error(ck->diag, k.loc, "duplicate 'level'");
+            else if ((lv = lookup_word(ck, v, admin_levels, 2, "admin level")) >= 0)
+                ck->global.admin_level = (uint32_t)lv;
+            have_level = true;
         } else {
             uint32_t ms;
 

@@ -583,6 +583,7 @@ out_table(struct out *o, const struct yt_table *t)
         out_mem(o, mode, (size_t)n);
     }
     out_field_u64(o, ", .admin_timeout_ms = ", g->admin_timeout_ms);
+    out_field_u64(o, ", .admin_level = ", g->admin_level);
     out_field_u64(o, ",\n        .workers = ", g->workers);
     out_field_u64(o, ", .maxconn = ", g->maxconn);
     out_field_u64(o, ",\n    },\n    .timeouts = {\n        .connect_ms = ", to->connect_ms);

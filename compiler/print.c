@@ -164,7 +164,8 @@ print_global(struct abuf *out, const struct yt_table *t)
     if (g->admin_socket.len) {
         abuf_adds(out, "    admin ");
         print_string(out, t->blob + g->admin_socket.off, g->admin_socket.len);
-        abuf_printf(out, " mode 0%o timeout ", g->admin_mode);
+        abuf_printf(out, " mode 0%o level %s timeout ", g->admin_mode,
+                    g->admin_level == YT_ADMIN_ADMIN ? "admin" : "operator");
         print_duration(out, g->admin_timeout_ms);
         abuf_adds(out, ";\n");
     }

@@ -44,7 +44,8 @@ static const struct {
     { "domains", TK_DOMAINS }, { "dontlognull", TK_DONTLOGNULL }, { "error", TK_ERROR },
     { "expect", TK_EXPECT }, { "fallback", TK_FALLBACK }, { "file", TK_FILE },
     { "forwarded-for", TK_FORWARDED_FOR }, { "global", TK_GLOBAL }, { "group", TK_GROUP },
-    { "http", TK_HTTP }, { "include", TK_INCLUDE }, { "listen", TK_LISTEN }, { "log", TK_LOG },
+    { "http", TK_HTTP }, { "include", TK_INCLUDE }, { "level", TK_LEVEL },
+    { "listen", TK_LISTEN }, { "log", TK_LOG },
     { "max-head", TK_MAX_HEAD }, { "maxconn", TK_MAXCONN }, { "mode", TK_MODE },
     { "pool", TK_POOL }, { "port", TK_PORT }, { "redirect", TK_REDIRECT },
     { "send-proxy", TK_SEND_PROXY }, { "send-proxy-v2", TK_SEND_PROXY_V2 },
@@ -78,7 +79,8 @@ lexer_token_desc(int tok)
     static const char *const quoted[] = {
         "'acme'", "'admin'", "'alert'", "'backup'", "'chroot'", "'defaults'", "'domains'",
         "'dontlognull'", "'error'", "'expect'", "'fallback'", "'file'", "'forwarded-for'",
-        "'global'", "'group'", "'http'", "'include'", "'listen'", "'log'", "'max-head'",
+        "'global'", "'group'", "'http'", "'include'", "'level'", "'listen'", "'log'",
+        "'max-head'",
         "'maxconn'", "'mode'", "'pool'", "'port'", "'redirect'", "'send-proxy'",
         "'send-proxy-v2'", "'server'", "'site'", "'status'", "'stderr'", "'syslog'",
         "'text'", "'timeout'", "'tls'", "'user'", "'weight'", "'workers'",
@@ -211,6 +213,7 @@ lexer_next(struct lexer *lx, struct loc *tok)
     "syslog" { tok->len = 6; return TK_SYSLOG; }
     "admin" { tok->len = 5; return TK_ADMIN; }
     "mode" { tok->len = 4; return TK_MODE; }
+    "level" { tok->len = 5; return TK_LEVEL; }
     "timeout" { tok->len = 7; return TK_TIMEOUT; }
     "workers" { tok->len = 7; return TK_WORKERS; }
     "maxconn" { tok->len = 7; return TK_MAXCONN; }

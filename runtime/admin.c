@@ -24,6 +24,10 @@
 #define OUT_CHUNK 16384             /* show stat refills its output in chunks of this */
 #define FDS_PER_MSG 200             /* below the kernel's SCM_MAX_FD (253) */
 
+/* What a session may do: the socket's `level` for any peer, everything (the hand-over
+ * included) for root and the proxy's own user. */
+enum level { LEVEL_OPERATOR = 0, LEVEL_ADMIN, LEVEL_TAKEOVER };
+
 struct session {
     struct ev_io io;
     struct ev_timer timer;          /* idle: admin_timeout_ms */
@@ -33,6 +37,10 @@ struct session {
     char *out;                      /* owned */
     size_t out_len, out_off, out_cap;
     uint32_t dump_pos;              /* show stat: next row; 0 when no dump runs */
+    /* _getsocks: hand_total descriptors go after out[hand_at], hand_sent of them gone */
+    size_t hand_at, hand_sent, hand_total;
+    enum level level;
+    uid_t uid;                      /* the peer's (SO_PEERCRED) */
     bool interactive, closing;
 };
 
@@ -48,6 +56,7 @@ static ino_t sock_ino;
 static struct session *sessions;
 static unsigned session_count;
 static ev_tstamp started;
+static uid_t owner;                 /* the user that created the socket */
 
 /* ---- the socket ---- */
 
@@ -62,6 +71,7 @@ admin_open(const struct yt_table *t)
 
     table = t;
     started = ev_time();
+    owner = geteuid();
     if (p->len == 0)
         return 0;
     if (p->len >= sizeof(path)) {
@@ -219,57 +229,83 @@ show_info(struct session *s)
             listener_is_accepting() ? 1 : 0);
 }
 
+static void help(struct session *s);
+
 static void
-help(struct session *s)
+quit(struct session *s)
 {
-    out_add(s, "The following commands are valid at this level:\n"
-               "  help           : this message\n"
-               "  prompt         : toggle interactive mode with prompt\n"
-               "  quit           : disconnect\n"
-               "  show info      : report information about the running process\n"
-               "  show stat      : report counters for each listener, pool and server (CSV)\n");
+    s->closing = true;
 }
 
-/* Sends the listening sockets: "OK <n>\n", then the descriptors, FDS_PER_MSG per message
- * with one byte of data each. The receiver is blocked waiting for them. */
+static void
+prompt(struct session *s)
+{
+    s->interactive = !s->interactive;
+}
+
+static void
+show_stat(struct session *s)
+{
+    out_add(s, "# type,name,status,conns,bytes_in,bytes_out,errors,down\n");
+    s->dump_pos = 1;
+    dump_stat(s);
+}
+
+/* Stops accepting and lets the open connections finish, as SIGTERM does ("shutdown"),
+ * or for the new binary that has taken the listening sockets over ("_drain"). */
+static void
+drain(struct session *s)
+{
+    log_msg(LOG_LEVEL_NOTICE, "admin: drain requested (uid %u)", (unsigned)s->uid);
+    out_add(s, "OK\n");
+    s->closing = true;
+    if (info->drain != NULL)
+        info->drain(aloop);
+}
+
+/* Answers "OK <n>\n", then the listening sockets go over after those bytes, FDS_PER_MSG
+ * per message with one byte of data each, as the peer reads them (see send_fds). */
 static void
 getsocks(struct session *s)
 {
     int fds[ADMIN_FDS_MAX];
     size_t n = info->sockets != NULL ? info->sockets(fds, ADMIN_FDS_MAX) : 0;
-    char head[32];
-    int len = snprintf(head, sizeof(head), "OK %zu\n", n);
-    struct pollfd p = { .fd = s->io.fd, .events = POLLOUT };
 
-    if (send(s->io.fd, head, (size_t)len, MSG_NOSIGNAL) != len) {
-        s->closing = true;
+    if (s->hand_total > 0) {        /* a second one on the same line */
+        out_add(s, "Busy: the sockets are on their way\n");
         return;
     }
-    for (size_t i = 0; i < n; i += FDS_PER_MSG) {
-        size_t k = n - i < FDS_PER_MSG ? n - i : FDS_PER_MSG;
-        union {
-            char buf[CMSG_SPACE(sizeof(int) * FDS_PER_MSG)];
-            struct cmsghdr align;
-        } ctl;
-        char byte = 'F';
-        struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-        struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
-                            .msg_controllen = CMSG_SPACE(sizeof(int) * k) };
-        struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+    out_add(s, "OK %zu\n", n);
+    s->hand_at = s->out_len;
+    s->hand_sent = 0;
+    s->hand_total = n;
+}
 
-        cm->cmsg_level = SOL_SOCKET;
-        cm->cmsg_type = SCM_RIGHTS;
-        cm->cmsg_len = CMSG_LEN(sizeof(int) * k);
-        memcpy(CMSG_DATA(cm), fds + i, sizeof(int) * k);
-        while (sendmsg(s->io.fd, &m, MSG_NOSIGNAL) == -1) {
-            if (errno != EAGAIN && errno != EINTR) {
-                s->closing = true;
-                return;
-            }
-            poll(&p, 1, 100);
-        }
-    }
-    log_msg(LOG_LEVEL_NOTICE, "admin: handed %zu listening sockets over", n);
+static const struct command {
+    const char *name;
+    enum level level;
+    void (*run)(struct session *s);
+    const char *help;               /* NULL: not listed */
+} commands[] = {
+    { "help", LEVEL_OPERATOR, help, "this message" },
+    { "prompt", LEVEL_OPERATOR, prompt, "toggle interactive mode with prompt" },
+    { "quit", LEVEL_OPERATOR, quit, "disconnect" },
+    { "show info", LEVEL_OPERATOR, show_info, "report information about the running process" },
+    { "show stat", LEVEL_OPERATOR, show_stat,
+      "report counters for each listener, pool and server (CSV)" },
+    { "shutdown", LEVEL_ADMIN, drain,
+      "stop accepting, finish open connections, exit (as SIGTERM)" },
+    { "_getsocks", LEVEL_TAKEOVER, getsocks, NULL },
+    { "_drain", LEVEL_TAKEOVER, drain, NULL },
+};
+
+static void
+help(struct session *s)
+{
+    out_add(s, "The following commands are valid at this level:\n");
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        if (commands[i].help != NULL && commands[i].level <= s->level)
+            out_add(s, "  %-14s : %s\n", commands[i].name, commands[i].help);
 }
 
 static void
@@ -281,33 +317,22 @@ command(struct session *s, char *cmd)
         cmd[--n] = '\0';
     if (*cmd == '\0')
         return;
-    if (strcmp(cmd, "help") == 0) {
-        help(s);
-    } else if (strcmp(cmd, "quit") == 0) {
-        s->closing = true;
-    } else if (strcmp(cmd, "prompt") == 0) {
-        s->interactive = !s->interactive;
-    } else if (strcmp(cmd, "show info") == 0) {
-        show_info(s);
-    } else if (strcmp(cmd, "show stat") == 0) {
-        out_add(s, "# type,name,status,conns,bytes_in,bytes_out,errors,down\n");
-        s->dump_pos = 1;
-        dump_stat(s);
-    } else if (strcmp(cmd, "_getsocks") == 0) {
-        getsocks(s);
-    } else if (strcmp(cmd, "_drain") == 0) {
-        log_msg(LOG_LEVEL_NOTICE, "admin: drain requested");
-        out_add(s, "OK\n");
-        s->closing = true;
-        if (info->drain != NULL)
-            info->drain(aloop);
-    } else {
-        /* Echoed back to whoever sent it: control bytes would reach their terminal. */
-        for (char *p = cmd; *p; p++)
-            if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e)
-                *p = '?';
-        out_add(s, "Unknown command: '%.64s'. Try 'help'.\n", cmd);
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+        if (strcmp(cmd, commands[i].name) != 0)
+            continue;
+        if (commands[i].level <= s->level) {
+            commands[i].run(s);
+            return;
+        }
+        log_msg(LOG_LEVEL_WARNING, "admin: '%s' refused to uid %u", cmd, (unsigned)s->uid);
+        out_add(s, "Permission denied\n");
+        return;
     }
+    /* Echoed back to whoever sent it: control bytes would reach their terminal. */
+    for (char *p = cmd; *p; p++)
+        if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e)
+            *p = '?';
+    out_add(s, "Unknown command: '%.64s'. Try 'help'.\n", cmd);
 }
 
 /* ---- sessions ---- */
@@ -337,7 +362,7 @@ run_lines(struct session *s)
 {
     char *nl;
 
-    while (!s->closing && s->dump_pos == 0 && s->out_off == s->out_len &&
+    while (!s->closing && s->dump_pos == 0 && s->out_off == s->out_len && s->hand_total == 0 &&
            (nl = memchr(s->in, '\n', s->in_len)) != NULL) {
         size_t len = (size_t)(nl - s->in);
         char line[LINE_MAX_LEN], *save = NULL;
@@ -359,11 +384,81 @@ run_lines(struct session *s)
     }
 }
 
+/* Sends the descriptors of a _getsocks, as many messages as the socket takes now. The
+ * listening sockets are asked for again each time: once they are closed (a drain), the
+ * hand-over is over. 1: all sent; 0: the peer must read first; -1: failed. */
+static int
+send_fds(struct session *s)
+{
+    int fds[ADMIN_FDS_MAX];
+
+    if (info->sockets(fds, ADMIN_FDS_MAX) != s->hand_total)
+        return -1;
+    while (s->hand_sent < s->hand_total) {
+        size_t k = s->hand_total - s->hand_sent;
+        union {
+            char buf[CMSG_SPACE(sizeof(int) * FDS_PER_MSG)];
+            struct cmsghdr align;
+        } ctl;
+        char byte = 'F';
+        struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+        struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf };
+        struct cmsghdr *cm;
+
+        k = k < FDS_PER_MSG ? k : FDS_PER_MSG;
+        m.msg_controllen = CMSG_SPACE(sizeof(int) * k);
+        cm = CMSG_FIRSTHDR(&m);
+        cm->cmsg_level = SOL_SOCKET;
+        cm->cmsg_type = SCM_RIGHTS;
+        cm->cmsg_len = CMSG_LEN(sizeof(int) * k);
+        memcpy(CMSG_DATA(cm), fds + s->hand_sent, sizeof(int) * k);
+        if (sendmsg(s->io.fd, &m, MSG_NOSIGNAL | MSG_DONTWAIT) == -1) {
+            if (errno == EINTR)
+                continue;
+            return errno == EAGAIN ? 0 : -1;
+        }
+        s->hand_sent += k;
+        ev_timer_again(aloop, &s->timer);
+    }
+    log_msg(LOG_LEVEL_NOTICE, "admin: handed %zu listening sockets over", s->hand_total);
+    s->hand_total = 0;
+    return 1;
+}
+
+/* Sends what waits, in order: output up to the hand-over's place, its descriptors, the
+ * rest. Never blocks. 1: all sent; 0: the peer must read first; -1: failed. */
+static int
+flush(struct session *s)
+{
+    for (;;) {
+        size_t end = s->hand_total > 0 ? s->hand_at : s->out_len;
+
+        while (s->out_off < end) {
+            ssize_t n = send(s->io.fd, s->out + s->out_off, end - s->out_off,
+                             MSG_NOSIGNAL | MSG_DONTWAIT);
+
+            if (n == -1) {
+                if (errno == EINTR)
+                    continue;
+                return errno == EAGAIN ? 0 : -1;
+            }
+            s->out_off += (size_t)n;
+            ev_timer_again(aloop, &s->timer);
+        }
+        if (s->hand_total == 0)
+            return 1;
+        int r = send_fds(s);
+
+        if (r != 1)
+            return r;
+    }
+}
+
 static void
 session_cb(struct ev_loop *loop, struct ev_io *w, int revents)
 {
     struct session *s = w->data;
-    int want;
+    int want, r;
 
     if (revents & EV_READ) {
         ssize_t n = recv(w->fd, s->in + s->in_len, sizeof(s->in) - s->in_len, 0);
@@ -383,20 +478,12 @@ session_cb(struct ev_loop *loop, struct ev_io *w, int revents)
     }
     for (;;) {
         run_lines(s);
-        while (s->out_off < s->out_len) {
-            ssize_t n = send(w->fd, s->out + s->out_off, s->out_len - s->out_off,
-                             MSG_NOSIGNAL | MSG_DONTWAIT);
-
-            if (n == -1) {
-                if (errno == EAGAIN || errno == EINTR)
-                    break;
-                session_free(s);
-                return;
-            }
-            s->out_off += (size_t)n;
-            ev_timer_again(loop, &s->timer);
+        r = flush(s);
+        if (r == -1) {
+            session_free(s);
+            return;
         }
-        if (s->out_off < s->out_len)
+        if (r == 0)
             break;
         s->out_off = s->out_len = 0;
         if (s->dump_pos != 0) {
@@ -412,7 +499,7 @@ session_cb(struct ev_loop *loop, struct ev_io *w, int revents)
         if (memchr(s->in, '\n', s->in_len) == NULL)
             break;
     }
-    want = s->out_off < s->out_len ? EV_WRITE : EV_READ;
+    want = r == 0 ? EV_WRITE : EV_READ;
     if (want != (w->events & (EV_READ | EV_WRITE))) {
         ev_io_stop(loop, w);
         ev_io_set(w, w->fd, want);
@@ -428,6 +515,45 @@ session_timeout_cb(struct ev_loop *loop, struct ev_timer *w, int revents)
     session_free(w->data);
 }
 
+/* The peer's level: root and the proxy's own user may do everything, the hand-over
+ * included; anyone else whom the socket's mode lets in gets the socket's level. */
+static enum level
+peer_level(int fd, uid_t *uid)
+{
+    struct ucred cr;
+    socklen_t len = sizeof(cr);
+
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) == -1) {
+        *uid = (uid_t)-1;
+        return LEVEL_OPERATOR;
+    }
+    *uid = cr.uid;
+    if (cr.uid == 0 || cr.uid == owner || cr.uid == geteuid())
+        return LEVEL_TAKEOVER;
+    return table->global.admin_level == YT_ADMIN_ADMIN ? LEVEL_ADMIN : LEVEL_OPERATOR;
+}
+
+/* Whether a session for a peer at level may open: the last place is kept for the
+ * hand-over, so that idle sessions of other users cannot make a takeover fail; when every
+ * place is taken, a peer allowed the hand-over closes the oldest session. */
+static bool
+session_room(enum level level)
+{
+    struct session *oldest = sessions;
+
+    if (session_count < ADMIN_SESSIONS_MAX - 1 ||
+        (session_count < ADMIN_SESSIONS_MAX && level == LEVEL_TAKEOVER))
+        return true;
+    if (level != LEVEL_TAKEOVER || oldest == NULL)
+        return false;
+    while (oldest->next != NULL)
+        oldest = oldest->next;
+    log_msg(LOG_LEVEL_NOTICE, "admin: %u sessions open: closing the oldest (uid %u)",
+            session_count, (unsigned)oldest->uid);
+    session_free(oldest);
+    return true;
+}
+
 static void
 accept_cb(struct ev_loop *loop, struct ev_io *w, int revents)
 {
@@ -435,13 +561,18 @@ accept_cb(struct ev_loop *loop, struct ev_io *w, int revents)
     for (int i = 0; i < ADMIN_SESSIONS_MAX; i++) {
         int fd = accept4(w->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         struct session *s;
+        enum level level;
+        uid_t uid;
 
         if (fd == -1)
             return;
-        if (session_count >= ADMIN_SESSIONS_MAX || (s = calloc(1, sizeof(*s))) == NULL) {
+        level = peer_level(fd, &uid);
+        if (!session_room(level) || (s = calloc(1, sizeof(*s))) == NULL) {
             close(fd);
             continue;
         }
+        s->level = level;
+        s->uid = uid;
         s->out_cap = 4096;
         s->out = malloc(s->out_cap);
         if (s->out == NULL) {

@@ -1,6 +1,8 @@
 /* The admin socket: a unix stream socket speaking a line protocol like HAProxy's stats
- * socket (show info, show stat, help, quit, prompt), and the socket hand-over between an
- * old and a new binary (HAProxy's `expose-fd listeners`). See docs/runtime.md. */
+ * socket (show info, show stat, help, quit, prompt, shutdown), and the socket hand-over
+ * between an old and a new binary (HAProxy's `expose-fd listeners`), which only root and
+ * the proxy's own user may ask for; other users get the socket's level. See
+ * docs/runtime.md. */
 #ifndef RUNTIME_ADMIN_H
 #define RUNTIME_ADMIN_H
 
@@ -12,7 +14,7 @@
 
 struct ev_loop;
 
-#define ADMIN_SESSIONS_MAX 8        /* more connect()s are closed at once */
+#define ADMIN_SESSIONS_MAX 8        /* the last one kept for root and the proxy's user */
 #define ADMIN_FDS_MAX 1024          /* listening sockets handed over, at most */
 
 struct admin_info {

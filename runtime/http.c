@@ -1284,7 +1284,9 @@ on_head(struct http_conn *c)
     }
     len = buf_len(c->req);
     if (len == 0) {
-        if (c->client_eof || H.quiescing) {
+        /* Stopping: a connection between requests closes; a new one is still served (its
+         * request may be on the way, see http_quiesce). */
+        if (c->client_eof || (H.quiescing && c->nreq > 0)) {
             if (c->client_eof)
                 set_term(c, "CR");
             if (!c->got_bytes)      /* nothing asked: no request to log */
@@ -2388,6 +2390,16 @@ http_live_count(void)
     return H.live;
 }
 
+/* Whether the client has bytes the proxy has not read yet (or its FIN): a request that
+ * a close now would answer with a reset. */
+static bool
+has_unread(int fd)
+{
+    char b;
+
+    return recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) != -1 || errno != EAGAIN;
+}
+
 bool
 http_has_idle(void)
 {
@@ -2402,10 +2414,7 @@ http_reclaim_idle(void)
     /* A few at most: one whose next request is already in its socket is left alone (a
      * close would reset it and lose the request); it leaves the list when read. */
     for (int i = 0; c != NULL && i < 8; i++, c = c->idle_newer) {
-        char b;
-
-        if (ev_is_pending(&c->cio) || recv(c->cfd, &b, 1, MSG_PEEK | MSG_DONTWAIT) != -1 ||
-            (errno != EAGAIN && errno != EWOULDBLOCK))
+        if (ev_is_pending(&c->cio) || has_unread(c->cfd))
             continue;
         c->state = HTTP_CLOSED;     /* an idle keep-alive close: no log line */
         finish(c);
@@ -2414,6 +2423,11 @@ http_reclaim_idle(void)
     return false;
 }
 
+/* Connections between two requests close now; the others end after their exchange. A
+ * connection that has not sent its first request yet is served: it was accepted from the
+ * listening socket a moment ago, its client has a request on the way (after a takeover
+ * the next process accepts the ones still queued), and closing it would lose that
+ * request. So is one whose next request is already in the kernel. */
 void
 http_quiesce(struct ev_loop *loop)
 {
@@ -2424,9 +2438,10 @@ http_quiesce(struct ev_loop *loop)
     idle_close_all();
     for (; c != NULL; c = next) {
         next = c->next;
-        if (c->state == HTTP_HEAD && buf_len(c->req) == 0 && !output_pending(c)) {
+        if (c->state == HTTP_HEAD && c->nreq > 0 && buf_len(c->req) == 0 &&
+            !output_pending(c) && !has_unread(c->cfd)) {
             if (!c->got_bytes)
-                c->req_active = c->nreq == 0;
+                c->req_active = false;  /* nothing asked: no request to log */
             c->state = HTTP_CLOSED;
             finish(c);
         }

@@ -137,11 +137,16 @@ struct yt_errpage {
     struct yt_str response;         /* a whole HTTP/1.1 response: head and body */
 };
 
+/* What a peer of the admin socket may do, unless it is root or the proxy's own user (who
+ * may do everything): operator reads (show ...), admin also stops the proxy. */
+enum yt_admin_level { YT_ADMIN_OPERATOR = 0, YT_ADMIN_ADMIN };
+
 struct yt_global {
     struct yt_str user, group, chroot;      /* empty: unchanged */
     struct yt_str admin_socket;             /* empty: none */
     uint32_t admin_mode;                    /* file mode of the admin socket, e.g. 0660 */
     uint32_t admin_timeout_ms;
+    uint32_t admin_level;                   /* enum yt_admin_level */
     uint32_t workers;                       /* processes, default 1 */
     uint32_t maxconn;                       /* per worker */
 };

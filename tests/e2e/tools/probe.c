@@ -6,10 +6,12 @@
  *       opens COUNT connections, sends the file HELLO on each, prints "connected=N" and
  *       holds them until SIGTERM or SECONDS (default 60); then prints "echoed=N": how many
  *       got their HELLO back (an echo backend answered through the proxy) and exits.
- *   probe hammer -a ADDR -p PORT -f HELLO [-t SECONDS] [-c MAX]
+ *   probe hammer -a ADDR -p PORT -f HELLO [-t SECONDS] [-c MAX] [-H]
  *       one connection after another until SECONDS (default 5) pass, MAX (default 100000)
  *       are made or SIGTERM: each sends HELLO plus 64 bytes and expects them back from an
  *       echo backend, then closes. Prints "ok=N fail=M" (and the first failure's reason).
+ *       With -H, HELLO is an HTTP request (with "Connection: close") sent as it is; the
+ *       answer must be a 200 whose body is as long as its Content-Length, then EOF.
  *   probe syslog PATH
  *       binds a unix datagram socket at PATH and prints each datagram as one line.
  *   probe blackhole -p PORT [-t SECONDS]
@@ -17,10 +19,11 @@
  *       connection of its own so that further SYNs are dropped; prints "ready". With -t,
  *       after SECONDS it empties the queue and echoes what each connection sends, one
  *       connection at a time: a server whose first SYN went unanswered.
- *   probe admin PATH [-t SECONDS] [-w] LINE...
+ *   probe admin PATH [-t SECONDS] [-w] [-s] LINE...
  *       connects to the unix stream socket PATH, sends each LINE followed by "\n", prints
  *       everything received until the server closes (or SECONDS, default 5, pass: exit 1).
- *       With -w it then prints "closed after MS" (milliseconds from connect to EOF).
+ *       With -w it then prints "closed after MS" (milliseconds from connect to EOF). With
+ *       -s it reads nothing: it prints "sent", holds the connection for SECONDS, exits 0.
  *
  * Exit 0 on success, 1 when the expected answer did not come, 2 on usage or set-up errors. */
 #include <arpa/inet.h>
@@ -141,6 +144,20 @@ send_all(int fd, const uint8_t *data, size_t len, double deadline)
     return 0;
 }
 
+/* Waits until fd is readable; 0, or -1 with *why set once the deadline has passed. */
+static int
+wait_readable(int fd, double deadline, const char **why)
+{
+    struct pollfd p = { .fd = fd, .events = POLLIN };
+    double left = deadline - now_s();
+
+    if (left <= 0 || poll(&p, 1, (int)(left * 1000) + 1) == -1) {
+        *why = "timeout";
+        return -1;
+    }
+    return 0;
+}
+
 /* Reads exactly len bytes and compares them with want; 0, or -1 with *why set. */
 static int
 recv_expect(int fd, const uint8_t *want, size_t len, double deadline, const char **why)
@@ -168,13 +185,8 @@ recv_expect(int fd, const uint8_t *want, size_t len, double deadline, const char
             *why = strerror(errno);
             return -1;
         }
-        struct pollfd p = { .fd = fd, .events = POLLIN };
-        double left = deadline - now_s();
-
-        if (left <= 0 || poll(&p, 1, (int)(left * 1000) + 1) == -1) {
-            *why = "timeout";
+        if (wait_readable(fd, deadline, why) == -1)
             return -1;
-        }
     }
     return 0;
 }
@@ -196,7 +208,7 @@ struct opts {
     const char *addr, *file;
     int port, count;
     double seconds;
-    bool wait_eof;
+    bool wait_eof, http, silent;
 };
 
 static int
@@ -204,7 +216,7 @@ parse(int argc, char **argv, struct opts *o)
 {
     int opt;
 
-    while ((opt = getopt(argc, argv, "a:p:f:c:t:w")) != -1) {
+    while ((opt = getopt(argc, argv, "a:p:f:c:t:wHs")) != -1) {
         switch (opt) {
         case 'a': o->addr = optarg; break;
         case 'p': o->port = atoi(optarg); break;
@@ -212,6 +224,8 @@ parse(int argc, char **argv, struct opts *o)
         case 'c': o->count = atoi(optarg); break;
         case 't': o->seconds = atof(optarg); break;
         case 'w': o->wait_eof = true; break;
+        case 'H': o->http = true; break;
+        case 's': o->silent = true; break;
         default: return -1;
         }
     }
@@ -255,6 +269,45 @@ cmd_hold(struct opts *o)
     return 0;
 }
 
+/* Reads an HTTP answer until EOF: a 200 whose body is exactly its Content-Length.
+ * 0, or -1 with *why set (a reset and an EOF before any byte are told apart). */
+static int
+recv_http_200(int fd, double deadline, const char **why)
+{
+    static char buf[65536];
+    size_t got = 0;
+    const char *end, *cl;
+
+    for (;;) {
+        ssize_t n = got < sizeof(buf) - 1 ? recv(fd, buf + got, sizeof(buf) - 1 - got, 0) : 0;
+
+        if (n > 0) {
+            got += (size_t)n;
+            continue;
+        }
+        if (n == 0)
+            break;
+        if (errno != EAGAIN && errno != EINTR) {
+            *why = got == 0 ? strerror(errno) : "error after some bytes";
+            return -1;
+        }
+        if (wait_readable(fd, deadline, why) == -1)
+            return -1;
+    }
+    buf[got] = '\0';
+    if (got == 0) {
+        *why = "eof before any byte";
+        return -1;
+    }
+    if (strncmp(buf, "HTTP/1.1 200 ", 13) != 0 || (end = strstr(buf, "\r\n\r\n")) == NULL ||
+        (cl = strcasestr(buf, "\r\ncontent-length:")) == NULL || cl > end ||
+        strtoul(cl + 17, NULL, 10) != got - (size_t)(end + 4 - buf)) {
+        *why = "not a whole 200";
+        return -1;
+    }
+    return 0;
+}
+
 static int
 cmd_hammer(struct opts *o)
 {
@@ -269,18 +322,20 @@ cmd_hammer(struct opts *o)
     if (hello == NULL || hlen + 64 > sizeof(msg) || resolve(o->addr, o->port, &ss, &sl) == -1)
         return 2;
     memcpy(msg, hello, hlen);
-    for (int i = 0; i < 64; i++)
-        msg[hlen + (size_t)i] = (uint8_t)('a' + i % 26);
+    for (int i = 0; i < 64 && !o->http; i++)
+        msg[hlen++] = (uint8_t)('a' + i % 26);
     while (!stop && now_s() < end && ok + fail < max) {
         const char *why = NULL;
         int fd = connect_to(&ss, sl, 5);
 
         if (fd == -1)
             why = strerror(errno);
-        else if (send_all(fd, msg, hlen + 64, now_s() + 5) == -1)
+        else if (send_all(fd, msg, hlen, now_s() + 5) == -1)
             why = "send failed";
+        else if (o->http)
+            recv_http_200(fd, now_s() + 5, &why);
         else
-            recv_expect(fd, msg, hlen + 64, now_s() + 5, &why);
+            recv_expect(fd, msg, hlen, now_s() + 5, &why);
         if (fd != -1)
             close(fd);
         if (why == NULL) {
@@ -418,6 +473,14 @@ cmd_admin(const char *path, struct opts *o, int argc, char **argv)
 
         if (n < 0 || (size_t)n >= sizeof(line) || send_all(fd, (uint8_t *)line, (size_t)n, end))
             return 2;
+    }
+    if (o->silent) {
+        printf("sent\n");
+        fflush(stdout);
+        while (!stop && now_s() < end)
+            poll(NULL, 0, 20);
+        close(fd);
+        return 0;
     }
     for (;;) {
         struct pollfd p = { .fd = fd, .events = POLLIN };
