@@ -92,7 +92,8 @@ seal_packet(uint8_t *out, size_t cap, const struct seal *s, const uint8_t *paylo
     memcpy(hdr + h, s->dcid, s->dcid_len);
     h += s->dcid_len;
     hdr[h++] = (uint8_t)s->scid_len;
-    memcpy(hdr + h, s->scid, s->scid_len);
+    if (s->scid_len > 0)
+        memcpy(hdr + h, s->scid, s->scid_len);
     h += s->scid_len;
     if (s->type == SEAL_INITIAL)
         hdr[h++] = 0;                   /* token length */
