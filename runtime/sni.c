@@ -463,23 +463,19 @@ read_hello(struct cursor *c, size_t msg_end, struct name_check *nc, bool *found)
     return read_extensions(c, msg_end, nc, found);
 }
 
-enum sni_result
-sni_parse(const uint8_t *data, size_t len, char out[SNI_NAME_MAX + 1], size_t *out_len)
+/* The handshake message from the cursor's start, for both entry points. */
+static enum sni_result
+read_message(struct cursor *c, char out[SNI_NAME_MAX + 1], size_t *out_len)
 {
-    struct cursor c = {
-        .data = data,
-        .len = len,
-        .msg_max = HANDSHAKE_HEADER_LEN + SNI_HELLO_MAX,
-    };
     struct name_check nc = { .len = 0 };
     bool found = false;
     size_t hello_len;
     enum sni_result r;
 
-    r = read_handshake_header(&c, &hello_len);
+    r = read_handshake_header(c, &hello_len);
     if (r != STEP_OK)
         return r;
-    r = read_hello(&c, HANDSHAKE_HEADER_LEN + hello_len, &nc, &found);
+    r = read_hello(c, HANDSHAKE_HEADER_LEN + hello_len, &nc, &found);
     if (r != STEP_OK)
         return r;
     if (!found)
@@ -488,6 +484,35 @@ sni_parse(const uint8_t *data, size_t len, char out[SNI_NAME_MAX + 1], size_t *o
     if (out_len != NULL)
         *out_len = nc.len;
     return SNI_FOUND;
+}
+
+enum sni_result
+sni_parse(const uint8_t *data, size_t len, char out[SNI_NAME_MAX + 1], size_t *out_len)
+{
+    struct cursor c = {
+        .data = data,
+        .len = len,
+        .msg_max = HANDSHAKE_HEADER_LEN + SNI_HELLO_MAX,
+    };
+
+    return read_message(&c, out, out_len);
+}
+
+/* The bytes in are one record already read, so the cursor never looks for a header: at
+ * their end it answers SNI_NEED_MORE. */
+enum sni_result
+sni_parse_message(const uint8_t *data, size_t len, char out[SNI_NAME_MAX + 1],
+                  size_t *out_len)
+{
+    struct cursor c = {
+        .data = data,
+        .len = len,
+        .frag_left = len,
+        .msg_max = HANDSHAKE_HEADER_LEN + SNI_HELLO_MAX,
+        .seen_record = true,
+    };
+
+    return read_message(&c, out, out_len);
 }
 
 const char *

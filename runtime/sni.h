@@ -55,6 +55,14 @@ enum sni_result {
 enum sni_result sni_parse(const uint8_t *data, size_t len, char out[SNI_NAME_MAX + 1],
                           size_t *out_len);
 
+/* The same for a ClientHello handshake message carried without TLS records, as QUIC's
+ * CRYPTO stream carries it (RFC 9001 §4): data[0..len) is a prefix of the message (type,
+ * 24-bit length, body), or the whole message and nothing after it. Results as for
+ * sni_parse(), except that SNI_NOT_TLS and the SNI_ERR_RECORD_* results other than
+ * SNI_ERR_RECORD_TRAILING (bytes past the message's end) do not occur. */
+enum sni_result sni_parse_message(const uint8_t *data, size_t len, char out[SNI_NAME_MAX + 1],
+                                  size_t *out_len);
+
 /* Short, stable kebab-case token naming r for logs ("need-more", "clienthello-length");
  * "unknown" for a value outside the enum. Never NULL; the string is static. */
 const char *sni_result_str(enum sni_result r);

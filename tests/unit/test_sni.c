@@ -1012,6 +1012,33 @@ test_output(void)
     CU_ASSERT_STRING_EQUAL(out, "pq.switchyard.test");
 }
 
+/* sni_parse_message() reads the handshake message alone, as QUIC's CRYPTO stream carries
+ * it: each fixture without its record header gets the same verdict, every strict prefix
+ * needs more, and a byte after the message is refused. */
+static void
+test_message_level(void)
+{
+    static uint8_t msg[RECORD_MAX + 1];
+    char out[SNI_NAME_MAX + 1], want[SNI_NAME_MAX + 1];
+    size_t out_len = 0, want_len = 0;
+
+    for (size_t i = 0; i < VALID_COUNT; i++) {
+        size_t n = valid[i].len - RECORD_HEADER_LEN;
+        enum sni_result r = sni_parse(valid[i].data, valid[i].len, want, &want_len);
+
+        memcpy(msg, valid[i].data + RECORD_HEADER_LEN, n);
+        CU_ASSERT_EQUAL(sni_parse_message(msg, n, out, &out_len), r);
+        if (r == SNI_FOUND)
+            CU_ASSERT_TRUE(out_len == want_len && strcmp(out, want) == 0);
+        for (size_t k = 0; k < n; k++)
+            CU_ASSERT_EQUAL(sni_parse_message(msg, k, out, &out_len), SNI_NEED_MORE);
+        msg[n] = 0x16;
+        CU_ASSERT_EQUAL(sni_parse_message(msg, n + 1, out, &out_len), SNI_ERR_RECORD_TRAILING);
+    }
+    CU_ASSERT_EQUAL(sni_parse_message((const uint8_t *)"\x02\0\0\x30", 4, out, &out_len),
+                    SNI_ERR_HANDSHAKE_TYPE);
+}
+
 static void
 test_result_str(void)
 {
@@ -1107,6 +1134,7 @@ main(void)
         { "exhausted extension types", test_exhausted_extension_types },
         { "bytes after the hello", test_bytes_after_hello },
         { "output", test_output },
+        { "handshake message without records", test_message_level },
         { "result strings", test_result_str },
         { "guard page", test_guard_page },
     };
