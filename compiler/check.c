@@ -407,6 +407,34 @@ parse_port(const char *t, size_t len, size_t at, uint16_t *port, size_t *bad_off
     return NULL;
 }
 
+/* Why t[0..len), not in brackets, is no backend: say what a backend is, in the terms of
+ * what was written (an IPv4 address, a host name), with *bad_len on the host part. */
+static const char *
+unbracketed_server(const char *t, size_t len, size_t *bad_len)
+{
+    const char *colon = memchr(t, ':', len);
+    size_t host_len = colon != NULL ? (size_t)(colon - t) : len;
+    char host[16];
+
+    if (host_len == 0 || (colon != NULL && memchr(colon + 1, ':', len - host_len - 1)))
+        return "backends are IPv6 addresses in brackets, e.g. [2001:db8::1]:443";
+    *bad_len = host_len;
+    if (strspn(t, "0123456789.") < host_len)
+        return "backends are IPv6 addresses in brackets, e.g. [2001:db8::1]:443, "
+               "not host names";
+    if (host_len < sizeof(host)) {
+        struct in_addr a;
+
+        memcpy(host, t, host_len);
+        host[host_len] = '\0';
+        if (inet_pton(AF_INET, host, &a) == 1)
+            return "backends are IPv6 addresses in brackets; "
+                   "write an IPv4 backend as [::ffff:A.B.C.D]:port";
+    }
+    *bad_len = len;
+    return "backends are IPv6 addresses in brackets, e.g. [2001:db8::1]:443";
+}
+
 const char *
 check_server_addr(const char *t, size_t len, struct sockaddr_in6 *out, size_t *bad_off,
                   size_t *bad_len)
@@ -420,7 +448,7 @@ check_server_addr(const char *t, size_t len, struct sockaddr_in6 *out, size_t *b
     *bad_off = 0;
     *bad_len = len;
     if (len == 0 || t[0] != '[')
-        return "backend must be an IPv6 address in brackets";
+        return unbracketed_server(t, len, bad_len);
     close = memchr(t, ']', len);
     if (close == NULL || (size_t)(close - t) - 1 >= sizeof(host))
         return "invalid IPv6 address";
@@ -466,8 +494,6 @@ check_bind_addr(const char *t, size_t len, struct yt_bind *out, size_t *bad_off,
     }
     if (len > 0 && t[0] == '[') {
         why = check_server_addr(t, len, &out->addr.in6, bad_off, bad_len);
-        if (why != NULL && strstr(why, "brackets") != NULL)
-            return usage;
         if (why != NULL)
             return why;
         out->v6only = 1;
@@ -954,6 +980,9 @@ find_pool(struct ck *ck, struct loc name)
         if (best != NULL)
             diag_error(ck->diag, name, "unknown pool '%.*s'; did you mean '%s'?",
                        (int)name.len, t, best);
+        else if (memchr(t, '.', name.len) != NULL)
+            diag_error(ck->diag, name, "unknown pool '%.*s'; a backend is an IPv6 address "
+                       "in brackets, e.g. [2001:db8::1]:443", (int)name.len, t);
         else
             diag_error(ck->diag, name, "unknown pool '%.*s'", (int)name.len, t);
         return NONE;

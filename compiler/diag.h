@@ -1,8 +1,8 @@
 /* Diagnostics in the gcc format, and the source texts they point into.
  *
- *     sites.yard:4:27: error: backend must be an IPv6 address in brackets
- *         tls 10.0.0.7:443;
- *             ^~~~~~~~~~~~
+ *     sites.yard:4:27: error: backends are IPv6 addresses in brackets, e.g. [2001:db8::1]:443, not host names
+ *         tls web1.internal:443;
+ *             ^~~~~~~~~~~~~
  *
  * Every source (the main file, included files, domain lists, error page files) is
  * registered once; a location is (source, byte offset, byte length), and the line and

@@ -37,6 +37,11 @@ void yard_parseInit(void *parser);
 void yard_parse_resync(void *parser, int tok);
 /* Ends the quiet period now. */
 void yard_parse_quiet_end(void *parser);
+/* Whether the parser, in its current state, would take token tok (as itself, or as a name
+ * where a keyword can stand for one). */
+bool yard_parse_takes(void *parser, int tok);
+/* True for the tokens that begin a top-level statement, and for the end of input. */
+bool yard_parse_starts_statement(int tok);
 void yard_parseFinalize(void *parser);
 int yard_parseFallback(int token);
 void yard_parseTrace(FILE *out, char *prompt);

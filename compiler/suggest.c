@@ -1,6 +1,7 @@
 #include "suggest.h"
 
 #include <string.h>
+#include <strings.h>
 
 #define SUGGEST_MAX 64
 
@@ -57,6 +58,8 @@ suggest(const char *word, size_t len, const char *const *cands, size_t count)
 
         if (clen == len && memcmp(cands[i], word, len) == 0)
             continue;
+        if (clen == len && strncasecmp(cands[i], word, len) == 0)
+            return cands[i];                /* only the case differs: nothing is closer */
         d = suggest_distance(word, len, cands[i], clen, cap);
         if (d <= cap && d < best_d) {
             best = cands[i];

@@ -10,7 +10,8 @@ unsigned suggest_distance(const char *a, size_t alen, const char *b, size_t blen
 
 /* The candidate closest to word[0..len), or NULL when none is close enough: at most one
  * edit for candidates of up to four characters, two for longer ones, and never the word
- * itself. Borrows everything; the result is one of cands. */
+ * itself; one that differs only in case comes first. Borrows everything; the result is one
+ * of cands. */
 const char *suggest(const char *word, size_t len, const char *const *cands, size_t count);
 
 #endif

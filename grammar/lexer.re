@@ -249,6 +249,21 @@ lexer_next(struct lexer *lx, struct loc *tok)
         return TK_ADDR;
     }
     "[" { return error_at(lx, tok, start, 1, "unterminated '[' in address"); }
+    /* A host name with a port ("web1.internal:443") is one address too, so that the checks
+     * can say what an address must be; a keyword before the ':' stays a keyword
+     * ("http:80" reads as `http :80`). */
+    wch+ ":" [0-9a-zA-Z]* {
+        const unsigned char *colon = memchr(start, ':', (size_t)(lx->cur - start));
+        int kw = lexer_keyword((const char *)start, (uint32_t)(colon - start));
+
+        if (kw != 0) {
+            lx->cur = colon;
+            tok->len = (uint32_t)(colon - start);
+            return kw;
+        }
+        tok->len = (uint32_t)(lx->cur - start);
+        return TK_ADDR;
+    }
 
     wch+ { tok->len = (uint32_t)(lx->cur - start); return TK_WORD; }
 

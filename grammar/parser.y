@@ -588,6 +588,31 @@ yard_parse_quiet_end(void *parser)
     ((yyParser *)parser)->yyerrcnt = -1;
 }
 
+bool
+yard_parse_takes(void *parser, int tok)
+{
+    const yyParser *p = parser;
+
+    if (tok < 0 || tok >= YYNTOKEN)
+        return false;
+    if (accepts(p, (YYCODETYPE)tok))
+        return true;
+    return (size_t)tok < sizeof(yyFallback) / sizeof(yyFallback[0]) && yyFallback[tok] != 0 &&
+           accepts(p, yyFallback[tok]);
+}
+
+bool
+yard_parse_starts_statement(int tok)
+{
+    switch (tok) {
+    case 0: case TK_INCLUDE: case TK_GLOBAL: case TK_DEFAULTS: case TK_LISTEN: case TK_POOL:
+    case TK_SITE: case TK_DOMAINS: case TK_EXPECT:
+        return true;
+    default:
+        return false;
+    }
+}
+
 static void
 report_syntax_error(void *parser, int major, struct loc tok, struct parse_ctx *ctx)
 {

@@ -1,6 +1,5 @@
 /* switchyard: the per-site proxy binary. The configuration is the table linked in
  * (gen_table); this file is the command line, process set-up and the event loop. */
-#include <ctype.h>
 #include <errno.h>
 #include <ev.h>
 #include <grp.h>
@@ -16,6 +15,7 @@
 
 #include "admin.h"
 #include "conn.h"
+#include "hostname.h"
 #include "http.h"
 #include "listener.h"
 #include "log.h"
@@ -73,31 +73,6 @@ find_listener(const char *arg)
     return NULL;
 }
 
-/* Lowercase, without ":port" and one trailing dot, as the proxy looks names up. */
-static size_t
-normalise_host(const char *in, char *out, size_t cap)
-{
-    size_t len = strlen(in);
-    const char *colon = strrchr(in, ':');
-    size_t n;
-
-    if (colon != NULL && (in[0] == '[' ? colon > strrchr(in, ']') : strchr(in, ':') == colon)) {
-        bool digits = colon[1] != '\0';
-
-        for (const char *p = colon + 1; *p; p++)
-            digits = digits && isdigit((unsigned char)*p);
-        if (digits)
-            len = (size_t)(colon - in);
-    }
-    if (len > 0 && in[len - 1] == '.')
-        len--;
-    n = len < cap - 1 ? len : cap - 1;
-    for (size_t i = 0; i < n; i++)
-        out[i] = (char)tolower((unsigned char)in[i]);
-    out[n] = '\0';
-    return n;
-}
-
 static void
 print_pool(uint32_t pool)
 {
@@ -120,14 +95,24 @@ cmd_resolve(const char *lname, const char *host, const char *path)
     const struct yt_listener *l = find_listener(lname);
     char name[YT_NAME_MAX + 2];
     size_t len;
+    ssize_t n;
+    const char *why;
     struct yt_decision d;
 
     if (l == NULL) {
-        fprintf(stderr, "switchyard: --resolve: no listener named '%s' and no listener of "
-                        "that mode (tls, http, redirect)\n", lname);
+        fprintf(stderr, "switchyard: --resolve: no listener named '%s' (listeners: ", lname);
+        for (uint32_t i = 0; i < T->listener_count; i++)
+            fprintf(stderr, "%s%.*s", i > 0 ? ", " : "", (int)T->listeners[i].name.len,
+                    T->blob + T->listeners[i].name.off);
+        fputs("; or a mode: tls, http, redirect)\n", stderr);
         return 2;
     }
-    len = normalise_host(host, name, sizeof(name));
+    n = hostname_normalise(host, name, sizeof(name), &why);
+    if (n == -1) {
+        fprintf(stderr, "switchyard: --resolve: '%s': %s\n", host, why);
+        return 2;
+    }
+    len = (size_t)n;
     d = yt_resolve(T, l, name, len, path, path != NULL ? strlen(path) : 0);
     printf("listener: %.*s (%s)\n", (int)l->name.len, T->blob + l->name.off,
            mode_names[l->mode]);

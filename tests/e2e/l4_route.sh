@@ -80,6 +80,19 @@ check "--version prints the version and the config digest" \
 out=$("$SY" --resolve tls X.Apps.Test:443)
 check "--resolve tls X.Apps.Test:443: normalised, wildcard site, pool and server" \
     grep -qzE 'host: x\.apps\.test.*site: \*\.apps\.test.*server: \[::1\]:24404' <<<"$out"
+out=$("$SY" --resolve front bücher.test)
+check "--resolve front bücher.test: the A-label yardc made of the site's name" \
+    grep -qzE 'host: xn--bcher-kva\.test.*site: xn--bcher-kva\.test.*server: \[::1\]:24402' <<<"$out"
+out=$("$SY" --resolve front BÜCHER.Test.:443)
+check "--resolve front BÜCHER.Test.:443: mixed case, port and dot, the same site" \
+    grep -qzE 'host: xn--bcher-kva\.test.*site: xn--bcher-kva\.test' <<<"$out"
+set +e
+"$SY" --resolve front $'\xe2\x98\x83.test' >/dev/null 2>"$WORK/err"
+rc=$?
+set -e
+check "--resolve with a name IDNA refuses exits 2" test "$rc" -eq 2
+check "--resolve with a name IDNA refuses gives libidn2's reason" \
+    grep -q "disallowed character" "$WORK/err"
 check "--resolve front nosuch.test: alert" grep -q 'action: alert' <<<"$("$SY" --resolve front nosuch.test)"
 check "--resolve dual nosuch.test: fallback" grep -q 'action: fallback' <<<"$("$SY" --resolve dual nosuch.test)"
 set +e
@@ -88,6 +101,10 @@ rc=$?
 set -e
 check "--resolve with an unknown listener exits 2 with a message" \
     test "$rc" -eq 2 -a -s "$WORK/err"
+"$SY" --resolve frnot alpha.test >/dev/null 2>"$WORK/err" || true
+check "--resolve with an unknown listener names the listeners" \
+    grep -qF "no listener named 'frnot' (listeners: dual, front; or a mode: tls, http, redirect)" \
+    "$WORK/err"
 
 kill -TERM "$PROXY_PID"
 set +e
