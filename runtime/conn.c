@@ -22,12 +22,16 @@
 #include "sni.h"
 #include "stats.h"
 
-/* The whole ClientHello (up to SNI_HELLO_MAX plus record headers) must fit, with room in
- * front for a PROXY header written once the server is known. */
+/* The whole ClientHello and its record headers must fit an inspect buffer, with room in
+ * front for a PROXY header written once the server is known. Hellos of up to 16 KiB (all
+ * but a few) fit a small one; one that does not moves to a large one, which holds
+ * SNI_HELLO_MAX in records of more than 80 bytes. */
 #define INSPECT_CAP (20 * 1024)
+#define INSPECT_LARGE_CAP (SNI_HELLO_MAX + 4 + 4 * 1024)
 #define INSPECT_HEADROOM 128
 #define RELAY_POOL_KEEP 256         /* idle relay buffers kept for reuse (4 MiB) */
 #define INSPECT_POOL_KEEP 16
+#define INSPECT_LARGE_POOL_KEEP 2
 /* Relayed bytes go socket -> pipe -> socket with splice(2) (see PIPE_SIZE in buf.h). */
 /* Bytes one readiness event may move in one direction before the loop serves others. */
 #define RELAY_BURST (1024 * 1024)
@@ -63,7 +67,12 @@ struct conn {
     struct conn *prev, *next;       /* open connections, for the end of the grace period */
     const struct yt_listener *l;
     char *sni;                      /* owned, for the log line; NULL when none */
-    ev_tstamp t_accept, t_routed, t_attempt, t_connected;
+    ev_tstamp t_accept;             /* the accept, or the connect before a deferred one */
+    ev_tstamp t_routed, t_connected;
+    union {
+        struct sni_scan scan;       /* inspecting: how far the ClientHello's records go */
+        ev_tstamp t_attempt;        /* from connecting on: when the current connect began */
+    };
     uint64_t id;
     union yt_addr peer;
     uint32_t site, pool, server;    /* YT_NONE until known */
@@ -87,7 +96,7 @@ static inspect_fn *const inspect_by_mode[YT_MODE_COUNT] = {
 };
 
 static const struct yt_table *table;
-static struct buf_pool relay_pool, inspect_pool;
+static struct buf_pool relay_pool, inspect_pool, inspect_large_pool;
 static struct buf_pipe_pool pipe_pool;
 static bool splice_off;             /* splice(2) refused by this kernel: buffers only */
 static struct pool_health health;
@@ -104,6 +113,8 @@ conn_init(const struct yt_table *t)
     buf_pool_init(&relay_pool, BUF_CAP, 0, RELAY_POOL_KEEP);
     buf_pool_init(&inspect_pool, INSPECT_CAP + INSPECT_HEADROOM, INSPECT_HEADROOM,
                   INSPECT_POOL_KEEP);
+    buf_pool_init(&inspect_large_pool, INSPECT_LARGE_CAP + INSPECT_HEADROOM, INSPECT_HEADROOM,
+                  INSPECT_LARGE_POOL_KEEP);
     buf_pipe_pool_init(&pipe_pool, PIPE_SIZE, PIPE_POOL_KEEP, PIPE_MAX_IN_USE);
     return pool_health_init(&health, t);
 }
@@ -113,6 +124,7 @@ conn_fini(void)
 {
     buf_pool_trim(&relay_pool);
     buf_pool_trim(&inspect_pool);
+    buf_pool_trim(&inspect_large_pool);
     buf_pipe_pool_trim(&pipe_pool);
     pool_health_free(&health);
 }
@@ -354,6 +366,20 @@ conn_connected(struct ev_loop *loop, struct conn *c, bool early)
 
 /* ---- inspecting ---- */
 
+/* The ClientHello outgrew a small inspect buffer: go on in a large one. The bytes keep
+ * their offsets, and so does the scan. */
+static void
+inspect_grow(struct conn *c)
+{
+    struct side *cl = &c->side[SIDE_CLIENT];
+    struct buf *b = buf_move(cl->in, &inspect_large_pool);
+
+    if (b == NULL)
+        conn_fail(c, 'R', "no-memory", ENOMEM);
+    else
+        cl->in = b;
+}
+
 static void
 inspect_tls(struct ev_loop *loop, struct conn *c)
 {
@@ -367,11 +393,15 @@ inspect_tls(struct ev_loop *loop, struct conn *c)
     struct yt_decision d;
 
     (void)loop;
-    if (cl->in != NULL)
+    /* Parsed once, when the records say the message is whole (or a header is wrong). */
+    if (cl->in != NULL && sni_scan(&c->scan, cl->in->data + cl->in->start,
+                                   buf_len(cl->in)) != SNI_NEED_MORE)
         r = sni_parse(cl->in->data + cl->in->start, buf_len(cl->in), name, &len);
     switch (r) {
     case SNI_NEED_MORE:
-        if (buf_is_full(cl->in))
+        if (buf_is_full(cl->in) && cl->in->pool == &inspect_pool)
+            inspect_grow(c);
+        else if (buf_is_full(cl->in))
             conn_answer(c, alert_decode_error, sizeof(alert_decode_error), "too-large");
         else if (cl->flags & SIDE_EOF)
             conn_fail(c, 'C', cl->bytes ? "eof-in-hello" : "eof", 0);
