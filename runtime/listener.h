@@ -22,6 +22,12 @@ struct ev_loop;
  * still grows to whatever the path needs. */
 #define SEND_LOWAT (16 * 1024)
 
+/* TCP_DEFER_ACCEPT on tls listeners, in seconds: a connection is accepted once its first
+ * bytes are in, or after this long without any. The kernel's least, 1 s: a client accepted
+ * with nothing to read has been connected for that long already (it counts against its
+ * inspect timeout, see conn.c). */
+#define LISTENER_DEFER_ACCEPT_S 1
+
 /* Binds and listens on every bind of every listener of t (keeps t). reuseport sets
  * SO_REUSEPORT (several workers). Each call binds a fresh set of sockets and returns its
  * id (0, 1, ...), so a supervisor can bind one set per worker. On failure prints which

@@ -79,6 +79,15 @@ check "a hello of nearly 64 KiB is routed byte-exact" \
     "$TOOLS/client" -a 127.0.0.1 -p 24443 -n huge.apps.test -k 65000 -u 1000
 check "the apps backend saw those 4 connections" test "$(conns apps)" -eq $((apps + 4))
 
+# A client that connects and sends nothing: the inspect timeout (3 s) holds from its
+# connect, TCP_DEFER_ACCEPT's wait before the accept included.
+"$TOOLS/client" -a 127.0.0.1 -p 24443 -m silent -t 10 >"$WORK/silent.out"
+ms=$(sed -n 's/.* ms=\([0-9]*\) .*/\1/p' "$WORK/silent.out")
+check "a silent client is closed 3 s after its connect, within 1 s ($ms ms)" \
+    test "$ms" -ge 2900 -a "$ms" -le 4000
+check "... logged as an inspect timeout of 3 s" \
+    log_has 'sni=- site=- server=- c2s=0 s2c=0 inspect=(29[0-9][0-9]|3[0-9]{3}) .*term=cR err=inspect-timeout'
+
 # raw BYTES: what the proxy answers to BYTES (printf format), as hex.
 raw() {
     exec 3<>/dev/tcp/127.0.0.1/24443
