@@ -45,6 +45,7 @@ enum {
     SIDE_SHUT = 1u << 1,            /* we sent ours: shutdown(SHUT_WR) done */
     SIDE_PIPE_FULL = 1u << 2,       /* the pipe took no more: read again once it drains */
     SIDE_BULK = 1u << 3,            /* a read filled a relay buffer: splice from now on */
+    SIDE_LOWAT = 1u << 4,           /* TCP_NOTSENT_LOWAT is set on the socket */
 };
 
 /* Bytes read from a side wait for the other side in its buffer or in its pipe, never in
@@ -459,20 +460,6 @@ side_is_full(const struct side *s)
 
 static size_t buf_read(struct ev_loop *loop, struct conn *c, int i, bool *more);
 
-/* A read from side i filled a relay buffer: that direction splices from now on, and the
- * server socket, when it is the receiving end, keeps little unsent (the client socket
- * has it from its listener). */
-static void
-side_bulk(struct conn *c, int i)
-{
-    int lowat = SEND_LOWAT;
-
-    if ((c->side[i].flags & SIDE_BULK) == 0 && i == SIDE_CLIENT)
-        setsockopt(c->side[SIDE_SERVER].io.fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &lowat,
-                   sizeof(lowat));
-    c->side[i].flags |= SIDE_BULK;
-}
-
 /* Splices what side i has for us into its pipe. Returns the bytes read; *more says the
  * read took all it asked for, so the socket may hold more. */
 static size_t
@@ -537,8 +524,9 @@ buf_read(struct ev_loop *loop, struct conn *c, int i, bool *more)
         s->bytes += (uint64_t)n;
         s->last = ev_now(loop);
         *more = (size_t)n == want;
+        /* A read filled a relay buffer: that direction splices from now on. */
         if (*more && c->state >= CONN_RELAY)
-            side_bulk(c, i);
+            s->flags |= SIDE_BULK;
         return (size_t)n;
     }
     if (n == 0)
@@ -571,6 +559,15 @@ side_write(struct ev_loop *loop, struct conn *c, int i)
     struct buf *b = from->in;
     struct buf_pipe *pp = from->pipe;
 
+    /* The server socket keeps little unsent, as the client socket does from its listener,
+     * from the client's first SEND_LOWAT bytes on: what went before is under the bound
+     * anyway, and the many connections that never send more never pay the call. */
+    if (i == SIDE_SERVER && !(s->flags & SIDE_LOWAT) && from->bytes > SEND_LOWAT) {
+        int lowat = SEND_LOWAT;
+
+        setsockopt(s->io.fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &lowat, sizeof(lowat));
+        s->flags |= SIDE_LOWAT;
+    }
     while (side_has_pending(from)) {
         ssize_t n;
 

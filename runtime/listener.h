@@ -14,7 +14,8 @@ struct ev_loop;
 #define LISTENER_ACCEPT_BURST 64    /* accepts per readiness event and listener */
 
 /* Unsent bytes a proxied socket may hold (TCP_NOTSENT_LOWAT): accepted sockets inherit it
- * from their listener, a server socket gets it once bytes toward it come in bulk. Without
+ * from their listener, a server socket gets it once more than this has come from the
+ * client (conn.c: before that, all that went is under the bound anyway). Without
  * it the kernel takes unsent bytes up to the autotuned send buffer (megabytes), so the
  * proxy drains its sender as fast as the sender writes: backpressure never reaches the
  * sender, both ends wake up for every small write, and the queued bytes go cold in the
