@@ -701,7 +701,7 @@ conn_after_pump(struct ev_loop *loop, struct conn *c)
 }
 
 /* With revents, from conn_accept(): the read right after the accept. */
-#define EV_ACCEPTED EV_CUSTOM
+#define CONN_EV_ACCEPTED EV_CUSTOM
 
 static void
 conn_transfer(struct ev_loop *loop, struct conn *c, struct ev_io *w, int revents)
@@ -713,10 +713,11 @@ conn_transfer(struct ev_loop *loop, struct conn *c, struct ev_io *w, int revents
         /* Until the server is connected only the client is read: the ClientHello. */
         if (i == SIDE_CLIENT && (revents & EV_READ))
             side_read(loop, c, i, &more);
-        /* Accepted with nothing to read: TCP_DEFER_ACCEPT held the client back, connected,
-         * for its whole wait, which counts in the inspect time as it does for the client. */
-        if ((revents & EV_ACCEPTED) && c->side[SIDE_CLIENT].bytes == 0 &&
-            c->state == CONN_INSPECT) {
+        /* Accepted with nothing to read (and no FIN, which ends the wait): TCP_DEFER_ACCEPT
+         * held the client back, connected, for its whole wait, which counts in the inspect
+         * time as it does for the client. */
+        if ((revents & CONN_EV_ACCEPTED) && c->side[SIDE_CLIENT].bytes == 0 &&
+            !(c->side[SIDE_CLIENT].flags & SIDE_EOF) && c->state == CONN_INSPECT) {
             c->t_accept -= LISTENER_DEFER_ACCEPT_S;
             timer_restart(loop, c);
         }
@@ -936,7 +937,7 @@ conn_accept(struct ev_loop *loop, int fd, const struct yt_listener *l, const uni
     live++;
     timer_restart(loop, c);
     /* With TCP_DEFER_ACCEPT the ClientHello is usually there already: read it now. */
-    conn_io_cb(loop, &c->side[SIDE_CLIENT].io, EV_READ | EV_ACCEPTED);
+    conn_io_cb(loop, &c->side[SIDE_CLIENT].io, EV_READ | CONN_EV_ACCEPTED);
 }
 
 void

@@ -87,6 +87,10 @@ check "a silent client is closed 3 s after its connect, within 1 s ($ms ms)" \
     test "$ms" -ge 2900 -a "$ms" -le 4000
 check "... logged as an inspect timeout of 3 s" \
     log_has 'sni=- site=- server=- c2s=0 s2c=0 inspect=(29[0-9][0-9]|3[0-9]{3}) .*term=cR err=inspect-timeout'
+# One that closes at once: its FIN ends the kernel's wait, so its times are its own.
+(exec 3<>/dev/tcp/127.0.0.1/24443)
+check "a client that connects and closes at once is logged with the time it took" \
+    log_has 'sni=- site=- server=- c2s=0 s2c=0 inspect=[0-9]{1,3} connect=- total=[0-9]{1,3} term=CR err=eof$'
 
 # raw BYTES: what the proxy answers to BYTES (printf format), as hex.
 raw() {
