@@ -1,5 +1,6 @@
 #include "buf.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -61,6 +62,21 @@ buf_put(struct buf *b)
     b->next = p->free;
     p->free = b;
     p->free_count++;
+}
+
+struct buf *
+buf_move(struct buf *b, struct buf_pool *p)
+{
+    struct buf *to = buf_get(p);
+
+    if (to == NULL)
+        return NULL;
+    assert(b->end <= to->cap && b->start >= p->headroom);
+    memcpy(to->data + b->start, b->data + b->start, buf_len(b));
+    to->start = b->start;
+    to->end = b->end;
+    buf_put(b);
+    return to;
 }
 
 void

@@ -71,6 +71,11 @@ buf_is_full(const struct buf *b)
     return b != NULL && buf_len(b) >= b->cap - b->pool->headroom;
 }
 
+/* Returns owned: a buffer from p holding b's pending bytes at the same offsets, b taken
+ * back into its pool; or NULL when out of memory, b left as it was. p's buffers have b's
+ * headroom and room for b->end bytes at least. */
+struct buf *buf_move(struct buf *b, struct buf_pool *p);
+
 /* Makes room at the end: moves the pending bytes back to the headroom once start has passed
  * half of the buffer (or when there is no room at all), so copies stay amortised. */
 void buf_compact(struct buf *b);

@@ -22,12 +22,16 @@
 #include "sni.h"
 #include "stats.h"
 
-/* The whole ClientHello (up to SNI_HELLO_MAX plus record headers) must fit, with room in
- * front for a PROXY header written once the server is known. */
+/* The whole ClientHello and its record headers must fit an inspect buffer, with room in
+ * front for a PROXY header written once the server is known. Hellos of up to 16 KiB (all
+ * but a few) fit a small one; one that does not moves to a large one, which holds
+ * SNI_HELLO_MAX in records of more than 80 bytes. */
 #define INSPECT_CAP (20 * 1024)
+#define INSPECT_LARGE_CAP (SNI_HELLO_MAX + 4 + 4 * 1024)
 #define INSPECT_HEADROOM 128
 #define RELAY_POOL_KEEP 256         /* idle relay buffers kept for reuse (4 MiB) */
 #define INSPECT_POOL_KEEP 16
+#define INSPECT_LARGE_POOL_KEEP 2
 /* Relayed bytes go socket -> pipe -> socket with splice(2) (see PIPE_SIZE in buf.h). */
 /* Bytes one readiness event may move in one direction before the loop serves others. */
 #define RELAY_BURST (1024 * 1024)
@@ -41,6 +45,7 @@ enum {
     SIDE_SHUT = 1u << 1,            /* we sent ours: shutdown(SHUT_WR) done */
     SIDE_PIPE_FULL = 1u << 2,       /* the pipe took no more: read again once it drains */
     SIDE_BULK = 1u << 3,            /* a read filled a relay buffer: splice from now on */
+    SIDE_LOWAT = 1u << 4,           /* TCP_NOTSENT_LOWAT is set on the socket */
 };
 
 /* Bytes read from a side wait for the other side in its buffer or in its pipe, never in
@@ -63,7 +68,12 @@ struct conn {
     struct conn *prev, *next;       /* open connections, for the end of the grace period */
     const struct yt_listener *l;
     char *sni;                      /* owned, for the log line; NULL when none */
-    ev_tstamp t_accept, t_routed, t_attempt, t_connected;
+    ev_tstamp t_accept;             /* the accept, or the connect before a deferred one */
+    ev_tstamp t_routed, t_connected;
+    union {
+        struct sni_scan scan;       /* inspecting: how far the ClientHello's records go */
+        ev_tstamp t_attempt;        /* from connecting on: when the current connect began */
+    };
     uint64_t id;
     union yt_addr peer;
     uint32_t site, pool, server;    /* YT_NONE until known */
@@ -87,7 +97,7 @@ static inspect_fn *const inspect_by_mode[YT_MODE_COUNT] = {
 };
 
 static const struct yt_table *table;
-static struct buf_pool relay_pool, inspect_pool;
+static struct buf_pool relay_pool, inspect_pool, inspect_large_pool;
 static struct buf_pipe_pool pipe_pool;
 static bool splice_off;             /* splice(2) refused by this kernel: buffers only */
 static struct pool_health health;
@@ -104,6 +114,8 @@ conn_init(const struct yt_table *t)
     buf_pool_init(&relay_pool, BUF_CAP, 0, RELAY_POOL_KEEP);
     buf_pool_init(&inspect_pool, INSPECT_CAP + INSPECT_HEADROOM, INSPECT_HEADROOM,
                   INSPECT_POOL_KEEP);
+    buf_pool_init(&inspect_large_pool, INSPECT_LARGE_CAP + INSPECT_HEADROOM, INSPECT_HEADROOM,
+                  INSPECT_LARGE_POOL_KEEP);
     buf_pipe_pool_init(&pipe_pool, PIPE_SIZE, PIPE_POOL_KEEP, PIPE_MAX_IN_USE);
     return pool_health_init(&health, t);
 }
@@ -113,6 +125,7 @@ conn_fini(void)
 {
     buf_pool_trim(&relay_pool);
     buf_pool_trim(&inspect_pool);
+    buf_pool_trim(&inspect_large_pool);
     buf_pipe_pool_trim(&pipe_pool);
     pool_health_free(&health);
 }
@@ -354,6 +367,20 @@ conn_connected(struct ev_loop *loop, struct conn *c, bool early)
 
 /* ---- inspecting ---- */
 
+/* The ClientHello outgrew a small inspect buffer: go on in a large one. The bytes keep
+ * their offsets, and so does the scan. */
+static void
+inspect_grow(struct conn *c)
+{
+    struct side *cl = &c->side[SIDE_CLIENT];
+    struct buf *b = buf_move(cl->in, &inspect_large_pool);
+
+    if (b == NULL)
+        conn_fail(c, 'R', "no-memory", ENOMEM);
+    else
+        cl->in = b;
+}
+
 static void
 inspect_tls(struct ev_loop *loop, struct conn *c)
 {
@@ -367,11 +394,15 @@ inspect_tls(struct ev_loop *loop, struct conn *c)
     struct yt_decision d;
 
     (void)loop;
-    if (cl->in != NULL)
+    /* Parsed once, when the records say the message is whole (or a header is wrong). */
+    if (cl->in != NULL && sni_scan(&c->scan, cl->in->data + cl->in->start,
+                                   buf_len(cl->in)) != SNI_NEED_MORE)
         r = sni_parse(cl->in->data + cl->in->start, buf_len(cl->in), name, &len);
     switch (r) {
     case SNI_NEED_MORE:
-        if (buf_is_full(cl->in))
+        if (buf_is_full(cl->in) && cl->in->pool == &inspect_pool)
+            inspect_grow(c);
+        else if (buf_is_full(cl->in))
             conn_answer(c, alert_decode_error, sizeof(alert_decode_error), "too-large");
         else if (cl->flags & SIDE_EOF)
             conn_fail(c, 'C', cl->bytes ? "eof-in-hello" : "eof", 0);
@@ -428,20 +459,6 @@ side_is_full(const struct side *s)
 }
 
 static size_t buf_read(struct ev_loop *loop, struct conn *c, int i, bool *more);
-
-/* A read from side i filled a relay buffer: that direction splices from now on, and the
- * server socket, when it is the receiving end, keeps little unsent (the client socket
- * has it from its listener). */
-static void
-side_bulk(struct conn *c, int i)
-{
-    int lowat = SEND_LOWAT;
-
-    if ((c->side[i].flags & SIDE_BULK) == 0 && i == SIDE_CLIENT)
-        setsockopt(c->side[SIDE_SERVER].io.fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &lowat,
-                   sizeof(lowat));
-    c->side[i].flags |= SIDE_BULK;
-}
 
 /* Splices what side i has for us into its pipe. Returns the bytes read; *more says the
  * read took all it asked for, so the socket may hold more. */
@@ -507,8 +524,9 @@ buf_read(struct ev_loop *loop, struct conn *c, int i, bool *more)
         s->bytes += (uint64_t)n;
         s->last = ev_now(loop);
         *more = (size_t)n == want;
+        /* A read filled a relay buffer: that direction splices from now on. */
         if (*more && c->state >= CONN_RELAY)
-            side_bulk(c, i);
+            s->flags |= SIDE_BULK;
         return (size_t)n;
     }
     if (n == 0)
@@ -541,6 +559,15 @@ side_write(struct ev_loop *loop, struct conn *c, int i)
     struct buf *b = from->in;
     struct buf_pipe *pp = from->pipe;
 
+    /* The server socket keeps little unsent, as the client socket does from its listener,
+     * from the client's first SEND_LOWAT bytes on: what went before is under the bound
+     * anyway, and the many connections that never send more never pay the call. */
+    if (i == SIDE_SERVER && !(s->flags & SIDE_LOWAT) && from->bytes > SEND_LOWAT) {
+        int lowat = SEND_LOWAT;
+
+        setsockopt(s->io.fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &lowat, sizeof(lowat));
+        s->flags |= SIDE_LOWAT;
+    }
     while (side_has_pending(from)) {
         ssize_t n;
 
@@ -673,6 +700,9 @@ conn_after_pump(struct ev_loop *loop, struct conn *c)
         conn_settle(c);
 }
 
+/* With revents, from conn_accept(): the read right after the accept. */
+#define CONN_EV_ACCEPTED EV_CUSTOM
+
 static void
 conn_transfer(struct ev_loop *loop, struct conn *c, struct ev_io *w, int revents)
 {
@@ -683,6 +713,14 @@ conn_transfer(struct ev_loop *loop, struct conn *c, struct ev_io *w, int revents
         /* Until the server is connected only the client is read: the ClientHello. */
         if (i == SIDE_CLIENT && (revents & EV_READ))
             side_read(loop, c, i, &more);
+        /* Accepted with nothing to read (and no FIN, which ends the wait): TCP_DEFER_ACCEPT
+         * held the client back, connected, for its whole wait, which counts in the inspect
+         * time as it does for the client. */
+        if ((revents & CONN_EV_ACCEPTED) && c->side[SIDE_CLIENT].bytes == 0 &&
+            !(c->side[SIDE_CLIENT].flags & SIDE_EOF) && c->state == CONN_INSPECT) {
+            c->t_accept -= LISTENER_DEFER_ACCEPT_S;
+            timer_restart(loop, c);
+        }
         return;
     }
     /* Side i can take bytes: send it what is pending and, if that made room where the
@@ -899,7 +937,7 @@ conn_accept(struct ev_loop *loop, int fd, const struct yt_listener *l, const uni
     live++;
     timer_restart(loop, c);
     /* With TCP_DEFER_ACCEPT the ClientHello is usually there already: read it now. */
-    conn_io_cb(loop, &c->side[SIDE_CLIENT].io, EV_READ);
+    conn_io_cb(loop, &c->side[SIDE_CLIENT].io, EV_READ | CONN_EV_ACCEPTED);
 }
 
 void

@@ -117,11 +117,12 @@ set_accept_options(const struct yt_listener *l, int fd)
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     setsockopt(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &lowat, sizeof(lowat));
     if (l->mode == YT_MODE_TLS) {
-        /* Wake up only once the ClientHello is there: most clients send it with the ACK. */
-        int secs = (int)((table->timeouts.inspect_ms + 999) / 1000);
+        /* Wake up only once the ClientHello is there: most clients send it with the ACK.
+         * The kernel holds a silent client back for that long before the accept (to
+         * within its SYN-ACK timer, 1 s then doubling), so the wait is the least there
+         * is, not the inspect timeout, which would then hold from the accept only. */
+        int secs = LISTENER_DEFER_ACCEPT_S;
 
-        if (secs < 1)
-            secs = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &secs, sizeof(secs));
     }
 }

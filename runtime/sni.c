@@ -11,6 +11,9 @@
  * length field whose first byte is known is already bounded, and if no completion of it
  * can be valid the verdict is an error now rather than SNI_NEED_MORE. So SNI_NEED_MORE
  * means exactly "some continuation of these bytes is a valid ClientHello".
+ *
+ * sni_scan() moves the same cursor over the record headers only, judging them with the
+ * same code, to tell a reader when the message is whole and worth parsing.
  */
 
 /* Helpers return STEP_OK to mean "no verdict yet, carry on". */
@@ -515,6 +518,39 @@ sni_parse_message(const uint8_t *data, size_t len, char out[SNI_NAME_MAX + 1],
     return read_message(&c, out, out_len);
 }
 
+enum sni_result
+sni_scan(struct sni_scan *s, const uint8_t *data, size_t len)
+{
+    struct cursor c = {
+        .data = data,
+        .len = len,
+        .msg_max = HANDSHAKE_HEADER_LEN + SNI_HELLO_MAX,
+    };
+    size_t hello_len;
+    enum sni_result r;
+
+    /* Bounds the message (msg_max) and judges the first records' headers. */
+    r = read_handshake_header(&c, &hello_len);
+    if (r != STEP_OK)
+        return r;
+    c.pos = s->next;
+    c.msg_pos = s->msg;
+    c.frag_left = 0;
+    while (c.msg_pos < c.msg_max) {
+        r = next_record(&c);
+        if (r != STEP_OK)
+            return r;
+        if (c.frag_left > c.len - c.pos)
+            return SNI_NEED_MORE;
+        c.pos += c.frag_left;
+        c.msg_pos += c.frag_left;
+        c.frag_left = 0;
+        s->next = (uint32_t)c.pos;
+        s->msg = (uint32_t)c.msg_pos;
+    }
+    return SNI_COMPLETE;
+}
+
 const char *
 sni_result_str(enum sni_result r)
 {
@@ -541,6 +577,7 @@ sni_result_str(enum sni_result r)
     case SNI_ERR_NAME_TYPE:             return "name-type";
     case SNI_ERR_NAME:                  return "host-name";
     case SNI_ERR_TRAILING:              return "trailing-bytes";
+    case SNI_COMPLETE:                  return "complete";
     }
     return "unknown";
 }

@@ -6,9 +6,10 @@
 
 /* Longest host name returned, without the optional trailing dot (RFC 1035 §2.3.4). */
 #define SNI_NAME_MAX 253
-/* Largest ClientHello body accepted; real ones, post-quantum key shares included, stay
- * far below it. */
-#define SNI_HELLO_MAX 16384
+/* Largest ClientHello body accepted: 64 KiB, four TLS records' worth. Browsers' hellos with
+ * an ML-KEM key share are under 2 KiB, but clients offering larger post-quantum key shares
+ * send more than one record (a FrodoKEM-976 public key alone is 15,632 bytes). */
+#define SNI_HELLO_MAX 65536
 
 enum sni_result {
     SNI_FOUND = 0,                  /* complete ClientHello with a host name: see sni_parse() */
@@ -32,13 +33,15 @@ enum sni_result {
     SNI_ERR_SNI_LENGTH,             /* server_name lengths do not add up */
     SNI_ERR_NAME_TYPE,              /* server_name entry other than host_name */
     SNI_ERR_NAME,                   /* host name empty, too long, or not letters-digits-hyphen */
-    SNI_ERR_TRAILING                /* bytes after the last extension that cannot be one */
+    SNI_ERR_TRAILING,               /* bytes after the last extension that cannot be one */
+    SNI_COMPLETE                    /* sni_scan() only: the whole message is in, parse it */
 };
 
 /* Finds the host name in a TLS ClientHello (RFC 8446 §4.1.2, RFC 6066 §3).
  *
  * Borrows data[0..len), the bytes read from the client so far, and never reads past them.
- * Keeps no state: call again with the whole buffer after each read. The ClientHello may be
+ * Keeps no state: it reads the whole buffer each time, so a reader of a socket calls it
+ * once sni_scan() says the message is whole (or wrong). The ClientHello may be
  * split over any number of handshake records (RFC 8446 §5.1); it must end where its last
  * record ends. Bytes after that record are not looked at.
  *
@@ -62,6 +65,30 @@ enum sni_result sni_parse(const uint8_t *data, size_t len, char out[SNI_NAME_MAX
  * SNI_ERR_RECORD_TRAILING (bytes past the message's end) do not occur. */
 enum sni_result sni_parse_message(const uint8_t *data, size_t len, char out[SNI_NAME_MAX + 1],
                                   size_t *out_len);
+
+/* How far sni_scan() has walked the records of a ClientHello. Zero it before the first call. */
+struct sni_scan {
+    uint32_t next;                  /* offset of the first record not yet walked whole */
+    uint32_t msg;                   /* handshake message bytes in the records before it */
+};
+
+/* Tells from the record headers and the handshake header alone whether data[0..len) holds
+ * the whole ClientHello message, so that sni_parse() runs once, when it does, instead of
+ * after every read.
+ *
+ * Borrows data[0..len), the bytes read from the client so far; between calls with the same
+ * s, bytes may only be added at the end. Keeps its progress in s: each call reads the
+ * handshake header again (at most four records) and then only the records that were not
+ * whole at the last call, so the calls for one hello cost time linear in its length.
+ *
+ * SNI_NEED_MORE: the message is not whole yet, and no header in is wrong.
+ * SNI_COMPLETE: the message ends within data; sni_parse() gives the verdict.
+ * SNI_NOT_TLS, SNI_ERR_RECORD_*, SNI_ERR_HANDSHAKE_TYPE, SNI_ERR_HELLO_LENGTH,
+ * SNI_ERR_TOO_LARGE: a header is wrong, judged byte by byte as in sni_parse(); sni_parse()
+ * on the same bytes refuses them too, possibly with an error it finds in the body first.
+ * The first record header is judged as its bytes arrive: bytes that are not TLS are
+ * refused from the first one. */
+enum sni_result sni_scan(struct sni_scan *s, const uint8_t *data, size_t len);
 
 /* Short, stable kebab-case token naming r for logs ("need-more", "clienthello-length");
  * "unknown" for a value outside the enum. Never NULL; the string is static. */

@@ -55,6 +55,23 @@ check "... at most 128 KiB of them unsent in the proxy's socket ($q)" test "$q" 
 kill "$writer" 2>/dev/null
 wait "$writer" 2>/dev/null || true
 exec 5<&-
+# The same from the first byte: a client that sends 2 MiB in writes of 1000 bytes, 1 ms
+# apart, so that no read of the proxy ever fills a buffer, and reads nothing.
+"$TOOLS/client" -a 127.0.0.1 -p 25443 -n send.test -u $((2 * MIB)) -s 1000 -m deaf -t 10 \
+    >/dev/null &
+client=$!
+check "a server that does not read gets a slow client's bytes queued toward it" \
+    wait_for 2 queued "dport = :25403"
+max=0
+for i in $(seq 1 30); do
+    q=$(unsent "dport = :25403")
+    [ "$q" -le "$max" ] || max=$q
+    sleep 0.1
+done
+check "... at most 128 KiB of them unsent in the proxy's socket at any time ($max)" \
+    test "$max" -le 131072
+kill "$client" 2>/dev/null || true
+wait "$client" 2>/dev/null || true
 
 pids=()
 for i in $(seq 1 16); do

@@ -61,6 +61,37 @@ check "no SNI on a listener with a fallback goes to the fallback pool" \
     "$TOOLS/client" -a ::1 -p 24444 -n - -u 100
 check "the fallback backend saw 2 connections" test "$(conns other)" -eq 2
 
+# Large hellos: a key share of 16,900 bytes makes a 17 KB hello, two TLS records; one of
+# 65,000 bytes a hello of 64 KiB less a few hundred bytes, five records.
+big_len() { "$TOOLS/client" -n "$1" -k "$2" -m dump | wc -c; }
+apps=$(conns apps)
+check "a 17 KB hello (two records) is routed by its SNI, and the stream comes back byte-exact" \
+    "$TOOLS/client" -a 127.0.0.1 -p 24443 -n big.apps.test -k 16900 -u 100000
+n=$(big_len big.apps.test 16900)
+check "... the apps backend received exactly the hello ($n bytes) and the 100000 after it" \
+    wait_for 5 grep -q "^bytes=$((n + 100000)) " "$WORK/apps/$((apps + 1)).done"
+check "... logged with its name" log_has "sni=big\.apps\.test .*c2s=$((n + 100000)) .*term=--"
+check "the same hello sent in 100-byte segments, 1 ms apart, is routed byte-exact" \
+    "$TOOLS/client" -a ::1 -p 24443 -n slow.apps.test -k 16900 -s 100 -u 1000
+check "the same hello in 1000-byte TLS records is routed byte-exact" \
+    "$TOOLS/client" -a ::1 -p 24443 -n rec.apps.test -k 16900 -r 1000 -u 1000
+check "a hello of nearly 64 KiB is routed byte-exact" \
+    "$TOOLS/client" -a 127.0.0.1 -p 24443 -n huge.apps.test -k 65000 -u 1000
+check "the apps backend saw those 4 connections" test "$(conns apps)" -eq $((apps + 4))
+
+# A client that connects and sends nothing: the inspect timeout (3 s) holds from its
+# connect, TCP_DEFER_ACCEPT's wait before the accept included.
+"$TOOLS/client" -a 127.0.0.1 -p 24443 -m silent -t 10 >"$WORK/silent.out"
+ms=$(sed -n 's/.* ms=\([0-9]*\) .*/\1/p' "$WORK/silent.out")
+check "a silent client is closed 3 s after its connect, within 1 s ($ms ms)" \
+    test "$ms" -ge 2900 -a "$ms" -le 4000
+check "... logged as an inspect timeout of 3 s" \
+    log_has 'sni=- site=- server=- c2s=0 s2c=0 inspect=(29[0-9][0-9]|3[0-9]{3}) .*term=cR err=inspect-timeout'
+# One that closes at once: its FIN ends the kernel's wait, so its times are its own.
+(exec 3<>/dev/tcp/127.0.0.1/24443)
+check "a client that connects and closes at once is logged with the time it took" \
+    log_has 'sni=- site=- server=- c2s=0 s2c=0 inspect=[0-9]{1,3} connect=- total=[0-9]{1,3} term=CR err=eof$'
+
 # raw BYTES: what the proxy answers to BYTES (printf format), as hex.
 raw() {
     exec 3<>/dev/tcp/127.0.0.1/24443

@@ -1,6 +1,8 @@
 /* libFuzzer harness for runtime/sni.c. Besides memory errors it checks what sni_parse()
  * promises: a deterministic verdict, a clean name, SNI_NEED_MORE exactly for strict
- * prefixes of a valid hello, errors that stay errors, records that may be cut anywhere. */
+ * prefixes of a valid hello, errors that stay errors, records that may be cut anywhere;
+ * and that reading the input in pieces as a connection does (sni_scan() after each piece,
+ * sni_parse() once it says so) comes to the verdict of one parse of the whole. */
 #include "sni.h"
 
 #include <stdbool.h>
@@ -120,6 +122,46 @@ check_resplit(const uint8_t *data, size_t len, const struct verdict *whole)
     CHECK(same(&v, whole));
 }
 
+/* Feeds the input to sni_scan() in pieces of 1 to 4096 bytes, sizes drawn from a generator
+ * seeded by the input, and parses once the scan says so: the verdict of the whole input,
+ * but for an error in a body that the scan does not read, which may wait for the end. */
+static void
+check_pieces(const uint8_t *data, size_t len, const struct verdict *whole)
+{
+    struct sni_scan scan = { 0 }, fresh = { 0 };
+    struct verdict v = { .r = SNI_NEED_MORE };
+    uint32_t seed = (uint32_t)len * 2654435761u;
+    size_t n = 0;
+
+    for (size_t i = 0; i < len && i < 64; i++)
+        seed = seed * 31 + data[i];
+    for (;;) {
+        enum sni_result r = sni_scan(&scan, data, n);
+
+        if (r != SNI_NEED_MORE) {
+            run(data, n, &v);
+            CHECK(v.r != SNI_NEED_MORE);
+            CHECK(r == SNI_COMPLETE || is_refused(v.r));
+            break;
+        }
+        if (n == len)
+            break;
+        seed = seed * 1103515245u + 12345u;
+        n += 1 + (seed >> 8) % ((seed & 1) ? 16 : 4096);
+        if (n > len)
+            n = len;
+    }
+    if (is_accepted(whole->r))
+        CHECK(same(&v, whole));
+    else if (whole->r == SNI_NEED_MORE)
+        CHECK(v.r == SNI_NEED_MORE);
+    else
+        CHECK(is_refused(v.r) || v.r == SNI_NEED_MORE);
+    /* Where the scan stopped, a scan from nothing stops too, with the same answer. */
+    if (v.r == SNI_NEED_MORE)
+        CHECK(sni_scan(&fresh, data, len) == SNI_NEED_MORE);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
@@ -132,6 +174,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
     CHECK(same(&whole, &again));
     if (whole.r == SNI_FOUND)
         check_name(&whole);
+    check_pieces(data, len, &whole);
 
     if (is_accepted(whole.r) && len <= ALL_PREFIXES_MAX) {
         /* NEED_MORE up to the end of the hello, then the same verdict. */

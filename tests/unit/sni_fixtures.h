@@ -8,7 +8,9 @@
  * session id and key shares are those of that run. The synthesised ones are laid out by
  * hand, with every field named. */
 
+#include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* openssl s_client -connect [::1]:PORT -servername Switchyard.Example.com
  * (TLS 1.3 and 1.2 offered; the name is sent as typed, uppercase included) */
@@ -722,5 +724,77 @@ static const uint8_t hello_bare_tls12[50] = {
     0x00, 0x2f,                                      /* TLS_RSA_WITH_AES_128_CBC_SHA */
     0x01, 0x00,                                      /* compression_methods: 1, null */
 };
+
+/* Synthesised, of any size: the handshake message (no record header) of a TLS 1.3 hello
+ * for name whose body is body_len bytes, as clients offering large post-quantum key shares
+ * send: key_share holds X25519MLKEM768 (group 0x11ec, 1216 bytes), x25519 (32 bytes) and,
+ * in the private-use group 0xfe00, a share that fills the rest. A FrodoKEM-976 public key
+ * (15,632 bytes) there makes a body of about 17,000 bytes. The key bytes are a counter, not a real
+ * key. Writes 4 + body_len bytes to msg and returns that; body_len must be at least
+ * BIG_HELLO_FIXED + strlen(name) + 1. */
+#define BIG_HELLO_FIXED 1341
+
+static inline uint8_t *
+fx_put16(uint8_t *p, size_t v)
+{
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+    return p + 2;
+}
+
+static inline uint8_t *
+fx_share(uint8_t *p, unsigned group, size_t len)
+{
+    p = fx_put16(p, group);
+    p = fx_put16(p, len);
+    for (size_t i = 0; i < len; i++)
+        *p++ = (uint8_t)(i * 31 + group);
+    return p;
+}
+
+static inline size_t
+fixture_big_hello(uint8_t *msg, const char *name, size_t body_len)
+{
+    static const uint8_t head[] = {
+        0x03, 0x03,                                  /* legacy_version 0x0303 */
+        0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e,
+        0x0f, 0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x19, 0x1a, 0x1b, 0x1c,
+        0x1d, 0x1e, 0x1f, 0x20,                      /* random */
+        0x00,                                        /* legacy_session_id length 0 */
+        0x00, 0x06, 0x13, 0x01, 0x13, 0x02, 0x13, 0x03,  /* cipher_suites */
+        0x01, 0x00,                                  /* compression_methods: 1, null */
+    };
+    static const uint8_t versions_groups[] = {
+        0x00, 0x2b, 0x00, 0x03, 0x02, 0x03, 0x04,    /* supported_versions: TLS 1.3 */
+        0x00, 0x0a, 0x00, 0x08, 0x00, 0x06,          /* supported_groups */
+        0x11, 0xec, 0x00, 0x1d, 0xfe, 0x00,
+    };
+    size_t n = strlen(name), big;
+    uint8_t *p = msg;
+
+    big = body_len - BIG_HELLO_FIXED - n;
+    *p++ = 1;                                        /* client_hello */
+    *p++ = (uint8_t)(body_len >> 16);
+    p = fx_put16(p, body_len);
+    memcpy(p, head, sizeof(head));
+    p += sizeof(head);
+    p = fx_put16(p, body_len - sizeof(head) - 2);    /* extensions */
+    p = fx_put16(p, 0x0000);                         /* server_name */
+    p = fx_put16(p, n + 5);
+    p = fx_put16(p, n + 3);
+    *p++ = 0;                                        /* host_name */
+    p = fx_put16(p, n);
+    memcpy(p, name, n);
+    p += n;
+    memcpy(p, versions_groups, sizeof(versions_groups));
+    p += sizeof(versions_groups);
+    p = fx_put16(p, 0x0033);                         /* key_share */
+    p = fx_put16(p, 2 + 3 * 4 + 1216 + 32 + big);
+    p = fx_put16(p, 3 * 4 + 1216 + 32 + big);        /* client_shares */
+    p = fx_share(p, 0x11ec, 1216);
+    p = fx_share(p, 0x001d, 32);
+    p = fx_share(p, 0xfe00, big);
+    return (size_t)(p - msg);
+}
 
 #endif

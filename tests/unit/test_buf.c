@@ -1,5 +1,6 @@
 /* The buffer pool: buffers are reused, bounded in what the pool keeps, start empty at the
- * headroom; compacting keeps the headroom and the pending bytes. The pipe pool: bounded in
+ * headroom; compacting keeps the headroom and the pending bytes, and so does a move to a
+ * pool of larger buffers. The pipe pool: bounded in
  * pipes handed out and kept, reuses empty pipes, closes ones that still hold bytes;
  * filling and draining a pipe between two TCP connections moves the bytes in order and
  * says when to wait, at EOF, and when the kernel will not splice at all. */
@@ -122,6 +123,38 @@ static int
 is_open(int fd)
 {
     return fcntl(fd, F_GETFD) != -1 || errno != EBADF;
+}
+
+/* A full small buffer moves to a larger pool: same bytes at the same offsets, the small one
+ * back in its pool, room to read on. */
+static void
+test_buf_move(void)
+{
+    struct buf_pool small, large;
+    struct buf *a, *b;
+
+    buf_pool_init(&small, 64 + 16, 16, 4);
+    buf_pool_init(&large, 256 + 16, 16, 4);
+    a = buf_get(&small);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+    for (int i = 0; i < 64; i++)
+        a->data[a->end++] = (uint8_t)(i * 7);
+    CU_ASSERT_TRUE(buf_is_full(a));
+    b = buf_move(a, &large);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+    CU_ASSERT_PTR_EQUAL(b->pool, &large);
+    CU_ASSERT_EQUAL(b->start, 16);
+    CU_ASSERT_EQUAL(b->end, 16 + 64);
+    for (int i = 0; i < 64; i++)
+        CU_ASSERT_EQUAL(b->data[16 + i], (uint8_t)(i * 7));
+    CU_ASSERT_FALSE(buf_is_full(b));
+    CU_ASSERT_EQUAL(buf_room(b), 256 - 64);
+    CU_ASSERT_EQUAL(small.in_use, 0);
+    CU_ASSERT_EQUAL(small.free_count, 1);
+    CU_ASSERT_EQUAL(large.in_use, 1);
+    buf_put(b);
+    buf_pool_trim(&small);
+    buf_pool_trim(&large);
 }
 
 static void
@@ -282,6 +315,7 @@ main(void)
         { "pool keeps at most free_max", test_buf_pool_keeps_at_most_free_max },
         { "headroom", test_buf_headroom },
         { "compact", test_buf_compact },
+        { "move to a larger pool", test_buf_move },
         { "pipes: at most in_use_max handed out", test_pipe_in_use_max },
         { "pipes: one with bytes is closed, not kept", test_pipe_with_bytes_is_closed },
         { "pipes: pool keeps at most free_max", test_pipe_pool_keeps_at_most_free_max },

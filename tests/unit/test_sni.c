@@ -237,13 +237,19 @@ static const struct fixture raws[] = {
       SNI_ERR_HELLO_LENGTH, NULL },
     { "hello length 0", BYTES(0x16, 0x03, 0x01, 0x00, 0x04, 0x01, 0x00, 0x00, 0x00),
       SNI_ERR_HELLO_LENGTH, NULL },
-    { "hello length 16385", BYTES(0x16, 0x03, 0x01, 0x40, 0x00, 0x01, 0x00, 0x40, 0x01),
+    { "hello length 65537", BYTES(0x16, 0x03, 0x01, 0x40, 0x00, 0x01, 0x01, 0x00, 0x01),
       SNI_ERR_TOO_LARGE, NULL },
+    { "hello length 65536", BYTES(0x16, 0x03, 0x01, 0x40, 0x00, 0x01, 0x01, 0x00, 0x00),
+      SNI_NEED_MORE, NULL },
     { "hello length 0xffffff", BYTES(0x16, 0x03, 0x01, 0x40, 0x00, 0x01, 0xff, 0xff, 0xff),
       SNI_ERR_TOO_LARGE, NULL },
-    /* Known too large from the high byte of its length alone. */
-    { "hello length 0x01....", BYTES(0x16, 0x03, 0x01, 0x40, 0x00, 0x01, 0x01),
+    /* Known too large from the first bytes of its length alone. */
+    { "hello length 0x02....", BYTES(0x16, 0x03, 0x01, 0x40, 0x00, 0x01, 0x02),
       SNI_ERR_TOO_LARGE, NULL },
+    { "hello length 0x0101..", BYTES(0x16, 0x03, 0x01, 0x40, 0x00, 0x01, 0x01, 0x01),
+      SNI_ERR_TOO_LARGE, NULL },
+    { "hello length 0x01....", BYTES(0x16, 0x03, 0x01, 0x40, 0x00, 0x01, 0x01),
+      SNI_NEED_MORE, NULL },
     /* RFC 8446 §5.1: the ClientHello ends on a record boundary. */
     { "record longer than the hello", BYTES(0x16, 0x03, 0x01, 0x00, 0x2e, 0x01, 0x00, 0x00, 0x29),
       SNI_ERR_RECORD_TRAILING, NULL },
@@ -905,18 +911,30 @@ test_names(void)
     CU_ASSERT_EQUAL(parse(hello, n - 255), SNI_ERR_NAME);
 }
 
-/* A hello of exactly SNI_HELLO_MAX bytes, padded, needs two records; one more byte is too
+/* Cuts a handshake message into records of at most size bytes each. */
+static size_t
+split_every(uint8_t *out, const uint8_t *msg, size_t len, size_t size)
+{
+    static size_t cuts[HANDSHAKE_HEADER_LEN + SNI_HELLO_MAX];
+    size_t count = 0;
+
+    for (size_t at = size; at < len; at += size)
+        cuts[count++] = at;
+    return split_records(out, msg, len, cuts, count);
+}
+
+/* A hello of exactly SNI_HELLO_MAX bytes, padded, needs five records; one more byte is too
  * large, and says so as soon as its length field is in. */
 static void
 test_too_large(void)
 {
     static const uint8_t head[] = { BASE };
     static uint8_t msg[HANDSHAKE_HEADER_LEN + SNI_HELLO_MAX + 1];
+    struct sni_scan scan = { 0 };
 
     for (size_t body_len = SNI_HELLO_MAX - 1; body_len <= SNI_HELLO_MAX + 1; body_len++) {
         size_t ext_len = body_len - sizeof(head) - 2;
         size_t pad = ext_len - 12 - 4;
-        size_t cut = RECORD_MAX;
         size_t n, p = 0;
         enum sni_result want = body_len <= SNI_HELLO_MAX ? SNI_FOUND : SNI_ERR_TOO_LARGE;
 
@@ -934,11 +952,205 @@ test_too_large(void)
         p += 4 + pad;
         CU_ASSERT_EQUAL_FATAL(p, HANDSHAKE_HEADER_LEN + body_len);
 
-        n = split_records(work, msg, p, &cut, 1);
+        n = split_every(work, msg, p, RECORD_MAX);
+        CU_ASSERT_EQUAL(n, p + 5 * RECORD_HEADER_LEN);
         CU_ASSERT_TRUE(parse_is(work, n, want, "a.b"));
         CU_ASSERT_EQUAL(parse(work, RECORD_HEADER_LEN + HANDSHAKE_HEADER_LEN),
                         body_len <= SNI_HELLO_MAX ? SNI_NEED_MORE : SNI_ERR_TOO_LARGE);
+        scan = (struct sni_scan){ 0 };
+        CU_ASSERT_EQUAL(sni_scan(&scan, work, RECORD_HEADER_LEN + HANDSHAKE_HEADER_LEN),
+                        body_len <= SNI_HELLO_MAX ? SNI_NEED_MORE : SNI_ERR_TOO_LARGE);
+        CU_ASSERT_EQUAL(sni_scan(&scan, work, n),
+                        body_len <= SNI_HELLO_MAX ? SNI_COMPLETE : SNI_ERR_TOO_LARGE);
     }
+}
+
+/* Hellos of 17 KB (large post-quantum key shares) and of SNI_HELLO_MAX bytes, over two to
+ * hundreds of records: found, and every prefix only needs more. */
+static void
+test_big_hellos(void)
+{
+    static const char name[] = "pq.switchyard.test";
+    static uint8_t msg[HANDSHAKE_HEADER_LEN + SNI_HELLO_MAX];
+    static const size_t bodies_len[] = {
+        BIG_HELLO_FIXED + sizeof(name) - 1 + 15632, SNI_HELLO_MAX,
+    };
+    static const size_t sizes[] = { RECORD_MAX, 4096, 1000, 100 };
+
+    for (size_t i = 0; i < sizeof(bodies_len) / sizeof(bodies_len[0]); i++) {
+        size_t len = fixture_big_hello(msg, name, bodies_len[i]);
+
+        CU_ASSERT_EQUAL_FATAL(len, HANDSHAKE_HEADER_LEN + bodies_len[i]);
+        for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+            size_t n = split_every(work, msg, len, sizes[k]);
+            bool ok = parse_is(work, n, SNI_FOUND, name);
+
+            for (size_t m = 0; m < n; m += 1 + m % 997)
+                ok &= parse(work, m) == SNI_NEED_MORE;
+            ok &= parse(work, n - 1) == SNI_NEED_MORE;
+            if (!ok) {
+                printf(" (body of %zu in records of %zu)", bodies_len[i], sizes[k]);
+                CU_FAIL("big hello");
+            }
+        }
+    }
+    /* About 17,000 bytes: more than one record holds. */
+    CU_ASSERT(bodies_len[0] > RECORD_MAX + 500 && bodies_len[0] < 17100);
+}
+
+/* Whether data[0..n), whose records up to offset whole hold msg message bytes, has the
+ * whole handshake header. */
+static bool
+header_in(const uint8_t *data, size_t n, size_t whole, size_t msg)
+{
+    (void)data;
+    return msg + (n > whole + RECORD_HEADER_LEN ? n - whole - RECORD_HEADER_LEN : 0) >=
+           HANDSHAKE_HEADER_LEN;
+}
+
+/* Feeds data one byte more at a time to one scan: SNI_NEED_MORE up to its last byte, then
+ * SNI_COMPLETE; after each call the scan has walked exactly the records that are whole. */
+static bool
+scan_by_bytes(const uint8_t *data, size_t len)
+{
+    struct sni_scan s = { 0 };
+    size_t whole = 0, msg = 0;
+
+    for (size_t n = 0; n <= len; n++) {
+        enum sni_result r = sni_scan(&s, data, n);
+
+        /* The records that are whole in data[0..n), walked independently. */
+        while (whole + RECORD_HEADER_LEN <= n &&
+               whole + RECORD_HEADER_LEN + get_be(data + whole + 3, 2) <= n) {
+            msg += get_be(data + whole + 3, 2);
+            whole += RECORD_HEADER_LEN + get_be(data + whole + 3, 2);
+        }
+        if (r != (n < len ? SNI_NEED_MORE : SNI_COMPLETE) ||
+            (header_in(data, n, whole, msg) && (s.next != whole || s.msg != msg))) {
+            printf("\n    at %zu of %zu: %s, walked %u (%u), whole %zu (%zu)", n, len,
+                   sni_result_str(r), s.next, s.msg, whole, msg);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* sni_scan() reads headers only: a 17 KB hello in records of 1000 bytes whose body is
+ * garbage from its first byte is still whole only at its last byte, one call per byte,
+ * each call picking up where the last stopped; sni_parse() refuses it at its first byte. */
+static void
+test_scan_headers_only(void)
+{
+    static const char name[] = "pq.switchyard.test";
+    static uint8_t msg[HANDSHAKE_HEADER_LEN + SNI_HELLO_MAX];
+    size_t len = fixture_big_hello(msg, name, BIG_HELLO_FIXED + sizeof(name) - 1 + 15632);
+    size_t n = split_every(work, msg, len, 1000);
+
+    CU_ASSERT_TRUE(scan_by_bytes(work, n));
+    memset(msg + HANDSHAKE_HEADER_LEN, 0xff, len - HANDSHAKE_HEADER_LEN);
+    n = split_every(work, msg, len, 1000);
+    CU_ASSERT_TRUE(scan_by_bytes(work, n));
+    CU_ASSERT_EQUAL(parse(work, n), SNI_ERR_HELLO_VERSION);
+    CU_ASSERT_EQUAL(parse(work, RECORD_HEADER_LEN + HANDSHAKE_HEADER_LEN + 1),
+                    SNI_ERR_HELLO_VERSION);
+
+    for (size_t i = 0; i < VALID_COUNT; i++) {
+        const uint8_t *m = message_of(&valid[i], &len);
+
+        CU_ASSERT_TRUE(scan_by_bytes(valid[i].data, valid[i].len));
+        n = split_every(work, m, len, 1);
+        CU_ASSERT_TRUE(scan_by_bytes(work, n));
+    }
+}
+
+/* Header errors are the scan's to find, as soon as their bytes are in. */
+static const struct fixture scan_errors[] = {
+    { "plain HTTP", BYTES('G'), SNI_NOT_TLS, NULL },
+    { "alert record first", BYTES(0x15), SNI_NOT_TLS, NULL },
+    { "record version 0x0203", BYTES(0x16, 0x02), SNI_ERR_RECORD_VERSION, NULL },
+    { "record length 0", BYTES(0x16, 0x03, 0x01, 0x00, 0x00), SNI_ERR_RECORD_LENGTH, NULL },
+    { "server_hello", BYTES(0x16, 0x03, 0x03, 0x00, 0x30, 0x02), SNI_ERR_HANDSHAKE_TYPE,
+      NULL },
+    { "hello length 0x02....", BYTES(0x16, 0x03, 0x01, 0x40, 0x00, 0x01, 0x02),
+      SNI_ERR_TOO_LARGE, NULL },
+    { "hello length 40", BYTES(0x16, 0x03, 0x01, 0x00, 0x2c, 0x01, 0x00, 0x00, 0x28),
+      SNI_ERR_HELLO_LENGTH, NULL },
+    { "record longer than the hello", BYTES(0x16, 0x03, 0x01, 0x00, 0x2e, 0x01, 0x00, 0x00,
+                                            0x29),
+      SNI_ERR_RECORD_TRAILING, NULL },
+    { "application data inside the hello", BYTES(0x16, 0x03, 0x01, 0x00, 0x04, 0x01, 0x00,
+                                                 0x00, 0x29, 0x17),
+      SNI_ERR_RECORD_TYPE, NULL },
+    { "second record longer than the hello", BYTES(0x16, 0x03, 0x01, 0x00, 0x04, 0x01, 0x00,
+                                                   0x00, 0x29, 0x16, 0x03, 0x03, 0x00,
+                                                   0x2a),
+      SNI_ERR_RECORD_TRAILING, NULL },
+};
+
+
+static void
+test_scan_errors(void)
+{
+    for (size_t i = 0; i < sizeof(scan_errors) / sizeof(scan_errors[0]); i++) {
+        const struct fixture *f = &scan_errors[i];
+        struct sni_scan s = { 0 };
+        enum sni_result r = sni_scan(&s, f->data, f->len);
+
+        if (r != f->want) {
+            printf("\n    %s: got %s, want %s", f->name, sni_result_str(r),
+                   sni_result_str(f->want));
+            CU_FAIL("scan error");
+        }
+        /* Refused by the parser too. */
+        CU_ASSERT_EQUAL(parse(f->data, f->len), f->want);
+    }
+}
+
+/* What the scan says about every prefix agrees with what the parser says: it calls for the
+ * parser exactly when the parser has a verdict, but for errors the parser finds in a body
+ * the scan does not read. */
+static bool
+scan_agrees(const uint8_t *data, size_t len)
+{
+    struct sni_scan s = { 0 };
+
+    for (size_t n = 0; n <= len; n++) {
+        struct sni_scan fresh = { 0 };
+        enum sni_result r = sni_scan(&s, data, n), p = parse(data, n);
+        bool p_refused = p != SNI_NEED_MORE && p != SNI_FOUND && p != SNI_NO_SNI;
+        bool ok = r == sni_scan(&fresh, data, n);
+
+        if (r == SNI_NEED_MORE)
+            ok &= p == SNI_NEED_MORE || p_refused;
+        else if (r == SNI_COMPLETE)
+            ok &= p != SNI_NEED_MORE;
+        else
+            ok &= p_refused;
+        if (!ok) {
+            printf("\n    at %zu: scan %s, parse %s", n, sni_result_str(r), sni_result_str(p));
+            return false;
+        }
+    }
+    return true;
+}
+
+static void
+test_scan_agrees(void)
+{
+    for (size_t i = 0; i < VALID_COUNT; i++)
+        CU_ASSERT_TRUE(scan_agrees(valid[i].data, valid[i].len));
+    for (size_t i = 0; i < BODY_COUNT; i++) {
+        size_t n = wrap_body(work, bodies[i].body, bodies[i].len);
+
+        CU_ASSERT_TRUE(scan_agrees(work, n));
+    }
+    for (size_t i = 0; i < HOSTILE_COUNT; i++) {
+        size_t n = wrap_hostile(work, &hostile[i]);
+
+        CU_ASSERT_TRUE(scan_agrees(work, n));
+    }
+    for (size_t i = 0; i < RAW_COUNT; i++)
+        CU_ASSERT_TRUE(scan_agrees(raws[i].data, raws[i].len));
 }
 
 /* Fills 256 extension types sharing one high byte; a 257th extension with that high byte
@@ -1042,7 +1254,7 @@ test_message_level(void)
 static void
 test_result_str(void)
 {
-    for (int r = SNI_FOUND; r <= SNI_ERR_TRAILING; r++) {
+    for (int r = SNI_FOUND; r <= SNI_COMPLETE; r++) {
         const char *s = sni_result_str((enum sni_result)r);
 
         CU_ASSERT_PTR_NOT_NULL_FATAL(s);
@@ -1131,6 +1343,10 @@ main(void)
         { "length fields +1 and -1", test_length_mutations },
         { "host names", test_names },
         { "too large", test_too_large },
+        { "big hellos over many records", test_big_hellos },
+        { "scan reads headers only", test_scan_headers_only },
+        { "scan errors", test_scan_errors },
+        { "scan agrees with parse", test_scan_agrees },
         { "exhausted extension types", test_exhausted_extension_types },
         { "bytes after the hello", test_bytes_after_hello },
         { "output", test_output },

@@ -1,18 +1,23 @@
 /* A TLS-agnostic test client for the e2e tests: sends a ClientHello for a chosen name,
  * then bytes of the test pattern, and checks what comes back.
  *
- *   client -a ADDR -p PORT [-n NAME|-] [-r RECORD] [-b] [-u BYTES] [-w MS] [-e BYTES]
- *          [-m echo|respond|alert|silent|dump] [-t SECONDS]
+ *   client -a ADDR -p PORT [-n NAME|-] [-r RECORD] [-k BYTES] [-b] [-s BYTES] [-u BYTES]
+ *          [-w MS] [-e BYTES] [-m echo|respond|alert|silent|deaf|dump] [-t SECONDS]
  *
  *   -n     server_name in the hello ("-": no server_name extension)
  *   -r     split the handshake message into TLS records of RECORD bytes each
+ *   -k     offer a key share of BYTES (up to 65000) in the hello, which makes it that much
+ *          larger (over 16 KiB it takes more than one record)
  *   -b     send the hello byte by byte, a TCP segment each
+ *   -s     send the hello and the pattern in writes of BYTES, 1 ms apart, before reading
+ *          anything (keep -u small in echo mode: nothing is read meanwhile)
  *   -u     pattern bytes to send after the hello
  *   -w     pause MS milliseconds between the hello and the pattern
  *   echo     (default) expects every byte sent back, in order, checked byte by byte
  *   respond  shuts its write side after sending, expects -e BYTES of pattern, then EOF
  *   alert    prints what comes back, in hex, until EOF
  *   silent   sends nothing, waits for EOF, prints how long it took
+ *   deaf     sends the hello and the pattern, never reads, exits after -t SECONDS
  *   dump     writes the hello to stdout and exits (no connection)
  *
  * Prints one line "local=... sent=... recv=... ms=... mib_s=..." and exits 0 when the
@@ -35,7 +40,7 @@
 #include "hello.h"
 #include "pattern.h"
 
-static uint8_t hello[HELLO_MAX];
+static uint8_t hello[HELLO_SHARE_OUT_MAX];
 static size_t hello_len;
 
 static double
@@ -58,12 +63,45 @@ fill_sent(uint8_t *p, uint64_t off, size_t len)
     pattern_fill(p, off - hello_len, len);
 }
 
+/* Sends bytes *sent .. total of the stream in writes of at most segment bytes (0: as many
+ * as fit), 1 ms apart when segment is set, until all are sent or the deadline passes
+ * (then 0 too: a receiver that stops reading is what some tests want). -1 on errors. */
+static int
+send_pieces(int fd, uint64_t *sent, uint64_t total, size_t segment, double deadline)
+{
+    static uint8_t piece[65536];
+    int flags = fcntl(fd, F_GETFL);
+
+    fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+    while (*sent < total && now_s() < deadline) {
+        size_t k = total - *sent < sizeof(piece) ? (size_t)(total - *sent) : sizeof(piece);
+        struct pollfd p = { .fd = fd, .events = POLLOUT };
+        ssize_t r;
+
+        if (segment > 0 && k > segment)
+            k = segment;
+        fill_sent(piece, *sent, k);
+        r = write(fd, piece, k);
+        if (r == -1 && errno != EAGAIN)
+            return -1;
+        if (r == -1) {
+            poll(&p, 1, 20);
+            continue;
+        }
+        *sent += (uint64_t)r;
+        if (segment > 0)
+            poll(NULL, 0, 1);
+    }
+    fcntl(fd, F_SETFL, flags);
+    return 0;
+}
+
 int
 main(int argc, char **argv)
 {
     const char *addr = "127.0.0.1", *name = "alpha.test", *mode = "echo";
     uint64_t payload = 0, expect = 0, sent = 0, recv_n = 0, total;
-    size_t record = 0;
+    size_t record = 0, share = 0, segment = 0;
     bool bytewise = false, shut = false, ok = true;
     double timeout = 30, t0, deadline, pause_ms = 0;
     int opt, fd, one = 1;
@@ -80,12 +118,14 @@ main(int argc, char **argv)
     size_t seen_len = 0;
     int port = 0;
 
-    while ((opt = getopt(argc, argv, "a:p:n:r:bu:e:m:t:w:")) != -1) {
+    while ((opt = getopt(argc, argv, "a:p:n:r:k:bs:u:e:m:t:w:")) != -1) {
         switch (opt) {
         case 'a': addr = optarg; break;
         case 'p': port = atoi(optarg); break;
         case 'n': name = strcmp(optarg, "-") == 0 ? NULL : optarg; break;
         case 'r': record = (size_t)atoi(optarg); break;
+        case 'k': share = (size_t)atoi(optarg); break;
+        case 's': segment = (size_t)atoi(optarg); break;
         case 'b': bytewise = true; break;
         case 'u': payload = strtoull(optarg, NULL, 10); break;
         case 'e': expect = strtoull(optarg, NULL, 10); break;
@@ -104,7 +144,9 @@ main(int argc, char **argv)
         sa.in4.sin_port = htons((uint16_t)port);
         inet_pton(AF_INET, addr, &sa.in4.sin_addr);
     }
-    hello_len = hello_build(hello, name, record);
+    if (share > HELLO_SHARE_MAX)
+        return 2;
+    hello_len = hello_build_share(hello, name, record, share);
     if (strcmp(mode, "dump") == 0)
         return fwrite(hello, 1, hello_len, stdout) == hello_len ? 0 : 2;
     echo = strcmp(mode, "echo") == 0;
@@ -131,6 +173,18 @@ main(int argc, char **argv)
                 return 2;
             nanosleep(&pause, NULL);
         }
+    }
+    if (segment > 0 || strcmp(mode, "deaf") == 0) {
+        if (send_pieces(fd, &sent, total, segment, deadline) == -1)
+            return 2;
+    }
+    if (strcmp(mode, "deaf") == 0) {
+        while (now_s() < deadline)
+            poll(NULL, 0, 20);
+        printf("local=%s:%u sent=%llu\n", lbuf, ntohs(local.sa.sa_family == AF_INET ?
+               local.in4.sin_port : local.in6.sin6_port), (unsigned long long)sent);
+        close(fd);
+        return 0;
     }
     if (pause_ms > 0) {
         struct timespec pause = { (time_t)(pause_ms / 1000),

@@ -8,6 +8,9 @@
 #include <string.h>
 
 #define HELLO_MAX 2048              /* room for any hello_build() output */
+#define HELLO_SHARE_MAX 65000       /* largest key share hello_build_share() adds */
+/* Room for any hello_build_share() output, in records of one byte included. */
+#define HELLO_SHARE_OUT_MAX (6 * (1024 + HELLO_SHARE_MAX))
 
 static inline uint8_t *
 hello_put16(uint8_t *p, size_t v)
@@ -17,13 +20,16 @@ hello_put16(uint8_t *p, size_t v)
     return p + 2;
 }
 
-/* Writes the hello for name (NULL: no server_name) into out[HELLO_MAX], wrapped in
- * handshake records of at most record bytes of message each (0: one record). Returns its
- * length. name must be shorter than 256 bytes. */
+/* Writes the hello for name (NULL: no server_name) into out[HELLO_SHARE_OUT_MAX], wrapped
+ * in handshake records of at most record bytes of message each (0: as few as can hold
+ * it). With share > 0 (at most HELLO_SHARE_MAX) it offers a key share of that many bytes
+ * in the private-use group 0xfe00, as large post-quantum key shares make hellos of more
+ * than one record. Returns its length. name must be shorter than 256 bytes. */
 static inline size_t
-hello_build(uint8_t *out, const char *name, size_t record)
+hello_build_share(uint8_t *out, const char *name, size_t record, size_t share)
 {
-    uint8_t msg[1024], ext[512], *p = msg, *e = ext;
+    static uint8_t msg[1024 + HELLO_SHARE_MAX], ext[512 + HELLO_SHARE_MAX];
+    uint8_t *p = msg, *e = ext;
     size_t n = name != NULL ? strlen(name) : 0, msg_len, ext_len, len = 0;
 
     if (name != NULL) {
@@ -48,6 +54,15 @@ hello_build(uint8_t *out, const char *name, size_t record)
     e = hello_put16(e, 4);
     e = hello_put16(e, 2);
     e = hello_put16(e, 0x0403);
+    if (share > 0) {
+        e = hello_put16(e, 0x0033);         /* key_share: one entry, group 0xfe00 */
+        e = hello_put16(e, share + 6);
+        e = hello_put16(e, share + 4);
+        e = hello_put16(e, 0xfe00);
+        e = hello_put16(e, share);
+        for (size_t i = 0; i < share; i++)
+            *e++ = (uint8_t)(i * 13 + 5);
+    }
     ext_len = (size_t)(e - ext);
 
     *p++ = 1;                               /* client_hello, 24-bit length filled below */
@@ -73,7 +88,7 @@ hello_build(uint8_t *out, const char *name, size_t record)
     msg[3] = (uint8_t)(msg_len - 4);
 
     if (record == 0)
-        record = msg_len;
+        record = 16384;                     /* RFC 8446 §5.1: at most 2^14 per record */
     for (size_t off = 0; off < msg_len; off += record) {
         size_t k = msg_len - off < record ? msg_len - off : record;
 
@@ -86,6 +101,13 @@ hello_build(uint8_t *out, const char *name, size_t record)
         len += k;
     }
     return len;
+}
+
+/* The hello for name in out[HELLO_MAX]: hello_build_share() without a key share. */
+static inline size_t
+hello_build(uint8_t *out, const char *name, size_t record)
+{
+    return hello_build_share(out, name, record, 0);
 }
 
 #endif
