@@ -143,7 +143,6 @@ im_add_backend(struct im *im, const char *name, struct loc at, bool listen_own)
     be->name = name;
     be->at = at;
     be->mode = im->def_mode;
-    be->forwarded_for = im->def_forwarded_for;
     be->listen_own = listen_own;
     avec_init(&be->servers, im->a, sizeof(const char *));
     avec_init(&be->lines, im->a, sizeof(const char *));
@@ -385,6 +384,8 @@ global_log(struct im *im)
         return cannot(im, 2, "not a syslog facility");
     if (ln->count == 4 && !in_list(ln->word[3], levels, sizeof(levels) / sizeof(levels[0])))
         return cannot(im, 3, "not a syslog level");
+    if (strcmp(target, "stderr") == 0 && ln->count == 4)
+        return cannot(im, 3, "switchyard's log to stderr takes no level");
     if (strcmp(target, "stderr") == 0) {
         im_entry(im, &im->global, "log stderr", NULL);
         return false;
@@ -1389,7 +1390,7 @@ check_frontend(struct im *im, struct im_frontend *fe)
 static void
 check_backend(struct im *im, struct im_backend *be)
 {
-    if (be->uses == 0 && be->listen_own)
+    if (be->uses == 0 && (be->listen_own || im->d->errors > 0))
         return;
     if (be->uses == 0) {
         diag_warning(im->d, DIAG_W_IGNORED, be->at, "backend '%s' is left out: no frontend "
@@ -1480,8 +1481,9 @@ write_listener(struct im *im, struct abuf *out, const struct im_frontend *fe)
     for (uint32_t i = 0; i < fe->binds.count; i++)
         abuf_printf(out, "%s%s", i > 0 ? ", " : "", *AVEC_AT(&fe->binds, const char *, i));
     if (opts.len > 0)
-        abuf_printf(out, " {%.*s }", (int)opts.len, opts.data);
-    abuf_adds(out, ";\n\n");
+        abuf_printf(out, " {%.*s }\n\n", (int)opts.len, opts.data);
+    else
+        abuf_adds(out, ";\n\n");
 }
 
 static bool
