@@ -61,6 +61,11 @@ struct im_frontend {
     bool dontlognull, forwarded_for;
 };
 
+struct im_bind {
+    struct yt_bind b;
+    struct loc at;
+};
+
 /* One route: a domain to a backend, for one protocol. */
 struct im_route_ent {
     const char *domain;
@@ -81,6 +86,8 @@ struct im {
     struct im_frontend *fe;
     struct im_backend *be;
     struct avec global, defaults;       /* struct im_entry */
+    struct avec logs;                   /* const char *: "target facility" */
+    struct avec binds;                  /* struct im_bind: every frontend's */
     struct avec frontends, backends;    /* pointers */
     struct loc user_at, group_at, chroot_at, maxconn_at, admin_at, admin_timeout_at;
     struct loc defaults_at;
@@ -162,6 +169,8 @@ im_init(struct im *im, struct diag *d, struct arena *a, const struct import_opts
     im->admin_mode = 0600;
     avec_init(&im->global, a, sizeof(struct im_entry));
     avec_init(&im->defaults, a, sizeof(struct im_entry));
+    avec_init(&im->logs, a, sizeof(const char *));
+    avec_init(&im->binds, a, sizeof(struct im_bind));
     avec_init(&im->frontends, a, sizeof(struct im_frontend *));
     avec_init(&im->backends, a, sizeof(struct im_backend *));
     for (int p = 0; p < IM_P_COUNT; p++)
@@ -247,6 +256,9 @@ want_words(struct im *im, uint32_t n)
 static bool
 cannot(struct im *im, uint32_t i, const char *why)
 {
+    if (i >= im->ln->count)
+        return error_at(im, i, "cannot translate '%s': %s", im->ln->word[0],
+                        why != NULL ? why : "incomplete");
     if (why != NULL)
         return error_at(im, i, "cannot translate '%s': %s", im->ln->word[i], why);
     return error_at(im, i, "cannot translate '%s' in a %s section", im->ln->word[i],
@@ -359,7 +371,18 @@ in_list(const char *w, const char *const *list, size_t n)
     return false;
 }
 
-/* `log /dev/log local0 [level]`, `log stderr local0 [level]`. */
+/* switchyard sends each line once to each destination and facility. */
+static bool
+new_log_target(struct im *im, const char *key)
+{
+    for (uint32_t i = 0; i < im->logs.count; i++)
+        if (strcmp(*AVEC_AT(&im->logs, const char *, i), key) == 0)
+            return cannot(im, 1, "a second log line to the same destination and facility");
+    *(const char **)avec_push(&im->logs) = key;
+    return true;
+}
+
+/* `log /dev/log local0 [level]`, `log stderr local0`. */
 static bool
 global_log(struct im *im)
 {
@@ -386,11 +409,15 @@ global_log(struct im *im)
         return cannot(im, 3, "not a syslog level");
     if (strcmp(target, "stderr") == 0 && ln->count == 4)
         return cannot(im, 3, "switchyard's log to stderr takes no level");
+    if (strcmp(target, "stderr") == 0 && !new_log_target(im, target))
+        return false;
     if (strcmp(target, "stderr") == 0) {
         im_entry(im, &im->global, "log stderr", NULL);
         return false;
     }
     fac = is(ln, 2, "auth2") ? "authpriv" : ln->word[2];
+    if (!new_log_target(im, arena_printf(im->a, "%s %s", target, fac)))
+        return false;
     im_entry(im, &im->global, arena_printf(im->a, "log %s %s%s%s", target, fac,
                                            ln->count == 4 ? " " : "",
                                            ln->count == 4 ? ln->word[3] : ""), NULL);
@@ -441,8 +468,8 @@ stats_socket(struct im *im)
     if (!once(im, &im->admin_at))
         return false;
     base = strrchr(ln->word[2], '/') + 1;
-    if (*base == '\0')
-        return cannot(im, 2, "no file name");
+    if (*base == '\0' || strlen(base) > 80)
+        return cannot(im, 2, "the admin socket needs a file name of at most 80 bytes");
     im->admin_path = arena_printf(im->a, "/run/switchyard/%s", base);
     im->admin_entry = im->global.count;
     im_entry(im, &im->global, "", NULL);
@@ -467,9 +494,30 @@ global_stats(struct im *im)
 static void
 global_string(struct im *im, struct loc *slot)
 {
+    if (im->ln->count == 2 && (im->ln->word[1][0] == '\0' ||
+                               (slot == &im->chroot_at && im->ln->word[1][0] != '/'))) {
+        cannot(im, 1, slot == &im->chroot_at ? "switchyard's chroot is an absolute path"
+                                             : "an empty name");
+        return;
+    }
     if (want_words(im, 2) && once(im, slot))
         im_entry(im, &im->global, arena_printf(im->a, "%s %s", im->ln->word[0],
                                                quote(im, im->ln->word[1])), NULL);
+}
+
+static void
+global_maxconn(struct im *im)
+{
+    char *end;
+    unsigned long n;
+
+    if (!want_words(im, 2))
+        return;
+    n = strtoul(im->ln->word[1], &end, 10);
+    if (*end != '\0' || end == im->ln->word[1] || n < 1 || n > 1000000)
+        cannot(im, 1, "switchyard's maxconn is 1 to 1000000");
+    else if (once(im, &im->maxconn_at))
+        im_entry(im, &im->global, arena_printf(im->a, "maxconn %lu", n), NULL);
 }
 
 static bool
@@ -495,10 +543,8 @@ global_line(struct im *im)
         global_string(im, &im->group_at);
     else if (strcmp(w, "stats") == 0)
         global_stats(im);
-    else if (strcmp(w, "maxconn") == 0 && want_words(im, 2) && once(im, &im->maxconn_at))
-        im_entry(im, &im->global, arena_printf(im->a, "maxconn %s", im->ln->word[1]), NULL);
     else if (strcmp(w, "maxconn") == 0)
-        return;
+        global_maxconn(im);
     else if (strcmp(w, "daemon") == 0)
         ignored(im, &im->global, "switchyard stays in the foreground; its service manager "
                 "runs it in the background");
@@ -714,6 +760,16 @@ bind_line(struct im *im, struct im_frontend *fe)
 
         if (addr == NULL || check_bind_addr(addr, strlen(addr), &b, &off, &len) != NULL)
             return cannot(im, 1, "switchyard listens on ADDRESS:PORT (IPv4, IPv6 or any)");
+        for (uint32_t i = 0; i < im->binds.count; i++) {
+            const struct im_bind *o = AVEC_AT(&im->binds, struct im_bind, i);
+
+            if (check_binds_overlap(&o->b, &b)) {
+                cannot(im, 1, "an address already bound");
+                diag_note(im->d, o->at, "bound here");
+                return false;
+            }
+        }
+        *(struct im_bind *)avec_push(&im->binds) = (struct im_bind){ b, ln->at[1] };
         *(const char **)avec_push(&fe->binds) = addr;
     }
     return true;
@@ -906,6 +962,28 @@ section_name_word(struct im *im)
     return ln->word[1];
 }
 
+static struct im_backend *find_backend(struct im *im, const char *name, uint32_t *idx);
+
+/* Frontend names and backend names are unique (a listen section has both). */
+static bool
+unique_section(struct im *im, const char *name)
+{
+    const struct im_backend *be = im->sec != IM_FRONTEND ? find_backend(im, name, NULL) : NULL;
+    const struct loc *first = be != NULL ? &be->at : NULL;
+
+    for (uint32_t i = 0; i < im->frontends.count && im->sec != IM_BACKEND; i++) {
+        const struct im_frontend *fe = *AVEC_AT(&im->frontends, struct im_frontend *, i);
+
+        if (strcmp(fe->name, name) == 0)
+            first = &fe->at;
+    }
+    if (first == NULL)
+        return true;
+    error_at(im, 1, "'%s' is defined twice", name);
+    diag_note(im->d, *first, "first here");
+    return false;
+}
+
 static void
 start_section(struct im *im)
 {
@@ -933,6 +1011,10 @@ start_section(struct im *im)
         im->sec = w[0] == 'f' ? IM_FRONTEND : w[0] == 'b' ? IM_BACKEND : IM_LISTEN;
         name = section_name_word(im);
         if (name == NULL) {
+            im->sec = IM_SKIP;
+            return;
+        }
+        if (!unique_section(im, name)) {
             im->sec = IM_SKIP;
             return;
         }
@@ -1258,7 +1340,8 @@ frontend_routes(struct im *im, struct im_frontend *fe, struct avec *routes)
         name_routes(im, fe, routes);
     else
         map_routes(im, fe, routes);
-    qsort(routes->data, routes->count, sizeof(struct im_route_ent), route_cmp);
+    if (routes->count > 1)
+        qsort(routes->data, routes->count, sizeof(struct im_route_ent), route_cmp);
     for (uint32_t i = 1; i < routes->count; i++) {
         struct im_route_ent *a = AVEC_AT(routes, struct im_route_ent, i - 1);
         struct im_route_ent *b = AVEC_AT(routes, struct im_route_ent, i);
@@ -1318,15 +1401,14 @@ protocol_routes(struct im *im, struct im_frontend *fe)
 static bool
 check_name(struct im *im, const char *name, struct loc at, const char *what)
 {
-    for (const char *p = name; *p != '\0'; p++) {
-        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-            (*p >= '0' && *p <= '9') || *p == '.' || *p == '-' || *p == '_')
-            continue;
-        diag_error(im->d, at, "'%s' cannot be the name of a %s: the names are letters, "
-                   "digits, '.', '-' and '_'", name, what);
-        return false;
-    }
-    return true;
+    size_t n = strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                            "0123456789.-_");
+
+    if (name[n] == '\0' && n >= 1 && n <= 64)
+        return true;
+    diag_error(im->d, at, "'%s' cannot be the name of a %s: the names are 1 to 64 "
+               "letters, digits, '.', '-' and '_'", name, what);
+    return false;
 }
 
 static void
@@ -1378,9 +1460,13 @@ check_frontend(struct im *im, struct im_frontend *fe)
                    "req_ssl_sni: switchyard's layer-4 listener reads the TLS ClientHello");
         return;
     }
-    if (fe->route != IM_ROUTE_NONE)
+    if (fe->route != IM_ROUTE_NONE) {
         protocol_routes(im, fe);
-    else if (fe->fallback == NULL)
+        if (im->routes[fe->sni ? IM_P_TLS : IM_P_HTTP].count == 0 && fe->fallback == NULL &&
+            im->d->errors == 0)
+            diag_error(im->d, fe->route_at, "no backend fits this use_backend, and there is "
+                       "no default_backend: nothing would be routed");
+    } else if (fe->fallback == NULL)
         diag_error(im->d, fe->at, "'%s' routes nothing: give it a use_backend, a "
                    "default_backend or a redirect", fe->name);
     if (fe->fallback != NULL)
@@ -1449,9 +1535,10 @@ write_entries(struct abuf *out, const char *block, const struct avec *entries)
 }
 
 static void
-write_lines(struct abuf *out, const char *kind, const char *name, const struct avec *lines)
+write_lines(struct im *im, struct abuf *out, const char *kind, const char *name,
+            const struct avec *lines)
 {
-    abuf_printf(out, "# %s %s\n", kind, name);
+    abuf_printf(out, "# %s %s\n", kind, safe_text(im->a, name, strlen(name)));
     for (uint32_t i = 0; i < lines->count; i++)
         abuf_printf(out, "#     %s\n", *AVEC_AT(lines, const char *, i));
 }
@@ -1476,7 +1563,7 @@ write_listener(struct im *im, struct abuf *out, const struct im_frontend *fe)
         abuf_adds(&opts, " forwarded-for;");
     if (fe->dontlognull && !im->def_dontlognull)
         abuf_adds(&opts, " dontlognull;");
-    write_lines(out, im_section_name(IM_FRONTEND), fe->name, &fe->lines);
+    write_lines(im, out, im_section_name(IM_FRONTEND), fe->name, &fe->lines);
     abuf_printf(out, "listen %s %s ", fe->name, listener_mode(fe));
     for (uint32_t i = 0; i < fe->binds.count; i++)
         abuf_printf(out, "%s%s", i > 0 ? ", " : "", *AVEC_AT(&fe->binds, const char *, i));
@@ -1511,12 +1598,12 @@ write_pools(struct im *im, struct abuf *out)
         const struct im_backend *be = *AVEC_AT(&im->backends, struct im_backend *, i);
 
         if (be->uses == 0 && !(be->listen_own && be->servers.count == 0)) {
-            write_lines(out, "backend", be->name, &be->lines);
+            write_lines(im, out, "backend", be->name, &be->lines);
             abuf_adds(out, "# (left out: no frontend uses it)\n\n");
         }
         if (be->uses == 0 || !is_named_pool(be))
             continue;
-        write_lines(out, "backend", be->name, &be->lines);
+        write_lines(im, out, "backend", be->name, &be->lines);
         abuf_printf(out, "pool %s {\n    server ", be->name);
         write_servers(out, be, ";\n    server ", false);
         abuf_adds(out, ";\n}\n\n");
@@ -1549,7 +1636,7 @@ write_sites(struct im *im, struct abuf *out)
             return;
         for (int p = 0; p < IM_P_COUNT; p++)
             if (r[p] != NULL && strcmp(r[p]->domain, first->domain) == 0)
-                write_lines(out, "backend", backend_at(im, r[p]->backend)->name,
+                write_lines(im, out, "backend", backend_at(im, r[p]->backend)->name,
                             &backend_at(im, r[p]->backend)->lines);
         abuf_printf(out, "site %s {\n", first->domain);
         for (int p = 0; p < IM_P_COUNT; p++) {
