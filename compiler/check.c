@@ -1216,8 +1216,8 @@ check_domains(struct ck *ck, const struct ast_domains *ad)
 
 /* ---- listeners ---- */
 
-static bool
-binds_overlap(const struct yt_bind *a, const struct yt_bind *b)
+bool
+check_binds_overlap(const struct yt_bind *a, const struct yt_bind *b)
 {
     bool a6 = a->addr.sa.sa_family == AF_INET6, b6 = b->addr.sa.sa_family == AF_INET6;
     uint16_t pa = a6 ? a->addr.in6.sin6_port : a->addr.in4.sin_port;
@@ -1378,7 +1378,7 @@ check_listeners(struct ck *ck)
                 struct listener *b = AVEC_AT(&ck->listeners, struct listener, j);
 
                 for (uint32_t bj = 0; bj < (j == i ? bi : b->bind_count) && !found; bj++) {
-                    if (!binds_overlap(&a->binds[bi], &b->binds[bj]))
+                    if (!check_binds_overlap(&a->binds[bi], &b->binds[bj]))
                         continue;
                     diag_error(ck->diag, a->bind_locs[bi],
                                "address already used by listener '%s'", b->name);

@@ -10,6 +10,7 @@
 #define COMPILER_CHECK_H
 
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "ast.h"
@@ -55,5 +56,9 @@ const char *check_server_addr(const char *text, size_t len, struct sockaddr_in6 
  * Returns NULL, or why not, with the span at fault. */
 const char *check_bind_addr(const char *text, size_t len, struct yt_bind *out,
                             size_t *bad_off, size_t *bad_len);
+
+/* True when two listen addresses cannot both be bound (the same port, and the same
+ * address or a wildcard covering the other). */
+bool check_binds_overlap(const struct yt_bind *a, const struct yt_bind *b);
 
 #endif

@@ -6,6 +6,7 @@
 static const char *const warning_names[DIAG_W_COUNT] = {
     [DIAG_W_SHADOWED] = "shadowed",
     [DIAG_W_UNUSED] = "unused",
+    [DIAG_W_IGNORED] = "ignored",
 };
 
 void

@@ -38,6 +38,7 @@ struct diag_source {
 enum diag_warning {
     DIAG_W_SHADOWED = 0,            /* a site adds nothing to the wildcard that covers it */
     DIAG_W_UNUSED,                  /* a named pool that nothing uses */
+    DIAG_W_IGNORED,                 /* yardc import: an HAProxy line without a meaning here */
     DIAG_W_COUNT
 };
 

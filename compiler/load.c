@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hacfg.h"
 #include "parse.h"
 
 struct load_file {
@@ -26,9 +27,9 @@ load_resolve(struct arena *arena, const char *base, const char *rel)
     return arena_printf(arena, "%.*s/%s", (int)(slash - base), base, rel);
 }
 
-/* Reads path whole into the arena (NUL-terminated). Returns 0, or -1 with errno. */
-static int
-read_whole(struct arena *arena, const char *path, char **text, uint32_t *len, struct stat *st)
+int
+load_read_file(struct arena *arena, const char *path, char **text, uint32_t *len,
+               struct stat *st)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     size_t got = 0, cap;
@@ -171,7 +172,7 @@ follow_include(struct load *l, const struct ast_include *inc, unsigned depth)
                            "include cycle: '%s' is already being read", name);
             continue;               /* each file is read once */
         }
-        if (read_whole(l->arena, name, &text, &len, &st) == -1) {
+        if (load_read_file(l->arena, name, &text, &len, &st) == -1) {
             diag_error(l->diag, inc->pattern, "cannot read '%s': %s", name, strerror(errno));
             continue;
         }
@@ -182,11 +183,32 @@ follow_include(struct load *l, const struct ast_include *inc, unsigned depth)
     globfree(&g);
 }
 
+/* An HAProxy file given to yardc gets one clear error instead of a syntax error per
+ * line. */
+static bool
+is_haproxy(struct load *l, uint32_t src)
+{
+    const struct diag_source *s = diag_source(l->diag, src);
+    size_t at, len;
+
+    if (!hacfg_looks_like(s->text, s->len, &at, &len))
+        return false;
+    diag_error(l->diag, (struct loc){ src, (uint32_t)at, (uint32_t)len },
+               "this looks like an HAProxy configuration; translate it with "
+               "'yardc import %s'", s->name);
+    l->syntax_errors++;
+    return true;
+}
+
 static void
 parse_and_follow(struct load *l, uint32_t src, uint32_t file, unsigned depth)
 {
     struct ast_include *inc;
 
+    if (is_haproxy(l, src)) {
+        l->files[file].open = false;
+        return;
+    }
     l->syntax_errors += parse_source(l->arena, l->diag, l->ast, src, &inc);
     for (; inc != NULL && !diag_is_stopped(l->diag); inc = inc->next)
         follow_include(l, inc, depth);
@@ -212,7 +234,7 @@ load_config(struct load *l, const char *name, const char *data, size_t len)
         src = diag_add_source(l->diag, name, text, (uint32_t)len);
         add_file(l, NULL, src);
     } else {
-        if (read_whole(l->arena, name, &text, &n, &st) == -1) {
+        if (load_read_file(l->arena, name, &text, &n, &st) == -1) {
             diag_error(l->diag, (struct loc){ .src = DIAG_NO_SOURCE }, "cannot read '%s': %s",
                        name, strerror(errno));
             return -1;
@@ -243,7 +265,7 @@ load_file_at(struct load *l, struct loc at, const char *what)
         return -1;
     }
     path = load_resolve(l->arena, from->name, rel);
-    if (read_whole(l->arena, path, &text, &len, &st) == -1) {
+    if (load_read_file(l->arena, path, &text, &len, &st) == -1) {
         diag_error(l->diag, at, "cannot read %s '%s': %s", what, path, strerror(errno));
         return -1;
     }

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include "arena.h"
 #include "ast.h"
@@ -36,6 +37,12 @@ int load_config(struct load *l, const char *name, const char *data, size_t len);
  * registers it as a source. Returns its source index, or -1 after reporting why at the
  * token (`what` says what the file is for: "domain list", "error page"). */
 int64_t load_file_at(struct load *l, struct loc at, const char *what);
+
+/* Reads the regular file at path whole into the arena, NUL-terminated (*text, *len; st
+ * filled by fstat). Returns 0, or -1 with errno (EISDIR, EINVAL for a FIFO or device,
+ * EFBIG from LOAD_MAX_FILE bytes on). */
+int load_read_file(struct arena *arena, const char *path, char **text, uint32_t *len,
+                   struct stat *st);
 
 /* The path of rel as seen from the directory of the file named base ("a/b.yard" and
  * "c.txt" give "a/c.txt"); absolute paths stay as they are. In the arena. */

@@ -130,6 +130,7 @@ done
 echo "== yardc"
 [ -x tests/yardc/run.sh ] || [ -f tests/yardc/run.sh ] &&
     run "yardc golden diagnostics" bash tests/yardc/run.sh "$PWD/$YARDC"
+run "yardc import" sh tests/yardc/import.sh "$PWD/$YARDC"
 [ -f tests/yardc/docs.sh ] && run "yardc documented examples" bash tests/yardc/docs.sh "$PWD/$YARDC"
 run "yardc output is deterministic" table_is_deterministic
 run "yardc --print compiles to the same digest" canonical_form_is_stable
