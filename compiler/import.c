@@ -91,7 +91,7 @@ struct im {
     struct avec frontends, backends;    /* pointers */
     struct loc user_at, group_at, chroot_at, maxconn_at, admin_at, admin_timeout_at;
     struct loc defaults_at;
-    const char *admin_path;
+    const char *admin_path, *admin_level;
     uint32_t admin_mode, admin_timeout, admin_entry;
     struct loc timeout_at[IM_T_COUNT];
     uint32_t timeout_ms[IM_T_COUNT];
@@ -437,9 +437,11 @@ once(struct im *im, struct loc *slot)
     return true;
 }
 
-/* `stats socket PATH [mode M] [level admin] [expose-fd listeners]`: the admin socket
+/* `stats socket PATH [mode M] [level L] [expose-fd listeners]`: the admin socket
  * speaks switchyard's protocol, not HAProxy's, so it moves to /run/switchyard/ under
- * the same file name, where HAProxy's tools will not mistake it for theirs. */
+ * the same file name, where HAProxy's tools will not mistake it for theirs. HAProxy's
+ * `user` and `operator` levels read, as switchyard's `operator` does; `admin` is
+ * `admin`. The listeners are always handed over to root and the proxy's own user. */
 static bool
 stats_socket(struct im *im)
 {
@@ -457,12 +459,18 @@ stats_socket(struct im *im)
             if (*end != '\0' || end == ln->word[i + 1] || m > 0777)
                 return cannot(im, i + 1, "not an octal file mode");
             im->admin_mode = (uint32_t)m;
-        } else if ((is(ln, i, "level") && is(ln, i + 1, "admin")) ||
-                   (is(ln, i, "expose-fd") && is(ln, i + 1, "listeners"))) {
+        } else if (is(ln, i, "level") && i + 1 < ln->count) {
+            if (is(ln, i + 1, "admin"))
+                im->admin_level = "admin";
+            else if (is(ln, i + 1, "operator") || is(ln, i + 1, "user"))
+                im->admin_level = "operator";
+            else
+                return cannot(im, i + 1, "not an admin socket level: user, operator or admin");
+        } else if (is(ln, i, "expose-fd") && is(ln, i + 1, "listeners")) {
             continue;
         } else {
-            return cannot(im, i, "switchyard's admin socket takes a mode; it always has "
-                          "level admin and hands its listeners over");
+            return cannot(im, i, "switchyard's admin socket takes a mode and a level; it "
+                          "always hands its listeners over");
         }
     }
     if (!once(im, &im->admin_at))
@@ -1495,8 +1503,10 @@ im_finish(struct im *im)
     if (im->admin_path != NULL) {
         struct im_entry *e = AVEC_AT(&im->global, struct im_entry, im->admin_entry);
 
-        e->yard = arena_printf(im->a, "admin %s mode 0%o%s%s", quote(im, im->admin_path),
-                               im->admin_mode, im->admin_timeout_at.len ? " timeout " : "",
+        e->yard = arena_printf(im->a, "admin %s mode 0%o%s%s%s%s", quote(im, im->admin_path),
+                               im->admin_mode, im->admin_level ? " level " : "",
+                               im->admin_level ? im->admin_level : "",
+                               im->admin_timeout_at.len ? " timeout " : "",
                                im->admin_timeout_at.len ? duration_text(im, im->admin_timeout)
                                                         : "");
     } else if (im->admin_timeout_at.len != 0) {
