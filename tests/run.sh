@@ -65,7 +65,7 @@ installed_tree_builds_a_proxy() {
     "$i/bin/yardc" -o "$tmp/t.c" "$i/share/switchyard/examples/reference.yard" || return 1
     $CC $LINK_FLAGS -std=c11 -I"$i/include/switchyard" -c -o "$tmp/t.o" "$tmp/t.c" || return 1
     $CC $LINK_FLAGS -o "$tmp/switchyard" "$tmp/t.o" "$i/lib/switchyard/main.o" \
-        "$i/lib/switchyard/libswitchyard.a" -lev -lm || return 1
+        "$i/lib/switchyard/libswitchyard.a" -lev -lseccomp -lm || return 1
     "$tmp/switchyard" --resolve www-tls TEST2.apalrd.net |
         grep -qx 'server: \[2601:40e:69:69::beef\]:443 weight 1' || return 1
     rm -rf "$tmp"
