@@ -158,13 +158,6 @@ static const int allowed[] = {
     SCMP_SYS(brk), SCMP_SYS(munmap), SCMP_SYS(mremap), SCMP_SYS(madvise),
     SCMP_SYS(unlink), SCMP_SYS(newfstatat),
     SCMP_SYS(exit), SCMP_SYS(exit_group),
-#if defined(__SANITIZE_ADDRESS__)
-    /* LeakSanitizer's check at exit stops the process with a ptrace()ing clone and reads
-     * /proc/self/maps; sanitizer builds only. */
-    SCMP_SYS(clone), SCMP_SYS(ptrace), SCMP_SYS(wait4), SCMP_SYS(prctl),
-    SCMP_SYS(openat), SCMP_SYS(getdents64), SCMP_SYS(sched_yield), SCMP_SYS(sigaltstack),
-    SCMP_SYS(fstat), SCMP_SYS(lseek), SCMP_SYS(readlink), SCMP_SYS(futex),
-#endif
 };
 
 /* Allows syscall nr when its argument arg, masked, equals val. */

@@ -58,7 +58,7 @@ check "the admin socket outside the chroot is left at exit" test -S "$SOCK"
 proxy proc-sandbox
 check "... and the next start replaces it" admin_pid
 
-# A system call outside the allow-list: open(2), made by the proxy itself (ptrace).
+# A system call outside the allow-list: execve("/bin/sh"), made by the proxy itself (ptrace).
 "$TOOLS/inject" "$PROXY_PID" >"$WORK/inject.out" 2>&1 || true
 if grep -q unsupported "$WORK/inject.out"; then
     ok "# SKIP no call injected outside the allow-list on $(uname -m)"
@@ -67,7 +67,7 @@ else
     rc=0
     wait_for 10 sh -c "! kill -0 $PROXY_PID 2>/dev/null" || rc=timeout
     [ "$rc" = timeout ] || wait "$PROXY_PID" || rc=$?
-    check "open() outside the allow-list kills the process: $(cat "$WORK/inject.out")" \
+    check "execve() outside the allow-list kills the process: $(cat "$WORK/inject.out")" \
         grep -qx 'signal=31' "$WORK/inject.out"
     check "... its exit status says SIGSYS (got $rc, 128 + 31)" test "$rc" = 159
 fi

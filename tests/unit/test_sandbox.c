@@ -93,6 +93,15 @@ open_a_file(void)
 }
 
 static int
+run_a_shell(void)
+{
+    char *const argv[] = { "sh", "-c", "exit 7", NULL };
+
+    execve("/bin/sh", argv, NULL);
+    return 1;
+}
+
+static int
 raw_socket(void)
 {
     return socket(AF_INET, SOCK_RAW, 1) == -1 ? 1 : 0;
@@ -154,6 +163,7 @@ static void
 test_sandbox_kills_the_rest(void)
 {
     CU_ASSERT(killed_by_sigsys(filtered(open_a_file, 0)));
+    CU_ASSERT(killed_by_sigsys(filtered(run_a_shell, 0)));
     CU_ASSERT(killed_by_sigsys(filtered(raw_socket, 0)));
     CU_ASSERT(killed_by_sigsys(filtered(netlink_socket, 0)));
     CU_ASSERT(killed_by_sigsys(filtered(executable_memory, 0)));

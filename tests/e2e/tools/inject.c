@@ -1,18 +1,17 @@
-/* Makes a running process call open("/etc/hostname") itself, for the e2e tests of the
- * system call filter (tests/e2e/proc_sandbox.sh, proc_workers.sh).
+/* Makes a running process call execve("/bin/sh") itself, for the e2e tests of the system
+ * call filter (tests/e2e/proc_sandbox.sh, proc_workers.sh).
  *
  *   inject PID
  *       attaches with ptrace while PID waits in a system call (its event loop's
- *       epoll_wait), points it at that `syscall` instruction again with openat's number and
- *       arguments (the path written below its stack pointer), lets it go and waits: prints
- *       "signal=N" when the process was killed by signal N, "opened=FD" or "errno=E" when
- *       the call returned. Its registers are not restored: use it only on a process that
+ *       epoll_wait), points it at that `syscall` instruction again with execve's number and
+ *       arguments (the path written below its stack pointer, no argv, no environment), lets
+ *       it go and waits: prints "signal=N" when the process was killed by signal N,
+ *       "exit=N" when it ended otherwise (the shell ran), "errno=E" when the call failed. Its registers are not restored: use it only on a process that
  *       is meant to die of it.
  *
  * x86-64 only; elsewhere prints "unsupported" and exits 3. Exit 0 once an outcome is
  * printed, 2 on set-up errors. */
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,7 +24,7 @@
 
 #if defined(__x86_64__)
 
-static const char path[16] = "/etc/hostname";
+static const char path[16] = "/bin/sh";
 
 /* Stops pid (PTRACE_SEIZE + PTRACE_INTERRUPT) until it sits right after a `syscall`
  * instruction (0f 05), which it does while blocked in epoll_wait. */
@@ -72,11 +71,10 @@ inject(pid_t pid)
     }
     r.rip -= 2;
     r.orig_rax = (unsigned long)-1; /* not in a system call: no restart on resume */
-    r.rax = SYS_openat;
-    r.rdi = (unsigned long)AT_FDCWD;
-    r.rsi = at;
-    r.rdx = O_RDONLY;
-    r.r10 = 0;
+    r.rax = SYS_execve;
+    r.rdi = at;
+    r.rsi = 0;
+    r.rdx = 0;
     if (ptrace(PTRACE_SETREGS, pid, 0, &r) == -1 ||
         ptrace(PTRACE_SETOPTIONS, pid, 0, PTRACE_O_TRACESYSGOOD) == -1 ||
         ptrace(PTRACE_SYSCALL, pid, 0, 0) == -1) {
@@ -99,13 +97,10 @@ inject(pid_t pid)
         }
         if (ptrace(PTRACE_GETREGS, pid, 0, &r) == -1)
             return 2;
-        /* Syscall stops: the exit of the interrupted epoll_wait, then openat's entry, then
-         * its exit with the result. */
-        if (WSTOPSIG(st) == (SIGTRAP | 0x80) && ++stops == 3) {
-            if ((long)r.rax < 0)
-                printf("errno=%ld\n", -(long)r.rax);
-            else
-                printf("opened=%ld\n", (long)r.rax);
+        /* Syscall stops: the exit of the interrupted epoll_wait, then execve's entry, then
+         * its exit with the result when it failed. */
+        if (WSTOPSIG(st) == (SIGTRAP | 0x80) && ++stops == 3 && (long)r.rax < 0) {
+            printf("errno=%ld\n", -(long)r.rax);
             return 0;
         }
         ptrace(PTRACE_SYSCALL, pid, 0, 0);
