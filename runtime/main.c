@@ -459,7 +459,7 @@ cmd_run(const char *takeover_path)
         return 1;
     }
     signal(SIGPIPE, SIG_IGN);
-    /* Two descriptors per connection: take all the kernel allows. */
+    /* Two descriptors per connection, and pipes: take all the kernel allows. */
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
         rl.rlim_cur = rl.rlim_max;
         setrlimit(RLIMIT_NOFILE, &rl);

@@ -153,6 +153,7 @@ static const int allowed[] = {
     SCMP_SYS(clock_gettime), SCMP_SYS(gettimeofday), SCMP_SYS(time),
     SCMP_SYS(clock_nanosleep), SCMP_SYS(nanosleep),
     SCMP_SYS(rt_sigaction), SCMP_SYS(rt_sigprocmask), SCMP_SYS(rt_sigreturn),
+    SCMP_SYS(sigaltstack),          /* AddressSanitizer's handlers, at exit */
     SCMP_SYS(restart_syscall),
     SCMP_SYS(getpid), SCMP_SYS(getppid), SCMP_SYS(gettid),
     SCMP_SYS(brk), SCMP_SYS(munmap), SCMP_SYS(mremap), SCMP_SYS(madvise),

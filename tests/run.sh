@@ -143,7 +143,10 @@ echo "== end to end"
 for t in tests/e2e/*.sh; do
     [ -e "$t" ] || continue
     case $(basename "$t") in demo*) continue ;; esac
-    run "e2e $(basename "$t" .sh)" env BUILD="$BUILD" bash "$t"
+    # LeakSanitizer (make check) checks at exit from a ptrace()ing clone, which the
+    # proxy's system call filter does not allow: the proxies run without it.
+    run "e2e $(basename "$t" .sh)" env BUILD="$BUILD" \
+        ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" bash "$t"
 done
 
 echo
