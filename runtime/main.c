@@ -363,12 +363,13 @@ reap(struct workers *w, uint32_t i, pid_t pid, int st)
                  WTERMSIG(st) == SIGSYS ? ": a system call outside the allow-list" : "");
     else
         snprintf(why, sizeof(why), "exited with status %d", WEXITSTATUS(st));
-    w->status = 1;
     if (w->stopping) {
+        w->status = 1;
         log_msg(LOG_LEVEL_ERR, "worker %u (pid %d) %s", i, (int)pid, why);
         return;
     }
     if (!may_restart(w)) {
+        w->status = 1;
         log_msg(LOG_LEVEL_ERR, "worker %u (pid %d) %s: %d restarts in %.0f s, stopping",
                 i, (int)pid, why, RESTARTS_MAX, RESTART_WINDOW);
         stop_workers(w);
@@ -379,6 +380,7 @@ reap(struct workers *w, uint32_t i, pid_t pid, int st)
         log_msg(LOG_LEVEL_ERR, "worker %u (pid %d) %s: fork: %s, stopping", i, (int)pid, why,
                 strerror(errno));
         w->pid[i] = 0;
+        w->status = 1;
         stop_workers(w);
         return;
     }
