@@ -4,7 +4,6 @@
 #include <ev.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <libgen.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -18,6 +17,7 @@
 
 #include "listener.h"
 #include "log.h"
+#include "sandbox.h"
 #include "stats.h"
 
 #define LINE_MAX_LEN 1024           /* a longer command line closes the session */
@@ -49,8 +49,7 @@ static const struct admin_info *info;
 static struct ev_loop *aloop;
 static struct ev_io listen_io;
 static int listen_fd = -1;
-static int dir_fd = -1;             /* the socket's directory, to unlink it after chroot */
-static char base_name[sizeof(((struct sockaddr_un *)0)->sun_path)];
+static char sock_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 static dev_t sock_dev;
 static ino_t sock_ino;
 static struct session *sessions;
@@ -65,7 +64,7 @@ admin_open(const struct yt_table *t)
 {
     const struct yt_str *p = &t->global.admin_socket;
     struct sockaddr_un sa = { .sun_family = AF_UNIX };
-    char path[sizeof(sa.sun_path)], dir[sizeof(sa.sun_path)];
+    char *path = sock_path;
     struct stat st;
     int n;
 
@@ -74,19 +73,12 @@ admin_open(const struct yt_table *t)
     owner = geteuid();
     if (p->len == 0)
         return 0;
-    if (p->len >= sizeof(path)) {
+    if (p->len >= sizeof(sock_path)) {
         fprintf(stderr, "switchyard: admin socket path too long\n");
         return -1;
     }
     memcpy(path, t->blob + p->off, p->len);
     path[p->len] = '\0';
-    memcpy(dir, path, sizeof(dir));
-    snprintf(base_name, sizeof(base_name), "%s", basename(path));
-    dir_fd = open(dirname(dir), O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (dir_fd == -1) {
-        fprintf(stderr, "switchyard: admin socket %s: directory: %s\n", path, strerror(errno));
-        return -1;
-    }
     /* Bind under a temporary name, then rename: the path never points to nothing, and a
      * new binary taking over replaces the old one's socket in one step. */
     n = snprintf(sa.sun_path, sizeof(sa.sun_path), "%s.%d.tmp", path, (int)getpid());
@@ -624,13 +616,13 @@ admin_close(bool remove)
     close(listen_fd);
     listen_fd = -1;
     /* Remove the path only if it is still our socket: after a takeover it is the new
-     * binary's. Through the directory's descriptor, so that this works after chroot. */
-    if (remove && fstatat(dir_fd, base_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-        st.st_dev == sock_dev &&
-        st.st_ino == sock_ino && unlinkat(dir_fd, base_name, 0) == -1)
-        log_msg(LOG_LEVEL_WARNING, "admin: cannot remove %s: %s", base_name, strerror(errno));
-    close(dir_fd);
-    dir_fd = -1;
+     * binary's. After chroot, only a path inside the jail can be reached: no descriptor
+     * of a directory outside it is kept open. */
+    const char *path = remove ? sandbox_path(sock_path) : NULL;
+
+    if (path != NULL && lstat(path, &st) == 0 && st.st_dev == sock_dev &&
+        st.st_ino == sock_ino && unlink(path) == -1)
+        log_msg(LOG_LEVEL_WARNING, "admin: cannot remove %s: %s", sock_path, strerror(errno));
 }
 
 /* ---- takeover, the new binary's side ---- */

@@ -92,6 +92,21 @@ buf_compact(struct buf *b)
     b->end = head + (uint32_t)n;
 }
 
+static uint32_t pipes_open;         /* every pool's pipes, in use or kept */
+static uint32_t pipes_max = UINT32_MAX;
+
+void
+buf_pipe_budget(uint32_t max)
+{
+    pipes_max = max;
+}
+
+uint32_t
+buf_pipes_open(void)
+{
+    return pipes_open;
+}
+
 void
 buf_pipe_pool_init(struct buf_pipe_pool *p, uint32_t cap, uint32_t free_max, uint32_t in_use_max)
 {
@@ -104,6 +119,7 @@ pipe_close(struct buf_pipe *pp)
     close(pp->rfd);
     close(pp->wfd);
     free(pp);
+    pipes_open--;
 }
 
 void
@@ -124,7 +140,7 @@ buf_pipe_get(struct buf_pipe_pool *p)
     struct buf_pipe *pp = p->free;
     int fds[2];
 
-    if (p->in_use >= p->in_use_max) {
+    if (p->in_use >= p->in_use_max || (pp == NULL && pipes_open >= pipes_max)) {
         errno = ENOBUFS;
         return NULL;
     }
@@ -150,6 +166,7 @@ buf_pipe_get(struct buf_pipe_pool *p)
             size = fcntl(fds[1], F_GETPIPE_SZ);
         *pp = (struct buf_pipe){ .pool = p, .rfd = fds[0], .wfd = fds[1],
                                  .cap = size > 0 ? (uint32_t)size : 4096 };
+        pipes_open++;
     }
     pp->next = NULL;
     p->in_use++;
@@ -165,7 +182,7 @@ buf_pipe_put(struct buf_pipe *pp)
         return;
     p = pp->pool;
     p->in_use--;
-    if (pp->len != 0 || p->free_count >= p->free_max) {
+    if (pp->len != 0 || p->free_count >= p->free_max || pipes_open > pipes_max) {
         pipe_close(pp);
         return;
     }

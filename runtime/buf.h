@@ -84,11 +84,15 @@ void buf_compact(struct buf *b);
  *
  * Bulk bytes go socket -> pipe -> socket with splice(2): the kernel moves page references
  * instead of copying every byte into user space and back. A pipe is two descriptors, so
- * only connections with bytes in flight hold one, and each module's pool hands out at
- * most PIPE_MAX_IN_USE at a time; beyond that, and when pipe2() fails, buffers take over. */
+ * only connections with bytes in flight hold one, each module's pool hands out at most
+ * PIPE_MAX_IN_USE at a time, and the pipes of all pools together, in use or kept, stay
+ * within the process's budget (buf_pipe_budget()); beyond that, and when pipe2() fails,
+ * buffers take over. */
 #define PIPE_SIZE (256 * 1024)      /* bytes in flight per direction through a pipe */
 #define PIPE_POOL_KEEP 64           /* idle pipes kept open for reuse (128 descriptors) */
 #define PIPE_MAX_IN_USE 2048
+#define PIPE_CONNS 4                /* the budget: one pipe per this many connections ... */
+#define PIPE_BUDGET_MAX 4096        /* ... and at most this many pipes per process */
 
 struct buf_pipe_pool;
 
@@ -113,11 +117,20 @@ struct buf_pipe_pool {
 void buf_pipe_pool_init(struct buf_pipe_pool *p, uint32_t cap, uint32_t free_max,
                         uint32_t in_use_max);
 
+/* Sets how many pipes all pools of the process may hold open together, in use or kept
+ * for reuse (none made beyond it; the default is no limit). Lowering it closes the pipes
+ * over it as they come back. */
+void buf_pipe_budget(uint32_t max);
+
+/* Pipes open now, all pools together. */
+uint32_t buf_pipes_open(void);
+
 /* Closes the pipes kept for reuse; pipes still in use stay valid. */
 void buf_pipe_pool_trim(struct buf_pipe_pool *p);
 
-/* Returns owned: an empty pipe, or NULL when the pool is at in_use_max or pipe2() failed
- * (errno says why; EMFILE, ENFILE: out of descriptors). The caller then uses a buffer. */
+/* Returns owned: an empty pipe, or NULL when the pool is at in_use_max, the process at its
+ * budget (ENOBUFS) or pipe2() failed (errno says why; EMFILE, ENFILE: out of descriptors).
+ * The caller then uses a buffer. */
 struct buf_pipe *buf_pipe_get(struct buf_pipe_pool *p);
 
 /* Takes pp (NULL is accepted) back into its pool; a pipe still holding bytes is closed,

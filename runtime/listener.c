@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "conn.h"
 #include "http.h"
 #include "log.h"
@@ -400,24 +401,56 @@ live_cb(struct ev_loop *loop, struct ev_prepare *w, int revents)
     stats_set_live(listener_live_count());
 }
 
-/* Each connection needs two descriptors (client and server): a maxconn beyond what the
- * descriptor limit allows would turn every connection past it into an EMFILE failure, so
- * the limit lowers maxconn, as HAProxy derives maxconn from ulimit-n. Settled at start,
- * again when a shortage finds the limit lowered, and when a lowered maxconn is reached
- * and the limit has been raised since. */
+/* The pipes of the process: one per PIPE_CONNS connections, at most PIPE_BUDGET_MAX. */
+static uint64_t
+pipes_for(uint64_t conns)
+{
+    uint64_t p = (conns + PIPE_CONNS - 1) / PIPE_CONNS;
+
+    return p < PIPE_BUDGET_MAX ? p : PIPE_BUDGET_MAX;
+}
+
+/* Descriptors for conns connections: a client and a server socket each, and the two ends
+ * of each pipe. */
+static uint64_t
+fds_for(uint64_t conns)
+{
+    return 2 * conns + 2 * pipes_for(conns);
+}
+
+/* Each connection needs two descriptors (client and server), and a pipe (two more) per
+ * direction while bytes move in bulk: a maxconn beyond what the descriptor limit allows
+ * would turn every connection past it into an EMFILE failure, so the limit lowers maxconn,
+ * as HAProxy derives maxconn (and maxpipes, maxconn / 4) from ulimit-n, and the pipes are
+ * held to their share (buffers take over past it). Settled at start, again when a
+ * shortage finds the limit lowered, and when a lowered maxconn is reached and the limit
+ * has been raised since. */
 static void
 settle_maxconn(void)
 {
     struct rlimit rl;
     uint32_t was = maxconn;
-    uint64_t avail;
+    uint64_t avail, lo = 1, hi;
 
     maxconn = maxconn_want;
-    if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur == RLIM_INFINITY)
+    if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur == RLIM_INFINITY) {
+        buf_pipe_budget((uint32_t)pipes_for(maxconn));
         return;
+    }
     avail = rl.rlim_cur > FD_RESERVE + sock_count ? rl.rlim_cur - FD_RESERVE - sock_count : 0;
-    if (avail / 2 < maxconn_want)
-        maxconn = avail / 2 > 0 ? (uint32_t)(avail / 2) : 1;
+    if (fds_for(maxconn_want) > avail) {
+        /* The most connections whose descriptors fit, at least 1. */
+        for (hi = avail / 2 + 1; hi - lo > 1;) {
+            uint64_t mid = lo + (hi - lo) / 2;
+
+            if (fds_for(mid) <= avail)
+                lo = mid;
+            else
+                hi = mid;
+        }
+        maxconn = (uint32_t)lo;
+    }
+    buf_pipe_budget((uint32_t)pipes_for(maxconn));
     if (maxconn < maxconn_want && (was == 0 || maxconn < was))
         log_msg(LOG_LEVEL_WARNING, "maxconn %u lowered to %u: descriptor limit %llu",
                 maxconn_want, maxconn, (unsigned long long)rl.rlim_cur);

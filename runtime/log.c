@@ -14,6 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sandbox.h"
+
 #define SINK_MAX 2
 #define QUEUE_LEN 64                /* lines waiting per sink */
 
@@ -26,7 +28,7 @@ struct sink {
     int fd;
     bool syslog;
     uint8_t facility, level;
-    struct sockaddr_un addr;        /* syslog: where to reconnect */
+    struct sockaddr_un addr;        /* syslog: the path as configured */
     ev_tstamp next_connect;
     struct ev_io io;                /* EV_WRITE while the queue holds lines */
     uint32_t head, count;           /* queue[head .. head + count) mod QUEUE_LEN */
@@ -45,14 +47,22 @@ static int stderr_flags = -1;
 static void flush_cb(struct ev_loop *loop, struct ev_io *w, int revents);
 static void batch_cb(struct ev_loop *loop, struct ev_prepare *w, int revents);
 
+/* Connects to the syslog socket: at start by its path; inside a chroot (a reconnect after
+ * the daemon restarted), the path as seen from there: the part under the chroot directory
+ * when it lies there, else the same path inside the chroot (docs/runtime.md). */
 static int
 connect_syslog(struct sink *s)
 {
+    const char *inner = sandbox_path(s->addr.sun_path);
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
     int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 
     if (fd == -1)
         return -1;
-    if (connect(fd, (struct sockaddr *)&s->addr, sizeof(s->addr)) == -1) {
+    if (inner == NULL)
+        inner = s->addr.sun_path;
+    memcpy(sa.sun_path, inner, strlen(inner) + 1);
+    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1) {
         int e = errno;
 
         close(fd);

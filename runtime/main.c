@@ -2,13 +2,12 @@
  * (gen_table); this file is the command line, process set-up and the event loop. */
 #include <errno.h>
 #include <ev.h>
-#include <grp.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -19,6 +18,7 @@
 #include "http.h"
 #include "listener.h"
 #include "log.h"
+#include "sandbox.h"
 #include "stats.h"
 #include "table.h"
 
@@ -33,6 +33,7 @@ static const char *const mode_names[YT_MODE_COUNT] = { "tls", "http", "redirect"
 
 static struct ev_timer grace_timer;
 static struct ev_prepare drain_watch;   /* after SIGTERM: ends the loop once idle */
+static pid_t supervisor;                /* a worker's parent; 0 in a single process */
 
 static void
 usage(FILE *f)
@@ -203,11 +204,15 @@ drain_single(struct ev_loop *loop)
     begin_stop(loop);
 }
 
+/* With workers, the supervisor passes the stop on to every worker. A worker whose
+ * supervisor is gone (it got SIGTERM then, PR_SET_PDEATHSIG) stops alone: its parent is
+ * now another process, init or a subreaper, never to be signalled. */
 static void
 drain_workers(struct ev_loop *loop)
 {
-    (void)loop;
-    kill(getppid(), SIGTERM);
+    if (getppid() == supervisor && kill(supervisor, SIGTERM) == 0)
+        return;
+    drain_single(loop);
 }
 
 static int
@@ -239,6 +244,8 @@ run_worker(uint32_t worker, uint32_t count, int takeover)
     ev_signal_start(loop, &sigint);
     ev_unref(loop);                 /* signal watchers alone do not keep the loop running */
     ev_unref(loop);
+    if (sandbox_seccomp(supervisor) == -1)
+        return 1;
     log_msg(LOG_LEVEL_NOTICE, "switchyard %s started, config sha256:%.12s, pid %d", SY_VERSION,
             T->digest, (int)getpid());
     if (takeover != -1 && admin_takeover_finish(takeover) == 0)
@@ -261,142 +268,165 @@ run_worker(uint32_t worker, uint32_t count, int takeover)
     return 0;
 }
 
+/* ---- workers ---- */
+
+#define RESTARTS_MAX 5              /* unexpected worker deaths restarted per window ... */
+#define RESTART_WINDOW 60.0         /* ... of this many seconds; one more stops everything */
+
+struct workers {
+    pid_t pid[WORKERS_MAX];         /* 0: not running */
+    uint32_t count, alive;
+    int takeover;                   /* the old binary's admin connection, or -1 */
+    sigset_t mask;                  /* the signal mask a worker starts with */
+    ev_tstamp restarts[RESTARTS_MAX];   /* when the last ones were, oldest first */
+    bool stopping;
+    int status;
+};
+
+/* Forks worker i. The child dies with its supervisor (PR_SET_PDEATHSIG), and leaves at
+ * once if the supervisor died before that was set. Returns the child's pid, or -1. */
+static pid_t
+spawn(struct workers *w, uint32_t i)
+{
+    pid_t pid = fork();
+
+    if (pid != 0)
+        return pid;
+    sigprocmask(SIG_SETMASK, &w->mask, NULL);
+    if (prctl(PR_SET_PDEATHSIG, SIGTERM) == -1 || getppid() != supervisor)
+        _exit(1);
+    if (w->takeover != -1)
+        close(w->takeover);
+    /* The first worker serves the admin socket: it keeps every set to hand over. */
+    listener_keep_set((int)i, i == 0);
+    _exit(run_worker(i, w->count, -1));
+}
+
+/* SIGTERM to every worker; the supervisor's own copies of the listening sockets and of
+ * the admin socket close, so that new connections are refused. */
+static void
+stop_workers(struct workers *w)
+{
+    w->stopping = true;
+    listener_keep_set(-1, false);
+    admin_close(false);
+    for (uint32_t i = 0; i < w->count; i++)
+        if (w->pid[i] > 0)
+            kill(w->pid[i], SIGTERM);
+}
+
+/* Another restart within the limit? Records it if so. */
+static bool
+may_restart(struct workers *w)
+{
+    ev_tstamp now = ev_time();
+
+    if (now - w->restarts[0] < RESTART_WINDOW)
+        return false;
+    memmove(w->restarts, w->restarts + 1, sizeof(w->restarts) - sizeof(w->restarts[0]));
+    w->restarts[RESTARTS_MAX - 1] = now;
+    return true;
+}
+
+/* Worker i (pid) ended with status st: expected when stopping or after a clean exit;
+ * otherwise it is restarted, RESTARTS_MAX times per RESTART_WINDOW at most. */
+static void
+reap(struct workers *w, uint32_t i, pid_t pid, int st)
+{
+    char why[128];
+
+    w->pid[i] = 0;
+    w->alive--;
+    if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
+        if (!w->stopping)
+            log_msg(LOG_LEVEL_NOTICE, "worker %u (pid %d) exited", i, (int)pid);
+        return;
+    }
+    if (WIFSIGNALED(st))
+        snprintf(why, sizeof(why), "killed by signal %d (%s%s)", WTERMSIG(st),
+                 strsignal(WTERMSIG(st)),
+                 WTERMSIG(st) == SIGSYS ? ": a system call outside the allow-list" : "");
+    else
+        snprintf(why, sizeof(why), "exited with status %d", WEXITSTATUS(st));
+    if (w->stopping) {
+        w->status = 1;
+        log_msg(LOG_LEVEL_ERR, "worker %u (pid %d) %s", i, (int)pid, why);
+        return;
+    }
+    if (!may_restart(w)) {
+        w->status = 1;
+        log_msg(LOG_LEVEL_ERR, "worker %u (pid %d) %s: %d restarts in %.0f s, stopping",
+                i, (int)pid, why, RESTARTS_MAX, RESTART_WINDOW);
+        stop_workers(w);
+        return;
+    }
+    w->pid[i] = spawn(w, i);
+    if (w->pid[i] == -1) {
+        log_msg(LOG_LEVEL_ERR, "worker %u (pid %d) %s: fork: %s, stopping", i, (int)pid, why,
+                strerror(errno));
+        w->pid[i] = 0;
+        w->status = 1;
+        stop_workers(w);
+        return;
+    }
+    w->alive++;
+    log_msg(LOG_LEVEL_ERR, "worker %u (pid %d) %s: restarted as pid %d", i, (int)pid, why,
+            (int)w->pid[i]);
+}
+
 /* Forks count workers sharing the listeners (one SO_REUSEPORT set each) and waits; on
- * SIGTERM or SIGINT passes the signal on and waits for them all. */
+ * SIGTERM or SIGINT passes the signal on and waits for them all. Keeps the listening
+ * sockets and the admin socket, for a worker that has to be restarted. */
 static int
 supervise(uint32_t count, int takeover)
 {
-    pid_t pids[WORKERS_MAX];
-    sigset_t set, old;
-    uint32_t alive = 0;
-    int status = 0;
+    static struct workers w;
+    sigset_t set;
 
+    w = (struct workers){ .count = count, .takeover = takeover };
+    for (int k = 0; k < RESTARTS_MAX; k++)
+        w.restarts[k] = -RESTART_WINDOW;
+    supervisor = getpid();
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGCHLD);
-    sigprocmask(SIG_BLOCK, &set, &old);
+    sigprocmask(SIG_BLOCK, &set, &w.mask);
     for (uint32_t i = 0; i < count; i++) {
-        pids[i] = fork();
-        if (pids[i] == -1) {
+        w.pid[i] = spawn(&w, i);
+        if (w.pid[i] == -1) {
             fprintf(stderr, "switchyard: fork: %s\n", strerror(errno));
-            for (uint32_t j = 0; j < i; j++)
-                kill(pids[j], SIGTERM);
-            count = i;
-            status = 1;
+            w.pid[i] = 0;
+            w.status = 1;
+            stop_workers(&w);
             break;
         }
-        if (pids[i] == 0) {
-            sigprocmask(SIG_SETMASK, &old, NULL);
-            if (takeover != -1)
-                close(takeover);
-            /* The first worker serves the admin socket: it keeps every set to hand over. */
-            listener_keep_set((int)i, i == 0);
-            _exit(run_worker(i, count, -1));
-        }
-        alive++;
+        w.alive++;
     }
-    listener_keep_set(-1, false);   /* the workers hold the sockets */
-    admin_close(false);
     /* The workers accept on the very sockets the old process had: what arrives before
      * they run waits in the backlog. */
     if (takeover != -1 && admin_takeover_finish(takeover) == 0)
         fprintf(stderr, "switchyard: takeover: the old process stopped accepting\n");
-    while (alive > 0) {
+    w.takeover = -1;
+    while (w.alive > 0) {
         int sig, st;
         pid_t pid;
 
         if (sigwait(&set, &sig) != 0)
             continue;
         if (sig == SIGTERM || sig == SIGINT) {
-            for (uint32_t i = 0; i < count; i++)
-                if (pids[i] > 0)
-                    kill(pids[i], SIGTERM);
+            stop_workers(&w);
             continue;
         }
-        while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
-            for (uint32_t i = 0; i < count; i++) {
-                if (pids[i] != pid)
-                    continue;
-                pids[i] = 0;
-                alive--;
-                if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-                    fprintf(stderr, "switchyard: worker %u (pid %d) failed\n", i, (int)pid);
-                    status = 1;
-                }
-            }
-        }
+        while ((pid = waitpid(-1, &st, WNOHANG)) > 0)
+            for (uint32_t i = 0; i < count; i++)
+                if (w.pid[i] == pid)
+                    reap(&w, i, pid, st);
     }
+    listener_keep_set(-1, false);
+    admin_close(false);
     log_close();
-    return status;
-}
-
-static bool
-str_empty(struct yt_str s)
-{
-    return s.len == 0;
-}
-
-static char *
-str_dup(struct yt_str s)
-{
-    return strndup(T->blob + s.off, s.len);
-}
-
-/* After binding: chroot and drop to the configured user and group (root only). */
-static int
-drop_privileges(void)
-{
-    const struct yt_global *g = &T->global;
-    char *user = str_dup(g->user), *group = str_dup(g->group), *dir = str_dup(g->chroot);
-    struct passwd *pw = NULL;
-    struct group *gr = NULL;
-    int rc = -1;
-
-    if (str_empty(g->user) && str_empty(g->group) && str_empty(g->chroot)) {
-        rc = 0;
-        goto out;
-    }
-    if (geteuid() != 0) {
-        fprintf(stderr, "switchyard: not root: user, group and chroot left as they are\n");
-        rc = 0;
-        goto out;
-    }
-    if (*user != '\0' && (pw = getpwnam(user)) == NULL) {
-        fprintf(stderr, "switchyard: unknown user '%s'\n", user);
-        goto out;
-    }
-    if (*group != '\0' && (gr = getgrnam(group)) == NULL) {
-        fprintf(stderr, "switchyard: unknown group '%s'\n", group);
-        goto out;
-    }
-    if (*dir != '\0' && (chroot(dir) == -1 || chdir("/") == -1)) {
-        fprintf(stderr, "switchyard: chroot %s: %s\n", dir, strerror(errno));
-        goto out;
-    }
-    if (gr != NULL || pw != NULL) {
-        gid_t gid = gr != NULL ? gr->gr_gid : pw->pw_gid;
-
-        if (setgroups(1, &gid) == -1 || setgid(gid) == -1) {
-            fprintf(stderr, "switchyard: setgid %u: %s\n", (unsigned)gid, strerror(errno));
-            goto out;
-        }
-    }
-    if (pw != NULL && setuid(pw->pw_uid) == -1) {
-        fprintf(stderr, "switchyard: setuid %s: %s\n", user, strerror(errno));
-        goto out;
-    }
-    if (pw != NULL && (getuid() == 0 || geteuid() == 0 || setuid(0) == 0)) {
-        fprintf(stderr, "switchyard: still root after dropping to '%s': refusing to run\n",
-                user);
-        goto out;
-    }
-    rc = 0;
-out:
-    free(user);
-    free(group);
-    free(dir);
-    return rc;
+    return w.status;
 }
 
 static int
@@ -416,7 +446,7 @@ cmd_run(const char *takeover_path)
         return 1;
     }
     signal(SIGPIPE, SIG_IGN);
-    /* Two descriptors per connection: take all the kernel allows. */
+    /* Two descriptors per connection, and pipes: take all the kernel allows. */
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
         rl.rlim_cur = rl.rlim_max;
         setrlimit(RLIMIT_NOFILE, &rl);
@@ -446,7 +476,7 @@ cmd_run(const char *takeover_path)
             fprintf(stderr, "switchyard: takeover: %zu sockets no listener wants, closed\n",
                     unused);
     }
-    if (admin_open(T) == -1 || drop_privileges() == -1)
+    if (admin_open(T) == -1 || sandbox_drop(T) == -1)
         return 1;
     return workers > 1 ? supervise(workers, takeover) : run_worker(0, 1, takeover);
 }

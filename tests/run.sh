@@ -65,7 +65,7 @@ installed_tree_builds_a_proxy() {
     "$i/bin/yardc" -o "$tmp/t.c" "$i/share/switchyard/examples/reference.yard" || return 1
     $CC $LINK_FLAGS -std=c11 -I"$i/include/switchyard" -c -o "$tmp/t.o" "$tmp/t.c" || return 1
     $CC $LINK_FLAGS -o "$tmp/switchyard" "$tmp/t.o" "$i/lib/switchyard/main.o" \
-        "$i/lib/switchyard/libswitchyard.a" -lev -lm || return 1
+        "$i/lib/switchyard/libswitchyard.a" -lev -lseccomp -lm || return 1
     "$tmp/switchyard" --resolve www-tls TEST2.apalrd.net |
         grep -qx 'server: \[2601:40e:69:69::beef\]:443 weight 1' || return 1
     rm -rf "$tmp"
@@ -146,7 +146,10 @@ echo "== end to end"
 for t in tests/e2e/*.sh; do
     [ -e "$t" ] || continue
     case $(basename "$t") in demo*) continue ;; esac
-    run "e2e $(basename "$t" .sh)" env BUILD="$BUILD" bash "$t"
+    # LeakSanitizer (make check) checks at exit from a ptrace()ing clone, which the
+    # proxy's system call filter does not allow: the proxies run without it.
+    run "e2e $(basename "$t" .sh)" env BUILD="$BUILD" \
+        ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" bash "$t"
 done
 
 echo

@@ -12,23 +12,24 @@ byte_backend echo 27401 -m echo
 hello echo.test
 c() { "$TOOLS/client" "$@" >"$WORK/client.out"; }
 
-# -- ulimit -n 64 at start: maxconn (64 - 32 reserved - 3 listening sockets) / 2 = 14 --
+# -- ulimit -n 64 at start: 64 - 32 reserved - 3 listening sockets = 29 descriptors hold 11
+# connections (2 sockets each) and 3 pipes (one per 4 connections, 2 descriptors each) --
 proxy_ulimit 64 proc-robust
 check "a small descriptor limit lowers maxconn, with a warning" \
-    log_has 'maxconn 1000 lowered to 14: descriptor limit 64'
+    log_has 'maxconn 1000 lowered to 11: descriptor limit 64'
 start "$TOOLS/probe" hold -a 127.0.0.1 -p 27443 -f "$WORK/echo.test.hello" -c 40 -t 30 \
     >"$WORK/hold1.out"
 HOLD=$LAST_PID
 check "40 clients connect (the backlog takes those past maxconn)" \
     wait_for 10 grep -q '^connected=40$' "$WORK/hold1.out"
-check "14 of them reach the backend" wait_for 5 count_is 14 conns echo
+check "11 of them reach the backend" wait_for 5 count_is 11 conns echo
 cpu0=$(cpu_ms "$PROXY_PID")
 sleep 2
 cpu1=$(cpu_ms "$PROXY_PID")
 check "saturated, the proxy does not spin: $((cpu1 - cpu0)) ms CPU in 2 s" test $((cpu1 - cpu0)) -lt 200
-check "... and still no more than 14 reached the backend" test "$(conns echo)" -eq 14
+check "... and still no more than 11 reached the backend" test "$(conns echo)" -eq 11
 kill -TERM "$HOLD"
-check "the holding client got exactly 14 echoes" wait_for 5 grep -q '^echoed=14$' "$WORK/hold1.out"
+check "the holding client got exactly 11 echoes" wait_for 5 grep -q '^echoed=11$' "$WORK/hold1.out"
 check "the clients that waited in the backlog are served once the first ones end" \
     wait_for 10 count_is 40 conns echo
 check "a new client is served" c -a 127.0.0.1 -p 27443 -n echo.test -u 1000

@@ -6,12 +6,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib/common.sh"
 serialise
 
-if [ "$(id -u)" -ne 0 ]; then
-    ok "# SKIP not root"
-    finish
-fi
-# LeakSanitizer (make check) reads /proc at exit, which the chroot hides.
-export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
+need_root "chroot and user need root"
 JAIL=/tmp/switchyard-e2e-proc-jail
 rm -rf "$JAIL"
 mkdir -m 755 "$JAIL"

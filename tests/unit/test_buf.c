@@ -177,6 +177,42 @@ test_pipe_in_use_max(void)
     CU_ASSERT_EQUAL(p.free_count, 0u);
 }
 
+/* The process's budget holds every pool together; a lowered budget closes pipes as they
+ * come back. */
+static void
+test_pipe_budget_spans_pools(void)
+{
+    struct buf_pipe_pool p, q;
+    struct buf_pipe *a, *b;
+    uint32_t base = buf_pipes_open();
+
+    buf_pipe_pool_init(&p, 0, 4, 4);
+    buf_pipe_pool_init(&q, 0, 4, 4);
+    buf_pipe_budget(base + 1);
+    a = buf_pipe_get(&p);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+    CU_ASSERT_EQUAL(buf_pipes_open(), base + 1);
+    errno = 0;
+    b = buf_pipe_get(&q);                   /* another pool: the budget is spent */
+    CU_ASSERT_PTR_NULL(b);
+    CU_ASSERT_EQUAL(errno, ENOBUFS);
+    buf_pipe_budget(base);                  /* lowered: a is closed when it comes back */
+    buf_pipe_put(a);
+    CU_ASSERT_EQUAL(p.free_count, 0u);
+    CU_ASSERT_EQUAL(buf_pipes_open(), base);
+    buf_pipe_budget(base + 2);
+    a = buf_pipe_get(&p);
+    b = buf_pipe_get(&q);
+    CU_ASSERT_PTR_NOT_NULL(a);
+    CU_ASSERT_PTR_NOT_NULL(b);
+    buf_pipe_put(a);
+    buf_pipe_put(b);
+    buf_pipe_pool_trim(&p);
+    buf_pipe_pool_trim(&q);
+    CU_ASSERT_EQUAL(buf_pipes_open(), base);
+    buf_pipe_budget(UINT32_MAX);
+}
+
 static void
 test_pipe_with_bytes_is_closed(void)
 {
@@ -318,6 +354,7 @@ main(void)
         { "move to a larger pool", test_buf_move },
         { "pipes: at most in_use_max handed out", test_pipe_in_use_max },
         { "pipes: one with bytes is closed, not kept", test_pipe_with_bytes_is_closed },
+        { "pipes: one budget for every pool", test_pipe_budget_spans_pools },
         { "pipes: pool keeps at most free_max", test_pipe_pool_keeps_at_most_free_max },
         { "pipes: fill and drain between sockets", test_pipe_fill_and_drain },
         { "pipes: a descriptor that cannot be spliced", test_pipe_fill_refused },

@@ -2,10 +2,13 @@
  * hammering a listener, receiving syslog datagrams, a server that never accepts, and the
  * admin socket.
  *
- *   probe hold -a ADDR -p PORT -f HELLO -c COUNT [-t SECONDS]
+ *   probe hold -a ADDR -p PORT -f HELLO -c COUNT [-t SECONDS] [-r BYTES]
  *       opens COUNT connections, sends the file HELLO on each, prints "connected=N" and
  *       holds them until SIGTERM or SECONDS (default 60); then prints "echoed=N": how many
  *       got their HELLO back (an echo backend answered through the proxy) and exits.
+ *       With -r, first reads BYTES from each connection (1 s at most each) and prints
+ *       "read=N", how many gave them all, then stops reading: a client that stalls in
+ *       the middle of a download.
  *   probe hammer -a ADDR -p PORT -f HELLO [-t SECONDS] [-c MAX] [-H]
  *       one connection after another until SECONDS (default 5) pass, MAX (default 100000)
  *       are made or SIGTERM: each sends HELLO plus 64 bytes and expects them back from an
@@ -191,6 +194,30 @@ recv_expect(int fd, const uint8_t *want, size_t len, double deadline, const char
     return 0;
 }
 
+/* Reads and drops len bytes within the deadline; 0 or -1. */
+static int
+recv_some(int fd, size_t len, double deadline)
+{
+    uint8_t buf[65536];
+
+    while (len > 0) {
+        ssize_t n = recv(fd, buf, len < sizeof(buf) ? len : sizeof(buf), MSG_DONTWAIT);
+
+        if (n > 0) {
+            len -= (size_t)n;
+            continue;
+        }
+        if (n == 0 || (errno != EAGAIN && errno != EINTR))
+            return -1;
+        struct pollfd p = { .fd = fd, .events = POLLIN };
+        double left = deadline - now_s();
+
+        if (left <= 0 || poll(&p, 1, (int)(left * 1000) + 1) == -1)
+            return -1;
+    }
+    return 0;
+}
+
 static uint8_t *
 read_file(const char *path, size_t *len)
 {
@@ -207,6 +234,7 @@ read_file(const char *path, size_t *len)
 struct opts {
     const char *addr, *file;
     int port, count;
+    long read_bytes;
     double seconds;
     bool wait_eof, http, silent;
 };
@@ -216,7 +244,7 @@ parse(int argc, char **argv, struct opts *o)
 {
     int opt;
 
-    while ((opt = getopt(argc, argv, "a:p:f:c:t:wHs")) != -1) {
+    while ((opt = getopt(argc, argv, "a:p:f:c:t:wHsr:")) != -1) {
         switch (opt) {
         case 'a': o->addr = optarg; break;
         case 'p': o->port = atoi(optarg); break;
@@ -226,6 +254,7 @@ parse(int argc, char **argv, struct opts *o)
         case 'w': o->wait_eof = true; break;
         case 'H': o->http = true; break;
         case 's': o->silent = true; break;
+        case 'r': o->read_bytes = atol(optarg); break;
         default: return -1;
         }
     }
@@ -252,6 +281,15 @@ cmd_hold(struct opts *o)
     }
     printf("connected=%d\n", connected);
     fflush(stdout);
+    if (o->read_bytes > 0) {
+        int full = 0;
+
+        for (int i = 0; i < o->count; i++)
+            if (fds[i] != -1 && recv_some(fds[i], (size_t)o->read_bytes, now_s() + 1) == 0)
+                full++;
+        printf("read=%d\n", full);
+        fflush(stdout);
+    }
     while (!stop && now_s() < end)
         poll(NULL, 0, 20);
     /* Count every echo before closing any: a close lets the proxy serve a waiting one. */
