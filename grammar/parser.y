@@ -1,11 +1,12 @@
 /* The grammar of the routing language (lemon). lemon turns this into
  * build/gen/grammar/parser.c and parser.h; conflicts fail the build.
  *
- * The actions only build the syntax tree (compiler/ast.h); every value is checked later
- * (compiler/check.c and its parts), which keeps the grammar small and the messages specific. Errors:
- * each statement and each item of a block has an `error` alternative, so after a syntax
- * error the parser skips to the next statement; lemon stays quiet about further errors
- * until a statement parses completely again (DONE below), so there are no cascades. */
+ * The actions only build the syntax tree (compiler/ast.h), naming its own kinds (AST_*)
+ * rather than the token numbers; every value is checked later (compiler/check.c and its
+ * parts), which keeps the grammar small and the messages specific. Errors: each statement
+ * and each item of a block has an `error` alternative, so after a syntax error the parser
+ * skips to the next statement; lemon stays quiet about further errors until a statement
+ * parses completely again (DONE below), so there are no cascades. */
 
 %name yard_parse
 %token_prefix TK_

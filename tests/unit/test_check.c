@@ -1,6 +1,6 @@
-/* CUnit suite for the checks (compiler/check.c, compiler/domain.c): domain validation and
- * normalisation, durations, addresses, duplicate detection, and expect evaluation on the
- * built table. Whole configurations are compiled from memory with file access off. */
+/* CUnit suite for the checks (compiler/check.c and its parts, addr.c, value.c, domain.c):
+ * domain validation and normalisation, durations, addresses, duplicate detection, and
+ * expect evaluation on the built table. Whole configurations are compiled from memory with file access off. */
 #include <arpa/inet.h>
 #include <string.h>
 
