@@ -1,7 +1,10 @@
 /* The syntax tree of a configuration, as the grammar builds it: every node keeps the
  * locations of its tokens so the checks can point at them. Nothing is interpreted yet
- * (numbers, strings, addresses and names are still source text); check.c does that.
- * All nodes live in the compilation's arena. Lists keep declaration order. */
+ * (numbers, strings, addresses and names are still source text); the checks do that.
+ * All nodes live in the compilation's arena. Lists keep declaration order.
+ *
+ * Kinds are the tree's own (enum ast_kind): the grammar's actions name them, so the
+ * lexer's token numbers (the generated parser.h) stay inside the grammar's glue. */
 #ifndef COMPILER_AST_H
 #define COMPILER_AST_H
 
@@ -12,10 +15,22 @@
 
 #define AST_MAX_ARGS 8
 
-/* A token: where it is, and what the lexer said it was (TK_WORD, TK_STRING ...). */
+/* What an argument is (a word, a string, a number ...), which keyword an item starts
+ * with, a listener's mode and a domain list's protocol. */
+enum ast_kind {
+    AST_NONE = 0,                   /* an absent argument */
+    AST_WORD, AST_STRING, AST_NUMBER, AST_NUMUNIT,
+    AST_USER, AST_GROUP, AST_CHROOT, AST_LOG, AST_STDERR, AST_SYSLOG, AST_ADMIN, AST_MODE,
+    AST_LEVEL, AST_TIMEOUT, AST_WORKERS, AST_MAXCONN, AST_DONTLOGNULL, AST_ERROR, AST_FILE,
+    AST_TEXT, AST_HTTP, AST_TLS, AST_REDIRECT, AST_FALLBACK, AST_FORWARDED_FOR, AST_MAX_HEAD,
+    AST_STATUS, AST_PORT, AST_WEIGHT, AST_BACKUP, AST_SEND_PROXY, AST_SEND_PROXY_V2, AST_ACME,
+};
+
+/* A token: where it is, and what it was (AST_WORD, AST_STRING, a keyword ...). The
+ * argument lists of items read AST_NONE past their end. */
 struct ast_arg {
     struct loc loc;
-    int tok;
+    enum ast_kind kind;
 };
 
 struct ast_server;
@@ -24,9 +39,9 @@ struct ast_server;
  * `weight 2` (a server option), `tls apps;` or `tls [a]:443, [b]:443 backup;`. */
 struct ast_item {
     struct loc kw;                  /* the keyword */
-    int kind;                       /* its token code */
+    enum ast_kind kind;             /* the keyword's */
     uint32_t argc, arg_cap;
-    /* argv[argc .. AST_MAX_ARGS) read as absent (tok 0) when argc is 0; otherwise up to
+    /* argv[argc .. AST_MAX_ARGS) read as absent (AST_NONE) when argc is 0; otherwise up to
      * arg_cap, the arena array's length. Items are a million in a big file: no fixed
      * array of AST_MAX_ARGS. */
     const struct ast_arg *argv;
@@ -47,7 +62,7 @@ struct ast_bind {
 
 struct ast_listener {
     struct loc kw, name, mode;
-    int mode_kind;                  /* TK_HTTP, TK_TLS, TK_REDIRECT */
+    enum ast_kind mode_kind;        /* AST_HTTP, AST_TLS, AST_REDIRECT */
     struct ast_bind *binds;
     struct ast_item *items;
     struct ast_listener *next;
@@ -67,7 +82,7 @@ struct ast_site {
 
 struct ast_domains {
     struct loc kw, proto, path;
-    int proto_kind;                 /* TK_TLS or TK_HTTP */
+    enum ast_kind proto_kind;       /* AST_TLS or AST_HTTP */
     struct ast_domains *next;
 };
 

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "addr.h"
 #include "check.h"
 #include "domain.h"
 #include "hacfg.h"
@@ -766,12 +767,12 @@ bind_line(struct im *im, struct im_frontend *fe)
         struct yt_bind b;
         size_t off, len;
 
-        if (addr == NULL || check_bind_addr(addr, strlen(addr), &b, &off, &len) != NULL)
+        if (addr == NULL || addr_bind(addr, strlen(addr), &b, &off, &len) != NULL)
             return cannot(im, 1, "switchyard listens on ADDRESS:PORT (IPv4, IPv6 or any)");
         for (uint32_t i = 0; i < im->binds.count; i++) {
             const struct im_bind *o = AVEC_AT(&im->binds, struct im_bind, i);
 
-            if (check_binds_overlap(&o->b, &b)) {
+            if (addr_binds_overlap(&o->b, &b)) {
                 cannot(im, 1, "an address already bound");
                 diag_note(im->d, o->at, "bound here");
                 return false;
@@ -898,7 +899,7 @@ server_line(struct im *im, struct im_backend *be)
         abuf_printf(&b, "[%s]%s", host, colon);
     else
         abuf_printf(&b, "[::ffff:%s]%s", host, colon);
-    if (check_server_addr(b.data, b.len, &sa, &off, &len) != NULL ||
+    if (addr_server(b.data, b.len, &sa, &off, &len) != NULL ||
         inet_ntop(AF_INET6, &sa.sin6_addr, host, sizeof(host)) == NULL)
         return cannot(im, 2, "a server is an IP address and a port (no host names: "
                       "switchyard resolves nothing)");

@@ -6,15 +6,6 @@
 
 #include "errpage.h"
 
-static const char *const facility_names[] = {
-    "kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron",
-    "authpriv", "ftp", "ntp", "audit", "alert", "cron2", "local0", "local1", "local2",
-    "local3", "local4", "local5", "local6", "local7",
-};
-static const char *const level_names[] = {
-    "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug",
-};
-
 static void
 add_str(struct abuf *out, const struct yt_table *t, struct yt_str s)
 {
@@ -158,14 +149,16 @@ print_global(struct abuf *out, const struct yt_table *t)
         }
         abuf_adds(out, "    log syslog ");
         print_string(out, t->blob + l->path.off, l->path.len);
-        abuf_printf(out, " %s %s;\n", l->facility < 24 ? facility_names[l->facility] : "user",
-                    l->level < 8 ? level_names[l->level] : "debug");
+        abuf_printf(out, " %s %s;\n",
+                    l->facility < YT_FACILITY_COUNT ? yt_facility_names[l->facility] : "user",
+                    l->level < YT_LEVEL_COUNT ? yt_level_names[l->level] : "debug");
     }
     if (g->admin_socket.len) {
         abuf_adds(out, "    admin ");
         print_string(out, t->blob + g->admin_socket.off, g->admin_socket.len);
         abuf_printf(out, " mode 0%o level %s timeout ", g->admin_mode,
-                    g->admin_level == YT_ADMIN_ADMIN ? "admin" : "operator");
+                    g->admin_level < YT_ADMIN_LEVEL_COUNT ?
+                    yt_admin_level_names[g->admin_level] : "operator");
         print_duration(out, g->admin_timeout_ms);
         abuf_adds(out, ";\n");
     }
@@ -176,15 +169,14 @@ static void
 print_defaults(struct abuf *out, const struct yt_table *t)
 {
     const struct yt_timeouts *to = &t->timeouts;
-    const char *names[] = { "connect", "client", "server", "inspect", "tunnel", "grace", "retry" };
-    uint32_t v[] = { to->connect_ms, to->client_ms, to->server_ms, to->inspect_ms,
+    uint32_t v[YT_TIMEOUT_COUNT] = { to->connect_ms, to->client_ms, to->server_ms, to->inspect_ms,
                      to->tunnel_ms, to->grace_ms, to->retry_ms };
     struct arena scratch;
 
     arena_init(&scratch);
     abuf_adds(out, "\ndefaults {\n");
-    for (int i = 0; i < 7; i++) {
-        abuf_printf(out, "    timeout %s ", names[i]);
+    for (int i = 0; i < YT_TIMEOUT_COUNT; i++) {
+        abuf_printf(out, "    timeout %s ", yt_timeout_names[i]);
         print_duration(out, v[i]);
         abuf_adds(out, ";\n");
     }
@@ -209,11 +201,9 @@ print_defaults(struct abuf *out, const struct yt_table *t)
 static void
 print_listener(struct abuf *out, const struct yt_table *t, const struct yt_listener *l)
 {
-    static const char *const modes[] = { "tls", "http", "redirect" };
-
     abuf_adds(out, "\nlisten ");
     add_str(out, t, l->name);
-    abuf_printf(out, " %s ", l->mode < YT_MODE_COUNT ? modes[l->mode] : "tls");
+    abuf_printf(out, " %s ", l->mode < YT_MODE_COUNT ? yt_mode_names[l->mode] : "tls");
     for (uint32_t i = 0; i < l->bind_count; i++) {
         if (i > 0)
             abuf_adds(out, ", ");
@@ -244,7 +234,6 @@ print_listener(struct abuf *out, const struct yt_table *t, const struct yt_liste
 static void
 print_site(struct abuf *out, const struct yt_table *t, const struct yt_site *s)
 {
-    static const char *const protos[] = { "tls", "http" };
     uint32_t lines = (s->pool[0] != YT_NONE) + (s->pool[1] != YT_NONE) +
                      ((s->flags & YT_SITE_ACME) != 0) + ((s->flags & YT_SITE_FORWARDED_FOR) != 0);
     const char *ind = lines == 1 ? " " : "    ";
@@ -262,7 +251,7 @@ print_site(struct abuf *out, const struct yt_table *t, const struct yt_site *s)
             continue;
         p = &t->pools[s->pool[k]];
         abuf_adds(out, ind);
-        abuf_adds(out, protos[k]);
+        abuf_adds(out, yt_proto_names[k]);
         abuf_addc(out, ' ');
         if (is_inline(t, p))
             print_servers(out, t, p, ", ");

@@ -108,20 +108,32 @@ have_sha_ni(void)
 #endif
 
 static void
-compress_blocks(uint32_t st[8], const uint8_t *blocks, size_t count)
+compress_blocks(uint32_t st[8], const uint8_t *blocks, size_t count, bool accelerated)
 {
 #ifdef HAVE_SHA_NI
-    if (have_sha_ni()) {
+    if (accelerated) {
         compress_ni(st, blocks, count);
         return;
     }
+#else
+    (void)accelerated;
 #endif
     for (; count > 0; count--, blocks += 64)
         compress(st, blocks);
 }
 
-void
-sha256(const void *data, size_t len, uint8_t out[32])
+bool
+sha256_accelerated(void)
+{
+#ifdef HAVE_SHA_NI
+    return have_sha_ni();
+#else
+    return false;
+#endif
+}
+
+static void
+digest(const void *data, size_t len, uint8_t out[32], bool accelerated)
 {
     uint32_t st[8] = {
         0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
@@ -132,7 +144,7 @@ sha256(const void *data, size_t len, uint8_t out[32])
     size_t rest = len % 64, tail_len = rest < 56 ? 64 : 128;
     uint64_t bits = (uint64_t)len * 8;
 
-    compress_blocks(st, p, len / 64);
+    compress_blocks(st, p, len / 64, accelerated);
     p += len / 64 * 64;
     /* Padding (§5.1.1): the last bytes, 0x80, zeros, then the length in bits. */
     if (rest > 0)
@@ -140,13 +152,25 @@ sha256(const void *data, size_t len, uint8_t out[32])
     tail[rest] = 0x80;
     for (int i = 0; i < 8; i++)
         tail[tail_len - 1 - i] = (uint8_t)(bits >> (8 * i));
-    compress_blocks(st, tail, tail_len / 64);
+    compress_blocks(st, tail, tail_len / 64, accelerated);
     for (int i = 0; i < 8; i++) {
         out[4 * i] = (uint8_t)(st[i] >> 24);
         out[4 * i + 1] = (uint8_t)(st[i] >> 16);
         out[4 * i + 2] = (uint8_t)(st[i] >> 8);
         out[4 * i + 3] = (uint8_t)st[i];
     }
+}
+
+void
+sha256(const void *data, size_t len, uint8_t out[32])
+{
+    digest(data, len, out, sha256_accelerated());
+}
+
+void
+sha256_portable(const void *data, size_t len, uint8_t out[32])
+{
+    digest(data, len, out, false);
 }
 
 void

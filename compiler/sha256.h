@@ -2,11 +2,20 @@
 #ifndef COMPILER_SHA256_H
 #define COMPILER_SHA256_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 /* Hashes data[0 .. len) (borrowed; may be NULL when len is 0) into out. */
 void sha256(const void *data, size_t len, uint8_t out[32]);
+
+/* The same digest with the portable compression function, whatever the CPU offers. sha256()
+ * takes the x86 SHA extensions (SHA-NI) where the CPU has them, so on such machines this is
+ * the only way to run the portable code: the tests compare the two. */
+void sha256_portable(const void *data, size_t len, uint8_t out[32]);
+
+/* Whether sha256() uses the CPU's SHA extensions on this machine. */
+bool sha256_accelerated(void);
 
 /* The same digest as 64 lowercase hex digits and a NUL. */
 void sha256_hex(const void *data, size_t len, char out[65]);

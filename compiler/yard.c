@@ -2,6 +2,11 @@
 
 #include <string.h>
 
+#include "expects.h"
+#include "layout.h"
+#include "print.h"
+#include "sha256.h"
+
 void
 yard_init(struct yard *y, FILE *out)
 {
@@ -11,9 +16,31 @@ yard_init(struct yard *y, FILE *out)
     ast_init(&y->ast);
 }
 
+/* The canonical text of t and its expects appended to the blob (and counted in
+ * t->config, not in t->blob_len's NUL), and its digest into t->digest. */
+static void
+canonical_text(struct yard *y, struct abuf *blob)
+{
+    struct yt_table *t = &y->result.table;
+    struct abuf text;
+
+    abuf_init(&text, &y->arena);
+    print_config(&text, t, y->result.expects, y->result.expect_count);
+    t->config = layout_blob_add(blob, text.data, text.len);
+    abuf_addc(blob, '\0');              /* not counted: lets the emitter print it as a string */
+    t->blob = blob->data;
+    t->blob_len = blob->len - 1;
+    sha256_hex(text.data, text.len, t->digest);
+    arena_release(&y->arena, text.data, text.cap);
+}
+
 enum yard_status
 yard_compile(struct yard *y, const char *path, const char *data, size_t len, bool allow_fs)
 {
+    struct yt_table *t = &y->result.table;
+    const struct check_expect *in_order;
+    struct abuf blob;
+
     y->load = (struct load){
         .arena = &y->arena, .diag = &y->diag, .ast = &y->ast, .allow_fs = allow_fs,
     };
@@ -23,9 +50,20 @@ yard_compile(struct yard *y, const char *path, const char *data, size_t len, boo
      * missing, so stop here. */
     if (y->diag.errors > 0)
         return YARD_INPUT_ERRORS;
-    if (check_config(&y->load, &y->result) == -1 || y->diag.errors > 0)
+    ck_init(&y->ck, &y->load);
+    if (check_config(&y->ck) == -1)
         return YARD_INPUT_ERRORS;
-    return YARD_OK;
+    abuf_init(&blob, &y->arena);
+    layout_table(&y->ck, t, &blob);
+    in_order = expects_sort(&y->ck, &y->result);
+    canonical_text(y, &blob);
+    /* the biggest buffers of a big configuration: give them back before the hash build */
+    ck_drop_names(&y->ck);
+    if (layout_hash(&y->arena, &y->diag, t) == -1)
+        return YARD_INPUT_ERRORS;
+    /* failed expects are reported in the order written */
+    expects_evaluate(&y->ck, t, in_order, y->result.expect_count);
+    return y->diag.errors > 0 ? YARD_INPUT_ERRORS : YARD_OK;
 }
 
 void

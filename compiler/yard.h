@@ -1,5 +1,7 @@
-/* The whole front end in one call: load, parse, check and build the table. Used by the
- * command line (main.c) and the fuzzer, which runs it on a buffer with file access off. */
+/* The compiler's pipeline in one call: load (and parse) → check → lay the table out →
+ * print the canonical text → its digest → the perfect hash → evaluate the expects. Used by
+ * the command line (main.c) and the fuzzer, which runs it on a buffer with file access
+ * off; the emitter then writes the result. */
 #ifndef COMPILER_YARD_H
 #define COMPILER_YARD_H
 
@@ -9,6 +11,7 @@
 #include "arena.h"
 #include "ast.h"
 #include "check.h"
+#include "ck.h"
 #include "diag.h"
 #include "load.h"
 
@@ -23,6 +26,7 @@ struct yard {
     struct diag diag;
     struct ast ast;
     struct load load;
+    struct ck ck;                       /* the checker's state, for the stages after it */
     struct check_result result;
 };
 

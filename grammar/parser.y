@@ -1,11 +1,12 @@
 /* The grammar of the routing language (lemon). lemon turns this into
  * build/gen/grammar/parser.c and parser.h; conflicts fail the build.
  *
- * The actions only build the syntax tree (compiler/ast.h); every value is checked later
- * (compiler/check.c), which keeps the grammar small and the messages specific. Errors:
- * each statement and each item of a block has an `error` alternative, so after a syntax
- * error the parser skips to the next statement; lemon stays quiet about further errors
- * until a statement parses completely again (DONE below), so there are no cascades. */
+ * The actions only build the syntax tree (compiler/ast.h), naming its own kinds (AST_*)
+ * rather than the token numbers; every value is checked later (compiler/check.c and its
+ * parts), which keeps the grammar small and the messages specific. Errors: each statement
+ * and each item of a block has an `error` alternative, so after a syntax error the parser
+ * skips to the next statement; lemon stays quiet about further errors until a statement
+ * parses completely again (DONE below), so there are no cascades. */
 
 %name yard_parse
 %token_prefix TK_
@@ -60,9 +61,9 @@ struct expect_result {
 };
 
 static struct ast_arg
-arg(struct loc loc, int tok)
+arg(struct loc loc, enum ast_kind kind)
 {
-    struct ast_arg a = { .loc = loc, .tok = tok };
+    struct ast_arg a = { .loc = loc, .kind = kind };
 
     return a;
 }
@@ -70,7 +71,7 @@ arg(struct loc loc, int tok)
 static struct ast_arg
 no_arg(void)
 {
-    struct ast_arg a = { .tok = 0 };
+    struct ast_arg a = { .kind = AST_NONE };
 
     return a;
 }
@@ -79,7 +80,7 @@ no_arg(void)
 static const struct ast_arg no_args[AST_MAX_ARGS];
 
 static struct ast_item *
-item(struct parse_ctx *ctx, struct loc kw, int kind)
+item(struct parse_ctx *ctx, struct loc kw, enum ast_kind kind)
 {
     struct ast_item *it = arena_zalloc(ctx->arena, sizeof(*it));
 
@@ -89,14 +90,14 @@ item(struct parse_ctx *ctx, struct loc kw, int kind)
     return it;
 }
 
-/* Adds an argument; absent optional ones (tok 0) are skipped. The array starts at one
+/* Adds an argument; absent optional ones (AST_NONE) are skipped. The array starts at one
  * (most items have one argument) and doubles, zero-filled. */
 static void
 item_add(struct parse_ctx *ctx, struct ast_item *it, struct ast_arg a)
 {
     struct ast_arg *argv;
 
-    if (a.tok == 0 || it->argc >= AST_MAX_ARGS)
+    if (a.kind == AST_NONE || it->argc >= AST_MAX_ARGS)
         return;
     if (it->argc == it->arg_cap) {
         uint32_t cap = it->arg_cap ? it->arg_cap * 2 : 1;
@@ -227,7 +228,7 @@ stmt ::= LISTEN(K) WORD(N) lmode(M) binds(B) lbody(I). {
     l->kw = K;
     l->name = N;
     l->mode = M.loc;
-    l->mode_kind = M.tok;
+    l->mode_kind = M.kind;
     l->binds = B.head;
     l->items = I;
     AST_APPEND(ctx->ast->listeners_tail, l);
@@ -256,7 +257,7 @@ stmt ::= DOMAINS(K) proto(P) STRING(F) SEMI. {
 
     d->kw = K;
     d->proto = P.loc;
-    d->proto_kind = P.tok;
+    d->proto_kind = P.kind;
     d->path = F;
     AST_APPEND(ctx->ast->domains_tail, d);
     DONE();
@@ -282,88 +283,88 @@ gitems ::= .
 gitems ::= gitems gitem.
 
 gitem ::= USER(K) value(V) SEMI. {
-    struct ast_item *it = item(ctx, K, TK_USER);
+    struct ast_item *it = item(ctx, K, AST_USER);
     item_add(ctx, it, V);
     global_add(ctx, it);
     DONE();
 }
 gitem ::= GROUP(K) value(V) SEMI. {
-    struct ast_item *it = item(ctx, K, TK_GROUP);
+    struct ast_item *it = item(ctx, K, AST_GROUP);
     item_add(ctx, it, V);
     global_add(ctx, it);
     DONE();
 }
 gitem ::= CHROOT(K) value(V) SEMI. {
-    struct ast_item *it = item(ctx, K, TK_CHROOT);
+    struct ast_item *it = item(ctx, K, AST_CHROOT);
     item_add(ctx, it, V);
     global_add(ctx, it);
     DONE();
 }
 gitem ::= LOG(K) STDERR(S) SEMI. {
-    struct ast_item *it = item(ctx, K, TK_LOG);
-    item_add(ctx, it, arg(S, TK_STDERR));
+    struct ast_item *it = item(ctx, K, AST_LOG);
+    item_add(ctx, it, arg(S, AST_STDERR));
     global_add(ctx, it);
     DONE();
 }
 gitem ::= LOG(K) SYSLOG(S) opt_string(P) WORD(F) opt_word(L) SEMI. {
-    struct ast_item *it = item(ctx, K, TK_LOG);
-    item_add(ctx, it, arg(S, TK_SYSLOG));
+    struct ast_item *it = item(ctx, K, AST_LOG);
+    item_add(ctx, it, arg(S, AST_SYSLOG));
     item_add(ctx, it, P);
-    item_add(ctx, it, arg(F, TK_WORD));
+    item_add(ctx, it, arg(F, AST_WORD));
     item_add(ctx, it, L);
     global_add(ctx, it);
     DONE();
 }
 gitem ::= ADMIN(K) STRING(P) admin_opts(O) SEMI. {
-    struct ast_item *it = item(ctx, K, TK_ADMIN);
-    item_add(ctx, it, arg(P, TK_STRING));
+    struct ast_item *it = item(ctx, K, AST_ADMIN);
+    item_add(ctx, it, arg(P, AST_STRING));
     for (uint32_t i = 0; i < O->argc; i++)
         item_add(ctx, it, O->argv[i]);
     global_add(ctx, it);
     DONE();
 }
 gitem ::= WORKERS(K) NUMBER(N) SEMI. {
-    struct ast_item *it = item(ctx, K, TK_WORKERS);
-    item_add(ctx, it, arg(N, TK_NUMBER));
+    struct ast_item *it = item(ctx, K, AST_WORKERS);
+    item_add(ctx, it, arg(N, AST_NUMBER));
     global_add(ctx, it);
     DONE();
 }
 gitem ::= MAXCONN(K) NUMBER(N) SEMI. {
-    struct ast_item *it = item(ctx, K, TK_MAXCONN);
-    item_add(ctx, it, arg(N, TK_NUMBER));
+    struct ast_item *it = item(ctx, K, AST_MAXCONN);
+    item_add(ctx, it, arg(N, AST_NUMBER));
     global_add(ctx, it);
     DONE();
 }
 gitem ::= error.
 
-admin_opts(A) ::= . { A = item(ctx, (struct loc){ 0, 0, 0 }, 0); }
+admin_opts(A) ::= . { A = item(ctx, (struct loc){ 0, 0, 0 }, AST_NONE); }
 admin_opts(A) ::= admin_opts(B) MODE(K) NUMBER(N). {
     A = B;
-    item_add(ctx, A, arg(K, TK_MODE));
-    item_add(ctx, A, arg(N, TK_NUMBER));
+    item_add(ctx, A, arg(K, AST_MODE));
+    item_add(ctx, A, arg(N, AST_NUMBER));
 }
 admin_opts(A) ::= admin_opts(B) LEVEL(K) WORD(V). {
     A = B;
-    item_add(ctx, A, arg(K, TK_LEVEL));
-    item_add(ctx, A, arg(V, TK_WORD));
+    item_add(ctx, A, arg(K, AST_LEVEL));
+    item_add(ctx, A, arg(V, AST_WORD));
 }
 admin_opts(A) ::= admin_opts(B) TIMEOUT(K) numval(V). {
     A = B;
-    item_add(ctx, A, arg(K, TK_TIMEOUT));
+    item_add(ctx, A, arg(K, AST_TIMEOUT));
     item_add(ctx, A, V);
 }
 
-value(A) ::= WORD(T). { A = arg(T, TK_WORD); }
-value(A) ::= STRING(T). { A = arg(T, TK_STRING); }
+value(A) ::= WORD(T). { A = arg(T, AST_WORD); }
+value(A) ::= STRING(T). { A = arg(T, AST_STRING); }
 
-numval(A) ::= NUMBER(T). { A = arg(T, TK_NUMBER); }
-numval(A) ::= NUMUNIT(T). { A = arg(T, TK_NUMUNIT); }
+numval(A) ::= NUMBER(T). { A = arg(T, AST_NUMBER); }
+numval(A) ::= NUMUNIT(T). { A = arg(T, AST_NUMUNIT); }
 
 opt_string(A) ::= . { A = no_arg(); }
-opt_string(A) ::= STRING(T). { A = arg(T, TK_STRING); }
+opt_string(A) ::= STRING(T). { A = arg(T, AST_STRING); }
 
 opt_word(A) ::= . { A = no_arg(); }
-opt_word(A) ::= WORD(T). { A = arg(T, TK_WORD); }
+opt_word(A) ::= WORD(T). { A = arg(T, AST_WORD); }
 
 /* ---- defaults ---- */
 
@@ -371,29 +372,29 @@ ditems ::= .
 ditems ::= ditems ditem.
 
 ditem ::= TIMEOUT(K) WORD(W) numval(V) SEMI. {
-    struct ast_item *it = item(ctx, K, TK_TIMEOUT);
-    item_add(ctx, it, arg(W, TK_WORD));
+    struct ast_item *it = item(ctx, K, AST_TIMEOUT);
+    item_add(ctx, it, arg(W, AST_WORD));
     item_add(ctx, it, V);
     defaults_add(ctx, it);
     DONE();
 }
 ditem ::= DONTLOGNULL(K) SEMI. {
-    defaults_add(ctx, item(ctx, K, TK_DONTLOGNULL));
+    defaults_add(ctx, item(ctx, K, AST_DONTLOGNULL));
     DONE();
 }
 ditem ::= ERROR(K) NUMBER(N) FILE(F) STRING(P) SEMI. {
-    struct ast_item *it = item(ctx, K, TK_ERROR);
-    item_add(ctx, it, arg(N, TK_NUMBER));
-    item_add(ctx, it, arg(F, TK_FILE));
-    item_add(ctx, it, arg(P, TK_STRING));
+    struct ast_item *it = item(ctx, K, AST_ERROR);
+    item_add(ctx, it, arg(N, AST_NUMBER));
+    item_add(ctx, it, arg(F, AST_FILE));
+    item_add(ctx, it, arg(P, AST_STRING));
     defaults_add(ctx, it);
     DONE();
 }
 ditem ::= ERROR(K) NUMBER(N) TEXT(F) STRING(P) SEMI. {
-    struct ast_item *it = item(ctx, K, TK_ERROR);
-    item_add(ctx, it, arg(N, TK_NUMBER));
-    item_add(ctx, it, arg(F, TK_TEXT));
-    item_add(ctx, it, arg(P, TK_STRING));
+    struct ast_item *it = item(ctx, K, AST_ERROR);
+    item_add(ctx, it, arg(N, AST_NUMBER));
+    item_add(ctx, it, arg(F, AST_TEXT));
+    item_add(ctx, it, arg(P, AST_STRING));
     defaults_add(ctx, it);
     DONE();
 }
@@ -401,9 +402,9 @@ ditem ::= error.
 
 /* ---- listen ---- */
 
-lmode(A) ::= HTTP(T). { A = arg(T, TK_HTTP); }
-lmode(A) ::= TLS(T). { A = arg(T, TK_TLS); }
-lmode(A) ::= REDIRECT(T). { A = arg(T, TK_REDIRECT); }
+lmode(A) ::= HTTP(T). { A = arg(T, AST_HTTP); }
+lmode(A) ::= TLS(T). { A = arg(T, AST_TLS); }
+lmode(A) ::= REDIRECT(T). { A = arg(T, AST_REDIRECT); }
 
 binds(A) ::= ADDR(T). { A.head = A.last = NULL; A = binds_add(ctx, A, T); }
 binds(A) ::= binds(B) COMMA ADDR(T). { A = binds_add(ctx, B, T); }
@@ -415,32 +416,32 @@ litems(A) ::= . { A.head = A.last = NULL; }
 litems(A) ::= litems(B) litem(I). { A = items_add(B, I); }
 
 litem(A) ::= FALLBACK(K) NUMBER(N) SEMI. {
-    A = item(ctx, K, TK_FALLBACK);
-    item_add(ctx, A, arg(N, TK_NUMBER));
+    A = item(ctx, K, AST_FALLBACK);
+    item_add(ctx, A, arg(N, AST_NUMBER));
     DONE();
 }
 litem(A) ::= FALLBACK(K) WORD(N) SEMI. {
-    A = item(ctx, K, TK_FALLBACK);
-    item_add(ctx, A, arg(N, TK_WORD));
+    A = item(ctx, K, AST_FALLBACK);
+    item_add(ctx, A, arg(N, AST_WORD));
     DONE();
 }
 litem(A) ::= STATUS(K) NUMBER(N) SEMI. {
-    A = item(ctx, K, TK_STATUS);
-    item_add(ctx, A, arg(N, TK_NUMBER));
+    A = item(ctx, K, AST_STATUS);
+    item_add(ctx, A, arg(N, AST_NUMBER));
     DONE();
 }
 litem(A) ::= PORT(K) NUMBER(N) SEMI. {
-    A = item(ctx, K, TK_PORT);
-    item_add(ctx, A, arg(N, TK_NUMBER));
+    A = item(ctx, K, AST_PORT);
+    item_add(ctx, A, arg(N, AST_NUMBER));
     DONE();
 }
 litem(A) ::= MAX_HEAD(K) numval(V) SEMI. {
-    A = item(ctx, K, TK_MAX_HEAD);
+    A = item(ctx, K, AST_MAX_HEAD);
     item_add(ctx, A, V);
     DONE();
 }
-litem(A) ::= FORWARDED_FOR(K) SEMI. { A = item(ctx, K, TK_FORWARDED_FOR); DONE(); }
-litem(A) ::= DONTLOGNULL(K) SEMI. { A = item(ctx, K, TK_DONTLOGNULL); DONE(); }
+litem(A) ::= FORWARDED_FOR(K) SEMI. { A = item(ctx, K, AST_FORWARDED_FOR); DONE(); }
+litem(A) ::= DONTLOGNULL(K) SEMI. { A = item(ctx, K, AST_DONTLOGNULL); DONE(); }
 litem(A) ::= error. { A = NULL; }
 
 /* ---- pool ---- */
@@ -459,30 +460,30 @@ sopts(A) ::= . { A.head = A.last = NULL; }
 sopts(A) ::= sopts(B) sopt(O). { A = items_add(B, O); }
 
 sopt(A) ::= WEIGHT(K) NUMBER(N). {
-    A = item(ctx, K, TK_WEIGHT);
-    item_add(ctx, A, arg(N, TK_NUMBER));
+    A = item(ctx, K, AST_WEIGHT);
+    item_add(ctx, A, arg(N, AST_NUMBER));
 }
-sopt(A) ::= BACKUP(K). { A = item(ctx, K, TK_BACKUP); }
-sopt(A) ::= SEND_PROXY(K). { A = item(ctx, K, TK_SEND_PROXY); }
-sopt(A) ::= SEND_PROXY_V2(K). { A = item(ctx, K, TK_SEND_PROXY_V2); }
+sopt(A) ::= BACKUP(K). { A = item(ctx, K, AST_BACKUP); }
+sopt(A) ::= SEND_PROXY(K). { A = item(ctx, K, AST_SEND_PROXY); }
+sopt(A) ::= SEND_PROXY_V2(K). { A = item(ctx, K, AST_SEND_PROXY_V2); }
 
 /* ---- site ---- */
 
 sitems(A) ::= . { A.head = A.last = NULL; }
 sitems(A) ::= sitems(B) sitem(I). { A = items_add(B, I); }
 
-sitem(A) ::= TLS(K) target(T) SEMI. { A = T; A->kw = K; A->kind = TK_TLS; DONE(); }
-sitem(A) ::= HTTP(K) target(T) SEMI. { A = T; A->kw = K; A->kind = TK_HTTP; DONE(); }
-sitem(A) ::= ACME(K) SEMI. { A = item(ctx, K, TK_ACME); DONE(); }
-sitem(A) ::= FORWARDED_FOR(K) SEMI. { A = item(ctx, K, TK_FORWARDED_FOR); DONE(); }
+sitem(A) ::= TLS(K) target(T) SEMI. { A = T; A->kw = K; A->kind = AST_TLS; DONE(); }
+sitem(A) ::= HTTP(K) target(T) SEMI. { A = T; A->kw = K; A->kind = AST_HTTP; DONE(); }
+sitem(A) ::= ACME(K) SEMI. { A = item(ctx, K, AST_ACME); DONE(); }
+sitem(A) ::= FORWARDED_FOR(K) SEMI. { A = item(ctx, K, AST_FORWARDED_FOR); DONE(); }
 sitem(A) ::= error. { A = NULL; }
 
 target(A) ::= WORD(N). {
-    A = item(ctx, N, 0);
-    item_add(ctx, A, arg(N, TK_WORD));
+    A = item(ctx, N, AST_NONE);
+    item_add(ctx, A, arg(N, AST_WORD));
 }
 target(A) ::= serverlist(L). {
-    A = item(ctx, L.head->addr, 0);
+    A = item(ctx, L.head->addr, AST_NONE);
     A->servers = L.head;
 }
 
@@ -491,8 +492,8 @@ serverlist(A) ::= serverlist(B) COMMA server(S). { A = servers_add(B, S); }
 
 /* ---- domains, expect ---- */
 
-proto(A) ::= TLS(T). { A = arg(T, TK_TLS); }
-proto(A) ::= HTTP(T). { A = arg(T, TK_HTTP); }
+proto(A) ::= TLS(T). { A = arg(T, AST_TLS); }
+proto(A) ::= HTTP(T). { A = arg(T, AST_HTTP); }
 
 opt_path(A) ::= . { A.src = DIAG_NO_SOURCE; A.off = A.len = 0; }
 opt_path(A) ::= STRING(T). { A = T; }

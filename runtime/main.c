@@ -29,7 +29,6 @@
 #define WORKERS_MAX YT_WORKERS_MAX
 
 static const struct yt_table *const T = &gen_table;
-static const char *const mode_names[YT_MODE_COUNT] = { "tls", "http", "redirect" };
 
 static struct ev_timer grace_timer;
 static struct ev_prepare drain_watch;   /* after SIGTERM: ends the loop once idle */
@@ -65,7 +64,7 @@ find_listener(const char *arg)
         if (str_eq(T->listeners[i].name, arg))
             return &T->listeners[i];
     for (uint32_t m = 0; m < YT_MODE_COUNT; m++) {
-        if (strcmp(arg, mode_names[m]) != 0)
+        if (strcmp(arg, yt_mode_names[m]) != 0)
             continue;
         for (uint32_t i = 0; i < T->listener_count; i++)
             if (T->listeners[i].mode == m)
@@ -116,7 +115,7 @@ cmd_resolve(const char *lname, const char *host, const char *path)
     len = (size_t)n;
     d = yt_resolve(T, l, name, len, path, path != NULL ? strlen(path) : 0);
     printf("listener: %.*s (%s)\n", (int)l->name.len, T->blob + l->name.off,
-           mode_names[l->mode]);
+           yt_mode_names[l->mode]);
     printf("host: %s\n", name);
     if (d.site != YT_NONE)
         printf("site: %.*s\n", (int)T->sites[d.site].name.len,

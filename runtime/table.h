@@ -182,6 +182,34 @@ struct yt_table {
     char digest[65];                /* hex SHA-256 of the canonical text, NUL-terminated */
 };
 
+/* ---- the language's words for the table's numbers: yardc reads and prints them, the
+ * runtime logs them and takes them as arguments; one list each, indexed by the number ---- */
+
+static const char *const yt_mode_names[YT_MODE_COUNT] = { "tls", "http", "redirect" };
+static const char *const yt_proto_names[YT_PROTO_COUNT] = { "tls", "http" };
+
+/* struct yt_timeouts, field by field */
+#define YT_TIMEOUT_COUNT 7
+static const char *const yt_timeout_names[YT_TIMEOUT_COUNT] = {
+    "connect", "client", "server", "inspect", "tunnel", "grace", "retry",
+};
+
+/* syslog facilities (RFC 5424 §6.2.1) and levels (severities), by number */
+#define YT_FACILITY_COUNT 24
+static const char *const yt_facility_names[YT_FACILITY_COUNT] = {
+    "kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron",
+    "authpriv", "ftp", "ntp", "audit", "alert", "cron2", "local0", "local1", "local2",
+    "local3", "local4", "local5", "local6", "local7",
+};
+#define YT_LEVEL_COUNT 8
+static const char *const yt_level_names[YT_LEVEL_COUNT] = {
+    "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug",
+};
+
+/* enum yt_admin_level */
+#define YT_ADMIN_LEVEL_COUNT 2
+static const char *const yt_admin_level_names[YT_ADMIN_LEVEL_COUNT] = { "operator", "admin" };
+
 /* The table linked into the binary, emitted by yardc. */
 extern const struct yt_table gen_table;
 

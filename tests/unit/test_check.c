@@ -1,13 +1,15 @@
-/* CUnit suite for the checks (compiler/check.c, compiler/domain.c): domain validation and
- * normalisation, durations, addresses, duplicate detection, and expect evaluation on the
- * built table. Whole configurations are compiled from memory with file access off. */
+/* CUnit suite for the checks (compiler/check.c and its parts, addr.c, value.c, domain.c):
+ * domain validation and normalisation, durations, addresses, duplicate detection, and
+ * expect evaluation on the built table. Whole configurations are compiled from memory with file access off. */
 #include <arpa/inet.h>
 #include <string.h>
 
+#include "addr.h"
 #include "check.h"
 #include "domain.h"
 #include "yard.h"
 #include "unit.h"
+#include "value.h"
 
 static void
 test_domain_table(void)
@@ -101,7 +103,7 @@ test_durations(void)
 
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         uint32_t ms = 0;
-        const char *why = check_duration(cases[i].in, strlen(cases[i].in), &ms);
+        const char *why = value_duration(cases[i].in, strlen(cases[i].in), &ms);
 
         if (cases[i].ms == 0) {
             CU_ASSERT_PTR_NOT_NULL(why);
@@ -119,28 +121,28 @@ test_addresses(void)
     struct yt_bind b;
     size_t off, len;
 
-    CU_ASSERT_PTR_NULL(check_server_addr("[2601:40e:69:69::feed]:443", 26, &a, &off, &len));
+    CU_ASSERT_PTR_NULL(addr_server("[2601:40e:69:69::feed]:443", 26, &a, &off, &len));
     CU_ASSERT_EQUAL(ntohs(a.sin6_port), 443);
     CU_ASSERT_EQUAL(a.sin6_family, AF_INET6);
-    CU_ASSERT_PTR_NOT_NULL(check_server_addr("10.0.0.7:443", 12, &a, &off, &len));
-    CU_ASSERT_PTR_NOT_NULL(check_server_addr("[::1]", 5, &a, &off, &len));
-    CU_ASSERT_PTR_NOT_NULL(check_server_addr("[::1]:0", 7, &a, &off, &len));
+    CU_ASSERT_PTR_NOT_NULL(addr_server("10.0.0.7:443", 12, &a, &off, &len));
+    CU_ASSERT_PTR_NOT_NULL(addr_server("[::1]", 5, &a, &off, &len));
+    CU_ASSERT_PTR_NOT_NULL(addr_server("[::1]:0", 7, &a, &off, &len));
     CU_ASSERT_EQUAL(off, 6);
-    CU_ASSERT_PTR_NOT_NULL(check_server_addr("[::1]:65536", 11, &a, &off, &len));
-    CU_ASSERT_PTR_NOT_NULL(check_server_addr("[::g]:80", 8, &a, &off, &len));
+    CU_ASSERT_PTR_NOT_NULL(addr_server("[::1]:65536", 11, &a, &off, &len));
+    CU_ASSERT_PTR_NOT_NULL(addr_server("[::g]:80", 8, &a, &off, &len));
 
-    CU_ASSERT_PTR_NULL(check_bind_addr(":443", 4, &b, &off, &len));
+    CU_ASSERT_PTR_NULL(addr_bind(":443", 4, &b, &off, &len));
     CU_ASSERT_EQUAL(b.addr.sa.sa_family, AF_INET6);
     CU_ASSERT_EQUAL(b.v6only, 0);
-    CU_ASSERT_PTR_NULL(check_bind_addr("*:80", 4, &b, &off, &len));
+    CU_ASSERT_PTR_NULL(addr_bind("*:80", 4, &b, &off, &len));
     CU_ASSERT_EQUAL(b.v6only, 0);
-    CU_ASSERT_PTR_NULL(check_bind_addr("127.0.0.1:8080", 14, &b, &off, &len));
+    CU_ASSERT_PTR_NULL(addr_bind("127.0.0.1:8080", 14, &b, &off, &len));
     CU_ASSERT_EQUAL(b.addr.sa.sa_family, AF_INET);
     CU_ASSERT_EQUAL(ntohs(b.addr.in4.sin_port), 8080);
-    CU_ASSERT_PTR_NULL(check_bind_addr("[::1]:80", 8, &b, &off, &len));
+    CU_ASSERT_PTR_NULL(addr_bind("[::1]:80", 8, &b, &off, &len));
     CU_ASSERT_EQUAL(b.v6only, 1);
-    CU_ASSERT_PTR_NOT_NULL(check_bind_addr("1.2.3:80", 8, &b, &off, &len));
-    CU_ASSERT_PTR_NOT_NULL(check_bind_addr(":0", 2, &b, &off, &len));
+    CU_ASSERT_PTR_NOT_NULL(addr_bind("1.2.3:80", 8, &b, &off, &len));
+    CU_ASSERT_PTR_NOT_NULL(addr_bind(":0", 2, &b, &off, &len));
 }
 
 /* Compiles text from memory; returns the status and the number of errors. */

@@ -6,7 +6,6 @@
 #include "ast.h"
 #include "diag.h"
 #include "parse.h"
-#include "parser.h"
 #include "unit.h"
 
 struct fixture {
@@ -49,18 +48,18 @@ test_parser_site(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(s);
     CU_ASSERT(text_is(&f, s->name, "a.example"));
     it = s->items;
-    CU_ASSERT_EQUAL_FATAL(it->kind, TK_TLS);
+    CU_ASSERT_EQUAL_FATAL(it->kind, AST_TLS);
     CU_ASSERT_PTR_NOT_NULL_FATAL(it->servers);
     CU_ASSERT(text_is(&f, it->servers->addr, "[2001:db8::1]:443"));
-    CU_ASSERT_EQUAL(it->servers->opts->kind, TK_WEIGHT);
+    CU_ASSERT_EQUAL(it->servers->opts->kind, AST_WEIGHT);
     CU_ASSERT(text_is(&f, it->servers->opts->argv[0].loc, "2"));
-    CU_ASSERT_EQUAL(it->servers->opts->next->kind, TK_BACKUP);
+    CU_ASSERT_EQUAL(it->servers->opts->next->kind, AST_BACKUP);
     CU_ASSERT(text_is(&f, it->servers->next->addr, "[2001:db8::2]:443"));
     it = it->next;
-    CU_ASSERT_EQUAL_FATAL(it->kind, TK_HTTP);
+    CU_ASSERT_EQUAL_FATAL(it->kind, AST_HTTP);
     CU_ASSERT_PTR_NULL(it->servers);
     CU_ASSERT(text_is(&f, it->argv[0].loc, "web"));
-    CU_ASSERT_EQUAL(it->next->kind, TK_ACME);
+    CU_ASSERT_EQUAL(it->next->kind, AST_ACME);
     CU_ASSERT_PTR_NULL(s->next);
     arena_free(&f.arena);
 }
@@ -85,19 +84,19 @@ test_parser_statements(void)
     CU_ASSERT_EQUAL(f.errors, 0);
     CU_ASSERT_PTR_NOT_NULL_FATAL(f.includes);
     CU_ASSERT(text_is(&f, f.includes->pattern, "\"x/*.yard\""));
-    CU_ASSERT_EQUAL(f.ast.global->kind, TK_USER);
+    CU_ASSERT_EQUAL(f.ast.global->kind, AST_USER);
     CU_ASSERT_EQUAL(f.ast.global->next->argc, 4);   /* syslog, path, facility, level */
     CU_ASSERT_EQUAL(f.ast.global->next->next->argc, 5);
-    CU_ASSERT_EQUAL(f.ast.defaults->kind, TK_TIMEOUT);
-    CU_ASSERT_EQUAL(f.ast.defaults->next->kind, TK_ERROR);
+    CU_ASSERT_EQUAL(f.ast.defaults->kind, AST_TIMEOUT);
+    CU_ASSERT_EQUAL(f.ast.defaults->next->kind, AST_ERROR);
     l = f.ast.listeners;
-    CU_ASSERT_EQUAL(l->mode_kind, TK_HTTP);
+    CU_ASSERT_EQUAL(l->mode_kind, AST_HTTP);
     CU_ASSERT(text_is(&f, l->binds->next->addr, "[::1]:80"));
-    CU_ASSERT_EQUAL(l->items->kind, TK_FALLBACK);
+    CU_ASSERT_EQUAL(l->items->kind, AST_FALLBACK);
     CU_ASSERT(text_is(&f, l->next->name, "tls"));
-    CU_ASSERT_EQUAL(l->next->mode_kind, TK_TLS);
+    CU_ASSERT_EQUAL(l->next->mode_kind, AST_TLS);
     CU_ASSERT(text_is(&f, f.ast.pools->servers->next->addr, "[::1]:2"));
-    CU_ASSERT_EQUAL(f.ast.domains->proto_kind, TK_TLS);
+    CU_ASSERT_EQUAL(f.ast.domains->proto_kind, AST_TLS);
     e = f.ast.expects;
     CU_ASSERT_EQUAL(e->kind, AST_EXPECT_REDIRECT);
     CU_ASSERT(text_is(&f, e->path, "\"/p\""));

@@ -1,5 +1,7 @@
 /* SHA-256: the FIPS 180-4 example vectors, every padding boundary, and agreement with
- * sha256sum(1) on lengths 0 .. 300 of varied bytes. */
+ * sha256sum(1) on lengths 0 .. 300 of varied bytes, each through both compression
+ * functions (the portable one and, where the CPU has them, the SHA extensions); and the
+ * two agreeing on many lengths and alignments. */
 #include "sha256.h"
 #include "unit.h"
 
@@ -9,14 +11,73 @@
 #include <unistd.h>
 
 static void
+to_hex(const uint8_t d[32], char out[65])
+{
+    static const char hex[] = "0123456789abcdef";
+
+    for (int i = 0; i < 32; i++) {
+        out[2 * i] = hex[d[i] >> 4];
+        out[2 * i + 1] = hex[d[i] & 15];
+    }
+    out[64] = '\0';
+}
+
+/* sha256_hex() (the fastest path) and sha256_portable() both give want. */
+static void
 check_hex(const void *data, size_t len, const char *want)
 {
-    char got[65];
+    char got[65], portable[65];
+    uint8_t d[32];
 
     sha256_hex(data, len, got);
+    sha256_portable(data, len, d);
+    to_hex(d, portable);
     CU_ASSERT_STRING_EQUAL(got, want);
-    if (strcmp(got, want) != 0)
-        fprintf(stderr, "\nlen %zu: got %s want %s\n", len, got, want);
+    CU_ASSERT_STRING_EQUAL(portable, want);
+    if (strcmp(got, want) != 0 || strcmp(portable, want) != 0)
+        fprintf(stderr, "\nlen %zu: got %s, portable %s, want %s\n", len, got, portable, want);
+}
+
+static void
+fill(uint8_t *data, size_t len, uint32_t x)
+{
+    for (size_t i = 0; i < len; i++) {
+        x = x * 1103515245u + 12345u;
+        data[i] = (uint8_t)(x >> 16);
+    }
+}
+
+/* The SHA-NI path against the portable one: every length to 1100 bytes at four
+ * alignments, then a few large ones. */
+static void
+test_sha256_paths_agree(void)
+{
+    static const size_t big[] = { 4096, 65535, 65536, 65537, 1000003, 1 << 20 };
+    size_t cap = (1 << 20) + 8, diffs = 0;
+    uint8_t *data = malloc(cap), a[32], b[32];
+
+    if (!sha256_accelerated()) {
+        fprintf(stderr, "\n  SKIP: this CPU has no SHA extensions: sha256() is the "
+                "portable code\n");
+        free(data);
+        return;
+    }
+    CU_ASSERT_PTR_NOT_NULL_FATAL(data);
+    fill(data, cap, 777);
+    for (size_t off = 0; off < 4; off++) {
+        for (size_t len = 0; len <= 1100; len++) {
+            sha256(data + off, len, a);
+            sha256_portable(data + off, len, b);
+            diffs += memcmp(a, b, 32) != 0;
+        }
+    }
+    for (size_t i = 0; i < sizeof(big) / sizeof(big[0]); i++) {
+        sha256(data + 3, big[i], a);
+        sha256_portable(data + 3, big[i], b);
+        diffs += memcmp(a, b, 32) != 0;
+    }
+    CU_ASSERT_EQUAL(diffs, 0);
+    free(data);
 }
 
 static void
@@ -73,8 +134,7 @@ static void
 test_sha256_matches_sha256sum(void)
 {
     char dir[] = "/tmp/test_sha256.XXXXXX", path[64], cmd[128], line[128];
-    uint8_t data[300];
-    uint32_t x = 12345;
+    uint8_t data[300], d[32];
 
     if (system("command -v sha256sum >/dev/null 2>&1") != 0) {
         fprintf(stderr, "\n  sha256sum not found: skipped\n");
@@ -82,10 +142,7 @@ test_sha256_matches_sha256sum(void)
     }
     CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
     snprintf(path, sizeof(path), "%s/data", dir);
-    for (size_t i = 0; i < sizeof(data); i++) {
-        x = x * 1103515245u + 12345u;
-        data[i] = (uint8_t)(x >> 16);
-    }
+    fill(data, sizeof(data), 12345);
     for (size_t len = 0; len <= sizeof(data); len++) {
         FILE *f = fopen(path, "wb");
         FILE *p;
@@ -101,6 +158,9 @@ test_sha256_matches_sha256sum(void)
         CU_ASSERT_EQUAL(pclose(p), 0);
         sha256_hex(data, len, got);
         CU_ASSERT_EQUAL(strncmp(line, got, 64), 0);
+        sha256_portable(data, len, d);
+        to_hex(d, got);
+        CU_ASSERT_EQUAL(strncmp(line, got, 64), 0);
     }
     unlink(path);
     rmdir(dir);
@@ -114,6 +174,7 @@ main(void)
         { "million a", test_sha256_million_a },
         { "block boundaries", test_sha256_block_boundaries },
         { "matches sha256sum", test_sha256_matches_sha256sum },
+        { "sha-ni and portable agree", test_sha256_paths_agree },
     };
 
     return UNIT_RUN("sha256", tests);

@@ -1,0 +1,162 @@
+#include "addr.h"
+
+#include <arpa/inet.h>
+#include <string.h>
+
+#include "value.h"
+
+static const char *
+parse_port(const char *t, size_t len, size_t at, uint16_t *port, size_t *bad_off,
+           size_t *bad_len)
+{
+    uint32_t v;
+
+    if (at >= len || t[at] != ':') {
+        *bad_off = at > 0 ? at - 1 : 0;
+        *bad_len = 1;
+        return "missing port: write the address as [IPv6]:port";
+    }
+    *bad_off = at + 1;
+    *bad_len = len - at - 1;
+    if (!value_u32(t + at + 1, len - at - 1, &v) || v < 1 || v > 65535) {
+        if (*bad_len == 0)
+            *bad_off = at, *bad_len = 1;
+        return "port must be a number from 1 to 65535";
+    }
+    *port = (uint16_t)v;
+    return NULL;
+}
+
+/* Why t[0..len), not in brackets, is no backend: say what a backend is, in the terms of
+ * what was written (an IPv4 address, a host name), with *bad_len on the host part. */
+static const char *
+unbracketed_server(const char *t, size_t len, size_t *bad_len)
+{
+    const char *colon = memchr(t, ':', len);
+    size_t host_len = colon != NULL ? (size_t)(colon - t) : len;
+    char host[16];
+
+    if (host_len == 0 || (colon != NULL && memchr(colon + 1, ':', len - host_len - 1)))
+        return "backends are IPv6 addresses in brackets, e.g. [2001:db8::1]:443";
+    *bad_len = host_len;
+    if (strspn(t, "0123456789.") < host_len)
+        return "backends are IPv6 addresses in brackets, e.g. [2001:db8::1]:443, "
+               "not host names";
+    if (host_len < sizeof(host)) {
+        struct in_addr a;
+
+        memcpy(host, t, host_len);
+        host[host_len] = '\0';
+        if (inet_pton(AF_INET, host, &a) == 1)
+            return "backends are IPv6 addresses in brackets; "
+                   "write an IPv4 backend as [::ffff:A.B.C.D]:port";
+    }
+    *bad_len = len;
+    return "backends are IPv6 addresses in brackets, e.g. [2001:db8::1]:443";
+}
+
+const char *
+addr_server(const char *t, size_t len, struct sockaddr_in6 *out, size_t *bad_off,
+            size_t *bad_len)
+{
+    const char *close;
+    char host[64];
+    uint16_t port;
+    const char *why;
+
+    memset(out, 0, sizeof(*out));
+    *bad_off = 0;
+    *bad_len = len;
+    if (len == 0 || t[0] != '[')
+        return unbracketed_server(t, len, bad_len);
+    close = memchr(t, ']', len);
+    if (close == NULL || (size_t)(close - t) - 1 >= sizeof(host))
+        return "invalid IPv6 address";
+    memcpy(host, t + 1, (size_t)(close - t) - 1);
+    host[close - t - 1] = '\0';
+    if (inet_pton(AF_INET6, host, &out->sin6_addr) != 1) {
+        *bad_off = 1;
+        *bad_len = (size_t)(close - t) - 1;
+        if (*bad_len == 0)
+            *bad_off = 0, *bad_len = 2;
+        return "invalid IPv6 address";
+    }
+    why = parse_port(t, len, (size_t)(close - t) + 1, &port, bad_off, bad_len);
+    if (why != NULL)
+        return why;
+    out->sin6_family = AF_INET6;
+    out->sin6_port = htons(port);
+    return NULL;
+}
+
+const char *
+addr_bind(const char *t, size_t len, struct yt_bind *out, size_t *bad_off,
+          size_t *bad_len)
+{
+    static const char *const usage =
+        "invalid listen address; use :PORT, *:PORT, A.B.C.D:PORT or [IPv6]:PORT";
+    uint16_t port;
+    const char *why;
+
+    memset(out, 0, sizeof(*out));
+    *bad_off = 0;
+    *bad_len = len;
+    if (len > 0 && (t[0] == ':' || (t[0] == '*' && len > 1 && t[1] == ':'))) {
+        /* IPv4 and IPv6: [::] with IPV6_V6ONLY off */
+        why = parse_port(t, len, t[0] == '*' ? 1 : 0, &port, bad_off, bad_len);
+        if (why != NULL)
+            return why;
+        out->addr.in6.sin6_family = AF_INET6;
+        out->addr.in6.sin6_addr = in6addr_any;
+        out->addr.in6.sin6_port = htons(port);
+        out->v6only = 0;
+        return NULL;
+    }
+    if (len > 0 && t[0] == '[') {
+        why = addr_server(t, len, &out->addr.in6, bad_off, bad_len);
+        if (why != NULL)
+            return why;
+        out->v6only = 1;
+        return NULL;
+    }
+    const char *colon = memchr(t, ':', len);
+    char host[16];
+
+    if (colon == NULL || colon == t || (size_t)(colon - t) >= sizeof(host))
+        return usage;
+    memcpy(host, t, (size_t)(colon - t));
+    host[colon - t] = '\0';
+    if (inet_pton(AF_INET, host, &out->addr.in4.sin_addr) != 1)
+        return usage;
+    why = parse_port(t, len, (size_t)(colon - t), &port, bad_off, bad_len);
+    if (why != NULL)
+        return why;
+    out->addr.in4.sin_family = AF_INET;
+    out->addr.in4.sin_port = htons(port);
+    return NULL;
+}
+
+bool
+addr_binds_overlap(const struct yt_bind *a, const struct yt_bind *b)
+{
+    bool a6 = a->addr.sa.sa_family == AF_INET6, b6 = b->addr.sa.sa_family == AF_INET6;
+    uint16_t pa = a6 ? a->addr.in6.sin6_port : a->addr.in4.sin_port;
+    uint16_t pb = b6 ? b->addr.in6.sin6_port : b->addr.in4.sin_port;
+    bool a_any, b_any;
+
+    if (pa != pb)
+        return false;
+    a_any = a6 ? IN6_IS_ADDR_UNSPECIFIED(&a->addr.in6.sin6_addr) :
+                 a->addr.in4.sin_addr.s_addr == INADDR_ANY;
+    b_any = b6 ? IN6_IS_ADDR_UNSPECIFIED(&b->addr.in6.sin6_addr) :
+                 b->addr.in4.sin_addr.s_addr == INADDR_ANY;
+    if (a6 && b6)
+        return a_any || b_any ||
+               memcmp(&a->addr.in6.sin6_addr, &b->addr.in6.sin6_addr, 16) == 0;
+    if (!a6 && !b6)
+        return a_any || b_any || a->addr.in4.sin_addr.s_addr == b->addr.in4.sin_addr.s_addr;
+    /* One of each: only a dual-stack wildcard (":443") covers the IPv4 side. */
+    if (a6)
+        return a_any && !a->v6only;
+    return b_any && !b->v6only;
+}

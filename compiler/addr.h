@@ -1,0 +1,27 @@
+/* Addresses as the language writes them: backends ("[2001:db8::1]:443", IPv6 only) and
+ * listen addresses (":443", "*:443", "0.0.0.0:80", "[::1]:80"). Pure: text in, a socket
+ * address or the reason and the span at fault out. */
+#ifndef COMPILER_ADDR_H
+#define COMPILER_ADDR_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "table.h"
+
+/* Parses "[2001:db8::1]:443" into a connectable address. Returns NULL, or why not, with
+ * *bad_off / *bad_len the span of text at fault. */
+const char *addr_server(const char *text, size_t len, struct sockaddr_in6 *out,
+                        size_t *bad_off, size_t *bad_len);
+
+/* Parses a listen address (":443", "*:443", "0.0.0.0:80", "127.0.0.1:80", "[::1]:80").
+ * Returns NULL, or why not, with the span at fault. */
+const char *addr_bind(const char *text, size_t len, struct yt_bind *out, size_t *bad_off,
+                      size_t *bad_len);
+
+/* Whether two listen addresses cannot both be bound: the same port on the same address,
+ * or on a wildcard covering the other (":443" covers IPv4 too). */
+bool addr_binds_overlap(const struct yt_bind *a, const struct yt_bind *b);
+
+#endif

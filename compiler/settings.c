@@ -1,0 +1,310 @@
+#include "settings.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <sys/un.h>
+
+#include "errpage.h"
+
+/* ---- defaults of the language ---- */
+#define DEF_CONNECT_MS 5000u
+#define DEF_CLIENT_MS 50000u
+#define DEF_SERVER_MS 50000u
+#define DEF_INSPECT_MS 5000u
+#define DEF_TUNNEL_MS 3600000u
+#define DEF_GRACE_MS 10000u
+#define DEF_RETRY_MS 10000u
+#define DEF_WORKERS 1u
+#define DEF_MAXCONN 10000u
+#define DEF_ADMIN_MODE 0600u
+#define DEF_ADMIN_TIMEOUT_MS 10000u
+
+static void
+check_log(struct ck *ck, const struct ast_item *it)
+{
+    struct ck_log *lg;
+    uint32_t i = 1;
+    int fac, lvl = 7;
+    const char *path = "/dev/log";
+    size_t plen = 8;
+
+    if (it->argv[0].kind == AST_STDERR) {
+        lg = avec_push(&ck->logs);
+        lg->yl.kind = YT_LOG_STDERR;
+        lg->yl.level = 7;
+        lg->path = "";
+        return;
+    }
+    if (i < it->argc && it->argv[i].kind == AST_STRING) {
+        path = ck_string(ck, it->argv[i], "log socket path", &plen);
+        if (path == NULL)
+            return;
+        if (path[0] != '/') {
+            diag_error(ck->diag, it->argv[i].loc, "log socket path must be absolute");
+            return;
+        }
+        i++;
+    }
+    fac = ck_lookup_word(ck, it->argv[i], yt_facility_names, YT_FACILITY_COUNT,
+                         "syslog facility");
+    if (fac < 0)
+        return;
+    if (i + 1 < it->argc) {
+        lvl = ck_lookup_word(ck, it->argv[i + 1], yt_level_names, YT_LEVEL_COUNT,
+                             "log level");
+        if (lvl < 0)
+            return;
+    }
+    lg = avec_push(&ck->logs);
+    lg->yl.kind = YT_LOG_SYSLOG;
+    lg->yl.facility = (uint8_t)fac;
+    lg->yl.level = (uint8_t)lvl;
+    lg->path = path;
+    lg->path_len = (uint32_t)plen;
+}
+
+static void
+check_admin(struct ck *ck, const struct ast_item *it)
+{
+    size_t len;
+    const char *path = ck_string(ck, it->argv[0], "admin socket path", &len);
+    bool have_mode = false, have_timeout = false, have_level = false;
+
+    if (path == NULL)
+        return;
+    if (path[0] != '/') {
+        diag_error(ck->diag, it->argv[0].loc, "admin socket path must be absolute");
+        return;
+    }
+    if (len >= sizeof(((struct sockaddr_un *)NULL)->sun_path)) {
+        diag_error(ck->diag, it->argv[0].loc, "admin socket path longer than 107 bytes");
+        return;
+    }
+    ck->admin = path;
+    ck->global.admin_mode = DEF_ADMIN_MODE;
+    ck->global.admin_timeout_ms = DEF_ADMIN_TIMEOUT_MS;
+    for (uint32_t i = 1; i + 1 < it->argc; i += 2) {
+        struct ast_arg k = it->argv[i], v = it->argv[i + 1];
+
+        if (k.kind == AST_MODE) {
+            const char *t = ck_text(ck, v.loc);
+            uint32_t mode = 0;
+            bool ok = v.kind == AST_NUMBER && v.loc.len <= 4;
+
+            for (uint32_t j = 0; ok && j < v.loc.len; j++) {
+                ok = t[j] >= '0' && t[j] <= '7';
+                mode = mode * 8 + (uint32_t)(t[j] - '0');
+            }
+            if (have_mode) {
+                diag_error(ck->diag, k.loc, "duplicate 'mode'");
+            } else if (!ok || mode > 0777) {
+                diag_error(ck->diag, v.loc, "mode must be octal, 0 to 0777 (e.g. 0660)");
+            } else {
+                ck->global.admin_mode = mode;
+            }
+            have_mode = true;
+        } else if (k.kind == AST_LEVEL) {
+            int lv;
+
+            if (have_level)
+                diag_error(ck->diag, k.loc, "duplicate 'level'");
+            else if ((lv = ck_lookup_word(ck, v, yt_admin_level_names, YT_ADMIN_LEVEL_COUNT,
+                                          "admin level")) >= 0)
+                ck->global.admin_level = (uint32_t)lv;
+            have_level = true;
+        } else {
+            uint32_t ms;
+
+            if (have_timeout)
+                diag_error(ck->diag, k.loc, "duplicate 'timeout'");
+            else if (ck_duration(ck, v, "admin timeout", &ms))
+                ck->global.admin_timeout_ms = ms;
+            have_timeout = true;
+        }
+    }
+}
+
+/* user, group or chroot: a name or an absolute path, once each. */
+static void
+check_identity(struct ck *ck, const struct ast_item *first, const struct ast_item *it)
+{
+    const char *what = it->kind == AST_USER ? "user" : it->kind == AST_GROUP ? "group" :
+                       "chroot";
+    const char *v;
+    size_t len;
+
+    if (ck_is_duplicate(ck, first, it, what))
+        return;
+    v = ck_string(ck, it->argv[0], what, &len);
+    if (v == NULL)
+        return;
+    if (it->kind == AST_CHROOT && v[0] != '/') {
+        diag_error(ck->diag, it->argv[0].loc, "chroot must be an absolute path");
+        return;
+    }
+    if (it->kind == AST_USER)
+        ck->user = v;
+    else if (it->kind == AST_GROUP)
+        ck->group = v;
+    else
+        ck->chroot = v;
+}
+
+/* Two identical log lines would send every line twice. */
+static void
+check_log_targets(struct ck *ck)
+{
+    for (uint32_t i = 0; i < ck->logs.count; i++) {
+        struct ck_log *a = AVEC_AT(&ck->logs, struct ck_log, i);
+
+        for (uint32_t j = i + 1; j < ck->logs.count; j++) {
+            struct ck_log *b = AVEC_AT(&ck->logs, struct ck_log, j);
+
+            if (a->yl.kind == b->yl.kind && a->yl.facility == b->yl.facility &&
+                a->path_len == b->path_len && memcmp(a->path, b->path, a->path_len) == 0) {
+                struct loc none = { .src = DIAG_NO_SOURCE };
+
+                diag_error(ck->diag, none, "two log targets for the same destination");
+                return;
+            }
+        }
+    }
+}
+
+void
+settings_global(struct ck *ck)
+{
+    const struct ast_item *first = ck->l->ast->global;
+
+    ck->global.workers = DEF_WORKERS;
+    ck->global.maxconn = DEF_MAXCONN;
+    for (const struct ast_item *it = first; it != NULL && !ck_stopped(ck); it = it->next) {
+        switch (it->kind) {
+        case AST_USER:
+        case AST_GROUP:
+        case AST_CHROOT:
+            check_identity(ck, first, it);
+            break;
+        case AST_LOG:
+            check_log(ck, it);
+            break;
+        case AST_ADMIN:
+            if (!ck_is_duplicate(ck, first, it, "admin"))
+                check_admin(ck, it);
+            break;
+        case AST_WORKERS:
+            if (!ck_is_duplicate(ck, first, it, "workers"))
+                ck_uint(ck, it->argv[0], 1, YT_WORKERS_MAX, "workers", &ck->global.workers);
+            break;
+        case AST_MAXCONN:
+            if (!ck_is_duplicate(ck, first, it, "maxconn"))
+                ck_uint(ck, it->argv[0], 1, 1000000, "maxconn", &ck->global.maxconn);
+            break;
+        default:
+            break;
+        }
+    }
+    check_log_targets(ck);
+}
+
+static void
+check_error_page(struct ck *ck, const struct ast_item *it)
+{
+    uint32_t status;
+    struct ck_page *pg;
+    const char *data, *why;
+    size_t len, bad;
+    struct loc at = it->argv[2].loc;
+    bool from_file = it->argv[1].kind == AST_FILE;
+
+    if (!ck_uint(ck, it->argv[0], 400, 599, "error status", &status))
+        return;
+    for (uint32_t i = 0; i < ck->pages.count; i++) {
+        struct ck_page *p = AVEC_AT(&ck->pages, struct ck_page, i);
+
+        if (p->status == status) {
+            diag_error(ck->diag, it->argv[0].loc, "duplicate error page for %u", status);
+            diag_note(ck->diag, p->loc, "first set here");
+            return;
+        }
+    }
+    if (from_file) {
+        int64_t src = load_file_at(ck->l, at, "error page");
+        const struct diag_source *s;
+
+        if (src < 0)
+            return;
+        s = diag_source(ck->diag, (uint32_t)src);
+        data = s->text;
+        len = s->len;
+        at.src = (uint32_t)src;
+        at.off = 0;
+        at.len = 0;
+    } else {
+        data = ast_string(ck->arena, ck->diag, at, &len);
+    }
+    if (errpage_is_response(data, len)) {
+        why = errpage_check((uint16_t)status, data, len, &bad);
+        if (why != NULL) {
+            diag_error(ck->diag, from_file ? ck_sub(at, bad, 1) : at, "%s", why);
+            return;
+        }
+    } else {
+        if (len > 65536) {
+            diag_error(ck->diag, it->argv[2].loc, "error page larger than 64 KiB");
+            return;
+        }
+        data = errpage_wrap(ck->arena, (uint16_t)status, data, len, &len);
+    }
+    pg = avec_push(&ck->pages);
+    pg->status = (uint16_t)status;
+    pg->loc = it->argv[0].loc;
+    pg->data = data;
+    pg->len = len;
+}
+
+void
+settings_defaults(struct ck *ck)
+{
+    const struct ast_item *first = ck->l->ast->defaults;
+    uint32_t *fields[] = {
+        &ck->timeouts.connect_ms, &ck->timeouts.client_ms, &ck->timeouts.server_ms,
+        &ck->timeouts.inspect_ms, &ck->timeouts.tunnel_ms, &ck->timeouts.grace_ms,
+        &ck->timeouts.retry_ms,
+    };
+    const struct ast_item *seen[YT_TIMEOUT_COUNT] = { NULL };
+    const struct ast_item *null_seen = NULL;
+
+    ck->timeouts = (struct yt_timeouts){
+        DEF_CONNECT_MS, DEF_CLIENT_MS, DEF_SERVER_MS, DEF_INSPECT_MS, DEF_TUNNEL_MS,
+        DEF_GRACE_MS, DEF_RETRY_MS,
+    };
+    for (const struct ast_item *it = first; it != NULL && !ck_stopped(ck); it = it->next) {
+        if (it->kind == AST_TIMEOUT) {
+            int k = ck_lookup_word(ck, it->argv[0], yt_timeout_names, YT_TIMEOUT_COUNT,
+                                   "timeout");
+            char what[32];
+
+            if (k < 0)
+                continue;
+            if (seen[k] != NULL) {
+                diag_error(ck->diag, it->argv[0].loc, "duplicate 'timeout %s'",
+                           yt_timeout_names[k]);
+                diag_note(ck->diag, seen[k]->argv[0].loc, "first set here");
+                continue;
+            }
+            seen[k] = it;
+            snprintf(what, sizeof(what), "timeout %s", yt_timeout_names[k]);
+            ck_duration(ck, it->argv[1], what, fields[k]);
+        } else if (it->kind == AST_DONTLOGNULL) {
+            if (null_seen != NULL) {
+                diag_error(ck->diag, it->kw, "duplicate 'dontlognull'");
+                diag_note(ck->diag, null_seen->kw, "first set here");
+            }
+            null_seen = it;
+            ck->dontlognull = true;
+        } else if (it->kind == AST_ERROR) {
+            check_error_page(ck, it);
+        }
+    }
+}
