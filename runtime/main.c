@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <ev.h>
 #include <grp.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -19,6 +18,7 @@
 #include "http.h"
 #include "listener.h"
 #include "log.h"
+#include "passwd.h"
 #include "stats.h"
 #include "table.h"
 
@@ -349,8 +349,8 @@ drop_privileges(void)
 {
     const struct yt_global *g = &T->global;
     char *user = str_dup(g->user), *group = str_dup(g->group), *dir = str_dup(g->chroot);
-    struct passwd *pw = NULL;
-    struct group *gr = NULL;
+    uint32_t uid = 0, gid = 0;
+    const char *why = NULL;
     int rc = -1;
 
     if (str_empty(g->user) && str_empty(g->group) && str_empty(g->chroot)) {
@@ -362,31 +362,29 @@ drop_privileges(void)
         rc = 0;
         goto out;
     }
-    if (*user != '\0' && (pw = getpwnam(user)) == NULL) {
-        fprintf(stderr, "switchyard: unknown user '%s'\n", user);
+    /* Before the chroot, from the files themselves: no NSS, so a static binary can. */
+    if (*user != '\0' && pw_lookup_user("/etc/passwd", user, &uid, &gid, &why) == -1) {
+        fprintf(stderr, "switchyard: unknown user '%s': /etc/passwd: %s\n", user, why);
         goto out;
     }
-    if (*group != '\0' && (gr = getgrnam(group)) == NULL) {
-        fprintf(stderr, "switchyard: unknown group '%s'\n", group);
+    if (*group != '\0' && pw_lookup_group("/etc/group", group, &gid, &why) == -1) {
+        fprintf(stderr, "switchyard: unknown group '%s': /etc/group: %s\n", group, why);
         goto out;
     }
     if (*dir != '\0' && (chroot(dir) == -1 || chdir("/") == -1)) {
         fprintf(stderr, "switchyard: chroot %s: %s\n", dir, strerror(errno));
         goto out;
     }
-    if (gr != NULL || pw != NULL) {
-        gid_t gid = gr != NULL ? gr->gr_gid : pw->pw_gid;
-
-        if (setgroups(1, &gid) == -1 || setgid(gid) == -1) {
-            fprintf(stderr, "switchyard: setgid %u: %s\n", (unsigned)gid, strerror(errno));
-            goto out;
-        }
+    if ((*group != '\0' || *user != '\0') &&
+        (setgroups(1, &(gid_t){ gid }) == -1 || setgid(gid) == -1)) {
+        fprintf(stderr, "switchyard: setgid %u: %s\n", (unsigned)gid, strerror(errno));
+        goto out;
     }
-    if (pw != NULL && setuid(pw->pw_uid) == -1) {
+    if (*user != '\0' && setuid(uid) == -1) {
         fprintf(stderr, "switchyard: setuid %s: %s\n", user, strerror(errno));
         goto out;
     }
-    if (pw != NULL && (getuid() == 0 || geteuid() == 0 || setuid(0) == 0)) {
+    if (*user != '\0' && (getuid() == 0 || geteuid() == 0 || setuid(0) == 0)) {
         fprintf(stderr, "switchyard: still root after dropping to '%s': refusing to run\n",
                 user);
         goto out;
