@@ -117,7 +117,7 @@ own BUILD $(mk -s CC=clang --eval='_pkgs: ; @echo $(PKGS_CC)' _pkgs)
 # make check (the same rules with other flags).
 ctx=$scratch/d
 checked=0
-for f in $(outputs "$ctx" BUILD="$ctx" all test demo install); do
+for f in $(outputs "$ctx" BUILD="$ctx" all test demo install static); do
     check_plan "$ctx" "$f" BUILD="$ctx" "$f"
     checked=$((checked + 1))
 done

@@ -6,16 +6,10 @@ set -euo pipefail
 . "$(dirname "$0")/lib/common.sh"
 serialise
 
-if [ "$(id -u)" -ne 0 ]; then
-    ok "# SKIP not root"
-    finish
-fi
+need_root
 # LeakSanitizer (make check) reads /proc at exit, which the chroot hides.
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
-JAIL=/tmp/switchyard-e2e-proc-jail
-rm -rf "$JAIL"
-mkdir -m 755 "$JAIL"
-trap 'rmdir "$JAIL" 2>/dev/null || true; cleanup' EXIT
+jail /tmp/switchyard-e2e-proc-jail
 uid=$(id -u nobody)
 gid=$(getent group nogroup | cut -d: -f3)
 

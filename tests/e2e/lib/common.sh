@@ -101,6 +101,22 @@ serialise() {
     flock -w 300 9 || { not_ok "lock for the process tests"; exit 1; }
 }
 
+# need_root: ends the test as skipped (ok) unless it runs as root.
+need_root() {
+    if [ "$(id -u)" -ne 0 ]; then
+        ok "# SKIP not root"
+        finish
+    fi
+}
+
+# jail DIR: DIR, created empty (a chroot for the proxy), removed at exit.
+jail() {
+    JAIL=$1
+    rm -rf "$JAIL"
+    mkdir -m 755 "$JAIL"
+    trap 'rm -rf "$JAIL"; cleanup' EXIT
+}
+
 # hello NAME: writes a ClientHello for NAME to $WORK/NAME.hello.
 hello() { "$TOOLS/client" -n "$1" -m dump >"$WORK/$1.hello"; }
 
