@@ -164,6 +164,11 @@ run "yardc --print compiles to the same digest" canonical_form_is_stable
 echo "== build"
 run "make install builds a working proxy from the installed files" installed_tree_builds_a_proxy
 run "the same .yard built in another directory gives the same binary" binary_is_reproducible
+if [[ $LINK_FLAGS == *-fsanitize* ]]; then
+    echo "skip   the CI example (a sanitizer build cannot link statically)"
+else
+    run "the CI example builds a sample repository of sites" env BUILD="$BUILD" bash tests/ci/ci.sh
+fi
 [ "$(id -u)" = 0 ] && run "a missing package is named, not installed, without root" missing_package_is_named
 run "nothing that needs a package is built before the package is installed" \
     env BUILD="$BUILD" bash tests/build/deps.sh
