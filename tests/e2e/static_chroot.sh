@@ -9,10 +9,7 @@ set -euo pipefail
 serialise
 
 need_root
-if grep -q -- '-fsanitize' "$BUILD/flags"; then
-    ok "# SKIP sanitizer build: no static binaries"
-    finish
-fi
+need_static
 jail /tmp/switchyard-e2e-static-jail
 nobody=$(id -u nobody)
 nogroup=$(getent group nogroup | cut -d: -f3)

@@ -109,6 +109,15 @@ need_root() {
     fi
 }
 
+# need_static: ends the test as skipped (ok) in a sanitizer build, which has no static
+# binaries (make static).
+need_static() {
+    if grep -q -- '-fsanitize' "$BUILD/flags"; then
+        ok "# SKIP sanitizer build: no static binaries"
+        finish
+    fi
+}
+
 # jail DIR: DIR, created empty (a chroot for the proxy), removed at exit.
 jail() {
     JAIL=$1
