@@ -18,9 +18,12 @@ BIN=$BUILD/static-image/static/switchyard
 c() { "$TOOLS/client" "$@" >"$WORK/client.out"; }
 status() { grep "^$1:" "/proc/$PROXY_PID/status" | tr -s '\t ' ' ' | sed 's/ *$//'; }
 
-# Reproducible: the same binary, built into an image from another directory.
+# Reproducible: the same binary, with another time and mode, built into an image from
+# another directory under another umask.
 cp "$BIN" "$WORK/switchyard"
-(cd "$WORK" && sh "$OLDPWD/tools/switchyard-image" switchyard again) >/dev/null
+touch -d @86400 "$WORK/switchyard"
+chmod 700 "$WORK/switchyard"
+(cd "$WORK" && umask 077 && sh "$OLDPWD/tools/switchyard-image" switchyard again) >/dev/null
 check "the same binary gives the same image, byte for byte" diff -r "$IMAGE" "$WORK/again"
 
 skopeo inspect "oci:$IMAGE:latest" >"$WORK/inspect.json"
