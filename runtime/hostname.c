@@ -36,6 +36,10 @@ name_len(const char *in)
     return len;
 }
 
+/* Set by the linker in a dynamically linked binary only. A static binary never calls
+ * dlopen(): glibc's would need the shared glibc the binary was built with. */
+extern const char _DYNAMIC[] __attribute__((weak));
+
 /* libidn2, loaded on first use. */
 static struct {
     __typeof__(idn2_to_ascii_8z) *to_ascii;
@@ -50,6 +54,11 @@ load_idn2(const char **why)
 
     if (idn2.to_ascii != NULL)
         return 0;
+    if (_DYNAMIC == NULL) {
+        *why = "a Unicode name needs libidn2, which a static binary cannot load; "
+               "give the name in A-labels (xn--...)";
+        return -1;
+    }
     lib = dlopen("libidn2.so.0", RTLD_NOW | RTLD_LOCAL);
     if (lib == NULL) {
         *why = "a Unicode name needs libidn2 (libidn2.so.0), which is not installed; "

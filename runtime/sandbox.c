@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <grp.h>
 #include <limits.h>
-#include <pwd.h>
 #include <seccomp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -13,6 +12,8 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include "passwd.h"
 
 static char jail[PATH_MAX];         /* the chroot directory, no trailing '/'; set once in it */
 static bool jailed;
@@ -57,15 +58,13 @@ enter_jail(const char *dir)
 }
 
 static int
-set_ids(const char *user, const struct passwd *pw, const struct group *gr)
+set_ids(const char *user, uint32_t uid, gid_t gid)
 {
-    gid_t gid = gr != NULL ? gr->gr_gid : pw->pw_gid;
-
     if (setgroups(1, &gid) == -1 || setgid(gid) == -1) {
         fprintf(stderr, "switchyard: setgid %u: %s\n", (unsigned)gid, strerror(errno));
         return -1;
     }
-    if (setuid(pw->pw_uid) == -1) {
+    if (setuid(uid) == -1) {
         fprintf(stderr, "switchyard: setuid %s: %s\n", user, strerror(errno));
         return -1;
     }
@@ -83,8 +82,8 @@ sandbox_drop(const struct yt_table *t)
     const struct yt_global *g = &t->global;
     char *user = str_dup(t, g->user), *group = str_dup(t, g->group);
     char *dir = str_dup(t, g->chroot);
-    struct passwd *pw = NULL;
-    struct group *gr = NULL;
+    uint32_t uid, gid;
+    const char *why = NULL;
     int rc = -1;
 
     if (user == NULL || group == NULL || dir == NULL) {
@@ -102,15 +101,16 @@ sandbox_drop(const struct yt_table *t)
     }
     if (check_user(user, group, dir) == -1)
         goto out;
-    if ((pw = getpwnam(user)) == NULL) {
-        fprintf(stderr, "switchyard: unknown user '%s'\n", user);
+    /* Before the chroot, from the files themselves: no NSS, so a static binary can. */
+    if (pw_lookup_user("/etc/passwd", user, &uid, &gid, &why) == -1) {
+        fprintf(stderr, "switchyard: unknown user '%s': /etc/passwd: %s\n", user, why);
         goto out;
     }
-    if (*group != '\0' && (gr = getgrnam(group)) == NULL) {
-        fprintf(stderr, "switchyard: unknown group '%s'\n", group);
+    if (*group != '\0' && pw_lookup_group("/etc/group", group, &gid, &why) == -1) {
+        fprintf(stderr, "switchyard: unknown group '%s': /etc/group: %s\n", group, why);
         goto out;
     }
-    if ((*dir != '\0' && enter_jail(dir) == -1) || set_ids(user, pw, gr) == -1)
+    if ((*dir != '\0' && enter_jail(dir) == -1) || set_ids(user, uid, (gid_t)gid) == -1)
         goto out;
     rc = 0;
 out:

@@ -55,18 +55,44 @@ table_is_deterministic() {
     rm -rf "$tmp"
 }
 
-# `make install` gives a yardc, runtime and header that build a working proxy on their own.
+# `make install` gives a toolchain that builds a working proxy on its own: switchyard-build
+# in one command (the digest printed, the same bytes from any directory, a static binary on
+# request, yardc's errors and status passed on), and by hand as README shows.
 installed_tree_builds_a_proxy() {
-    local tmp i
+    local tmp i ex out rc=0
     tmp=$(mktemp -d) || return 1
     i=$tmp/root/usr
+    ex=$i/share/switchyard/examples
     make -s --no-print-directory BUILD="$BUILD" install DESTDIR="$tmp/root" PREFIX=/usr \
         >/dev/null || return 1
-    "$i/bin/yardc" -o "$tmp/t.c" "$i/share/switchyard/examples/reference.yard" || return 1
-    $CC $LINK_FLAGS -std=c11 -I"$i/include/switchyard" -c -o "$tmp/t.o" "$tmp/t.c" || return 1
-    $CC $LINK_FLAGS -o "$tmp/switchyard" "$tmp/t.o" "$i/lib/switchyard/main.o" \
-        "$i/lib/switchyard/libswitchyard.a" -lev -lseccomp -lm || return 1
+    # The build's own flags: a sanitizer build's runtime needs them to link.
+    local -x CC="$CC" CFLAGS="$LINK_FLAGS"
+    out=$(cd "$tmp" && "$i/bin/switchyard-build" "$ex/reference.yard") || return 1
+    echo "$out"
+    [ "$out" = "$("$tmp/switchyard" --version)" ] && grep -q "config sha256:[0-9a-f]\{64\}$" <<<"$out" ||
+        { echo "switchyard-build did not print the binary's --version"; return 1; }
     "$tmp/switchyard" --resolve www-tls TEST2.apalrd.net |
+        grep -qx 'server: \[2601:40e:69:69::beef\]:443 weight 1' || return 1
+    mkdir "$tmp/elsewhere" && cp -r "$ex/reference.yard" "$ex/errors" "$tmp/elsewhere/" || return 1
+    (cd "$tmp/elsewhere" && "$i/bin/switchyard-build" -o sy reference.yard) >/dev/null || return 1
+    cmp "$tmp/switchyard" "$tmp/elsewhere/sy" || return 1
+    if [[ $LINK_FLAGS != *-fsanitize* ]]; then     # sanitizers cannot link statically
+        "$i/bin/switchyard-build" --static -o "$tmp/static" "$ex/reference.yard" >/dev/null \
+            2>&1 || return 1
+        file "$tmp/static" | grep -q 'statically linked' || { file "$tmp/static"; return 1; }
+    fi
+    printf 'listen f tls [::1]:1;\nsite a.test { tls [::1]:2; }\nsite a.test { tls [::1]:3; }\n' \
+        >"$tmp/bad.yard"
+    "$i/bin/switchyard-build" -o "$tmp/bad" "$tmp/bad.yard" 2>"$tmp/err" || rc=$?
+    [ "$rc" -eq 1 ] && grep -q 'error: duplicate' "$tmp/err" && [ ! -e "$tmp/bad" ] ||
+        { echo "a .yard with errors: status $rc"; cat "$tmp/err"; return 1; }
+    # By hand, as README shows.
+    "$i/bin/yardc" -o "$tmp/t.c" "$ex/reference.yard" || return 1
+    $CC $LINK_FLAGS -std=c11 -I"$i/include/switchyard" -c -o "$tmp/t.o" "$tmp/t.c" || return 1
+    # shellcheck disable=SC2046
+    $CC $LINK_FLAGS -o "$tmp/by-hand" "$tmp/t.o" "$i/lib/switchyard/main.o" \
+        "$i/lib/switchyard/libswitchyard.a" $(cat "$i/lib/switchyard/site-libs") || return 1
+    "$tmp/by-hand" --resolve www-tls TEST2.apalrd.net |
         grep -qx 'server: \[2601:40e:69:69::beef\]:443 weight 1' || return 1
     rm -rf "$tmp"
 }
@@ -138,6 +164,11 @@ run "yardc --print compiles to the same digest" canonical_form_is_stable
 echo "== build"
 run "make install builds a working proxy from the installed files" installed_tree_builds_a_proxy
 run "the same .yard built in another directory gives the same binary" binary_is_reproducible
+if [[ $LINK_FLAGS == *-fsanitize* ]]; then
+    echo "skip   the CI example (a sanitizer build cannot link statically)"
+else
+    run "the CI example builds a sample repository of sites" env BUILD="$BUILD" bash tests/ci/ci.sh
+fi
 [ "$(id -u)" = 0 ] && run "a missing package is named, not installed, without root" missing_package_is_named
 run "nothing that needs a package is built before the package is installed" \
     env BUILD="$BUILD" bash tests/build/deps.sh

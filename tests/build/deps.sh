@@ -106,7 +106,7 @@ outputs() {
     echo "$ctx/gen/grammar/parser.c"
 }
 
-for g in BUILD TEST BENCH; do
+for g in BUILD TEST IMAGE BENCH; do
     # shellcheck disable=SC2046
     own "$g" $(mk -s --eval="_pkgs: ; @echo \$(PKGS_$g)" _pkgs)
 done
@@ -117,7 +117,7 @@ own BUILD $(mk -s CC=clang --eval='_pkgs: ; @echo $(PKGS_CC)' _pkgs)
 # make check (the same rules with other flags).
 ctx=$scratch/d
 checked=0
-for f in $(outputs "$ctx" BUILD="$ctx" all test demo install); do
+for f in $(outputs "$ctx" BUILD="$ctx" all test demo install static image); do
     check_plan "$ctx" "$f" BUILD="$ctx" "$f"
     checked=$((checked + 1))
 done
@@ -132,7 +132,7 @@ done
 
 # The entry targets' scripts.
 ctx=$scratch/d
-for t in test:tests/run.sh:TEST demo:examples/demo.sh:TEST bench-quick:tests/bench/run.sh:BENCH \
+for t in test:tests/run.sh:TEST test:tests/run.sh:IMAGE demo:examples/demo.sh:TEST bench-quick:tests/bench/run.sh:BENCH \
     bench:tests/bench/run.sh:BENCH; do
     IFS=: read -r target script g <<<"$t"
     plan=$(mk -n BUILD="$ctx" "$target" 2>&1)
@@ -145,5 +145,5 @@ for t in test:tests/run.sh:TEST demo:examples/demo.sh:TEST bench-quick:tests/ben
     fi
 done
 
-echo "$checked files and 4 entry scripts checked"
+echo "$checked files and 5 entry scripts checked"
 exit $bad

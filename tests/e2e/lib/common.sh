@@ -112,6 +112,23 @@ need_root() {
     fi
 }
 
+# need_static: ends the test as skipped (ok) in a sanitizer build, which has no static
+# binaries (make static).
+need_static() {
+    if grep -q -- '-fsanitize' "$BUILD/flags"; then
+        ok "# SKIP sanitizer build: no static binaries"
+        finish
+    fi
+}
+
+# jail DIR: DIR, created empty (a chroot for the proxy), removed at exit.
+jail() {
+    JAIL=$1
+    rm -rf "$JAIL"
+    mkdir -m 755 "$JAIL"
+    trap 'rm -rf "$JAIL"; cleanup' EXIT
+}
+
 # hello NAME: writes a ClientHello for NAME to $WORK/NAME.hello.
 hello() { "$TOOLS/client" -n "$1" -m dump >"$WORK/$1.hello"; }
 
