@@ -4,7 +4,6 @@
 #include <assert.h>
 #include <errno.h>
 #include <ev.h>
-#include <math.h>
 #include <netinet/tcp.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -15,6 +14,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "listener.h"
 #include "log.h"
 #include "pool.h"
@@ -142,12 +142,6 @@ conn_struct_size(void)
     return sizeof(struct conn);
 }
 
-static uint64_t
-now_ms(struct ev_loop *loop)
-{
-    return (uint64_t)(ev_now(loop) * 1000.0);
-}
-
 /* Ends the connection abnormally: who is the first letter of the termination code. Keeps
  * the first reason when several follow one another. */
 static void
@@ -186,12 +180,6 @@ side_close(struct ev_loop *loop, struct side *s)
 
 /* ---- timers ---- */
 
-static ev_tstamp
-after(ev_tstamp from, uint32_t ms)
-{
-    return ms != 0 ? from + ms / 1000.0 : INFINITY;
-}
-
 /* The deadline of the current state, and whose silence it measures ('c' or 's'). */
 static ev_tstamp
 conn_deadline(const struct conn *c, char *who)
@@ -202,20 +190,20 @@ conn_deadline(const struct conn *c, char *who)
     switch (c->state) {
     case CONN_INSPECT:
         *who = 'c';
-        return after(c->t_accept, to->inspect_ms);
+        return deadline_after(c->t_accept, to->inspect_ms);
     case CONN_CONNECT:
         *who = 's';
-        return after(c->t_attempt, to->connect_ms);
+        return deadline_after(c->t_attempt, to->connect_ms);
     default:
         /* An established TLS relay is a tunnel: one idle limit for both directions. */
         if (to->tunnel_ms != 0) {
             *who = cl <= sv ? 'c' : 's';
-            return after(cl > sv ? cl : sv, to->tunnel_ms);
+            return deadline_after(cl > sv ? cl : sv, to->tunnel_ms);
         }
-        dc = after(cl, to->client_ms);
-        ds = after(sv, to->server_ms);
+        dc = deadline_after(cl, to->client_ms);
+        ds = deadline_after(sv, to->server_ms);
         *who = dc <= ds ? 'c' : 's';
-        return dc <= ds ? dc : ds;
+        return deadline_min(dc, ds);
     }
 }
 
@@ -228,7 +216,7 @@ timer_restart(struct ev_loop *loop, struct conn *c)
     ev_tstamp left = conn_deadline(c, &who) - ev_now(loop);
 
     ev_timer_stop(loop, &c->timer);
-    if (isinf(left))
+    if (deadline_is_none(left))
         return;
     ev_timer_set(&c->timer, left > 0 ? left : 0, 0.);
     ev_timer_start(loop, &c->timer);
@@ -240,8 +228,8 @@ timer_restart(struct ev_loop *loop, struct conn *c)
 static void
 server_down(struct ev_loop *loop, uint32_t srv)
 {
-    pool_mark_down(&health, srv, now_ms(loop), table->timeouts.retry_ms);
-    stats_server_down(srv, now_ms(loop) + table->timeouts.retry_ms);
+    pool_mark_down(&health, srv, clock_ms(loop), table->timeouts.retry_ms);
+    stats_server_down(srv, clock_ms(loop) + table->timeouts.retry_ms);
 }
 
 static void conn_connected(struct ev_loop *loop, struct conn *c, bool early);
@@ -258,7 +246,7 @@ conn_connect_next(struct ev_loop *loop, struct conn *c)
     int one = 1;
 
     while (c->attempts < p->count) {
-        uint32_t srv = pool_pick(&health, c->pool, now_ms(loop));
+        uint32_t srv = pool_pick(&health, c->pool, clock_ms(loop));
         int fd;
 
         if (srv == YT_NONE)
@@ -797,12 +785,6 @@ format_addr(const union yt_addr *a, char *out, size_t cap)
     }
 }
 
-static long
-ms_between(ev_tstamp from, ev_tstamp to)
-{
-    return from > 0 && to >= from ? lround((to - from) * 1000.0) : -1;
-}
-
 static void
 conn_log(struct ev_loop *loop, const struct conn *c)
 {
@@ -823,7 +805,8 @@ conn_log(struct ev_loop *loop, const struct conn *c)
         snprintf(err, sizeof(err), " err=%s%s%s", c->err, c->err_no ? ":" : "",
                  c->err_no ? strerrorname_np(c->err_no) : "");
     if (c->t_connected > 0)
-        snprintf(connect_ms, sizeof(connect_ms), "%ld", ms_between(c->t_routed, c->t_connected));
+        snprintf(connect_ms, sizeof(connect_ms), "%ld",
+                 clock_ms_between(c->t_routed, c->t_connected));
     log_msg(LOG_LEVEL_INFO,
             "conn=%llu client=%s listener=%.*s sni=%s site=%.*s server=%.*s c2s=%llu "
             "s2c=%llu inspect=%ld connect=%s total=%ld term=%c%c%s",
@@ -832,8 +815,8 @@ conn_log(struct ev_loop *loop, const struct conn *c)
             srv ? (int)srv->len : 1, srv ? table->blob + srv->off : "-",
             (unsigned long long)c->side[SIDE_CLIENT].bytes,
             (unsigned long long)c->side[SIDE_SERVER].bytes,
-            ms_between(c->t_accept, c->t_routed > 0 ? c->t_routed : now), connect_ms,
-            ms_between(c->t_accept, now), c->term[0], c->term[1], err);
+            clock_ms_between(c->t_accept, c->t_routed > 0 ? c->t_routed : now), connect_ms,
+            clock_ms_between(c->t_accept, now), c->term[0], c->term[1], err);
 }
 
 /* The one place a connection is freed. */

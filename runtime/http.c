@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "httphead.h"
 #include "listener.h"
 #include "log.h"
@@ -204,18 +205,6 @@ output_pending(const struct http_conn *c)
     return c->resp_fwd > 0 || c->rpipe != NULL || c->page_off < c->page_len;
 }
 
-static uint64_t
-now_ms(const struct http_conn *c)
-{
-    return (uint64_t)(ev_now(c->loop) * 1000.0);
-}
-
-static ev_tstamp
-secs(uint32_t ms)
-{
-    return ms / 1000.0;
-}
-
 static void
 set_term(struct http_conn *c, const char *term)
 {
@@ -336,14 +325,6 @@ idle_client_leave(struct http_conn *c)
 
 /* ---- the log line ---- */
 
-static long
-ms_between(ev_tstamp from, ev_tstamp to)
-{
-    if (from <= 0 || to <= 0 || to < from)
-        return -1;
-    return (long)((to - from) * 1000.0 + 0.5);
-}
-
 /* The log line is built by hand: it is written once per request, and printf's format
  * interpretation was a visible part of the cost of a small request. */
 struct line {
@@ -463,13 +444,13 @@ log_request(struct http_conn *c)
     put_mem(&l, " out=", 5);
     put_u64(&l, c->bytes_out);
     put_mem(&l, " t=", 3);
-    put_long(&l, ms_between(c->t_req, c->t_head));
+    put_long(&l, clock_ms_between(c->t_req, c->t_head));
     put_mem(&l, "/", 1);
-    put_long(&l, ms_between(c->t_conn_start, c->t_conn_done));
+    put_long(&l, clock_ms_between(c->t_conn_start, c->t_conn_done));
     put_mem(&l, "/", 1);
-    put_long(&l, ms_between(after_head, c->t_resp));
+    put_long(&l, clock_ms_between(after_head, c->t_resp));
     put_mem(&l, "/", 1);
-    put_long(&l, ms_between(c->t_req, now));
+    put_long(&l, clock_ms_between(c->t_req, now));
     put_mem(&l, " reuse=", 7);
     if (c->log_reuse != YT_NONE)
         put_u64(&l, c->log_reuse);
@@ -620,7 +601,7 @@ idle_io_cb(struct ev_loop *loop, struct ev_io *w, int revents)
 static void
 idle_timer_cb(struct ev_loop *loop, struct ev_timer *w, int revents)
 {
-    ev_tstamp limit = ev_now(loop) - secs(H.idle_timeout_ms);
+    ev_tstamp limit = ev_now(loop) - clock_secs(H.idle_timeout_ms);
 
     (void)revents;
     while (H.idle_oldest != NULL && H.idle_oldest->since <= limit + 0.0005)
@@ -716,7 +697,7 @@ release_server(struct http_conn *c)
     H.idle_newest = it;
     H.idle_count++;
     if (!ev_is_active(&H.idle_timer)) {
-        ev_timer_set(&H.idle_timer, secs(H.idle_timeout_ms), 0);
+        ev_timer_set(&H.idle_timer, clock_secs(H.idle_timeout_ms), 0);
         ev_timer_start(c->loop, &H.idle_timer);
     }
     c->sfd = -1;
@@ -1098,8 +1079,8 @@ connected(struct http_conn *c)
 static void
 server_down(struct http_conn *c, uint32_t s)
 {
-    pool_mark_down(&H.health, s, now_ms(c), H.t->timeouts.retry_ms);
-    stats_server_down(s, now_ms(c) + H.t->timeouts.retry_ms);
+    pool_mark_down(&H.health, s, clock_ms(c->loop), H.t->timeouts.retry_ms);
+    stats_server_down(s, clock_ms(c->loop) + H.t->timeouts.retry_ms);
 }
 
 /* Connects to the next server of the pool that is up; 503 when there is none left. */
@@ -1109,7 +1090,7 @@ connect_next(struct http_conn *c)
     const struct yt_pool *p = &H.t->pools[c->pool];
 
     while (c->tries < p->count) {
-        uint32_t s = pool_pick(&H.health, c->pool, now_ms(c));
+        uint32_t s = pool_pick(&H.health, c->pool, clock_ms(c->loop));
         const struct yt_server *srv;
         int fd, one = 1, lowat = SEND_LOWAT;
 
@@ -1988,23 +1969,7 @@ run(struct http_conn *c)
 
 /* ---- watchers and timer ---- */
 
-static ev_tstamp
-earliest(ev_tstamp a, ev_tstamp b)
-{
-    if (a == 0)
-        return b;
-    if (b == 0)
-        return a;
-    return a < b ? a : b;
-}
-
-static ev_tstamp
-after(ev_tstamp from, uint32_t ms)
-{
-    return ms == 0 ? 0 : from + secs(ms);
-}
-
-/* The client side's and the server side's deadlines in the current state; 0 is none. */
+/* The client side's and the server side's deadlines in the current state. */
 static void
 deadlines(const struct http_conn *c, ev_tstamp *client, ev_tstamp *server)
 {
@@ -2012,34 +1977,35 @@ deadlines(const struct http_conn *c, ev_tstamp *client, ev_tstamp *server)
     uint32_t linger = to->client_ms != 0 && to->client_ms < LINGER_MS ? to->client_ms
                                                                       : LINGER_MS;
 
-    *client = *server = 0;
+    *client = *server = DEADLINE_NONE;
     switch (c->state) {
     case HTTP_HEAD:
         if (output_pending(c))
-            *client = after(c->last_client, to->client_ms);
+            *client = deadline_after(c->last_client, to->client_ms);
         else if (c->got_bytes || c->nreq == 0)
-            *client = after(c->got_bytes ? c->t_req : c->last_client, to->inspect_ms);
+            *client = deadline_after(c->got_bytes ? c->t_req : c->last_client,
+                                     to->inspect_ms);
         else
-            *client = after(c->last_client, to->client_ms);
+            *client = deadline_after(c->last_client, to->client_ms);
         break;
     case HTTP_CONNECT:
-        *server = after(c->t_conn_start, to->connect_ms);
+        *server = deadline_after(c->t_conn_start, to->connect_ms);
         break;
     case HTTP_RELAY:
         if (c->reqph != PH_DONE || output_pending(c))
-            *client = after(c->last_client, to->client_ms);
+            *client = deadline_after(c->last_client, to->client_ms);
         if (c->respph != PH_DONE || request_pending(c))
-            *server = after(c->last_server, to->server_ms);
+            *server = deadline_after(c->last_server, to->server_ms);
         break;
     case HTTP_TUNNEL: {
         ev_tstamp last = c->last_client > c->last_server ? c->last_client : c->last_server;
 
-        *client = after(last, to->tunnel_ms ? to->tunnel_ms : to->client_ms);
+        *client = deadline_after(last, to->tunnel_ms ? to->tunnel_ms : to->client_ms);
         break;
     }
     case HTTP_DRAIN:
-        *client = c->lingering ? after(c->t_linger, linger) : after(c->last_client,
-                                                                     to->client_ms);
+        *client = c->lingering ? deadline_after(c->t_linger, linger)
+                               : deadline_after(c->last_client, to->client_ms);
         break;
     case HTTP_CLOSED:
         break;
@@ -2068,7 +2034,7 @@ expire(struct http_conn *c)
         connect_done(c, true);
         break;
     case HTTP_RELAY:
-        if (server != 0 && server <= now + 0.0005) {
+        if (server <= now + 0.0005) {
             if (c->status == 0) {
                 answer_error(c, 504, "server-timeout", "sH");
                 break;
@@ -2107,8 +2073,8 @@ arm_timer(struct http_conn *c)
     ev_tstamp client, server, d;
 
     deadlines(c, &client, &server);
-    d = earliest(client, server);
-    if (d == 0) {
+    d = deadline_min(client, server);
+    if (deadline_is_none(d)) {
         ev_timer_stop(c->loop, &c->timer);
         return;
     }
@@ -2271,8 +2237,8 @@ timer_cb(struct ev_loop *loop, struct ev_timer *w, int revents)
     (void)loop;
     (void)revents;
     deadlines(c, &client, &server);
-    d = earliest(client, server);
-    if (d != 0 && d <= ev_now(c->loop) + 0.0005) {
+    d = deadline_min(client, server);
+    if (d <= ev_now(c->loop) + 0.0005) {
         expire(c);
         run(c);
     }
