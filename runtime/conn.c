@@ -13,9 +13,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "admit.h"
 #include "buf.h"
 #include "clock.h"
-#include "listener.h"
 #include "log.h"
 #include "pool.h"
 #include "proxyproto.h"
@@ -102,7 +102,6 @@ static struct buf_pipe_pool pipe_pool;
 static bool splice_off;             /* splice(2) refused by this kernel: buffers only */
 static struct pool_health health;
 static struct conn *conns;
-static uint32_t live;
 
 static void conn_io_cb(struct ev_loop *loop, struct ev_io *w, int revents);
 static void conn_timer_cb(struct ev_loop *loop, struct ev_timer *w, int revents);
@@ -128,12 +127,6 @@ conn_fini(void)
     buf_pool_trim(&inspect_large_pool);
     buf_pipe_pool_trim(&pipe_pool);
     pool_health_free(&health);
-}
-
-uint32_t
-conn_live_count(void)
-{
-    return live;
 }
 
 size_t
@@ -256,7 +249,7 @@ conn_connect_next(struct ev_loop *loop, struct conn *c)
         fd = socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         if (fd == -1) {
             if (errno == EMFILE || errno == ENFILE)
-                listener_out_of_fds("socket", errno);
+                admit_out_of_fds("socket", errno);
             conn_fail(c, 'R', "socket", errno);
             return;
         }
@@ -706,7 +699,7 @@ conn_transfer(struct ev_loop *loop, struct conn *c, struct ev_io *w, int revents
          * time as it does for the client. */
         if ((revents & CONN_EV_ACCEPTED) && c->side[SIDE_CLIENT].bytes == 0 &&
             !(c->side[SIDE_CLIENT].flags & SIDE_EOF) && c->state == CONN_INSPECT) {
-            c->t_accept -= LISTENER_DEFER_ACCEPT_S;
+            c->t_accept -= ADMIT_DEFER_ACCEPT_S;
             timer_restart(loop, c);
         }
         return;
@@ -838,7 +831,7 @@ conn_free(struct ev_loop *loop, struct conn *c)
         conns = c->next;
     if (c->next != NULL)
         c->next->prev = c->prev;
-    live--;
+    admit_leave();
     free(c->sni);
     free(c);
 }
@@ -917,7 +910,7 @@ conn_accept(struct ev_loop *loop, int fd, const struct yt_listener *l, const uni
     if (conns != NULL)
         conns->prev = c;
     conns = c;
-    live++;
+    admit_enter();
     timer_restart(loop, c);
     /* With TCP_DEFER_ACCEPT the ClientHello is usually there already: read it now. */
     conn_io_cb(loop, &c->side[SIDE_CLIENT].io, EV_READ | CONN_EV_ACCEPTED);

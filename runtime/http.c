@@ -14,10 +14,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "admit.h"
 #include "buf.h"
 #include "clock.h"
 #include "httphead.h"
-#include "listener.h"
 #include "log.h"
 #include "pool.h"
 #include "proxyproto.h"
@@ -163,7 +163,6 @@ static struct {
     bool splice_off;                /* splice(2) refused by this kernel: buffers only */
     struct pool_health health;
     struct http_conn *list;
-    uint32_t live;
     bool quiescing;
     /* Keep-alive clients waiting for their next request with nothing buffered nor owed,
      * oldest first: at maxconn the oldest gives way to a new client (http_reclaim_idle). */
@@ -1110,7 +1109,7 @@ connect_next(struct http_conn *c)
         }
         if (fd == -1) {
             if (errno == EMFILE || errno == ENFILE)
-                listener_out_of_fds("socket", errno);
+                admit_out_of_fds("socket", errno);
             answer_error(c, 503, "socket", "RC");
             return;
         }
@@ -2154,7 +2153,7 @@ conn_free(struct http_conn *c)
         H.list = c->next;
     if (c->next != NULL)
         c->next->prev = c->prev;
-    H.live--;
+    admit_leave();
     free(c);
 }
 
@@ -2336,11 +2335,11 @@ http_accept(struct ev_loop *loop, int fd, const struct yt_listener *l,
     if (H.list != NULL)
         H.list->prev = c;
     H.list = c;
-    H.live++;
+    admit_enter();
     /* Each client may need a server descriptor: idle ones give way, so that descriptors stay
      * within what maxconn was settled for (two per connection). */
     while (H.idle_oldest != NULL &&
-           (uint64_t)H.idle_count + listener_live_count() > listener_maxconn())
+           (uint64_t)H.idle_count + admit_live() > admit_maxconn())
         idle_drop(H.idle_oldest);
     if (H.quiescing) {
         c->state = HTTP_CLOSED;
@@ -2348,12 +2347,6 @@ http_accept(struct ev_loop *loop, int fd, const struct yt_listener *l,
         return;
     }
     arm(c);
-}
-
-uint32_t
-http_live_count(void)
-{
-    return H.live;
 }
 
 /* Whether the client has bytes the proxy has not read yet (or its FIN): a request that
