@@ -17,10 +17,9 @@
 #include "buf.h"
 #include "clock.h"
 #include "log.h"
-#include "pool.h"
-#include "proxyproto.h"
 #include "sni.h"
 #include "stats.h"
+#include "upstream.h"
 
 /* The whole ClientHello and its record headers must fit an inspect buffer, with room in
  * front for a PROXY header written once the server is known. Hellos of up to 16 KiB (all
@@ -76,11 +75,11 @@ struct conn {
     };
     uint64_t id;
     union yt_addr peer;
-    uint32_t site, pool, server;    /* YT_NONE until known */
-    uint16_t attempts;              /* connects started */
+    uint32_t site, pool;            /* YT_NONE until known */
+    struct ups_try up;              /* server (YT_NONE until known), tries; err_no: errno
+                                     * behind err, or 0 */
     uint8_t state;                  /* enum conn_state */
     char term[2];                   /* termination code, see docs/runtime.md */
-    int err_no;                     /* errno behind err, or 0 */
     const char *err;                /* why it ended abnormally (static), or NULL */
 };
 
@@ -100,7 +99,7 @@ static const struct yt_table *table;
 static struct buf_pool relay_pool, inspect_pool, inspect_large_pool;
 static struct buf_pipe_pool pipe_pool;
 static bool splice_off;             /* splice(2) refused by this kernel: buffers only */
-static struct pool_health health;
+static struct upstream ups;
 static struct conn *conns;
 
 static void conn_io_cb(struct ev_loop *loop, struct ev_io *w, int revents);
@@ -116,7 +115,7 @@ conn_init(const struct yt_table *t)
     buf_pool_init(&inspect_large_pool, INSPECT_LARGE_CAP + INSPECT_HEADROOM, INSPECT_HEADROOM,
                   INSPECT_LARGE_POOL_KEEP);
     buf_pipe_pool_init(&pipe_pool, PIPE_SIZE, PIPE_POOL_KEEP, PIPE_MAX_IN_USE);
-    return pool_health_init(&health, t);
+    return ups_init(&ups, t, 0);
 }
 
 void
@@ -126,7 +125,7 @@ conn_fini(void)
     buf_pool_trim(&inspect_pool);
     buf_pool_trim(&inspect_large_pool);
     buf_pipe_pool_trim(&pipe_pool);
-    pool_health_free(&health);
+    ups_fini(&ups);
 }
 
 size_t
@@ -147,7 +146,7 @@ conn_fail(struct conn *c, char who, const char *err, int err_no)
     c->term[0] = who;
     c->term[1] = state_letter[c->state];
     c->err = err;
-    c->err_no = err_no;
+    c->up.err_no = err_no;
     c->state = CONN_CLOSED;
 }
 
@@ -217,14 +216,6 @@ timer_restart(struct ev_loop *loop, struct conn *c)
 
 /* ---- connecting ---- */
 
-/* A connect to srv failed: passively down until the retry interval has passed. */
-static void
-server_down(struct ev_loop *loop, uint32_t srv)
-{
-    pool_mark_down(&health, srv, clock_ms(loop), table->timeouts.retry_ms);
-    stats_server_down(srv, clock_ms(loop) + table->timeouts.retry_ms);
-}
-
 static void conn_connected(struct ev_loop *loop, struct conn *c, bool early);
 static void conn_pump(struct ev_loop *loop, struct conn *c, int from, bool readable);
 static void conn_after_pump(struct ev_loop *loop, struct conn *c);
@@ -234,42 +225,28 @@ static void conn_after_pump(struct ev_loop *loop, struct conn *c);
 static void
 conn_connect_next(struct ev_loop *loop, struct conn *c)
 {
-    const struct yt_pool *p = &table->pools[c->pool];
-    struct side *s = &c->side[SIDE_SERVER];
-    int one = 1;
+    int fd;
 
-    while (c->attempts < p->count) {
-        uint32_t srv = pool_pick(&health, c->pool, clock_ms(loop));
-        int fd;
-
-        if (srv == YT_NONE)
-            break;
-        c->attempts++;
-        c->server = srv;
-        fd = socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-        if (fd == -1) {
-            if (errno == EMFILE || errno == ENFILE)
-                admit_out_of_fds("socket", errno);
-            conn_fail(c, 'R', "socket", errno);
-            return;
-        }
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-        if (connect(fd, (const struct sockaddr *)&table->servers[srv].addr,
-                    sizeof(table->servers[srv].addr)) == 0 || errno == EINPROGRESS) {
-            ev_io_set(&s->io, fd, EV_WRITE);
-            c->t_attempt = ev_now(loop);
-            timer_restart(loop, c);
-            conn_connected(loop, c, true);
-            return;
-        }
-        c->err_no = errno;
-        close(fd);
-        server_down(loop, srv);
+    switch (ups_connect_next(&ups, loop, c->pool, &c->up, 0, &fd, NULL)) {
+    case UPS_CONNECTING:
+    case UPS_CONNECTED:
+    case UPS_REUSED:
+        ev_io_set(&c->side[SIDE_SERVER].io, fd, EV_WRITE);
+        c->t_attempt = ev_now(loop);
+        timer_restart(loop, c);
+        conn_connected(loop, c, true);
+        return;
+    case UPS_NO_SOCKET:
+        conn_fail(c, 'R', "socket", c->up.err_no);
+        return;
+    case UPS_NO_SERVER:
+        break;
     }
-    if (c->attempts == 0)
+    if (c->up.tries == 0)
         conn_fail(c, 'S', "no-server", 0);
     else
-        conn_fail(c, 'S', c->err_no == ETIMEDOUT ? "connect-timeout" : "connect", c->err_no);
+        conn_fail(c, 'S', c->up.err_no == ETIMEDOUT ? "connect-timeout" : "connect",
+                  c->up.err_no);
 }
 
 /* The connect in progress failed: mark the server down and go on with the next one. */
@@ -277,31 +254,9 @@ static void
 conn_connect_failed(struct ev_loop *loop, struct conn *c, int err_no)
 {
     side_close(loop, &c->side[SIDE_SERVER]);
-    server_down(loop, c->server);
-    c->err_no = err_no;
+    ups_server_down(&ups, loop, c->up.server);
+    c->up.err_no = err_no;
     conn_connect_next(loop, c);
-}
-
-/* Puts the PROXY header the server asked for in front of the buffered ClientHello, in the
- * headroom kept for it; nothing has been sent to the server yet. */
-static void
-conn_add_proxy_header(struct conn *c, uint16_t flags)
-{
-    union yt_addr local;
-    socklen_t len = sizeof(local);
-    uint8_t hdr[PP_MAX];
-    size_t n = 0;
-    struct buf *b = c->side[SIDE_CLIENT].in;
-
-    if (getsockname(c->side[SIDE_CLIENT].io.fd, &local.sa, &len) == -1)
-        return;
-    if (flags & YT_SERVER_PROXY_V2)
-        n = pp_build_v2(&c->peer.sa, &local.sa, hdr, sizeof(hdr));
-    else if (flags & YT_SERVER_PROXY_V1)
-        n = pp_build_v1(&c->peer.sa, &local.sa, (char *)hdr, sizeof(hdr));
-    assert(b != NULL && b->start >= n);
-    b->start -= (uint32_t)n;
-    memcpy(b->data + b->start, hdr, n);
 }
 
 /* Sends the buffered ClientHello to the server being connected. A send tells how the
@@ -314,26 +269,21 @@ static void
 conn_connected(struct ev_loop *loop, struct conn *c, bool early)
 {
     struct buf *b = c->side[SIDE_CLIENT].in;
-    uint16_t flags = table->servers[c->server].flags;
     uint32_t start = b != NULL ? b->start : 0;
+    enum ups_sent r;
     ssize_t n;
 
     assert(!buf_is_empty(b));
-    if (flags & (YT_SERVER_PROXY_V1 | YT_SERVER_PROXY_V2))
-        conn_add_proxy_header(c, flags);
-    n = send(c->side[SIDE_SERVER].io.fd, b->data + b->start, buf_len(b), MSG_NOSIGNAL);
-    if (n == -1) {
-        bool again = errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
-
-        if (!again || early) {
-            b->start = start;           /* the next try adds its own PROXY header */
-            if (!again)
-                conn_connect_failed(loop, c, errno);
-            return;
-        }
+    ups_prepend_proxy(b, table->servers[c->up.server].flags, c->side[SIDE_CLIENT].io.fd,
+                      &c->peer);
+    r = ups_send_first(c->side[SIDE_SERVER].io.fd, b->data + b->start, buf_len(b), &n);
+    if (r == UPS_FAILED || (r == UPS_WAIT && early)) {
+        b->start = start;               /* the next try adds its own PROXY header */
+        if (r == UPS_FAILED)
+            conn_connect_failed(loop, c, errno);
+        return;
     }
-    pool_mark_up(&health, c->server);
-    stats_server_up(c->server);
+    ups_server_up(&ups, c->up.server);
     c->t_connected = ev_now(loop);
     c->side[SIDE_CLIENT].last = c->side[SIDE_SERVER].last = c->t_connected;
     c->state = CONN_RELAY;
@@ -784,7 +734,7 @@ conn_log(struct ev_loop *loop, const struct conn *c)
     char peer[INET6_ADDRSTRLEN + 16], sni[4 * LOG_PEER_MAX + 4], err[64] = "";
     char connect_ms[24] = "-";
     const struct yt_str *site = c->site != YT_NONE ? &table->sites[c->site].name : NULL;
-    const struct yt_str *srv = c->server != YT_NONE ? &table->servers[c->server].name : NULL;
+    const struct yt_str *srv = c->up.server != YT_NONE ? &table->servers[c->up.server].name : NULL;
     ev_tstamp now = ev_now(loop);
 
     if ((c->l->flags & YT_LISTENER_DONTLOGNULL) && c->side[SIDE_CLIENT].bytes == 0)
@@ -795,8 +745,8 @@ conn_log(struct ev_loop *loop, const struct conn *c)
     else
         strcpy(sni, "-");
     if (c->err != NULL)
-        snprintf(err, sizeof(err), " err=%s%s%s", c->err, c->err_no ? ":" : "",
-                 c->err_no ? strerrorname_np(c->err_no) : "");
+        snprintf(err, sizeof(err), " err=%s%s%s", c->err, c->up.err_no ? ":" : "",
+                 c->up.err_no ? strerrorname_np(c->up.err_no) : "");
     if (c->t_connected > 0)
         snprintf(connect_ms, sizeof(connect_ms), "%ld",
                  clock_ms_between(c->t_routed, c->t_connected));
@@ -817,7 +767,7 @@ static void
 conn_free(struct ev_loop *loop, struct conn *c)
 {
     conn_log(loop, c);
-    stats_end(c->l, c->pool, c->server, c->side[SIDE_CLIENT].bytes, c->side[SIDE_SERVER].bytes,
+    stats_end(c->l, c->pool, c->up.server, c->side[SIDE_CLIENT].bytes, c->side[SIDE_SERVER].bytes,
               c->term);
     for (int i = 0; i < 2; i++) {
         side_close(loop, &c->side[i]);
@@ -903,7 +853,7 @@ conn_accept(struct ev_loop *loop, int fd, const struct yt_listener *l, const uni
     c->l = l;
     c->peer = *peer;
     c->id = stats_next_id();
-    c->site = c->pool = c->server = YT_NONE;
+    c->site = c->pool = c->up.server = YT_NONE;
     c->t_accept = ev_now(loop);
     c->state = CONN_INSPECT;
     c->next = conns;

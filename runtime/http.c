@@ -19,10 +19,9 @@
 #include "clock.h"
 #include "httphead.h"
 #include "log.h"
-#include "pool.h"
-#include "proxyproto.h"
 #include "reply.h"
 #include "stats.h"
+#include "upstream.h"
 
 /* Room kept free at the end of a client buffer while it fills, so that X-Forwarded-For and
  * X-Forwarded-Proto (at most 89 bytes) and a PROXY header (at most PP_MAX bytes) can be
@@ -33,8 +32,6 @@
 #define FREE_BUFS_MAX 256
 #define RUN_ROUNDS 16               /* process/flush rounds per event, a safety bound */
 #define READ_ROUNDS 8               /* reads per event while each fills its buffer */
-#define IDLE_MAX 1024               /* idle server connections kept, all servers */
-#define IDLE_PER_SERVER_MAX 64      /* ... and per server */
 #define IDLE_TIMEOUT_MS 30000       /* at most this long (and at most timeout server) */
 
 enum http_state {
@@ -96,7 +93,8 @@ struct http_conn {
     uint32_t max_head;
 
     /* the current request */
-    uint32_t site, pool, server, tries;
+    uint32_t site, pool;
+    struct ups_try up;              /* server, tries */
     uint32_t log_server;            /* server of the current request, for its log line */
     uint32_t log_reuse;             /* requests its server connection carried before it */
     uint32_t nreq;                  /* heads parsed on this connection */
@@ -138,43 +136,17 @@ struct http_conn {
     bool client_corked, server_corked;  /* sent that way with MSG_MORE, not pushed yet */
 };
 
-/* An idle server connection, parked between client connections. Its watcher reads: a
- * server must not send anything unasked, so any event (bytes, EOF, error) means the
- * connection is gone or unusable and it is closed. No buffer is held. */
-struct idle {
-    struct ev_io io;
-    struct idle *older, *newer;     /* every parked connection, oldest first */
-    struct idle *next;              /* same server, most recent first; or the free list */
-    ev_tstamp since;                /* when it was parked */
-    uint32_t server;
-    uint32_t nreq;                  /* requests it has carried */
-    unsigned park_iter;             /* loop iteration in which it was parked */
-};
-
-struct idle_server {
-    struct idle *recent;            /* most recently parked first */
-    uint32_t count;
-};
-
 static struct {
     const struct yt_table *t;
     struct buf_pool bufs;
     struct buf_pipe_pool pipes;
     bool splice_off;                /* splice(2) refused by this kernel: buffers only */
-    struct pool_health health;
+    struct upstream ups;            /* health; the idle pool */
     struct http_conn *list;
     bool quiescing;
     /* Keep-alive clients waiting for their next request with nothing buffered nor owed,
      * oldest first: at maxconn the oldest gives way to a new client (http_reclaim_idle). */
     struct http_conn *idle_cli_oldest, *idle_cli_newest;
-
-    /* The idle pool: fixed records, one list per server, one timer for the oldest. */
-    struct ev_loop *loop;
-    struct idle *idle_recs, *idle_free, *idle_oldest, *idle_newest;
-    struct idle_server *idle_srv;   /* one per t->servers[] */
-    struct ev_timer idle_timer;
-    uint32_t idle_count;
-    uint32_t idle_timeout_ms;
 } H;
 
 static void io_cb(struct ev_loop *loop, struct ev_io *w, int revents);
@@ -472,7 +444,7 @@ static void
 reset_request(struct http_conn *c)
 {
     c->site = c->pool = c->log_server = c->log_reuse = YT_NONE;
-    c->tries = 0;
+    c->up.tries = 0;
     c->reqph = PH_DONE;
     c->respph = PH_DONE;
     c->req_left = c->resp_left = 0;
@@ -547,158 +519,19 @@ server_is_alive(const struct http_conn *c)
            (errno == EAGAIN || errno == EWOULDBLOCK);
 }
 
-/* ---- the idle pool: server connections kept across client connections ----
- *
- * When a client connection ends (or its next request goes to another pool) while its
- * server connection is clean and idle, the server connection is parked here instead of
- * closed, and the next request for that server, from any client, takes it (most recently
- * parked first: it is the least likely to have been closed by the server's keep-alive
- * timeout). Bounded per server and in all (the oldest goes first) and in time. A parked
- * connection holds no buffer; its descriptor counts toward maxconn (see http_accept). */
-
-/* Takes it out of both lists and back to the free list. Returns its descriptor, owned. */
-static int
-idle_unlink(struct idle *it)
-{
-    struct idle_server *is = &H.idle_srv[it->server];
-    struct idle **pp = &is->recent;
-    int fd = it->io.fd;
-
-    while (*pp != it)               /* at most IDLE_PER_SERVER_MAX steps, usually none */
-        pp = &(*pp)->next;
-    *pp = it->next;
-    is->count--;
-    if (it->older != NULL)
-        it->older->newer = it->newer;
-    else
-        H.idle_oldest = it->newer;
-    if (it->newer != NULL)
-        it->newer->older = it->older;
-    else
-        H.idle_newest = it->older;
-    ev_io_stop(H.loop, &it->io);
-    it->next = H.idle_free;
-    H.idle_free = it;
-    H.idle_count--;
-    return fd;
-}
-
-static void
-idle_drop(struct idle *it)
-{
-    close(idle_unlink(it));
-}
-
-static void
-idle_io_cb(struct ev_loop *loop, struct ev_io *w, int revents)
-{
-    (void)loop;
-    (void)revents;
-    idle_drop(w->data);             /* closed by the server, or talking out of turn */
-}
-
-static void
-idle_timer_cb(struct ev_loop *loop, struct ev_timer *w, int revents)
-{
-    ev_tstamp limit = ev_now(loop) - clock_secs(H.idle_timeout_ms);
-
-    (void)revents;
-    while (H.idle_oldest != NULL && H.idle_oldest->since <= limit + 0.0005)
-        idle_drop(H.idle_oldest);
-    if (H.idle_oldest != NULL) {
-        ev_timer_set(w, H.idle_oldest->since - limit, 0);
-        ev_timer_start(loop, w);
-    }
-}
-
-static void
-idle_close_all(void)
-{
-    while (H.idle_oldest != NULL)
-        idle_drop(H.idle_oldest);
-    if (H.loop != NULL)
-        ev_timer_stop(H.loop, &H.idle_timer);
-}
-
-/* Returns owned: a parked connection to server that is still open, or -1; *nreq is the
- * number of requests it carried. A close that reached the loop's last poll is a pending
- * event of its watcher; one parked in this very iteration has seen no poll yet, so the
- * kernel is asked (the server may have closed right after its response). */
-static int
-idle_take(struct ev_loop *loop, uint32_t server, uint32_t *nreq)
-{
-    struct idle *it;
-
-    if (H.idle_srv == NULL)
-        return -1;
-    while ((it = H.idle_srv[server].recent) != NULL) {
-        bool alive = !ev_is_pending(&it->io);
-        char b;
-
-        if (alive && it->park_iter == ev_iteration(loop))
-            alive = recv(it->io.fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) == -1 &&
-                    (errno == EAGAIN || errno == EWOULDBLOCK);
-        if (alive) {
-            *nreq = it->nreq;
-            return idle_unlink(it);
-        }
-        idle_drop(it);
-    }
-    return -1;
-}
-
-/* The client is done with its server connection: parks it when it is clean and idle,
- * may be shared (no PROXY header: that binds it to one client) and the process is not
- * stopping; else closes it. */
+/* The client is done with its server connection: parks it when it is clean and idle
+ * and the process is not stopping; else closes it. */
 static void
 release_server(struct http_conn *c)
 {
-    const struct yt_server *s;
-    struct idle_server *is;
-    struct idle *it;
-
     if (c->sfd < 0)
         return;
-    s = c->server != YT_NONE ? &H.t->servers[c->server] : NULL;
-    if (!c->server_idle || s == NULL || (s->flags & (YT_SERVER_PROXY_V1 | YT_SERVER_PROXY_V2)) ||
-        H.quiescing || H.idle_recs == NULL || ev_is_pending(&c->sio)) {
+    if (!c->server_idle || c->up.server == YT_NONE || H.quiescing || ev_is_pending(&c->sio)) {
         close_server(c);
         return;
     }
-    is = &H.idle_srv[c->server];
-    if (is->count >= IDLE_PER_SERVER_MAX) {
-        for (it = is->recent; it->next != NULL; it = it->next)
-            ;
-        idle_drop(it);              /* the server's oldest */
-    }
-    if (H.idle_free == NULL)
-        idle_drop(H.idle_oldest);
-    it = H.idle_free;
-    H.idle_free = it->next;
-    H.loop = c->loop;
     set_io(c->loop, &c->sio, -1, 0);
-    ev_io_init(&it->io, idle_io_cb, c->sfd, EV_READ);
-    it->io.data = it;
-    ev_io_start(c->loop, &it->io);
-    it->since = ev_now(c->loop);
-    it->server = c->server;
-    it->nreq = c->server_nreq;
-    it->park_iter = ev_iteration(c->loop);
-    it->next = is->recent;
-    is->recent = it;
-    is->count++;
-    it->newer = NULL;
-    it->older = H.idle_newest;
-    if (H.idle_newest != NULL)
-        H.idle_newest->newer = it;
-    else
-        H.idle_oldest = it;
-    H.idle_newest = it;
-    H.idle_count++;
-    if (!ev_is_active(&H.idle_timer)) {
-        ev_timer_set(&H.idle_timer, clock_secs(H.idle_timeout_ms), 0);
-        ev_timer_start(c->loop, &H.idle_timer);
-    }
+    ups_idle_park(&H.ups, c->loop, c->sfd, c->up.server, c->server_nreq);
     c->sfd = -1;
     close_server(c);                /* resets the server side of c */
 }
@@ -970,38 +803,6 @@ is_idempotent(const uint8_t *m, size_t len)
     return false;
 }
 
-/* Puts the PROXY header in front of the request, before its first byte goes out. */
-static bool
-prepend_proxy_header(struct http_conn *c, const struct yt_server *s)
-{
-    union yt_addr local;
-    socklen_t len = sizeof(local);
-    uint8_t hdr[PP_MAX];
-    size_t n;
-    struct buf *b = c->req;
-
-    if (getsockname(c->cfd, &local.sa, &len) == -1)
-        return false;
-    if (s->flags & YT_SERVER_PROXY_V2)
-        n = pp_build_v2(&c->peer.sa, &local.sa, hdr, sizeof(hdr));
-    else
-        n = pp_build_v1(&c->peer.sa, &local.sa, (char *)hdr, sizeof(hdr));
-    if (n == 0 || b == NULL)
-        return false;
-    if (b->start < n) {
-        size_t len_now = buf_len(b);
-
-        assert(len_now + n <= b->cap);
-        memmove(b->data + n, b->data + b->start, len_now);
-        b->start = (uint32_t)n;
-        b->end = (uint32_t)(n + len_now);
-    }
-    b->start -= (uint32_t)n;
-    memcpy(b->data + b->start, hdr, n);
-    c->req_fwd += (uint32_t)n;
-    return true;
-}
-
 /* ---- connecting ---- */
 
 /* n bytes of the request went to the server. On a reused connection they stay in the
@@ -1027,7 +828,7 @@ drop_hold(struct http_conn *c)
     put_if_empty(&c->req);
 }
 
-/* The request goes out on the kept connection sfd to c->server, which has carried
+/* The request goes out on the kept connection sfd to c->up.server, which has carried
  * server_nreq requests so far. */
 static void
 reuse_server(struct http_conn *c)
@@ -1035,7 +836,7 @@ reuse_server(struct http_conn *c)
     c->server_reused = true;
     c->server_idle = false;
     c->can_retry = c->retry_ok;
-    c->log_server = c->server;
+    c->log_server = c->up.server;
     c->log_reuse = c->server_nreq++;
     c->t_conn_start = c->t_conn_done = ev_now(c->loop);
     c->last_server = c->t_conn_done;
@@ -1055,82 +856,65 @@ retry_request(struct http_conn *c)
     c->can_retry = false;
     c->retried = true;
     close_server(c);
-    c->tries = 0;
-    c->server = YT_NONE;
+    c->up.tries = 0;
+    c->up.server = YT_NONE;
     connect_next(c);
 }
 
 static void
 connected(struct http_conn *c)
 {
-    const struct yt_server *s = &H.t->servers[c->server];
+    const struct yt_server *s = &H.t->servers[c->up.server];
 
     c->t_conn_done = ev_now(c->loop);
     c->last_server = c->t_conn_done;
-    pool_mark_up(&H.health, c->server);
-    stats_server_up(c->server);
+    ups_server_up(&H.ups, c->up.server);
     c->state = HTTP_RELAY;
-    if ((s->flags & (YT_SERVER_PROXY_V1 | YT_SERVER_PROXY_V2)) && !prepend_proxy_header(c, s))
-        answer_error(c, 503, "proxy-header", "PC");
+    if (s->flags & (YT_SERVER_PROXY_V1 | YT_SERVER_PROXY_V2)) {
+        size_t n = c->req != NULL ? ups_prepend_proxy(c->req, s->flags, c->cfd, &c->peer) : 0;
+
+        if (n == 0)
+            answer_error(c, 503, "proxy-header", "PC");
+        c->req_fwd += (uint32_t)n;
+    }
 }
 
-/* A connect to server s failed: passively down until the retry interval has passed. */
-static void
-server_down(struct http_conn *c, uint32_t s)
-{
-    pool_mark_down(&H.health, s, clock_ms(c->loop), H.t->timeouts.retry_ms);
-    stats_server_down(s, clock_ms(c->loop) + H.t->timeouts.retry_ms);
-}
-
-/* Connects to the next server of the pool that is up; 503 when there is none left. */
+/* Connects to the next server of the pool that is up, or takes a kept connection to it;
+ * 503 when there is none left. */
 static void
 connect_next(struct http_conn *c)
 {
-    const struct yt_pool *p = &H.t->pools[c->pool];
+    unsigned flags = UPS_LOWAT | (c->retried ? 0 : UPS_TAKE_IDLE);
+    uint32_t tries = c->up.tries;
+    enum ups_result r;
+    int fd;
 
-    while (c->tries < p->count) {
-        uint32_t s = pool_pick(&H.health, c->pool, clock_ms(c->loop));
-        const struct yt_server *srv;
-        int fd, one = 1, lowat = SEND_LOWAT;
-
-        if (s == YT_NONE)
-            break;
-        c->tries++;
-        c->server = c->log_server = s;
-        if (!c->retried && (c->sfd = idle_take(c->loop, s, &c->server_nreq)) >= 0) {
-            reuse_server(c);
-            return;
-        }
-        srv = &H.t->servers[s];
-        fd = socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-        if (fd == -1 && (errno == EMFILE || errno == ENFILE) && H.idle_oldest != NULL) {
-            idle_drop(H.idle_oldest);   /* idle descriptors give way to live requests */
-            fd = socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-        }
-        if (fd == -1) {
-            if (errno == EMFILE || errno == ENFILE)
-                admit_out_of_fds("socket", errno);
-            answer_error(c, 503, "socket", "RC");
-            return;
-        }
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-        setsockopt(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &lowat, sizeof(lowat));
+    r = ups_connect_next(&H.ups, c->loop, c->pool, &c->up, flags, &fd, &c->server_nreq);
+    if (c->up.tries != tries)
+        c->log_server = c->up.server;
+    switch (r) {
+    case UPS_REUSED:
+        c->sfd = fd;
+        reuse_server(c);
+        return;
+    case UPS_CONNECTED:
+    case UPS_CONNECTING:
+        c->sfd = fd;
         c->t_conn_start = ev_now(c->loop);
         c->server_nreq = 1;
         c->log_reuse = 0;
-        if (connect(fd, (const struct sockaddr *)&srv->addr, sizeof(srv->addr)) == 0) {
-            c->sfd = fd;
+        if (r == UPS_CONNECTED) {
             connected(c);
-            return;
-        }
-        if (errno == EINPROGRESS) {
-            c->sfd = fd;
+        } else {
             c->state = HTTP_CONNECT;
             connect_send(c);
-            return;
         }
-        close(fd);
-        server_down(c, s);
+        return;
+    case UPS_NO_SOCKET:
+        answer_error(c, 503, "socket", "RC");
+        return;
+    case UPS_NO_SERVER:
+        break;
     }
     answer_error(c, 503, "no-server", "SC");
 }
@@ -1142,7 +926,7 @@ connect_failed(struct http_conn *c, bool timed_out)
     set_io(c->loop, &c->sio, -1, 0);
     close(c->sfd);
     c->sfd = -1;
-    server_down(c, c->server);
+    ups_server_down(&H.ups, c->loop, c->up.server);
     c->err = timed_out ? "connect-timeout" : "connect-refused";
     set_term(c, timed_out ? "sC" : "SC");
     connect_next(c);
@@ -1178,16 +962,19 @@ connect_done(struct http_conn *c, bool timed_out)
 static void
 connect_send(struct http_conn *c)
 {
-    const struct yt_server *s = &H.t->servers[c->server];
+    const struct yt_server *s = &H.t->servers[c->up.server];
     ssize_t n;
 
     if (c->req_fwd == 0 || (s->flags & (YT_SERVER_PROXY_V1 | YT_SERVER_PROXY_V2)))
         return;
-    n = send(c->sfd, c->req->data + c->req->start, c->req_fwd, MSG_NOSIGNAL);
-    if (n == -1) {
-        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-            connect_failed(c, false);
+    switch (ups_send_first(c->sfd, c->req->data + c->req->start, c->req_fwd, &n)) {
+    case UPS_WAIT:
         return;
+    case UPS_FAILED:
+        connect_failed(c, false);
+        return;
+    case UPS_SENT:
+        break;
     }
     connected(c);
     sent_to_server(c, (size_t)n);
@@ -1209,7 +996,7 @@ start_forward(struct http_conn *c, const struct hh_request *r, uint32_t pool)
     c->req_upgrade = r->upgrade && c->l->mode == YT_MODE_HTTP;
     /* A client that closes after each request need not close the server's connection. */
     c->close_stripped = !r->keep_alive && r->version_minor == 1 && !c->req_upgrade &&
-                        H.idle_recs != NULL && !H.quiescing;
+                        ups_idle_enabled(&H.ups) && !H.quiescing;
     c->req_keep_alive = r->keep_alive;
     c->req_is_head = r->is_head;
     c->req_minor = (uint8_t)r->version_minor;
@@ -1236,13 +1023,13 @@ start_forward(struct http_conn *c, const struct hh_request *r, uint32_t pool)
     frame_request(c);
     if (c->state != HTTP_HEAD)
         return;
-    if (c->sfd >= 0 && c->server >= p->first && c->server < p->first + p->count &&
+    if (c->sfd >= 0 && c->up.server >= p->first && c->up.server < p->first + p->count &&
         !c->server_dirty && server_is_alive(c)) {
         reuse_server(c);
         return;
     }
     release_server(c);
-    c->server = YT_NONE;
+    c->up.server = YT_NONE;
     connect_next(c);
 }
 
@@ -2249,7 +2036,7 @@ timer_cb(struct ev_loop *loop, struct ev_timer *w, int revents)
 int
 http_init(const struct yt_table *t)
 {
-    uint32_t cap = DEFAULT_MAX_HEAD;
+    uint32_t cap = DEFAULT_MAX_HEAD, idle_ms;
     bool l7 = false;
 
     for (uint32_t i = 0; i < t->listener_count; i++) {
@@ -2265,38 +2052,17 @@ http_init(const struct yt_table *t)
     buf_pool_init(&H.bufs, cap + RESERVE, 0, FREE_BUFS_MAX);
     buf_pipe_pool_init(&H.pipes, PIPE_SIZE, PIPE_POOL_KEEP, PIPE_MAX_IN_USE);
     H.splice_off = false;
-    H.idle_timeout_ms = t->timeouts.server_ms != 0 && t->timeouts.server_ms < IDLE_TIMEOUT_MS
-                        ? t->timeouts.server_ms : IDLE_TIMEOUT_MS;
-    ev_timer_init(&H.idle_timer, idle_timer_cb, 0, 0);
-    if (l7 && t->server_count > 0) {
-        H.idle_recs = calloc(IDLE_MAX, sizeof(*H.idle_recs));
-        H.idle_srv = calloc(t->server_count, sizeof(*H.idle_srv));
-        if (H.idle_recs == NULL || H.idle_srv == NULL) {
-            free(H.idle_recs);
-            free(H.idle_srv);
-            H.idle_recs = NULL;
-            H.idle_srv = NULL;
-            return -1;
-        }
-        for (uint32_t i = IDLE_MAX; i-- > 0;) {
-            H.idle_recs[i].next = H.idle_free;
-            H.idle_free = &H.idle_recs[i];
-        }
-    }
-    return pool_health_init(&H.health, t);
+    idle_ms = t->timeouts.server_ms != 0 && t->timeouts.server_ms < IDLE_TIMEOUT_MS
+              ? t->timeouts.server_ms : IDLE_TIMEOUT_MS;
+    return ups_init(&H.ups, t, l7 ? idle_ms : 0);
 }
 
 void
 http_fini(void)
 {
-    idle_close_all();
-    free(H.idle_recs);
-    free(H.idle_srv);
-    H.idle_recs = H.idle_free = NULL;
-    H.idle_srv = NULL;
     buf_pool_trim(&H.bufs);
     buf_pipe_pool_trim(&H.pipes);
-    pool_health_free(&H.health);
+    ups_fini(&H.ups);
 }
 
 void
@@ -2319,7 +2085,7 @@ http_accept(struct ev_loop *loop, int fd, const struct yt_listener *l,
     c->peer = *peer;
     format_addr(peer, c->peer_text, sizeof(c->peer_text), true);
     c->peer_text_len = (uint32_t)strlen(c->peer_text);
-    c->server = YT_NONE;
+    c->up.server = YT_NONE;
     c->max_head = l->max_head ? l->max_head : DEFAULT_MAX_HEAD;
     if (c->max_head > req_limit())
         c->max_head = req_limit();
@@ -2338,9 +2104,7 @@ http_accept(struct ev_loop *loop, int fd, const struct yt_listener *l,
     admit_enter();
     /* Each client may need a server descriptor: idle ones give way, so that descriptors stay
      * within what maxconn was settled for (two per connection). */
-    while (H.idle_oldest != NULL &&
-           (uint64_t)H.idle_count + admit_live() > admit_maxconn())
-        idle_drop(H.idle_oldest);
+    ups_idle_fit(&H.ups);
     if (H.quiescing) {
         c->state = HTTP_CLOSED;
         finish(c);
@@ -2394,7 +2158,7 @@ http_quiesce(struct ev_loop *loop)
 
     (void)loop;
     H.quiescing = true;
-    idle_close_all();
+    ups_idle_close_all(&H.ups);
     for (; c != NULL; c = next) {
         next = c->next;
         if (c->state == HTTP_HEAD && c->nreq > 0 && buf_len(c->req) == 0 &&
@@ -2412,7 +2176,7 @@ http_close_all(struct ev_loop *loop)
 {
     (void)loop;
     H.quiescing = true;             /* nothing is parked from here on */
-    idle_close_all();
+    ups_idle_close_all(&H.ups);
     while (H.list != NULL) {
         struct http_conn *c = H.list;
 
