@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "admit.h"
+#include "alog.h"
 #include "buf.h"
 #include "clock.h"
 #include "log.h"
@@ -712,54 +713,47 @@ conn_arm(struct ev_loop *loop, struct conn *c)
 }
 
 static void
-format_addr(const union yt_addr *a, char *out, size_t cap)
-{
-    char s[INET6_ADDRSTRLEN] = "?";
-
-    if (a->sa.sa_family == AF_INET) {
-        inet_ntop(AF_INET, &a->in4.sin_addr, s, sizeof(s));
-        snprintf(out, cap, "%s:%u", s, ntohs(a->in4.sin_port));
-    } else if (IN6_IS_ADDR_V4MAPPED(&a->in6.sin6_addr)) {
-        inet_ntop(AF_INET, a->in6.sin6_addr.s6_addr + 12, s, sizeof(s));
-        snprintf(out, cap, "%s:%u", s, ntohs(a->in6.sin6_port));
-    } else {
-        inet_ntop(AF_INET6, &a->in6.sin6_addr, s, sizeof(s));
-        snprintf(out, cap, "[%s]:%u", s, ntohs(a->in6.sin6_port));
-    }
-}
-
-static void
 conn_log(struct ev_loop *loop, const struct conn *c)
 {
-    char peer[INET6_ADDRSTRLEN + 16], sni[4 * LOG_PEER_MAX + 4], err[64] = "";
-    char connect_ms[24] = "-";
-    const struct yt_str *site = c->site != YT_NONE ? &table->sites[c->site].name : NULL;
-    const struct yt_str *srv = c->up.server != YT_NONE ? &table->servers[c->up.server].name : NULL;
+    struct alog a;
+    char addr[INET6_ADDRSTRLEN + 16], sni[4 * LOG_PEER_MAX + 4];
+    struct yt_str none = { 0, 0 };
     ev_tstamp now = ev_now(loop);
 
     if ((c->l->flags & YT_LISTENER_DONTLOGNULL) && c->side[SIDE_CLIENT].bytes == 0)
         return;
-    format_addr(&c->peer, peer, sizeof(peer));
-    if (c->sni != NULL)
-        log_escape(sni, c->sni, strlen(c->sni));
-    else
-        strcpy(sni, "-");
-    if (c->err != NULL)
-        snprintf(err, sizeof(err), " err=%s%s%s", c->err, c->up.err_no ? ":" : "",
-                 c->up.err_no ? strerrorname_np(c->up.err_no) : "");
+    alog_begin(&a);
+    alog_lit(&a, "conn=");
+    alog_u64(&a, c->id);
+    alog_lit(&a, " client=");
+    alog_mem(&a, addr, alog_addr(&c->peer, addr, sizeof(addr), true));
+    alog_lit(&a, " listener=");
+    alog_mem(&a, table->blob + c->l->name.off, c->l->name.len);
+    alog_lit(&a, " sni=");
+    alog_str(&a, c->sni != NULL ? log_escape(sni, c->sni, strlen(c->sni)) : "-");
+    alog_lit(&a, " site=");
+    alog_name(&a, table->blob, c->site != YT_NONE ? table->sites[c->site].name : none);
+    alog_lit(&a, " server=");
+    alog_name(&a, table->blob,
+              c->up.server != YT_NONE ? table->servers[c->up.server].name : none);
+    alog_lit(&a, " c2s=");
+    alog_u64(&a, c->side[SIDE_CLIENT].bytes);
+    alog_lit(&a, " s2c=");
+    alog_u64(&a, c->side[SIDE_SERVER].bytes);
+    alog_lit(&a, " inspect=");
+    alog_long(&a, clock_ms_between(c->t_accept, c->t_routed > 0 ? c->t_routed : now));
+    alog_lit(&a, " connect=");
     if (c->t_connected > 0)
-        snprintf(connect_ms, sizeof(connect_ms), "%ld",
-                 clock_ms_between(c->t_routed, c->t_connected));
-    log_msg(LOG_LEVEL_INFO,
-            "conn=%llu client=%s listener=%.*s sni=%s site=%.*s server=%.*s c2s=%llu "
-            "s2c=%llu inspect=%ld connect=%s total=%ld term=%c%c%s",
-            (unsigned long long)c->id, peer, (int)c->l->name.len, table->blob + c->l->name.off,
-            sni, site ? (int)site->len : 1, site ? table->blob + site->off : "-",
-            srv ? (int)srv->len : 1, srv ? table->blob + srv->off : "-",
-            (unsigned long long)c->side[SIDE_CLIENT].bytes,
-            (unsigned long long)c->side[SIDE_SERVER].bytes,
-            clock_ms_between(c->t_accept, c->t_routed > 0 ? c->t_routed : now), connect_ms,
-            clock_ms_between(c->t_accept, now), c->term[0], c->term[1], err);
+        alog_long(&a, clock_ms_between(c->t_routed, c->t_connected));
+    else
+        alog_lit(&a, "-");
+    alog_lit(&a, " total=");
+    alog_long(&a, clock_ms_between(c->t_accept, now));
+    alog_lit(&a, " term=");
+    alog_mem(&a, c->term, 2);
+    if (c->err != NULL)
+        alog_err(&a, c->err, c->up.err_no);
+    alog_emit(&a);
 }
 
 /* The one place a connection is freed. */

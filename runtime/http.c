@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "admit.h"
+#include "alog.h"
 #include "buf.h"
 #include "clock.h"
 #include "httphead.h"
@@ -185,36 +186,6 @@ set_term(struct http_conn *c, const char *term)
     }
 }
 
-/* Writes the client address as "[v6]:port" or "v4:port" (IPv4-mapped as IPv4) to out. */
-static void
-format_addr(const union yt_addr *a, char *out, size_t cap, bool with_port)
-{
-    char ip[INET6_ADDRSTRLEN] = "?";
-    unsigned port = 0;
-    bool v6 = false;
-
-    if (a->sa.sa_family == AF_INET) {
-        inet_ntop(AF_INET, &a->in4.sin_addr, ip, sizeof(ip));
-        port = ntohs(a->in4.sin_port);
-    } else if (a->sa.sa_family == AF_INET6) {
-        const uint8_t *b = a->in6.sin6_addr.s6_addr;
-
-        if (IN6_IS_ADDR_V4MAPPED(&a->in6.sin6_addr)) {
-            inet_ntop(AF_INET, b + 12, ip, sizeof(ip));
-        } else {
-            inet_ntop(AF_INET6, b, ip, sizeof(ip));
-            v6 = true;
-        }
-        port = ntohs(a->in6.sin6_port);
-    }
-    if (!with_port)
-        snprintf(out, cap, "%s", ip);
-    else if (v6)
-        snprintf(out, cap, "[%s]:%u", ip, port);
-    else
-        snprintf(out, cap, "%s:%u", ip, port);
-}
-
 static void
 set_io(struct ev_loop *loop, struct ev_io *w, int fd, int events)
 {
@@ -296,88 +267,16 @@ idle_client_leave(struct http_conn *c)
 
 /* ---- the log line ---- */
 
-/* The log line is built by hand: it is written once per request, and printf's format
- * interpretation was a visible part of the cost of a small request. */
-struct line {
-    char *p, *end;
-};
-
-static void
-put_mem(struct line *l, const void *src, size_t len)
-{
-    if (len > (size_t)(l->end - l->p))
-        len = (size_t)(l->end - l->p);
-    memcpy(l->p, src, len);
-    l->p += len;
-}
-
-static void
-put_str(struct line *l, const char *s)
-{
-    put_mem(l, s, strlen(s));
-}
-
-/* A table string, or "-" when it is empty. */
-static void
-put_name(struct line *l, struct yt_str name)
-{
-    if (name.len > 0)
-        put_mem(l, H.t->blob + name.off, name.len);
-    else
-        put_mem(l, "-", 1);
-}
-
-/* Peer bytes kept in the connection (the first of len_sent, at most cap), escaped and cut
- * like all peer bytes; "-" when none. */
-static void
-put_peer_bytes(struct line *l, const char *kept, size_t cap, uint32_t len_sent)
-{
-    char esc[4 * LOG_PEER_MAX + 4];
-
-    if (len_sent == 0) {
-        put_mem(l, "-", 1);
-    } else if (len_sent > cap && cap < LOG_PEER_MAX) {
-        put_str(l, log_escape(esc, kept, cap));
-        put_mem(l, "...", 3);
-    } else {
-        put_str(l, log_escape(esc, kept, len_sent));
-    }
-}
-
-static void
-put_u64(struct line *l, uint64_t v)
-{
-    char d[20];
-    size_t n = 0;
-
-    do {
-        d[sizeof(d) - ++n] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v != 0);
-    put_mem(l, d + sizeof(d) - n, n);
-}
-
-static void
-put_long(struct line *l, long v)
-{
-    if (v < 0) {
-        put_mem(l, "-", 1);
-        put_u64(l, (uint64_t)-(v + 1) + 1);
-    } else {
-        put_u64(l, (uint64_t)v);
-    }
-}
-
 static void
 log_request(struct http_conn *c)
 {
     const struct yt_table *t = H.t;
-    char text[2 * LOG_LINE_MAX];
-    struct line l = { text, text + sizeof(text) - 1 };
+    struct alog a;
     ev_tstamp now = ev_now(c->loop);
     ev_tstamp after_head = c->t_conn_done > 0 ? c->t_conn_done : c->t_head;
     static const struct req_text none;  /* no head parsed (or no memory for its text) */
     const struct req_text *tx = c->text != NULL ? c->text : &none;
+    struct yt_str no_name = { 0, 0 };
     char term[2];
 
     if (c->logged || !c->req_active)
@@ -388,55 +287,52 @@ log_request(struct http_conn *c)
     stats_end(c->l, c->pool, c->log_server, c->bytes_in, c->bytes_out, term);
     if (!c->got_bytes && c->status == 0 && (c->l->flags & YT_LISTENER_DONTLOGNULL))
         return;
-    put_mem(&l, "conn=", 5);
-    put_u64(&l, c->id);
-    put_mem(&l, " client=", 8);
-    put_mem(&l, c->peer_text, c->peer_text_len);
-    put_mem(&l, " l7 listener=", 13);
-    put_mem(&l, t->blob + c->l->name.off, c->l->name.len);
-    put_mem(&l, " host=", 6);
-    put_peer_bytes(&l, tx->host, sizeof(tx->host), tx->host_len);
-    put_mem(&l, " site=", 6);
-    put_name(&l, c->site != YT_NONE ? t->sites[c->site].name : (struct yt_str){ 0, 0 });
-    put_mem(&l, " server=", 8);
-    put_name(&l, c->log_server != YT_NONE ? t->servers[c->log_server].name
-                                          : (struct yt_str){ 0, 0 });
-    put_mem(&l, " method=", 8);
-    put_peer_bytes(&l, tx->method, sizeof(tx->method), tx->method_len);
-    put_mem(&l, " path=", 6);
-    put_peer_bytes(&l, tx->path, sizeof(tx->path), tx->path_len);
-    put_mem(&l, " status=", 8);
+    alog_begin(&a);
+    alog_lit(&a, "conn=");
+    alog_u64(&a, c->id);
+    alog_lit(&a, " client=");
+    alog_mem(&a, c->peer_text, c->peer_text_len);
+    alog_lit(&a, " l7 listener=");
+    alog_mem(&a, t->blob + c->l->name.off, c->l->name.len);
+    alog_lit(&a, " host=");
+    alog_peer_bytes(&a, tx->host, sizeof(tx->host), tx->host_len);
+    alog_lit(&a, " site=");
+    alog_name(&a, t->blob, c->site != YT_NONE ? t->sites[c->site].name : no_name);
+    alog_lit(&a, " server=");
+    alog_name(&a, t->blob, c->log_server != YT_NONE ? t->servers[c->log_server].name : no_name);
+    alog_lit(&a, " method=");
+    alog_peer_bytes(&a, tx->method, sizeof(tx->method), tx->method_len);
+    alog_lit(&a, " path=");
+    alog_peer_bytes(&a, tx->path, sizeof(tx->path), tx->path_len);
+    alog_lit(&a, " status=");
     if (c->status > 0)
-        put_u64(&l, (uint64_t)c->status);
+        alog_u64(&a, (uint64_t)c->status);
     else
-        put_mem(&l, "-", 1);
-    put_mem(&l, " in=", 4);
-    put_u64(&l, c->bytes_in);
-    put_mem(&l, " out=", 5);
-    put_u64(&l, c->bytes_out);
-    put_mem(&l, " t=", 3);
-    put_long(&l, clock_ms_between(c->t_req, c->t_head));
-    put_mem(&l, "/", 1);
-    put_long(&l, clock_ms_between(c->t_conn_start, c->t_conn_done));
-    put_mem(&l, "/", 1);
-    put_long(&l, clock_ms_between(after_head, c->t_resp));
-    put_mem(&l, "/", 1);
-    put_long(&l, clock_ms_between(c->t_req, now));
-    put_mem(&l, " reuse=", 7);
+        alog_lit(&a, "-");
+    alog_lit(&a, " in=");
+    alog_u64(&a, c->bytes_in);
+    alog_lit(&a, " out=");
+    alog_u64(&a, c->bytes_out);
+    alog_lit(&a, " t=");
+    alog_long(&a, clock_ms_between(c->t_req, c->t_head));
+    alog_lit(&a, "/");
+    alog_long(&a, clock_ms_between(c->t_conn_start, c->t_conn_done));
+    alog_lit(&a, "/");
+    alog_long(&a, clock_ms_between(after_head, c->t_resp));
+    alog_lit(&a, "/");
+    alog_long(&a, clock_ms_between(c->t_req, now));
+    alog_lit(&a, " reuse=");
     if (c->log_reuse != YT_NONE)
-        put_u64(&l, c->log_reuse);
+        alog_u64(&a, c->log_reuse);
     else
-        put_mem(&l, "-", 1);
-    put_mem(&l, " term=", 6);
-    put_mem(&l, term, 2);
-    if (c->err != NULL) {
-        put_mem(&l, " err=", 5);
-        put_str(&l, c->err);
-    }
+        alog_lit(&a, "-");
+    alog_lit(&a, " term=");
+    alog_mem(&a, term, 2);
+    if (c->err != NULL)
+        alog_err(&a, c->err, 0);
     if (c->retried)
-        put_mem(&l, " retried", 8);
-    *l.p = '\0';
-    log_msg(LOG_LEVEL_INFO, "%s", text);
+        alog_lit(&a, " retried");
+    alog_emit(&a);
 }
 
 /* Starts the bookkeeping of the next request on a persistent connection. */
@@ -742,7 +638,7 @@ forward_request_head(struct http_conn *c, const struct hh_request *r, bool fwd_f
     else if (!r->keep_alive && r->version_minor == 1 && !c->close_stripped)
         add_text(add, sizeof(add), &n, "Connection: close\r\n");
     if (fwd_for) {
-        format_addr(&c->peer, ip, sizeof(ip), false);
+        alog_addr(&c->peer, ip, sizeof(ip), false);
         add_text(add, sizeof(add), &n, "X-Forwarded-For: ");
         add_text(add, sizeof(add), &n, ip);
         add_text(add, sizeof(add), &n, "\r\nX-Forwarded-Proto: http\r\n");
@@ -2083,8 +1979,7 @@ http_accept(struct ev_loop *loop, int fd, const struct yt_listener *l,
     c->sfd = -1;
     c->id = stats_next_id();
     c->peer = *peer;
-    format_addr(peer, c->peer_text, sizeof(c->peer_text), true);
-    c->peer_text_len = (uint32_t)strlen(c->peer_text);
+    c->peer_text_len = (uint32_t)alog_addr(peer, c->peer_text, sizeof(c->peer_text), true);
     c->up.server = YT_NONE;
     c->max_head = l->max_head ? l->max_head : DEFAULT_MAX_HEAD;
     if (c->max_head > req_limit())
