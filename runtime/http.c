@@ -21,6 +21,7 @@
 #include "httphead.h"
 #include "log.h"
 #include "reply.h"
+#include "rewrite.h"
 #include "stats.h"
 #include "upstream.h"
 
@@ -573,117 +574,48 @@ frame_request(struct http_conn *c)
     }
 }
 
-/* The head at h (in b) of old_len bytes was stripped in place to len bytes (hh_strip_hop):
- * closes the gap before what follows it and puts add[0..n) before its final CRLF, if b has
- * room for it. Returns the head's new length: len + n, or len when add did not fit. */
-static size_t
-rebuild_head(struct buf *b, uint8_t *h, size_t old_len, size_t len, const char *add, size_t n)
-{
-    uint8_t *tail = h + old_len;
-    size_t tail_len = (size_t)(b->data + b->end - tail);
-
-    if (len + n > old_len && len + n - old_len > buf_room(b))
-        n = 0;
-    memmove(h + len + n, tail, tail_len);
-    if (n > 0) {
-        memmove(h + len - 2 + n, h + len - 2, 2);
-        memcpy(h + len - 2, add, n);
-    }
-    b->end = (uint32_t)(h - b->data + len + n + tail_len);
-    return len + n;
-}
-
-/* Appends the text s to add (of cap bytes) at *n. */
-static void
-add_text(char *add, size_t cap, size_t *n, const char *s)
-{
-    size_t k = strlen(s);
-
-    if (k <= cap - *n) {
-        memcpy(add + *n, s, k);
-        *n += k;
-    }
-}
-
-/* The request head at the front of req goes to the server without its hop-by-hop fields
- * (RFC 9110 §7.6.1) and with the proxy's own: exactly one Content-Length or
- * "Transfer-Encoding: chunked" when the client's were repeated or spelled otherwise, the
- * Connection option the proxy means (upgrade; keep-alive for HTTP/1.0; close when a client
- * that closes cannot leave the server connection for another), and with forwarded-for the
- * proxy's X-Forwarded-For and X-Forwarded-Proto in place of any the client sent. Added
- * after the strip, nothing the client's Connection names can remove them. Returns the
- * head's new length, or 0 when what it adds does not fit. It fits in RESERVE: the framing
- * and Connection lines replace the client's (a byte longer at most, for a missing space),
- * X-Forwarded-* take at most 89 bytes, a PROXY header at most PP_MAX. */
+/* The request head at the front of req goes to the server as rw_request() makes it, with
+ * the proxy's X-Forwarded-* when fwd_for. Returns the head's new length, or 0 when what it
+ * adds does not fit. It fits in RESERVE: the framing and Connection lines replace the
+ * client's (a byte longer at most, for a missing space), X-Forwarded-* take at most 89
+ * bytes, a PROXY header at most PP_MAX. */
 static size_t
 forward_request_head(struct http_conn *c, const struct hh_request *r, bool fwd_for)
 {
-    char add[RESERVE], ip[INET6_ADDRSTRLEN];
-    size_t n = 0, len;
-    uint8_t *h = c->req->data + c->req->start;
-    unsigned flags = (fwd_for ? HH_STRIP_FORWARDED : 0) |
-                     (c->req_upgrade ? HH_STRIP_KEEP_UPGRADE : 0);
+    char add[RW_REQUEST_ADD_MAX], ip[INET6_ADDRSTRLEN];
+    struct rw_request_opts o = { c->req_upgrade, c->close_stripped, fwd_for ? ip : NULL };
+    struct buf *b = c->req;
+    size_t n, tail, len;
+    bool added;
 
-    len = hh_strip_hop(h, r->head_len, &r->hop, flags);
-    if (r->hop.cl_normalise) {
-        n += (size_t)snprintf(add, sizeof(add), "Content-Length: %llu\r\n",
-                              (unsigned long long)r->content_length);
-    }
-    if (r->hop.te_normalise)
-        add_text(add, sizeof(add), &n, "Transfer-Encoding: chunked\r\n");
-    if (c->req_upgrade)
-        add_text(add, sizeof(add), &n, "Connection: Upgrade\r\n");
-    else if (r->keep_alive && r->version_minor == 0)
-        add_text(add, sizeof(add), &n, "Connection: keep-alive\r\n");
-    else if (!r->keep_alive && r->version_minor == 1 && !c->close_stripped)
-        add_text(add, sizeof(add), &n, "Connection: close\r\n");
-    if (fwd_for) {
+    if (fwd_for)
         alog_addr(&c->peer, ip, sizeof(ip), false);
-        add_text(add, sizeof(add), &n, "X-Forwarded-For: ");
-        add_text(add, sizeof(add), &n, ip);
-        add_text(add, sizeof(add), &n, "\r\nX-Forwarded-Proto: http\r\n");
-    }
-    if (c->req->end + n > c->req->cap)
-        make_room(c->req, 0);
-    h = c->req->data + c->req->start;
-    if (rebuild_head(c->req, h, r->head_len, len, add, n) != len + n)
-        return 0;                   /* cannot happen within RESERVE; never send less */
-    return len + n;
+    n = rw_request_fields(r, &o, add, sizeof(add));
+    if (b->end + n > b->cap)
+        make_room(b, 0);
+    tail = buf_len(b) - r->head_len;
+    len = rw_request(b->data + b->start, tail, buf_room(b), r, &o, add, n, &added);
+    b->end = b->start + (uint32_t)(len + tail);
+    return added ? len : 0;
 }
 
-/* The response head at the front of what resp has not cleared goes to the client
- * without its hop-by-hop fields, with one Content-Length if the server repeated it, and
- * with the Connection the proxy means: Upgrade after a 101, close when the client
- * connection ends after this response, keep-alive when it stays and the client or the
- * server speaks HTTP/1.0. Returns the head's new length; *added says whether what it adds
+/* The response head at the front of what resp has not cleared goes to the client as
+ * rw_response() makes it. Returns the head's new length; *added says whether what it adds
  * found room (a 101 needs its Connection line, a normalised length its Content-Length). */
 static size_t
 forward_response_head(struct http_conn *c, const struct hh_response *rs, bool *added)
 {
-    char add[64];
-    size_t n = 0, len, want;
     struct buf *b = c->resp;
-    uint8_t *h;
     bool keep = c->req_keep_alive && rs->keep_alive && !H.quiescing;
+    bool http10 = c->req_minor == 0 || rs->version_minor == 0;
+    size_t tail, len;
 
-    if (buf_room(b) < sizeof(add))
+    if (buf_room(b) < RW_RESPONSE_ADD_MAX)
         buf_compact(b);
-    h = b->data + b->start + c->resp_fwd;
-
-    len = hh_strip_hop(h, rs->head_len, &rs->hop, rs->status == 101 ? HH_STRIP_KEEP_UPGRADE : 0);
-    if (rs->hop.cl_normalise) {
-        n += (size_t)snprintf(add, sizeof(add), "Content-Length: %llu\r\n",
-                              (unsigned long long)rs->content_length);
-    }
-    if (rs->status == 101)
-        add_text(add, sizeof(add), &n, "Connection: Upgrade\r\n");
-    else if (rs->status >= 200 && !keep)
-        add_text(add, sizeof(add), &n, "Connection: close\r\n");
-    else if (rs->status >= 200 && (c->req_minor == 0 || rs->version_minor == 0))
-        add_text(add, sizeof(add), &n, "Connection: keep-alive\r\n");
-    want = len + n;
-    len = rebuild_head(b, h, rs->head_len, len, add, n);
-    *added = len == want;
+    tail = buf_len(b) - c->resp_fwd - rs->head_len;
+    len = rw_response(b->data + b->start + c->resp_fwd, tail, buf_room(b), rs, keep, http10,
+                      added);
+    b->end = b->start + c->resp_fwd + (uint32_t)(len + tail);
     return len;
 }
 
