@@ -16,6 +16,7 @@
 
 #include "admit.h"
 #include "alog.h"
+#include "body.h"
 #include "buf.h"
 #include "clock.h"
 #include "httphead.h"
@@ -43,15 +44,6 @@ enum http_state {
     HTTP_TUNNEL,                    /* after 101: opaque bytes both ways */
     HTTP_DRAIN,                     /* last bytes to the client, then close */
     HTTP_CLOSED
-};
-
-/* Where a message body stands. */
-enum phase {
-    PH_HEAD = 0,                    /* response: waiting for its (final) head */
-    PH_LENGTH,                      /* Content-Length: *_left bytes to go */
-    PH_CHUNKED,                     /* chunked: the scanner decides */
-    PH_CLOSE,                       /* response: until the server closes */
-    PH_DONE
 };
 
 /* What the log line quotes of a request: held only while it is under way, so an idle
@@ -102,9 +94,7 @@ struct http_conn {
     uint32_t nreq;                  /* heads parsed on this connection */
     uint32_t server_nreq;           /* requests sent on the current server connection */
     uint32_t req_hold;              /* sent request bytes kept before req->start, for a retry */
-    enum phase reqph, respph;
-    uint64_t req_left, resp_left;
-    struct hh_chunked req_ch, resp_ch;
+    struct body req_body, resp_body;    /* resp_body: BODY_HEAD until the final head */
     int status;                     /* final status sent or being sent; 0: none yet */
     uint64_t bytes_in, bytes_out;
     ev_tstamp t_req, t_head, t_conn_start, t_conn_done, t_resp, t_linger;
@@ -342,9 +332,7 @@ reset_request(struct http_conn *c)
 {
     c->site = c->pool = c->log_server = c->log_reuse = YT_NONE;
     c->up.tries = 0;
-    c->reqph = PH_DONE;
-    c->respph = PH_DONE;
-    c->req_left = c->resp_left = 0;
+    c->req_body = c->resp_body = (struct body){ .phase = BODY_DONE };
     c->status = 0;
     c->bytes_in = c->bytes_out = 0;
     c->t_req = c->t_head = c->t_conn_start = c->t_conn_done = c->t_resp = 0;
@@ -549,25 +537,15 @@ answer_redirect(struct http_conn *c, const struct hh_request *r, const uint8_t *
 static void
 frame_request(struct http_conn *c)
 {
-    while (c->reqph != PH_DONE && c->req != NULL && buf_len(c->req) > c->req_fwd) {
-        const uint8_t *p = c->req->data + c->req->start + c->req_fwd;
-        size_t avail = buf_len(c->req) - c->req_fwd, used;
-        enum hh_result r;
+    while (!body_is_done(&c->req_body) && c->req != NULL && buf_len(c->req) > c->req_fwd) {
+        size_t used;
+        enum hh_result r = body_frame(&c->req_body, c->req->data + c->req->start + c->req_fwd,
+                                      buf_len(c->req) - c->req_fwd, &used);
 
-        if (c->reqph == PH_LENGTH) {
-            used = avail < c->req_left ? avail : (size_t)c->req_left;
-            c->req_left -= used;
-            if (c->req_left == 0)
-                c->reqph = PH_DONE;
-        } else {
-            r = hh_chunked_scan(&c->req_ch, p, avail, &used);
-            if (r == HH_OK) {
-                c->reqph = PH_DONE;
-            } else if (r != HH_NEED_MORE) {
-                /* Never pass on what we cannot frame: the server may be reading it. */
-                answer_error(c, hh_result_status(r), hh_result_str(r), "PD");
-                return;
-            }
+        if (r != HH_OK && r != HH_NEED_MORE) {
+            /* Never pass on what we cannot frame: the server may be reading it. */
+            answer_error(c, hh_result_status(r), hh_result_str(r), "PD");
+            return;
         }
         c->req_fwd += (uint32_t)used;
         c->bytes_in += used;
@@ -828,20 +806,8 @@ start_forward(struct http_conn *c, const struct hh_request *r, uint32_t pool)
     c->req_keep_alive = r->keep_alive;
     c->req_is_head = r->is_head;
     c->req_minor = (uint8_t)r->version_minor;
-    c->respph = PH_HEAD;
-    switch (r->body) {
-    case HH_BODY_LENGTH:
-        c->reqph = PH_LENGTH;
-        c->req_left = r->content_length;
-        break;
-    case HH_BODY_CHUNKED:
-        c->reqph = PH_CHUNKED;
-        hh_chunked_init(&c->req_ch);
-        break;
-    default:
-        c->reqph = PH_DONE;
-        break;
-    }
+    c->resp_body.phase = BODY_HEAD;
+    body_start(&c->req_body, r->body, r->content_length);
     c->bytes_in = r->head_len;
     c->req_fwd = (uint32_t)forward_request_head(c, r, fwd_for);
     if (c->req_fwd == 0) {
@@ -951,19 +917,56 @@ bad_response(struct http_conn *c, const char *err, const char *term)
     answer_error(c, 502, err, term);
 }
 
+/* Frames the response body in the avail bytes at p, not yet cleared for the client.
+ * Returns whether to go on framing (what follows the body may be looked at). */
+static bool
+frame_response_body(struct http_conn *c, uint8_t *p, size_t avail)
+{
+    bool until_close = c->resp_body.phase == BODY_CLOSE;
+    size_t used;
+    enum hh_result r;
+
+    if (avail == 0 && !until_close) {
+        if (c->server_eof) {
+            c->err = "truncated-response";
+            set_term(c, "SD");
+            enter_drain(c);
+        }
+        return false;
+    }
+    r = body_frame(&c->resp_body, p, avail, &used);
+    c->resp_fwd += (uint32_t)used;
+    c->bytes_out += used;
+    if (until_close) {
+        if (c->server_eof) {
+            c->resp_body.phase = BODY_DONE;
+            c->close_after = true;
+        }
+        return false;
+    }
+    if (r != HH_OK && r != HH_NEED_MORE) {
+        /* The head is out; the client can only see the body end early. */
+        c->err = hh_result_str(r);
+        set_term(c, "PD");
+        enter_drain(c);
+        return false;
+    }
+    return true;
+}
+
 static void
 frame_response(struct http_conn *c)
 {
     for (;;) {
-        size_t avail = c->resp != NULL ? buf_len(c->resp) - c->resp_fwd : 0, used;
+        size_t avail = c->resp != NULL ? buf_len(c->resp) - c->resp_fwd : 0;
         uint8_t *p = c->resp != NULL ? c->resp->data + c->resp->start + c->resp_fwd
                                            : NULL;
         struct hh_response rs;
         enum hh_result r;
         bool added;
 
-        switch (c->respph) {
-        case PH_HEAD:
+        switch (c->resp_body.phase) {
+        case BODY_HEAD:
             if (avail == 0) {
                 if (c->server_eof && c->can_retry)
                     retry_request(c);
@@ -1016,72 +1019,17 @@ frame_response(struct http_conn *c)
             c->status = rs.status;
             c->t_resp = ev_now(c->loop);
             c->resp_keep_alive = rs.keep_alive;
-            switch (rs.body) {
-            case HH_BODY_LENGTH:
-                c->respph = PH_LENGTH;
-                c->resp_left = rs.content_length;
-                break;
-            case HH_BODY_CHUNKED:
-                c->respph = PH_CHUNKED;
-                hh_chunked_init(&c->resp_ch);
-                break;
-            case HH_BODY_CLOSE:
-            case HH_BODY_TUNNEL:
-                c->respph = PH_CLOSE;
+            body_start(&c->resp_body, rs.body, rs.content_length);
+            if (rs.body == HH_BODY_CLOSE || rs.body == HH_BODY_TUNNEL)
                 c->resp_keep_alive = false;
-                break;
-            default:
-                c->respph = PH_DONE;
-                break;
-            }
             break;
-        case PH_LENGTH:
-            if (avail == 0) {
-                if (c->server_eof) {
-                    c->err = "truncated-response";
-                    set_term(c, "SD");
-                    enter_drain(c);
-                }
+        case BODY_LENGTH:
+        case BODY_CHUNKED:
+        case BODY_CLOSE:
+            if (!frame_response_body(c, p, avail))
                 return;
-            }
-            used = avail < c->resp_left ? avail : (size_t)c->resp_left;
-            c->resp_left -= used;
-            c->resp_fwd += (uint32_t)used;
-            c->bytes_out += used;
-            if (c->resp_left == 0)
-                c->respph = PH_DONE;
             break;
-        case PH_CHUNKED:
-            if (avail == 0) {
-                if (c->server_eof) {
-                    c->err = "truncated-response";
-                    set_term(c, "SD");
-                    enter_drain(c);
-                }
-                return;
-            }
-            r = hh_chunked_scan(&c->resp_ch, p, avail, &used);
-            c->resp_fwd += (uint32_t)used;
-            c->bytes_out += used;
-            if (r == HH_OK) {
-                c->respph = PH_DONE;
-            } else if (r != HH_NEED_MORE) {
-                /* The head is out; the client can only see the body end early. */
-                c->err = hh_result_str(r);
-                set_term(c, "PD");
-                enter_drain(c);
-                return;
-            }
-            break;
-        case PH_CLOSE:
-            c->resp_fwd += (uint32_t)avail;
-            c->bytes_out += avail;
-            if (c->server_eof) {
-                c->respph = PH_DONE;
-                c->close_after = true;
-            }
-            return;
-        case PH_DONE:
+        case BODY_DONE:
         default:
             if (avail > 0 || c->server_eof)
                 c->server_dirty = true;     /* bytes nobody asked for: do not reuse */
@@ -1101,10 +1049,10 @@ closing_after(const struct http_conn *c)
 static void
 exchange_end(struct http_conn *c)
 {
-    bool keep = !closing_after(c) && c->reqph == PH_DONE && !request_pending(c);
+    bool keep = !closing_after(c) && body_is_done(&c->req_body) && !request_pending(c);
     /* The server was asked to keep the connection, agreed, and is between messages. */
     bool server_keep = (c->req_keep_alive || c->close_stripped) && c->resp_keep_alive &&
-                       c->reqph == PH_DONE && !request_pending(c) && !c->close_after &&
+                       body_is_done(&c->req_body) && !request_pending(c) && !c->close_after &&
                        !c->req_upgrade && !c->server_eof && !c->server_dirty &&
                        !c->server_wr_err && !H.quiescing;
 
@@ -1133,7 +1081,7 @@ on_relay(struct http_conn *c)
     frame_request(c);
     if (c->state != HTTP_RELAY && c->state != HTTP_CONNECT)
         return;
-    if (c->client_eof && c->reqph != PH_DONE && buf_len(c->req) <= c->req_fwd) {
+    if (c->client_eof && !body_is_done(&c->req_body) && buf_len(c->req) <= c->req_fwd) {
         c->err = "client-closed-in-body";
         set_term(c, "CD");
         c->state = HTTP_CLOSED;
@@ -1144,7 +1092,7 @@ on_relay(struct http_conn *c)
     frame_response(c);
     if (c->state != HTTP_RELAY)
         return;
-    if (c->respph == PH_DONE && !output_pending(c))
+    if (body_is_done(&c->resp_body) && !output_pending(c))
         exchange_end(c);
 }
 
@@ -1274,7 +1222,7 @@ splice_req_body(struct http_conn *c)
 {
     if (c->qpipe != NULL)
         return true;
-    if (!c->req_bulk || H.splice_off || c->state != HTTP_RELAY || c->reqph != PH_LENGTH ||
+    if (!c->req_bulk || H.splice_off || c->state != HTTP_RELAY || c->req_body.phase != BODY_LENGTH ||
         buf_len(c->req) > 0 || c->req_hold > 0 || c->server_wr_err)
         return false;
     c->qpipe = buf_pipe_get(&H.pipes);
@@ -1291,16 +1239,15 @@ read_client_pipe(struct http_conn *c)
 {
     size_t want = c->qpipe->cap - c->qpipe->len, n = 0;
 
-    if (c->req_left < want)
-        want = (size_t)c->req_left;
-    if (want == 0 || c->reqph != PH_LENGTH)
+    if (body_want(&c->req_body) < want)
+        want = body_want(&c->req_body);
+    if (want == 0 || c->req_body.phase != BODY_LENGTH)
         return false;
     switch (pipe_in(c->cfd, &c->qpipe, want, &n, &c->qpipe_full)) {
     case BUF_PIPE_MOVED:
         c->bytes_in += n;
         c->last_client = ev_now(c->loop);
-        if ((c->req_left -= n) == 0)
-            c->reqph = PH_DONE;
+        body_took(&c->req_body, n);
         break;
     case BUF_PIPE_EOF:
         c->client_eof = true;
@@ -1349,7 +1296,7 @@ read_client(struct http_conn *c)
     room = req_limit() - c->req->end;
     n = recv(c->cfd, c->req->data + c->req->end, room, 0);
     c->client_more = n == (ssize_t)room;
-    if (c->client_more && c->reqph == PH_LENGTH && c->state == HTTP_RELAY)
+    if (c->client_more && c->req_body.phase == BODY_LENGTH && c->state == HTTP_RELAY)
         c->req_bulk = true;
     if (n > 0) {
         c->req->end += (uint32_t)n;
@@ -1380,7 +1327,7 @@ read_client(struct http_conn *c)
 static bool
 more_to_client(const struct http_conn *c)
 {
-    return c->respph != PH_DONE ? c->server_more : closing_after(c);
+    return !body_is_done(&c->resp_body) ? c->server_more : closing_after(c);
 }
 
 /* Sends the client what the pipe holds; true when some went. */
@@ -1449,7 +1396,7 @@ splice_body(struct http_conn *c)
     if (c->rpipe != NULL)
         return true;
     if (!c->resp_bulk || H.splice_off || c->state != HTTP_RELAY || buf_len(c->resp) > 0 ||
-        (c->respph != PH_LENGTH && c->respph != PH_CLOSE))
+        (c->resp_body.phase != BODY_LENGTH && c->resp_body.phase != BODY_CLOSE))
         return false;
     c->rpipe = buf_pipe_get(&H.pipes);
     c->rpipe_full = false;
@@ -1465,17 +1412,16 @@ read_server_pipe(struct http_conn *c)
 {
     size_t want = c->rpipe->cap - c->rpipe->len, n = 0;
 
-    if (c->respph == PH_LENGTH && c->resp_left < want)
-        want = (size_t)c->resp_left;
-    if (want == 0 || c->respph == PH_DONE)
+    if (body_want(&c->resp_body) < want)
+        want = body_want(&c->resp_body);
+    if (want == 0)
         return false;
     c->server_read_iter = ev_iteration(c->loop);
     switch (pipe_in(c->sfd, &c->rpipe, want, &n, &c->rpipe_full)) {
     case BUF_PIPE_MOVED:
         c->bytes_out += n;
         c->last_server = ev_now(c->loop);
-        if (c->respph == PH_LENGTH && (c->resp_left -= n) == 0)
-            c->respph = PH_DONE;
+        body_took(&c->resp_body, n);
         break;
     case BUF_PIPE_EOF:
         c->server_eof = true;
@@ -1518,7 +1464,7 @@ read_server(struct http_conn *c)
     n = recv(c->sfd, c->resp->data + c->resp->end, room, 0);
     c->server_read_iter = ev_iteration(c->loop);
     c->server_more = n == (ssize_t)room;
-    if (c->server_more && (c->respph == PH_LENGTH || c->respph == PH_CLOSE))
+    if (c->server_more && (c->resp_body.phase == BODY_LENGTH || c->resp_body.phase == BODY_CLOSE))
         c->resp_bulk = true;
     if (n > 0) {
         c->resp->end += (uint32_t)n;
@@ -1543,7 +1489,7 @@ write_server(struct http_conn *c)
     if (!request_pending(c) || c->sfd < 0 || c->server_wr_err ||
         (c->state != HTTP_RELAY && c->state != HTTP_TUNNEL))
         return false;
-    more = c->client_more && c->reqph != PH_DONE;
+    more = c->client_more && !body_is_done(&c->req_body);
     if (c->qpipe != NULL)           /* req is empty while the pipe holds bytes */
         n = pipe_out(&c->qpipe, c->sfd, more);
     else
@@ -1606,9 +1552,9 @@ deadlines(const struct http_conn *c, ev_tstamp *client, ev_tstamp *server)
         *server = deadline_after(c->t_conn_start, to->connect_ms);
         break;
     case HTTP_RELAY:
-        if (c->reqph != PH_DONE || output_pending(c))
+        if (!body_is_done(&c->req_body) || output_pending(c))
             *client = deadline_after(c->last_client, to->client_ms);
-        if (c->respph != PH_DONE || request_pending(c))
+        if (!body_is_done(&c->resp_body) || request_pending(c))
             *server = deadline_after(c->last_server, to->server_ms);
         break;
     case HTTP_TUNNEL: {
@@ -1707,10 +1653,10 @@ static void
 arm(struct http_conn *c)
 {
     bool cr = false, cw = output_pending(c), sr = false, sw = false;
-    bool req_room = c->qpipe != NULL ? !c->qpipe_full && c->reqph != PH_DONE
+    bool req_room = c->qpipe != NULL ? !c->qpipe_full && !body_is_done(&c->req_body)
                                      : c->req == NULL ||
                                        buf_len(c->req) + c->req_hold < req_limit();
-    bool resp_room = c->rpipe != NULL ? !c->rpipe_full && c->respph != PH_DONE
+    bool resp_room = c->rpipe != NULL ? !c->rpipe_full && !body_is_done(&c->resp_body)
                                       : c->resp == NULL || buf_len(c->resp) < c->resp->cap;
 
     switch (c->state) {
