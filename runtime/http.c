@@ -55,6 +55,31 @@ struct req_text {
     uint32_t method_len, path_len, host_len;    /* as sent; only the first bytes are kept */
 };
 
+/* One side of a connection, client or server, and what it sends: the client's requests
+ * go to the server, the server's responses to the client. */
+struct side {
+    int fd;                         /* -1: none */
+    struct ev_io io;
+    /* Bytes read from this side: fwd bytes at the front of in belong to the current
+     * message and may go to the other side; bytes after them are not framed yet (body,
+     * or the next message). The server's are followed by the table's error page, if any. */
+    struct buf *in;
+    uint32_t fwd;
+    /* Or a body spliced from this side, on its way to the other: taken once the body comes
+     * in bulk and the buffer before it is empty, given back when drained (splice_start). */
+    struct buf_pipe *pipe;
+    struct body body;               /* of the message under way; the server's is BODY_HEAD
+                                     * until its final head */
+    struct hh_gate gate;            /* how far its coming head was looked at */
+    ev_tstamp last;                 /* last read from or write to this side */
+    bool eof, err;                  /* it sent its FIN; its socket failed */
+    bool more;                      /* the last read from it filled the room there was */
+    bool bulk;                      /* a read of the current body filled the buffer */
+    bool pipe_full;                 /* the pipe took no more: read again once it drains */
+    bool corked;                    /* sent to with MSG_MORE, not pushed yet */
+    bool shut;                      /* tunnel: shutdown(SHUT_WR) sent to it */
+};
+
 struct http_conn {
     struct http_conn *prev, *next;  /* every live connection, for quiesce and close_all */
     struct http_conn *idle_older, *idle_newer;  /* while waiting idle between requests */
@@ -62,21 +87,9 @@ struct http_conn {
     struct ev_loop *loop;
     const struct yt_listener *l;
     enum http_state state;
-    int cfd, sfd;
-    struct ev_io cio, sio;
+    struct side cl, sv;             /* the client; the server (fd -1: none) */
     struct ev_timer timer;
     ev_tstamp timer_at;             /* when the timer fires, while active */
-
-    /* Client to server: req_fwd bytes at the front of req belong to the current request
-     * and may go to the server; bytes after them are unscanned body or the next request.
-     * Server to client: resp_fwd bytes at the front of resp may go to the client; then the
-     * table's error page, if any. */
-    struct buf *req, *resp;
-    uint32_t req_fwd, resp_fwd;
-    /* Or the response body spliced from the server, on its way to the client, and the
-     * request body the other way: each taken once its body comes in bulk and the buffer
-     * before it is empty, given back when drained (see splice_body, splice_req_body). */
-    struct buf_pipe *rpipe, *qpipe;
     const char *page;
     uint32_t page_len, page_off;
 
@@ -94,11 +107,9 @@ struct http_conn {
     uint32_t nreq;                  /* heads parsed on this connection */
     uint32_t server_nreq;           /* requests sent on the current server connection */
     uint32_t req_hold;              /* sent request bytes kept before req->start, for a retry */
-    struct body req_body, resp_body;    /* resp_body: BODY_HEAD until the final head */
     int status;                     /* final status sent or being sent; 0: none yet */
     uint64_t bytes_in, bytes_out;
     ev_tstamp t_req, t_head, t_conn_start, t_conn_done, t_resp, t_linger;
-    ev_tstamp last_client, last_server;
     const char *err;                /* why it failed, for the log line */
     char term[2];                   /* HAProxy-like termination state */
     struct req_text *text;          /* of the request under way, for its log line */
@@ -109,23 +120,15 @@ struct http_conn {
     bool req_keep_alive, req_is_head, req_upgrade;
     uint8_t req_minor;              /* HTTP/1.0 or HTTP/1.1 */
     bool resp_keep_alive;
-    bool client_eof, client_err;
-    bool server_eof, server_err, server_wr_err, server_dirty, server_reused;
+    bool server_wr_err, server_dirty, server_reused;
     bool server_idle;               /* sfd is a clean kept connection between requests */
     bool retry_ok;                  /* idempotent, without a body: may be sent again */
     bool can_retry;                 /* sent on a reused connection, no answer byte yet */
     bool retried;                   /* this request already went to a second connection */
     bool close_stripped;            /* "close" taken out of the request's Connection */
     bool close_after;               /* answer this response, then close */
-    bool shut_client, shut_server;  /* tunnel: shutdown(SHUT_WR) sent that way */
     bool lingering;
     unsigned server_read_iter;      /* loop iteration of the last read from the server */
-    struct hh_gate gate, resp_gate; /* how far the coming heads were looked at */
-    bool server_more, client_more;  /* the last read from that side filled its buffer */
-    bool req_bulk, resp_bulk;       /* a read of this request's / response's body filled
-                                     * the buffer */
-    bool qpipe_full, rpipe_full;    /* the pipe took no more: read again once it drains */
-    bool client_corked, server_corked;  /* sent that way with MSG_MORE, not pushed yet */
 };
 
 static struct {
@@ -159,13 +162,13 @@ req_limit(void)
 static inline bool
 request_pending(const struct http_conn *c)
 {
-    return c->req_fwd > 0 || c->qpipe != NULL;
+    return c->cl.fwd > 0 || c->cl.pipe != NULL;
 }
 
 static inline bool
 output_pending(const struct http_conn *c)
 {
-    return c->resp_fwd > 0 || c->rpipe != NULL || c->page_off < c->page_len;
+    return c->sv.fwd > 0 || c->sv.pipe != NULL || c->page_off < c->page_len;
 }
 
 static void
@@ -332,7 +335,7 @@ reset_request(struct http_conn *c)
 {
     c->site = c->pool = c->log_server = c->log_reuse = YT_NONE;
     c->up.tries = 0;
-    c->req_body = c->resp_body = (struct body){ .phase = BODY_DONE };
+    c->cl.body = c->sv.body = (struct body){ .phase = BODY_DONE };
     c->status = 0;
     c->bytes_in = c->bytes_out = 0;
     c->t_req = c->t_head = c->t_conn_start = c->t_conn_done = c->t_resp = 0;
@@ -345,9 +348,9 @@ reset_request(struct http_conn *c)
     c->server_reused = false;
     c->retry_ok = c->can_retry = c->retried = c->close_stripped = false;
     c->req_hold = 0;
-    c->gate = c->resp_gate = (struct hh_gate){ 0 };
-    c->req_bulk = c->resp_bulk = false;
-    put_if_empty(&c->req);
+    c->cl.gate = c->sv.gate = (struct hh_gate){ 0 };
+    c->cl.bulk = c->sv.bulk = false;
+    put_if_empty(&c->cl.in);
     c->page = NULL;
     c->page_len = c->page_off = 0;
 }
@@ -358,7 +361,7 @@ static void
 next_request(struct http_conn *c)
 {
     reset_request(c);
-    if (buf_len(c->req) > 0) {
+    if (buf_len(c->cl.in) > 0) {
         c->req_active = c->got_bytes = true;
         c->t_req = ev_now(c->loop);
     }
@@ -369,17 +372,17 @@ next_request(struct http_conn *c)
 static void
 close_server(struct http_conn *c)
 {
-    if (c->sfd >= 0) {
-        set_io(c->loop, &c->sio, -1, 0);
-        close(c->sfd);
-        c->sfd = -1;
+    if (c->sv.fd >= 0) {
+        set_io(c->loop, &c->sv.io, -1, 0);
+        close(c->sv.fd);
+        c->sv.fd = -1;
     }
-    c->server_corked = false;
+    c->sv.corked = false;
     /* Bytes the server sent past what was cleared for the client are dropped with it. */
-    if (c->resp != NULL)
-        c->resp->end = c->resp->start + c->resp_fwd;
-    put_if_empty(&c->resp);
-    c->server_eof = c->server_err = c->server_wr_err = c->server_dirty = false;
+    if (c->sv.in != NULL)
+        c->sv.in->end = c->sv.in->start + c->sv.fwd;
+    put_if_empty(&c->sv.in);
+    c->sv.eof = c->sv.err = c->server_wr_err = c->server_dirty = false;
     c->server_reused = c->server_idle = false;
     c->server_nreq = 0;
 }
@@ -396,11 +399,11 @@ server_is_alive(const struct http_conn *c)
 {
     char b;
 
-    if (!ev_is_active(&c->sio) || ev_is_pending(&c->sio))
+    if (!ev_is_active(&c->sv.io) || ev_is_pending(&c->sv.io))
         return false;
     if (ev_iteration(c->loop) != c->server_read_iter)
         return true;
-    return recv(c->sfd, &b, 1, MSG_PEEK | MSG_DONTWAIT) == -1 &&
+    return recv(c->sv.fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) == -1 &&
            (errno == EAGAIN || errno == EWOULDBLOCK);
 }
 
@@ -409,15 +412,15 @@ server_is_alive(const struct http_conn *c)
 static void
 release_server(struct http_conn *c)
 {
-    if (c->sfd < 0)
+    if (c->sv.fd < 0)
         return;
-    if (!c->server_idle || c->up.server == YT_NONE || H.quiescing || ev_is_pending(&c->sio)) {
+    if (!c->server_idle || c->up.server == YT_NONE || H.quiescing || ev_is_pending(&c->sv.io)) {
         close_server(c);
         return;
     }
-    set_io(c->loop, &c->sio, -1, 0);
-    ups_idle_park(&H.ups, c->loop, c->sfd, c->up.server, c->server_nreq);
-    c->sfd = -1;
+    set_io(c->loop, &c->sv.io, -1, 0);
+    ups_idle_park(&H.ups, c->loop, c->sv.fd, c->up.server, c->server_nreq);
+    c->sv.fd = -1;
     close_server(c);                /* resets the server side of c */
 }
 
@@ -429,13 +432,13 @@ static void
 enter_drain(struct http_conn *c)
 {
     close_server(c);
-    if (c->req != NULL) {
-        buf_put(c->req);
-        c->req = NULL;
+    if (c->cl.in != NULL) {
+        buf_put(c->cl.in);
+        c->cl.in = NULL;
     }
-    buf_pipe_put(c->qpipe);         /* the server is gone: its bytes are dropped */
-    c->qpipe = NULL;
-    c->req_fwd = c->req_hold = 0;
+    buf_pipe_put(c->cl.pipe);         /* the server is gone: its bytes are dropped */
+    c->cl.pipe = NULL;
+    c->cl.fwd = c->req_hold = 0;
     c->can_retry = false;
     c->state = HTTP_DRAIN;
 }
@@ -472,16 +475,16 @@ answer_error(struct http_conn *c, int status, const char *err, const char *term)
         c->page_off = 0;
         c->bytes_out += p->response.len;
     } else {
-        if (c->resp == NULL)
-            c->resp = buf_get(&H.bufs);
-        if (c->resp != NULL) {
+        if (c->sv.in == NULL)
+            c->sv.in = buf_get(&H.bufs);
+        if (c->sv.in != NULL) {
             size_t n;
 
-            buf_compact(c->resp);
-            n = reply_status_page((char *)c->resp->data + c->resp->end, buf_room(c->resp),
+            buf_compact(c->sv.in);
+            n = reply_status_page((char *)c->sv.in->data + c->sv.in->end, buf_room(c->sv.in),
                                   status);
-            c->resp->end += (uint32_t)n;
-            c->resp_fwd += (uint32_t)n;
+            c->sv.in->end += (uint32_t)n;
+            c->sv.fwd += (uint32_t)n;
             c->bytes_out += n;
         }
     }
@@ -496,31 +499,31 @@ answer_redirect(struct http_conn *c, const struct hh_request *r, const uint8_t *
     const struct span *path = &r->path;
     /* A body would have to be read and dropped to find the next request; closing is
      * simpler and leaves no doubt (the client may not send it after a final answer). */
-    bool keep = r->keep_alive && r->body == HH_BODY_NONE && !H.quiescing && !c->client_eof;
+    bool keep = r->keep_alive && r->body == HH_BODY_NONE && !H.quiescing && !c->cl.eof;
     size_t n;
 
     if (r->host_len == 0) {
         answer_error(c, 400, "redirect-without-host", "PR");
         return;
     }
-    if (c->resp == NULL && (c->resp = buf_get(&H.bufs)) == NULL) {
+    if (c->sv.in == NULL && (c->sv.in = buf_get(&H.bufs)) == NULL) {
         c->err = "no-buffer";
         set_term(c, "RR");
         c->state = HTTP_CLOSED;
         return;
     }
-    buf_compact(c->resp);
-    n = reply_redirect((char *)c->resp->data + c->resp->end, buf_room(c->resp), status,
+    buf_compact(c->sv.in);
+    n = reply_redirect((char *)c->sv.in->data + c->sv.in->end, buf_room(c->sv.in), status,
                        r->host, r->host_len, c->l->redirect_port,
                        (const char *)data + path->off, path->len, r->version_minor, keep);
     if (n == 0) {
         answer_error(c, 400, "redirect-target", "PR");
         return;
     }
-    c->resp->end += (uint32_t)n;
-    c->resp_fwd += (uint32_t)n;
+    c->sv.in->end += (uint32_t)n;
+    c->sv.fwd += (uint32_t)n;
     c->status = status;
-    c->req->start += (uint32_t)r->head_len;
+    c->cl.in->start += (uint32_t)r->head_len;
     c->t_resp = ev_now(c->loop);
     c->bytes_out += n;
     if (!keep) {
@@ -537,17 +540,17 @@ answer_redirect(struct http_conn *c, const struct hh_request *r, const uint8_t *
 static void
 frame_request(struct http_conn *c)
 {
-    while (!body_is_done(&c->req_body) && c->req != NULL && buf_len(c->req) > c->req_fwd) {
+    while (!body_is_done(&c->cl.body) && c->cl.in != NULL && buf_len(c->cl.in) > c->cl.fwd) {
         size_t used;
-        enum hh_result r = body_frame(&c->req_body, c->req->data + c->req->start + c->req_fwd,
-                                      buf_len(c->req) - c->req_fwd, &used);
+        enum hh_result r = body_frame(&c->cl.body, c->cl.in->data + c->cl.in->start + c->cl.fwd,
+                                      buf_len(c->cl.in) - c->cl.fwd, &used);
 
         if (r != HH_OK && r != HH_NEED_MORE) {
             /* Never pass on what we cannot frame: the server may be reading it. */
             answer_error(c, hh_result_status(r), hh_result_str(r), "PD");
             return;
         }
-        c->req_fwd += (uint32_t)used;
+        c->cl.fwd += (uint32_t)used;
         c->bytes_in += used;
     }
 }
@@ -562,7 +565,7 @@ forward_request_head(struct http_conn *c, const struct hh_request *r, bool fwd_f
 {
     char add[RW_REQUEST_ADD_MAX], ip[INET6_ADDRSTRLEN];
     struct rw_request_opts o = { c->req_upgrade, c->close_stripped, fwd_for ? ip : NULL };
-    struct buf *b = c->req;
+    struct buf *b = c->cl.in;
     size_t n, tail, len;
     bool added;
 
@@ -583,17 +586,17 @@ forward_request_head(struct http_conn *c, const struct hh_request *r, bool fwd_f
 static size_t
 forward_response_head(struct http_conn *c, const struct hh_response *rs, bool *added)
 {
-    struct buf *b = c->resp;
+    struct buf *b = c->sv.in;
     bool keep = c->req_keep_alive && rs->keep_alive && !H.quiescing;
     bool http10 = c->req_minor == 0 || rs->version_minor == 0;
     size_t tail, len;
 
     if (buf_room(b) < RW_RESPONSE_ADD_MAX)
         buf_compact(b);
-    tail = buf_len(b) - c->resp_fwd - rs->head_len;
-    len = rw_response(b->data + b->start + c->resp_fwd, tail, buf_room(b), rs, keep, http10,
+    tail = buf_len(b) - c->sv.fwd - rs->head_len;
+    len = rw_response(b->data + b->start + c->sv.fwd, tail, buf_room(b), rs, keep, http10,
                       added);
-    b->end = b->start + c->resp_fwd + (uint32_t)(len + tail);
+    b->end = b->start + c->sv.fwd + (uint32_t)(len + tail);
     return len;
 }
 
@@ -616,13 +619,13 @@ is_idempotent(const uint8_t *m, size_t len)
 static void
 sent_to_server(struct http_conn *c, size_t n)
 {
-    c->req->start += (uint32_t)n;
-    c->req_fwd -= (uint32_t)n;
-    c->last_server = ev_now(c->loop);
+    c->cl.in->start += (uint32_t)n;
+    c->cl.fwd -= (uint32_t)n;
+    c->sv.last = ev_now(c->loop);
     if (c->can_retry)
         c->req_hold += (uint32_t)n;
     else
-        put_if_empty(&c->req);
+        put_if_empty(&c->cl.in);
 }
 
 /* The answer began: the request will not be sent again. */
@@ -631,7 +634,7 @@ drop_hold(struct http_conn *c)
 {
     c->can_retry = false;
     c->req_hold = 0;
-    put_if_empty(&c->req);
+    put_if_empty(&c->cl.in);
 }
 
 /* The request goes out on the kept connection sfd to c->up.server, which has carried
@@ -645,7 +648,7 @@ reuse_server(struct http_conn *c)
     c->log_server = c->up.server;
     c->log_reuse = c->server_nreq++;
     c->t_conn_start = c->t_conn_done = ev_now(c->loop);
-    c->last_server = c->t_conn_done;
+    c->sv.last = c->t_conn_done;
     c->state = HTTP_RELAY;
 }
 
@@ -656,8 +659,8 @@ reuse_server(struct http_conn *c)
 static void
 retry_request(struct http_conn *c)
 {
-    c->req->start -= c->req_hold;
-    c->req_fwd += c->req_hold;
+    c->cl.in->start -= c->req_hold;
+    c->cl.fwd += c->req_hold;
     c->req_hold = 0;
     c->can_retry = false;
     c->retried = true;
@@ -673,15 +676,15 @@ connected(struct http_conn *c)
     const struct yt_server *s = &H.t->servers[c->up.server];
 
     c->t_conn_done = ev_now(c->loop);
-    c->last_server = c->t_conn_done;
+    c->sv.last = c->t_conn_done;
     ups_server_up(&H.ups, c->up.server);
     c->state = HTTP_RELAY;
     if (s->flags & (YT_SERVER_PROXY_V1 | YT_SERVER_PROXY_V2)) {
-        size_t n = c->req != NULL ? ups_prepend_proxy(c->req, s->flags, c->cfd, &c->peer) : 0;
+        size_t n = c->cl.in != NULL ? ups_prepend_proxy(c->cl.in, s->flags, c->cl.fd, &c->peer) : 0;
 
         if (n == 0)
             answer_error(c, 503, "proxy-header", "PC");
-        c->req_fwd += (uint32_t)n;
+        c->cl.fwd += (uint32_t)n;
     }
 }
 
@@ -700,12 +703,12 @@ connect_next(struct http_conn *c)
         c->log_server = c->up.server;
     switch (r) {
     case UPS_REUSED:
-        c->sfd = fd;
+        c->sv.fd = fd;
         reuse_server(c);
         return;
     case UPS_CONNECTED:
     case UPS_CONNECTING:
-        c->sfd = fd;
+        c->sv.fd = fd;
         c->t_conn_start = ev_now(c->loop);
         c->server_nreq = 1;
         c->log_reuse = 0;
@@ -729,9 +732,9 @@ connect_next(struct http_conn *c)
 static void
 connect_failed(struct http_conn *c, bool timed_out)
 {
-    set_io(c->loop, &c->sio, -1, 0);
-    close(c->sfd);
-    c->sfd = -1;
+    set_io(c->loop, &c->sv.io, -1, 0);
+    close(c->sv.fd);
+    c->sv.fd = -1;
     ups_server_down(&H.ups, c->loop, c->up.server);
     c->err = timed_out ? "connect-timeout" : "connect-refused";
     set_term(c, timed_out ? "sC" : "SC");
@@ -749,7 +752,7 @@ connect_done(struct http_conn *c, bool timed_out)
     int err = 0;
     socklen_t len = sizeof(err);
 
-    if (!timed_out && getsockopt(c->sfd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
+    if (!timed_out && getsockopt(c->sv.fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
         err = errno;
     if (!timed_out && err == 0) {
         connected(c);
@@ -771,9 +774,9 @@ connect_send(struct http_conn *c)
     const struct yt_server *s = &H.t->servers[c->up.server];
     ssize_t n;
 
-    if (c->req_fwd == 0 || (s->flags & (YT_SERVER_PROXY_V1 | YT_SERVER_PROXY_V2)))
+    if (c->cl.fwd == 0 || (s->flags & (YT_SERVER_PROXY_V1 | YT_SERVER_PROXY_V2)))
         return;
-    switch (ups_send_first(c->sfd, c->req->data + c->req->start, c->req_fwd, &n)) {
+    switch (ups_send_first(c->sv.fd, c->cl.in->data + c->cl.in->start, c->cl.fwd, &n)) {
     case UPS_WAIT:
         return;
     case UPS_FAILED:
@@ -797,7 +800,7 @@ start_forward(struct http_conn *c, const struct hh_request *r, uint32_t pool)
 
     c->pool = pool;
     c->retry_ok = r->body == HH_BODY_NONE &&
-                  is_idempotent(c->req->data + c->req->start + r->method.off, r->method.len);
+                  is_idempotent(c->cl.in->data + c->cl.in->start + r->method.off, r->method.len);
     /* WebSocket only, and never on a redirect listener (its ACME carve-out included). */
     c->req_upgrade = r->upgrade && c->l->mode == YT_MODE_HTTP;
     /* A client that closes after each request need not close the server's connection. */
@@ -806,18 +809,18 @@ start_forward(struct http_conn *c, const struct hh_request *r, uint32_t pool)
     c->req_keep_alive = r->keep_alive;
     c->req_is_head = r->is_head;
     c->req_minor = (uint8_t)r->version_minor;
-    c->resp_body.phase = BODY_HEAD;
-    body_start(&c->req_body, r->body, r->content_length);
+    c->sv.body.phase = BODY_HEAD;
+    body_start(&c->cl.body, r->body, r->content_length);
     c->bytes_in = r->head_len;
-    c->req_fwd = (uint32_t)forward_request_head(c, r, fwd_for);
-    if (c->req_fwd == 0) {
+    c->cl.fwd = (uint32_t)forward_request_head(c, r, fwd_for);
+    if (c->cl.fwd == 0) {
         answer_error(c, 431, "head-rewrite", "PR");
         return;
     }
     frame_request(c);
     if (c->state != HTTP_HEAD)
         return;
-    if (c->sfd >= 0 && c->up.server >= p->first && c->up.server < p->first + p->count &&
+    if (c->sv.fd >= 0 && c->up.server >= p->first && c->up.server < p->first + p->count &&
         !c->server_dirty && server_is_alive(c)) {
         reuse_server(c);
         return;
@@ -838,17 +841,17 @@ on_head(struct http_conn *c)
 
     if (output_pending(c))          /* answers go out in order */
         return;
-    if (c->client_err) {
+    if (c->cl.err) {
         set_term(c, "CR");
         c->state = HTTP_CLOSED;
         return;
     }
-    len = buf_len(c->req);
+    len = buf_len(c->cl.in);
     if (len == 0) {
         /* Stopping: a connection between requests closes; a new one is still served (its
          * request may be on the way, see http_quiesce). */
-        if (c->client_eof || (H.quiescing && c->nreq > 0)) {
-            if (c->client_eof)
+        if (c->cl.eof || (H.quiescing && c->nreq > 0)) {
+            if (c->cl.eof)
                 set_term(c, "CR");
             if (!c->got_bytes)      /* nothing asked: no request to log */
                 c->req_active = c->nreq == 0;
@@ -858,13 +861,13 @@ on_head(struct http_conn *c)
         }
         return;
     }
-    data = c->req->data + c->req->start;
-    res = hh_parse_request_gated(&c->gate, data, len, c->max_head, &r);
+    data = c->cl.in->data + c->cl.in->start;
+    res = hh_parse_request_gated(&c->cl.gate, data, len, c->max_head, &r);
     if (res == HH_NEED_MORE) {
         if (len >= c->max_head) {
-            res = hh_head_too_large(&c->gate);
+            res = hh_head_too_large(&c->cl.gate);
         } else {
-            if (c->client_eof) {
+            if (c->cl.eof) {
                 c->err = "truncated-head";
                 set_term(c, "CR");
                 c->state = HTTP_CLOSED;
@@ -922,24 +925,24 @@ bad_response(struct http_conn *c, const char *err, const char *term)
 static bool
 frame_response_body(struct http_conn *c, uint8_t *p, size_t avail)
 {
-    bool until_close = c->resp_body.phase == BODY_CLOSE;
+    bool until_close = c->sv.body.phase == BODY_CLOSE;
     size_t used;
     enum hh_result r;
 
     if (avail == 0 && !until_close) {
-        if (c->server_eof) {
+        if (c->sv.eof) {
             c->err = "truncated-response";
             set_term(c, "SD");
             enter_drain(c);
         }
         return false;
     }
-    r = body_frame(&c->resp_body, p, avail, &used);
-    c->resp_fwd += (uint32_t)used;
+    r = body_frame(&c->sv.body, p, avail, &used);
+    c->sv.fwd += (uint32_t)used;
     c->bytes_out += used;
     if (until_close) {
-        if (c->server_eof) {
-            c->resp_body.phase = BODY_DONE;
+        if (c->sv.eof) {
+            c->sv.body.phase = BODY_DONE;
             c->close_after = true;
         }
         return false;
@@ -958,30 +961,30 @@ static void
 frame_response(struct http_conn *c)
 {
     for (;;) {
-        size_t avail = c->resp != NULL ? buf_len(c->resp) - c->resp_fwd : 0;
-        uint8_t *p = c->resp != NULL ? c->resp->data + c->resp->start + c->resp_fwd
+        size_t avail = c->sv.in != NULL ? buf_len(c->sv.in) - c->sv.fwd : 0;
+        uint8_t *p = c->sv.in != NULL ? c->sv.in->data + c->sv.in->start + c->sv.fwd
                                            : NULL;
         struct hh_response rs;
         enum hh_result r;
         bool added;
 
-        switch (c->resp_body.phase) {
+        switch (c->sv.body.phase) {
         case BODY_HEAD:
             if (avail == 0) {
-                if (c->server_eof && c->can_retry)
+                if (c->sv.eof && c->can_retry)
                     retry_request(c);
-                else if (c->server_eof)
-                    bad_response(c, c->server_err ? "server-reset" : "server-closed", "SH");
+                else if (c->sv.eof)
+                    bad_response(c, c->sv.err ? "server-reset" : "server-closed", "SH");
                 return;
             }
-            r = hh_parse_response_gated(&c->resp_gate, p, avail, c->resp->cap, c->req_is_head,
+            r = hh_parse_response_gated(&c->sv.gate, p, avail, c->sv.in->cap, c->req_is_head,
                                         &rs);
             if (r != HH_NEED_MORE)
-                c->resp_gate = (struct hh_gate){ 0 };   /* the next head, if any, is new */
+                c->sv.gate = (struct hh_gate){ 0 };   /* the next head, if any, is new */
             if (r == HH_NEED_MORE) {
-                if (c->server_eof)
+                if (c->sv.eof)
                     bad_response(c, "truncated-response-head", "SH");
-                else if (avail == c->resp->cap)
+                else if (avail == c->sv.in->cap)
                     bad_response(c, "response-head-too-large", "PH");
                 return;
             }
@@ -996,7 +999,7 @@ frame_response(struct http_conn *c)
             if (rs.status < 200 && c->req_minor == 0) {
                 /* No 1xx to an HTTP/1.0 client (RFC 9110 §15.2): drop it. */
                 memmove(p, p + rs.head_len, avail - rs.head_len);
-                c->resp->end -= (uint32_t)rs.head_len;
+                c->sv.in->end -= (uint32_t)rs.head_len;
                 continue;
             }
             rs.head_len = forward_response_head(c, &rs, &added);
@@ -1007,19 +1010,19 @@ frame_response(struct http_conn *c)
             if (rs.status == 101) {
                 c->status = 101;
                 c->t_resp = ev_now(c->loop);
-                c->resp_fwd += (uint32_t)rs.head_len;
+                c->sv.fwd += (uint32_t)rs.head_len;
                 c->bytes_out += rs.head_len;
                 c->state = HTTP_TUNNEL;
                 return;
             }
-            c->resp_fwd += (uint32_t)rs.head_len;
+            c->sv.fwd += (uint32_t)rs.head_len;
             c->bytes_out += rs.head_len;
             if (rs.status < 200)    /* interim (100 Continue, 103): the final one follows */
                 continue;
             c->status = rs.status;
             c->t_resp = ev_now(c->loop);
             c->resp_keep_alive = rs.keep_alive;
-            body_start(&c->resp_body, rs.body, rs.content_length);
+            body_start(&c->sv.body, rs.body, rs.content_length);
             if (rs.body == HH_BODY_CLOSE || rs.body == HH_BODY_TUNNEL)
                 c->resp_keep_alive = false;
             break;
@@ -1031,7 +1034,7 @@ frame_response(struct http_conn *c)
             break;
         case BODY_DONE:
         default:
-            if (avail > 0 || c->server_eof)
+            if (avail > 0 || c->sv.eof)
                 c->server_dirty = true;     /* bytes nobody asked for: do not reuse */
             return;
         }
@@ -1049,11 +1052,11 @@ closing_after(const struct http_conn *c)
 static void
 exchange_end(struct http_conn *c)
 {
-    bool keep = !closing_after(c) && body_is_done(&c->req_body) && !request_pending(c);
+    bool keep = !closing_after(c) && body_is_done(&c->cl.body) && !request_pending(c);
     /* The server was asked to keep the connection, agreed, and is between messages. */
     bool server_keep = (c->req_keep_alive || c->close_stripped) && c->resp_keep_alive &&
-                       body_is_done(&c->req_body) && !request_pending(c) && !c->close_after &&
-                       !c->req_upgrade && !c->server_eof && !c->server_dirty &&
+                       body_is_done(&c->cl.body) && !request_pending(c) && !c->close_after &&
+                       !c->req_upgrade && !c->sv.eof && !c->server_dirty &&
                        !c->server_wr_err && !H.quiescing;
 
     log_request(c);
@@ -1072,7 +1075,7 @@ exchange_end(struct http_conn *c)
 static void
 on_relay(struct http_conn *c)
 {
-    if (c->client_err) {
+    if (c->cl.err) {
         c->err = "client-reset";
         set_term(c, c->status ? "CD" : "CH");
         c->state = HTTP_CLOSED;
@@ -1081,7 +1084,7 @@ on_relay(struct http_conn *c)
     frame_request(c);
     if (c->state != HTTP_RELAY && c->state != HTTP_CONNECT)
         return;
-    if (c->client_eof && !body_is_done(&c->req_body) && buf_len(c->req) <= c->req_fwd) {
+    if (c->cl.eof && !body_is_done(&c->cl.body) && buf_len(c->cl.in) <= c->cl.fwd) {
         c->err = "client-closed-in-body";
         set_term(c, "CD");
         c->state = HTTP_CLOSED;
@@ -1092,42 +1095,42 @@ on_relay(struct http_conn *c)
     frame_response(c);
     if (c->state != HTTP_RELAY)
         return;
-    if (body_is_done(&c->resp_body) && !output_pending(c))
+    if (body_is_done(&c->sv.body) && !output_pending(c))
         exchange_end(c);
 }
 
 static void
 on_tunnel(struct http_conn *c)
 {
-    if (c->client_err || c->server_err || c->server_wr_err) {
-        set_term(c, c->client_err ? "CD" : "SD");
+    if (c->cl.err || c->sv.err || c->server_wr_err) {
+        set_term(c, c->cl.err ? "CD" : "SD");
         c->state = HTTP_CLOSED;
         return;
     }
-    if (c->req != NULL) {
-        c->bytes_in += buf_len(c->req) - c->req_fwd;
-        c->req_fwd = (uint32_t)buf_len(c->req);
+    if (c->cl.in != NULL) {
+        c->bytes_in += buf_len(c->cl.in) - c->cl.fwd;
+        c->cl.fwd = (uint32_t)buf_len(c->cl.in);
     }
-    if (c->resp != NULL) {
-        c->bytes_out += buf_len(c->resp) - c->resp_fwd;
-        c->resp_fwd = (uint32_t)buf_len(c->resp);
+    if (c->sv.in != NULL) {
+        c->bytes_out += buf_len(c->sv.in) - c->sv.fwd;
+        c->sv.fwd = (uint32_t)buf_len(c->sv.in);
     }
-    if (c->client_eof && !request_pending(c) && !c->shut_server) {
-        shutdown(c->sfd, SHUT_WR);
-        c->shut_server = true;
+    if (c->cl.eof && !request_pending(c) && !c->sv.shut) {
+        shutdown(c->sv.fd, SHUT_WR);
+        c->sv.shut = true;
     }
-    if (c->server_eof && c->resp_fwd == 0 && !c->shut_client) {
-        shutdown(c->cfd, SHUT_WR);
-        c->shut_client = true;
+    if (c->sv.eof && c->sv.fwd == 0 && !c->cl.shut) {
+        shutdown(c->cl.fd, SHUT_WR);
+        c->cl.shut = true;
     }
-    if (c->shut_client && c->shut_server)
+    if (c->cl.shut && c->sv.shut)
         c->state = HTTP_CLOSED;
 }
 
 static void
 on_drain(struct http_conn *c)
 {
-    if (c->client_err) {
+    if (c->cl.err) {
         c->state = HTTP_CLOSED;
         return;
     }
@@ -1136,11 +1139,11 @@ on_drain(struct http_conn *c)
     if (!c->lingering) {
         /* Closing with unread input would reset the connection and could destroy the
          * answer in flight; half-close, then read and drop for a moment (RFC 9112 §9.6). */
-        shutdown(c->cfd, SHUT_WR);
+        shutdown(c->cl.fd, SHUT_WR);
         c->lingering = true;
         c->t_linger = ev_now(c->loop);
     }
-    if (c->client_eof)
+    if (c->cl.eof)
         c->state = HTTP_CLOSED;
 }
 
@@ -1155,7 +1158,7 @@ process(struct http_conn *c)
             on_head(c);
             break;
         case HTTP_CONNECT:
-            if (c->client_err) {
+            if (c->cl.err) {
                 set_term(c, "CC");
                 c->state = HTTP_CLOSED;
             } else {
@@ -1214,54 +1217,113 @@ pipe_out(struct buf_pipe **pp, int fd, bool more)
     return n;
 }
 
-/* The request body's counterpart of splice_body(): a Content-Length body that fills the
- * buffer in one read goes client -> pipe -> server once the buffer is sent. Chunked
- * bodies stay on the buffer, where they are framed. */
+static bool read_side(struct http_conn *c, struct side *s);
+
 static bool
-splice_req_body(struct http_conn *c)
+would_block(int err)
 {
-    if (c->qpipe != NULL)
-        return true;
-    if (!c->req_bulk || H.splice_off || c->state != HTTP_RELAY || c->req_body.phase != BODY_LENGTH ||
-        buf_len(c->req) > 0 || c->req_hold > 0 || c->server_wr_err)
-        return false;
-    c->qpipe = buf_pipe_get(&H.pipes);
-    c->qpipe_full = false;
-    return c->qpipe != NULL;
+    return err == EAGAIN || err == EWOULDBLOCK || err == EINTR;
 }
 
-static bool read_client(struct http_conn *c);
-
-/* Splices the request body from the client into the pipe, never past its end: what
- * follows is the next request, read into the buffer as before. */
-static bool
-read_client_pipe(struct http_conn *c)
+static struct side *
+other(struct http_conn *c, const struct side *s)
 {
-    size_t want = c->qpipe->cap - c->qpipe->len, n = 0;
+    return s == &c->cl ? &c->sv : &c->cl;
+}
 
-    if (body_want(&c->req_body) < want)
-        want = body_want(&c->req_body);
-    if (want == 0 || c->req_body.phase != BODY_LENGTH)
+/* A body relayed as it comes (a Content-Length, or until the server closes) goes from
+ * side s through a pipe once a read has filled the buffer with it and the buffer has
+ * nothing left before it: the order of bytes is kept, and heads, chunked bodies and small
+ * answers stay on the buffer, where they are framed. A request body waits while bytes are
+ * held for a retry or the server takes no more. Says whether s->pipe is in use. */
+static bool
+splice_start(struct http_conn *c, struct side *s)
+{
+    if (s->pipe != NULL)
+        return true;
+    if (!s->bulk || H.splice_off || c->state != HTTP_RELAY || buf_len(s->in) > 0 ||
+        body_want(&s->body) == 0 || (s == &c->cl && (c->req_hold > 0 || c->server_wr_err)))
         return false;
-    switch (pipe_in(c->cfd, &c->qpipe, want, &n, &c->qpipe_full)) {
+    s->pipe = buf_pipe_get(&H.pipes);
+    s->pipe_full = false;
+    return s->pipe != NULL;
+}
+
+/* Splices the body from side s into its pipe, never past its end: what follows stays in
+ * the socket, to be read (and judged) as before. Returns whether it took all it asked
+ * for (s->more). */
+static bool
+read_pipe(struct http_conn *c, struct side *s)
+{
+    size_t want = s->pipe->cap - s->pipe->len, n = 0;
+
+    if (body_want(&s->body) < want)
+        want = body_want(&s->body);
+    if (want == 0)
+        return false;
+    if (s == &c->sv)
+        c->server_read_iter = ev_iteration(c->loop);
+    switch (pipe_in(s->fd, &s->pipe, want, &n, &s->pipe_full)) {
     case BUF_PIPE_MOVED:
-        c->bytes_in += n;
-        c->last_client = ev_now(c->loop);
-        body_took(&c->req_body, n);
+        *(s == &c->cl ? &c->bytes_in : &c->bytes_out) += n;
+        s->last = ev_now(c->loop);
+        body_took(&s->body, n);
         break;
     case BUF_PIPE_EOF:
-        c->client_eof = true;
+        s->eof = true;
         break;
     case BUF_PIPE_REFUSED:
-        return read_client(c);
+        return read_side(c, s);
     case BUF_PIPE_FAILED:
-        c->client_eof = c->client_err = true;
+        s->eof = s->err = true;
         break;
     case BUF_PIPE_WAIT:
         break;
     }
-    c->client_more = n == want;
-    return c->client_more;
+    s->more = n == want;
+    return s->more;
+}
+
+/* Reads what side s sent into the room bytes after the end of its buffer; notes its EOF
+ * or failure, and in s->more whether the read filled all that room (more is probably
+ * waiting). Returns the bytes read. */
+static size_t
+recv_in(struct http_conn *c, struct side *s, size_t room)
+{
+    ssize_t n = recv(s->fd, s->in->data + s->in->end, room, 0);
+
+    s->more = n == (ssize_t)room;
+    if (s->more && body_want(&s->body) > 0 && c->state == HTTP_RELAY)
+        s->bulk = true;
+    if (n > 0) {
+        s->in->end += (uint32_t)n;
+        s->last = ev_now(c->loop);
+        return (size_t)n;
+    }
+    if (n == 0)
+        s->eof = true;
+    else if (!would_block(errno))
+        s->eof = s->err = true;
+    return 0;
+}
+
+/* Sends side `to` what the other side's pipe holds, or else p[0 .. len), with MSG_MORE when
+ * more follows at once; the pipe goes back once drained. Returns the bytes sent, or -1
+ * (errno). */
+static ssize_t
+send_to(struct http_conn *c, struct side *to, const void *p, size_t len, bool more)
+{
+    struct side *from = other(c, to);
+    bool piped = from->pipe != NULL;
+    ssize_t n = piped ? pipe_out(&from->pipe, to->fd, more)
+                      : send(to->fd, p, len, MSG_NOSIGNAL | (more ? MSG_MORE : 0));
+
+    if (n == -1)
+        return -1;
+    to->corked = more;
+    if (piped)
+        from->pipe_full = false;
+    return n;
 }
 
 /* Reads what the client sent; true when the read filled all the room it had (more is
@@ -1270,53 +1332,39 @@ static bool
 read_client(struct http_conn *c)
 {
     ssize_t n;
-    size_t room;
 
     if (c->state == HTTP_DRAIN) {
         char sink[4096];
 
-        n = recv(c->cfd, sink, sizeof(sink), 0);
-        if (n == 0 || (n == -1 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
-            c->client_eof = true;
+        n = recv(c->cl.fd, sink, sizeof(sink), 0);
+        if (n == 0 || (n == -1 && !would_block(errno)))
+            c->cl.eof = true;
         return n == (ssize_t)sizeof(sink);
     }
-    if (splice_req_body(c))
-        return read_client_pipe(c);
-    if (c->req == NULL && (c->req = buf_get(&H.bufs)) == NULL) {
+    if (splice_start(c, &c->cl))
+        return read_pipe(c, &c->cl);
+    if (c->cl.in == NULL && (c->cl.in = buf_get(&H.bufs)) == NULL) {
         c->err = "no-buffer";
-        c->client_err = true;
+        c->cl.err = true;
         set_term(c, "RR");
         return false;
     }
-    c->req->start -= c->req_hold;   /* held bytes move along */
-    make_room(c->req, req_limit());
-    c->req->start += c->req_hold;
-    if (c->req->end >= req_limit())
+    c->cl.in->start -= c->req_hold;     /* held bytes move along */
+    make_room(c->cl.in, req_limit());
+    c->cl.in->start += c->req_hold;
+    if (c->cl.in->end >= req_limit())
         return false;
-    room = req_limit() - c->req->end;
-    n = recv(c->cfd, c->req->data + c->req->end, room, 0);
-    c->client_more = n == (ssize_t)room;
-    if (c->client_more && c->req_body.phase == BODY_LENGTH && c->state == HTTP_RELAY)
-        c->req_bulk = true;
-    if (n > 0) {
-        c->req->end += (uint32_t)n;
-        c->last_client = ev_now(c->loop);
-        if (c->state == HTTP_HEAD) {
-            if (!c->req_active) {
-                c->req_active = true;
-                c->t_req = c->last_client;
-            }
-            c->got_bytes = true;
-            idle_client_leave(c);
+    if (recv_in(c, &c->cl, req_limit() - c->cl.in->end) > 0 && c->state == HTTP_HEAD) {
+        if (!c->req_active) {
+            c->req_active = true;
+            c->t_req = c->cl.last;
         }
-    } else if (n == 0) {
-        c->client_eof = true;
-    } else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-        c->client_eof = c->client_err = true;
+        c->got_bytes = true;
+        idle_client_leave(c);
     }
     if (c->req_hold == 0)
-        put_if_empty(&c->req);
-    return c->client_more;
+        put_if_empty(&c->cl.in);
+    return c->cl.more;
 }
 
 /* Whether bytes sent to the client now are followed by more at once: while the server
@@ -1327,187 +1375,114 @@ read_client(struct http_conn *c)
 static bool
 more_to_client(const struct http_conn *c)
 {
-    return !body_is_done(&c->resp_body) ? c->server_more : closing_after(c);
+    return !body_is_done(&c->sv.body) ? c->sv.more : closing_after(c);
 }
 
-/* Sends the client what the pipe holds; true when some went. */
-static bool
-write_client_pipe(struct http_conn *c)
-{
-    bool more = more_to_client(c);
-    ssize_t n = pipe_out(&c->rpipe, c->cfd, more);
-
-    if (n == -1) {
-        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-            c->client_err = c->client_eof = true;
-        return false;
-    }
-    c->client_corked = more;
-    c->rpipe_full = false;
-    c->last_client = ev_now(c->loop);
-    return n > 0;
-}
-
+/* Sends the client what the server's pipe or buffer has cleared for it, else the page. */
 static bool
 write_client(struct http_conn *c)
 {
-    const void *p;
-    size_t len;
+    bool piped = c->sv.pipe != NULL, page = !piped && c->sv.fwd == 0;
+    const void *p = NULL;
+    size_t len = 0;
     ssize_t n;
-    bool more;
 
-    if (c->rpipe != NULL)
-        return write_client_pipe(c);    /* resp is empty while the pipe holds bytes */
-    if (c->resp_fwd > 0) {
-        p = c->resp->data + c->resp->start;
-        len = c->resp_fwd;
-    } else if (c->page_off < c->page_len) {
+    if (page && c->page_off >= c->page_len)
+        return false;
+    if (page) {
         p = c->page + c->page_off;
         len = c->page_len - c->page_off;
-    } else {
-        return false;
+    } else if (!piped) {                /* sv.in is empty while the pipe holds bytes */
+        p = c->sv.in->data + c->sv.in->start;
+        len = c->sv.fwd;
     }
-    more = c->resp_fwd > 0 && more_to_client(c);
-    n = send(c->cfd, p, len, MSG_NOSIGNAL | (more ? MSG_MORE : 0));
+    n = send_to(c, &c->cl, p, len, !page && more_to_client(c));
     if (n == -1) {
-        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-            c->client_err = c->client_eof = true;
+        if (!would_block(errno))
+            c->cl.err = c->cl.eof = true;
         return false;
     }
-    c->client_corked = more;
-    if (c->resp_fwd > 0) {
-        c->resp->start += (uint32_t)n;
-        c->resp_fwd -= (uint32_t)n;
-        put_if_empty(&c->resp);
-    } else {
+    if (page) {
         c->page_off += (uint32_t)n;
+    } else if (!piped) {
+        c->sv.in->start += (uint32_t)n;
+        c->sv.fwd -= (uint32_t)n;
+        put_if_empty(&c->sv.in);
     }
-    c->last_client = ev_now(c->loop);
+    c->cl.last = ev_now(c->loop);
     return n > 0;
-}
-
-/* A response body that is relayed as it comes (a Content-Length, or until the server
- * closes) goes through a pipe once a read has filled the buffer with it and the buffer
- * has nothing left before it: the order of bytes is kept, and heads, chunked bodies and
- * small answers stay on the buffer, where they are read. Says whether rpipe is in use. */
-static bool
-splice_body(struct http_conn *c)
-{
-    if (c->rpipe != NULL)
-        return true;
-    if (!c->resp_bulk || H.splice_off || c->state != HTTP_RELAY || buf_len(c->resp) > 0 ||
-        (c->resp_body.phase != BODY_LENGTH && c->resp_body.phase != BODY_CLOSE))
-        return false;
-    c->rpipe = buf_pipe_get(&H.pipes);
-    c->rpipe_full = false;
-    return c->rpipe != NULL;
-}
-
-static bool read_server(struct http_conn *c);
-
-/* Splices the body from the server into the pipe, never past its end: what follows a
- * Content-Length body stays in the socket, to be read (and judged) as before. */
-static bool
-read_server_pipe(struct http_conn *c)
-{
-    size_t want = c->rpipe->cap - c->rpipe->len, n = 0;
-
-    if (body_want(&c->resp_body) < want)
-        want = body_want(&c->resp_body);
-    if (want == 0)
-        return false;
-    c->server_read_iter = ev_iteration(c->loop);
-    switch (pipe_in(c->sfd, &c->rpipe, want, &n, &c->rpipe_full)) {
-    case BUF_PIPE_MOVED:
-        c->bytes_out += n;
-        c->last_server = ev_now(c->loop);
-        body_took(&c->resp_body, n);
-        break;
-    case BUF_PIPE_EOF:
-        c->server_eof = true;
-        break;
-    case BUF_PIPE_REFUSED:
-        return read_server(c);
-    case BUF_PIPE_FAILED:
-        c->server_eof = c->server_err = true;
-        break;
-    case BUF_PIPE_WAIT:
-        break;
-    }
-    c->server_more = n == want;
-    return c->server_more;
 }
 
 /* Reads what the server sent; true when the read filled all the room it had. */
 static bool
 read_server(struct http_conn *c)
 {
-    ssize_t n;
-    size_t room;
-
     if (c->state == HTTP_HEAD || c->state == HTTP_DRAIN) {
         /* An idle kept connection: closed by the server, or talking out of turn. */
         close_server(c);
         return false;
     }
-    if (splice_body(c))
-        return read_server_pipe(c);
-    if (c->resp == NULL && (c->resp = buf_get(&H.bufs)) == NULL) {
+    if (splice_start(c, &c->sv))
+        return read_pipe(c, &c->sv);
+    if (c->sv.in == NULL && (c->sv.in = buf_get(&H.bufs)) == NULL) {
         c->err = "no-buffer";
-        c->server_err = c->server_eof = true;
+        c->sv.err = c->sv.eof = true;
         return false;
     }
-    buf_compact(c->resp);
-    room = buf_room(c->resp);
-    if (room == 0)
+    buf_compact(c->sv.in);
+    if (buf_room(c->sv.in) == 0)
         return false;
-    n = recv(c->sfd, c->resp->data + c->resp->end, room, 0);
     c->server_read_iter = ev_iteration(c->loop);
-    c->server_more = n == (ssize_t)room;
-    if (c->server_more && (c->resp_body.phase == BODY_LENGTH || c->resp_body.phase == BODY_CLOSE))
-        c->resp_bulk = true;
-    if (n > 0) {
-        c->resp->end += (uint32_t)n;
-        c->last_server = ev_now(c->loop);
-        if (c->can_retry)
-            drop_hold(c);
-    } else if (n == 0) {
-        c->server_eof = true;
-    } else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-        c->server_eof = c->server_err = true;
-    }
-    put_if_empty(&c->resp);
-    return c->server_more;
+    if (recv_in(c, &c->sv, buf_room(c->sv.in)) > 0 && c->can_retry)
+        drop_hold(c);
+    put_if_empty(&c->sv.in);
+    return c->sv.more;
 }
 
+/* Sends the server what the client's pipe or buffer has cleared for it. */
 static bool
 write_server(struct http_conn *c)
 {
     ssize_t n;
-    bool more;
 
-    if (!request_pending(c) || c->sfd < 0 || c->server_wr_err ||
+    if (!request_pending(c) || c->sv.fd < 0 || c->server_wr_err ||
         (c->state != HTTP_RELAY && c->state != HTTP_TUNNEL))
         return false;
-    more = c->client_more && !body_is_done(&c->req_body);
-    if (c->qpipe != NULL)           /* req is empty while the pipe holds bytes */
-        n = pipe_out(&c->qpipe, c->sfd, more);
-    else
-        n = send(c->sfd, c->req->data + c->req->start, c->req_fwd,
-                 MSG_NOSIGNAL | (more ? MSG_MORE : 0));
+    /* cl.in is empty while the pipe holds bytes */
+    n = send_to(c, &c->sv, c->cl.pipe == NULL ? c->cl.in->data + c->cl.in->start : NULL,
+                c->cl.fwd, c->cl.more && !body_is_done(&c->cl.body));
     if (n == -1) {
-        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+        if (!would_block(errno))
             c->server_wr_err = true;    /* its answer, if any, may still be readable */
         return false;
     }
-    c->server_corked = more;
-    if (c->req_fwd > 0) {
+    if (c->cl.fwd > 0)
         sent_to_server(c, (size_t)n);
-    } else {
-        c->qpipe_full = false;
-        c->last_server = ev_now(c->loop);
-    }
+    else
+        c->sv.last = ev_now(c->loop);
     return n > 0;
+}
+
+static bool
+read_side(struct http_conn *c, struct side *s)
+{
+    return s == &c->cl ? read_client(c) : read_server(c);
+}
+
+static bool
+write_side(struct http_conn *c, struct side *s)
+{
+    return s == &c->cl ? write_client(c) : write_server(c);
+}
+
+/* Whether the loop in io_cb() may read side s again at once: a server only while it
+ * has something of ours to answer. */
+static bool
+may_read_again(const struct http_conn *c, const struct side *s)
+{
+    if (s == &c->cl)
+        return c->state != HTTP_CLOSED;
+    return c->state == HTTP_RELAY || c->state == HTTP_TUNNEL;
 }
 
 /* Processes what arrived, writes what can go, and again while writing made progress. */
@@ -1541,31 +1516,31 @@ deadlines(const struct http_conn *c, ev_tstamp *client, ev_tstamp *server)
     switch (c->state) {
     case HTTP_HEAD:
         if (output_pending(c))
-            *client = deadline_after(c->last_client, to->client_ms);
+            *client = deadline_after(c->cl.last, to->client_ms);
         else if (c->got_bytes || c->nreq == 0)
-            *client = deadline_after(c->got_bytes ? c->t_req : c->last_client,
+            *client = deadline_after(c->got_bytes ? c->t_req : c->cl.last,
                                      to->inspect_ms);
         else
-            *client = deadline_after(c->last_client, to->client_ms);
+            *client = deadline_after(c->cl.last, to->client_ms);
         break;
     case HTTP_CONNECT:
         *server = deadline_after(c->t_conn_start, to->connect_ms);
         break;
     case HTTP_RELAY:
-        if (!body_is_done(&c->req_body) || output_pending(c))
-            *client = deadline_after(c->last_client, to->client_ms);
-        if (!body_is_done(&c->resp_body) || request_pending(c))
-            *server = deadline_after(c->last_server, to->server_ms);
+        if (!body_is_done(&c->cl.body) || output_pending(c))
+            *client = deadline_after(c->cl.last, to->client_ms);
+        if (!body_is_done(&c->sv.body) || request_pending(c))
+            *server = deadline_after(c->sv.last, to->server_ms);
         break;
     case HTTP_TUNNEL: {
-        ev_tstamp last = c->last_client > c->last_server ? c->last_client : c->last_server;
+        ev_tstamp last = c->cl.last > c->sv.last ? c->cl.last : c->sv.last;
 
         *client = deadline_after(last, to->tunnel_ms ? to->tunnel_ms : to->client_ms);
         break;
     }
     case HTTP_DRAIN:
         *client = c->lingering ? deadline_after(c->t_linger, linger)
-                               : deadline_after(c->last_client, to->client_ms);
+                               : deadline_after(c->cl.last, to->client_ms);
         break;
     case HTTP_CLOSED:
         break;
@@ -1653,41 +1628,41 @@ static void
 arm(struct http_conn *c)
 {
     bool cr = false, cw = output_pending(c), sr = false, sw = false;
-    bool req_room = c->qpipe != NULL ? !c->qpipe_full && !body_is_done(&c->req_body)
-                                     : c->req == NULL ||
-                                       buf_len(c->req) + c->req_hold < req_limit();
-    bool resp_room = c->rpipe != NULL ? !c->rpipe_full && !body_is_done(&c->resp_body)
-                                      : c->resp == NULL || buf_len(c->resp) < c->resp->cap;
+    bool req_room = c->cl.pipe != NULL ? !c->cl.pipe_full && !body_is_done(&c->cl.body)
+                                     : c->cl.in == NULL ||
+                                       buf_len(c->cl.in) + c->req_hold < req_limit();
+    bool resp_room = c->sv.pipe != NULL ? !c->sv.pipe_full && !body_is_done(&c->sv.body)
+                                      : c->sv.in == NULL || buf_len(c->sv.in) < c->sv.in->cap;
 
     switch (c->state) {
     case HTTP_HEAD:
-        cr = !c->client_eof && req_room;
-        sr = c->sfd >= 0;
+        cr = !c->cl.eof && req_room;
+        sr = c->sv.fd >= 0;
         break;
     case HTTP_CONNECT:
-        cr = !c->client_eof && req_room;
+        cr = !c->cl.eof && req_room;
         sw = true;
         break;
     case HTTP_RELAY:
     case HTTP_TUNNEL:
-        cr = !c->client_eof && req_room;
-        sr = !c->server_eof && resp_room;
+        cr = !c->cl.eof && req_room;
+        sr = !c->sv.eof && resp_room;
         sw = request_pending(c) && !c->server_wr_err;
         break;
     case HTTP_DRAIN:
-        cr = !c->client_eof;
+        cr = !c->cl.eof;
         break;
     case HTTP_CLOSED:
         cw = false;
         break;
     }
     /* A pipe is held only with bytes in it, and never with bytes in resp before them. */
-    assert(c->rpipe == NULL || (c->rpipe->len > 0 && buf_len(c->resp) == 0));
-    assert(c->qpipe == NULL || (c->qpipe->len > 0 && buf_len(c->req) == 0));
-    set_io(c->loop, &c->cio, c->cfd, (cr ? EV_READ : 0) | (cw ? EV_WRITE : 0));
-    set_io(c->loop, &c->sio, c->sfd, (sr ? EV_READ : 0) | (sw ? EV_WRITE : 0));
+    assert(c->sv.pipe == NULL || (c->sv.pipe->len > 0 && buf_len(c->sv.in) == 0));
+    assert(c->cl.pipe == NULL || (c->cl.pipe->len > 0 && buf_len(c->cl.in) == 0));
+    set_io(c->loop, &c->cl.io, c->cl.fd, (cr ? EV_READ : 0) | (cw ? EV_WRITE : 0));
+    set_io(c->loop, &c->sv.io, c->sv.fd, (sr ? EV_READ : 0) | (sw ? EV_WRITE : 0));
     arm_timer(c);
-    assert(c->state == HTTP_CLOSED || ev_is_active(&c->cio) || ev_is_active(&c->sio) ||
+    assert(c->state == HTTP_CLOSED || ev_is_active(&c->cl.io) || ev_is_active(&c->sv.io) ||
            ev_is_active(&c->timer));
 }
 
@@ -1699,14 +1674,14 @@ conn_free(struct http_conn *c)
     log_request(c);
     idle_client_leave(c);
     release_server(c);              /* an idle server connection outlives its client */
-    set_io(loop, &c->cio, -1, 0);
-    set_io(loop, &c->sio, -1, 0);
+    set_io(loop, &c->cl.io, -1, 0);
+    set_io(loop, &c->sv.io, -1, 0);
     ev_timer_stop(loop, &c->timer);
-    close(c->cfd);
-    buf_put(c->req);
-    buf_put(c->resp);
-    buf_pipe_put(c->rpipe);
-    buf_pipe_put(c->qpipe);
+    close(c->cl.fd);
+    buf_put(c->cl.in);
+    buf_put(c->sv.in);
+    buf_pipe_put(c->sv.pipe);
+    buf_pipe_put(c->cl.pipe);
     free(c->text);
     if (c->prev != NULL)
         c->prev->next = c->next;
@@ -1724,15 +1699,14 @@ conn_free(struct http_conn *c)
 static void
 uncork(struct http_conn *c)
 {
+    struct side *sides[2] = { &c->cl, &c->sv };
     int one = 1;
 
-    if (c->client_corked) {
-        setsockopt(c->cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-        c->client_corked = false;
-    }
-    if (c->server_corked && c->sfd >= 0) {
-        setsockopt(c->sfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-        c->server_corked = false;
+    for (int i = 0; i < 2; i++) {
+        if (sides[i]->corked && sides[i]->fd >= 0) {
+            setsockopt(sides[i]->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+            sides[i]->corked = false;
+        }
     }
 }
 
@@ -1752,38 +1726,27 @@ io_cb(struct ev_loop *loop, struct ev_io *w, int revents)
 {
     struct http_conn *c = w->data;
 
-    (void)loop;
-    if (w == &c->cio) {
-        bool full = false;
+    struct side *s = w == &c->cl.io ? &c->cl : &c->sv;
+    bool full = false;
 
-        if (revents & EV_READ)
-            full = read_client(c);
-        if (revents & EV_WRITE)
-            write_client(c);
-        run(c);
-        /* A read that filled its buffer leaves more queued: once forwarding made room,
-         * reading again at once saves a loop turn per buffer on bulk transfers. */
-        for (int i = 1; full && i < READ_ROUNDS && c->state != HTTP_CLOSED; i++) {
-            full = read_client(c);
-            run(c);
-        }
-    } else if (c->state == HTTP_CONNECT) {
+    (void)loop;
+    if (s == &c->sv && c->state == HTTP_CONNECT) {
         if (revents & (EV_WRITE | EV_READ))
             connect_done(c, false);
         run(c);
-    } else {
-        bool full = false;
-
-        if (revents & EV_READ)
-            full = read_server(c);
-        if (revents & EV_WRITE)
-            write_server(c);
+        finish(c);
+        return;
+    }
+    if (revents & EV_READ)
+        full = read_side(c, s);
+    if (revents & EV_WRITE)
+        write_side(c, s);
+    run(c);
+    /* A read that filled its buffer leaves more queued: once forwarding made room,
+     * reading again at once saves a loop turn per buffer on bulk transfers. */
+    for (int i = 1; full && i < READ_ROUNDS && may_read_again(c, s); i++) {
+        full = read_side(c, s);
         run(c);
-        for (int i = 1; full && i < READ_ROUNDS &&
-                        (c->state == HTTP_RELAY || c->state == HTTP_TUNNEL); i++) {
-            full = read_server(c);
-            run(c);
-        }
     }
     finish(c);
 }
@@ -1853,8 +1816,8 @@ http_accept(struct ev_loop *loop, int fd, const struct yt_listener *l,
     }
     c->loop = loop;
     c->l = l;
-    c->cfd = fd;
-    c->sfd = -1;
+    c->cl.fd = fd;
+    c->sv.fd = -1;
     c->id = stats_next_id();
     c->peer = *peer;
     c->peer_text_len = (uint32_t)alog_addr(peer, c->peer_text, sizeof(c->peer_text), true);
@@ -1862,12 +1825,12 @@ http_accept(struct ev_loop *loop, int fd, const struct yt_listener *l,
     c->max_head = l->max_head ? l->max_head : DEFAULT_MAX_HEAD;
     if (c->max_head > req_limit())
         c->max_head = req_limit();
-    ev_io_init(&c->cio, io_cb, fd, EV_READ);
-    ev_io_init(&c->sio, io_cb, 0, EV_READ);
+    ev_io_init(&c->cl.io, io_cb, fd, EV_READ);
+    ev_io_init(&c->sv.io, io_cb, 0, EV_READ);
     ev_timer_init(&c->timer, timer_cb, 0, 0);
-    c->cio.data = c->sio.data = c->timer.data = c;
+    c->cl.io.data = c->sv.io.data = c->timer.data = c;
     reset_request(c);
-    c->t_req = c->last_client = ev_now(loop);
+    c->t_req = c->cl.last = ev_now(loop);
     c->req_active = true;           /* the first request is awaited from the accept on */
     /* TCP_NODELAY comes from the listening socket (listener.c). */
     c->next = H.list;
@@ -1910,7 +1873,7 @@ http_reclaim_idle(void)
     /* A few at most: one whose next request is already in its socket is left alone (a
      * close would reset it and lose the request); it leaves the list when read. */
     for (int i = 0; c != NULL && i < 8; i++, c = c->idle_newer) {
-        if (ev_is_pending(&c->cio) || has_unread(c->cfd))
+        if (ev_is_pending(&c->cl.io) || has_unread(c->cl.fd))
             continue;
         c->state = HTTP_CLOSED;     /* an idle keep-alive close: no log line */
         finish(c);
@@ -1934,8 +1897,8 @@ http_quiesce(struct ev_loop *loop)
     ups_idle_close_all(&H.ups);
     for (; c != NULL; c = next) {
         next = c->next;
-        if (c->state == HTTP_HEAD && c->nreq > 0 && buf_len(c->req) == 0 &&
-            !output_pending(c) && !has_unread(c->cfd)) {
+        if (c->state == HTTP_HEAD && c->nreq > 0 && buf_len(c->cl.in) == 0 &&
+            !output_pending(c) && !has_unread(c->cl.fd)) {
             if (!c->got_bytes)
                 c->req_active = false;  /* nothing asked: no request to log */
             c->state = HTTP_CLOSED;
