@@ -33,16 +33,54 @@ void body_start(struct body *b, enum hh_body kind, uint64_t length);
  * body. HH_OK: the body ended (phase BODY_DONE) within them; what follows is the next
  * message. HH_NEED_MORE: all of them belong to it and it goes on (BODY_CLOSE: until the
  * sender closes). HH_ERR_*: a chunked body is invalid at p[*used]. A body already done
- * takes nothing (HH_OK). */
-enum hh_result body_frame(struct body *b, const uint8_t *p, size_t len, size_t *used);
+ * takes nothing (HH_OK). Inline, as the rest: it runs on every read of a body. */
+static inline enum hh_result
+body_frame(struct body *b, const uint8_t *p, size_t len, size_t *used)
+{
+    enum hh_result r;
+
+    switch (b->phase) {
+    case BODY_LENGTH:
+        *used = len < b->left ? len : (size_t)b->left;
+        b->left -= *used;
+        if (b->left > 0)
+            return HH_NEED_MORE;
+        b->phase = BODY_DONE;
+        return HH_OK;
+    case BODY_CHUNKED:
+        r = hh_chunked_scan(&b->ch, p, len, used);
+        if (r == HH_OK)
+            b->phase = BODY_DONE;
+        return r;
+    case BODY_CLOSE:
+        *used = len;
+        return HH_NEED_MORE;
+    case BODY_HEAD:
+    case BODY_DONE:
+    default:
+        *used = 0;
+        return HH_OK;
+    }
+}
 
 /* n bytes of a Content-Length body passed without being framed (spliced): at most
  * body_want(b) of them. */
-void body_took(struct body *b, uint64_t n);
+static inline void
+body_took(struct body *b, uint64_t n)
+{
+    if (b->phase == BODY_LENGTH && (b->left -= n) == 0)
+        b->phase = BODY_DONE;
+}
 
 /* How many bytes at most may pass unframed now: what is left of a Content-Length body,
  * SIZE_MAX for a body running until close, 0 otherwise. */
-size_t body_want(const struct body *b);
+static inline size_t
+body_want(const struct body *b)
+{
+    if (b->phase == BODY_LENGTH)
+        return b->left < SIZE_MAX ? (size_t)b->left : SIZE_MAX;
+    return b->phase == BODY_CLOSE ? SIZE_MAX : 0;
+}
 
 static inline bool
 body_is_done(const struct body *b)

@@ -177,33 +177,53 @@ put_if_empty(struct buf **b)
 
 /* ---- the connection in the loop (http.c) ---- */
 
+/* Watches fd for events on w (none, or fd -1: stops it); a no-op when nothing changes. */
 void http_set_io(struct ev_loop *loop, struct ev_io *w, int fd, int events);
+/* c waits idle between requests (listed for http_reclaim_idle()) / no longer does. */
 void http_idle_client_enter(struct http_conn *c);
 void http_idle_client_leave(struct http_conn *c);
 
 /* ---- the exchange: heads, framing, answers, the log line (httpexch.c) ---- */
 
+/* The current request's log line and counters, once. */
 void http_log_request(struct http_conn *c);
+/* Starts the bookkeeping of the next request on a persistent connection. */
 void http_reset_request(struct http_conn *c);
+/* Answers the current request with status (the table's page, or a minimal one) and closes
+ * after it; only closes when the client has a response head already. */
 void http_answer_error(struct http_conn *c, int status, const char *err, const char *term);
+/* The exchange under way is the connection's last. */
 bool http_closing_after(const struct http_conn *c);
+/* Processes what arrived, writes what can go, and again while writing made progress. */
 void http_run(struct http_conn *c);
 
 /* ---- the sides: the server connection, reads, writes, splicing (httpside.c) ---- */
 
+/* Moves the pending bytes of b to the front when they reach limit or start passed half. */
 void http_make_room(struct buf *b, uint32_t limit);
+/* Closes the server connection (bytes not cleared for the client go with it). */
 void http_close_server(struct http_conn *c);
+/* Whether the kept server connection has neither closed nor sent anything. */
 bool http_server_is_alive(const struct http_conn *c);
+/* The client is done with its server connection: to the idle pool, or closed. */
 void http_release_server(struct http_conn *c);
+/* The request goes out on the kept server connection. */
 void http_reuse_server(struct http_conn *c);
+/* A reused server connection failed before any answer: the request goes once more. */
 void http_retry_request(struct http_conn *c);
+/* Connects to (or reuses a connection to) the next server of the pool; 503 when none. */
 void http_connect_next(struct http_conn *c);
+/* The connect in progress ended (writable) or timed out. */
 void http_connect_done(struct http_conn *c, bool timed_out);
+/* Sends the client / the server what is cleared for it; true when some went. */
 bool http_write_client(struct http_conn *c);
 bool http_write_server(struct http_conn *c);
+/* Reads / writes side s; a read returns whether it filled the room there was. */
 bool http_read_side(struct http_conn *c, struct http_side *s);
 bool http_write_side(struct http_conn *c, struct http_side *s);
+/* Whether the watcher callback may read side s again at once. */
 bool http_may_read_again(const struct http_conn *c, const struct http_side *s);
+/* Pushes what MSG_MORE held back, on both sides. */
 void http_uncork(struct http_conn *c);
 
 #endif

@@ -304,13 +304,13 @@ pipe_out(struct buf_pipe **pp, int fd, bool more)
     return n;
 }
 
-static bool
+static inline bool
 would_block(int err)
 {
     return err == EAGAIN || err == EWOULDBLOCK || err == EINTR;
 }
 
-static struct http_side *
+static inline struct http_side *
 other(struct http_conn *c, const struct http_side *s)
 {
     return s == &c->cl ? &c->sv : &c->cl;
@@ -372,7 +372,7 @@ read_pipe(struct http_conn *c, struct http_side *s)
 /* Reads what side s sent into the room bytes after the end of its buffer; notes its EOF
  * or failure, and in s->more whether the read filled all that room (more is probably
  * waiting). Returns the bytes read. */
-static size_t
+static inline size_t
 recv_in(struct http_conn *c, struct http_side *s, size_t room)
 {
     ssize_t n = recv(s->fd, s->in->data + s->in->end, room, 0);
@@ -395,7 +395,7 @@ recv_in(struct http_conn *c, struct http_side *s, size_t room)
 /* Sends side `to` what the other side's pipe holds, or else p[0 .. len), with MSG_MORE when
  * more follows at once; the pipe goes back once drained. Returns the bytes sent, or -1
  * (errno). */
-static ssize_t
+static inline ssize_t
 send_to(struct http_conn *c, struct http_side *to, const void *p, size_t len, bool more)
 {
     struct http_side *from = other(c, to);
