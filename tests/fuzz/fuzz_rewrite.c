@@ -8,7 +8,8 @@
  * - the new head parses, to the same request (method, target, path, version, Host, framing)
  *   or response (status, version, framing), with the Connection semantics the proxy means:
  *   keep-alive as asked, an upgrade only when let through, no framing left to normalise;
- * - when what the proxy adds did not fit, the head is only stripped and no longer.
+ * - when what the proxy adds did not fit, the head is only stripped, no longer, and the
+ *   bytes after it are still unchanged (the proxy answers 431 then, it sends nothing).
  */
 #include "rewrite.h"
 
@@ -51,8 +52,10 @@ check_request(const uint8_t *in, size_t len, uint8_t knob, uint8_t *buf, size_t 
     memcpy(buf, in, len);
     tail = len - r.head_len;
     out = rw_request(buf, tail, room, &r, &o, add, n, &added);
-    CHECK(out <= r.head_len + n && (!added || out + room >= r.head_len + n));
+    CHECK(out <= r.head_len + n && out <= r.head_len + room && (added || out <= r.head_len));
     CHECK(memcmp(buf + out, in + r.head_len, tail) == 0);
+    if (!added)
+        return;                     /* not to be sent: the proxy answers 431 */
     CHECK(hh_parse_request(buf, out, MAX_HEAD, &r2) == HH_OK && r2.head_len == out);
     CHECK(same_bytes(in, r.method, buf, r2.method) && same_bytes(in, r.target, buf, r2.target));
     CHECK(same_bytes(in, r.path, buf, r2.path) && r.form == r2.form);
@@ -60,8 +63,6 @@ check_request(const uint8_t *in, size_t len, uint8_t knob, uint8_t *buf, size_t 
     CHECK(r.host_len == r2.host_len && memcmp(r.host, r2.host, r.host_len) == 0);
     CHECK(r.body == r2.body && (r.body != HH_BODY_LENGTH ||
                                 r.content_length == r2.content_length));
-    if (!added)
-        return;
     CHECK(!r2.hop.cl_normalise && !r2.hop.te_normalise);
     CHECK(r2.upgrade == o.upgrade);
     if (r.version_minor == 0)
@@ -87,6 +88,8 @@ check_response(const uint8_t *in, size_t len, uint8_t knob, uint8_t *buf, size_t
     out = rw_response(buf, tail, room, &rs, keep, http10, &added);
     CHECK(out <= rs.head_len + RW_RESPONSE_ADD_MAX);
     CHECK(memcmp(buf + out, in + rs.head_len, tail) == 0);
+    if (!added && (rs.status == 101 || rs.hop.cl_normalise))
+        return;                     /* not to be sent: the proxy answers 502 */
     CHECK(hh_parse_response(buf, out, MAX_HEAD, was_head, &rs2) == HH_OK);
     CHECK(rs2.head_len == out && rs.status == rs2.status);
     CHECK(rs.version_minor == rs2.version_minor && rs.body == rs2.body);
