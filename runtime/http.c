@@ -224,7 +224,7 @@ arm(struct http_conn *c)
         cw = false;
         break;
     }
-    /* A pipe is held only with bytes in it, and never with bytes in resp before them. */
+    /* A pipe is held only with bytes in it, and never with bytes in the buffer before. */
     assert(c->sv.pipe == NULL || (c->sv.pipe->len > 0 && buf_len(c->sv.in) == 0));
     assert(c->cl.pipe == NULL || (c->cl.pipe->len > 0 && buf_len(c->cl.in) == 0));
     http_set_io(c->loop, &c->cl.io, c->cl.fd, (cr ? EV_READ : 0) | (cw ? EV_WRITE : 0));

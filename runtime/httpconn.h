@@ -96,7 +96,7 @@ struct http_conn {
     uint32_t log_reuse;             /* requests its server connection carried before it */
     uint32_t nreq;                  /* heads parsed on this connection */
     uint32_t server_nreq;           /* requests sent on the current server connection */
-    uint32_t req_hold;              /* sent request bytes kept before req->start, for a retry */
+    uint32_t req_hold;              /* sent request bytes kept before cl.in->start (retry) */
     int status;                     /* final status sent or being sent; 0: none yet */
     uint64_t bytes_in, bytes_out;
     ev_tstamp t_req, t_head, t_conn_start, t_conn_done, t_resp, t_linger;
@@ -111,7 +111,7 @@ struct http_conn {
     uint8_t req_minor;              /* HTTP/1.0 or HTTP/1.1 */
     bool resp_keep_alive;
     bool server_wr_err, server_dirty, server_reused;
-    bool server_idle;               /* sfd is a clean kept connection between requests */
+    bool server_idle;               /* sv.fd is a clean kept connection between requests */
     bool retry_ok;                  /* idempotent, without a body: may be sent again */
     bool can_retry;                 /* sent on a reused connection, no answer byte yet */
     bool retried;                   /* this request already went to a second connection */

@@ -263,7 +263,7 @@ frame_request(struct http_conn *c)
     }
 }
 
-/* The request head at the front of req goes to the server as rw_request() makes it, with
+/* The request head at the front of cl.in goes to the server as rw_request() makes it, with
  * the proxy's X-Forwarded-* when fwd_for. Returns the head's new length, or 0 when what it
  * adds does not fit. It fits in RESERVE: the framing and Connection lines replace the
  * client's (a byte longer at most, for a missing space), X-Forwarded-* take at most 89
@@ -288,7 +288,7 @@ forward_request_head(struct http_conn *c, const struct hh_request *r, bool fwd_f
     return added ? len : 0;
 }
 
-/* The response head at the front of what resp has not cleared goes to the client as
+/* The response head at the front of what sv.in has not cleared goes to the client as
  * rw_response() makes it. Returns the head's new length; *added says whether what it adds
  * found room (a 101 needs its Connection line, a normalised length its Content-Length). */
 static size_t

@@ -118,7 +118,7 @@ drop_hold(struct http_conn *c)
     put_if_empty(&c->cl.in);
 }
 
-/* The request goes out on the kept connection sfd to c->up.server, which has carried
+/* The request goes out on the kept connection sv.fd to c->up.server, which has carried
  * server_nreq requests so far. */
 void
 http_reuse_server(struct http_conn *c)
