@@ -4,7 +4,6 @@
 #include <assert.h>
 #include <errno.h>
 #include <ev.h>
-#include <math.h>
 #include <netinet/tcp.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -14,13 +13,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "admit.h"
+#include "alog.h"
 #include "buf.h"
-#include "listener.h"
+#include "clock.h"
 #include "log.h"
-#include "pool.h"
-#include "proxyproto.h"
 #include "sni.h"
 #include "stats.h"
+#include "upstream.h"
 
 /* The whole ClientHello and its record headers must fit an inspect buffer, with room in
  * front for a PROXY header written once the server is known. Hellos of up to 16 KiB (all
@@ -76,11 +76,11 @@ struct conn {
     };
     uint64_t id;
     union yt_addr peer;
-    uint32_t site, pool, server;    /* YT_NONE until known */
-    uint16_t attempts;              /* connects started */
+    uint32_t site, pool;            /* YT_NONE until known */
+    struct ups_try up;              /* server (YT_NONE until known), tries; err_no: errno
+                                     * behind err, or 0 */
     uint8_t state;                  /* enum conn_state */
     char term[2];                   /* termination code, see docs/runtime.md */
-    int err_no;                     /* errno behind err, or 0 */
     const char *err;                /* why it ended abnormally (static), or NULL */
 };
 
@@ -100,9 +100,8 @@ static const struct yt_table *table;
 static struct buf_pool relay_pool, inspect_pool, inspect_large_pool;
 static struct buf_pipe_pool pipe_pool;
 static bool splice_off;             /* splice(2) refused by this kernel: buffers only */
-static struct pool_health health;
+static struct upstream ups;
 static struct conn *conns;
-static uint32_t live;
 
 static void conn_io_cb(struct ev_loop *loop, struct ev_io *w, int revents);
 static void conn_timer_cb(struct ev_loop *loop, struct ev_timer *w, int revents);
@@ -117,7 +116,7 @@ conn_init(const struct yt_table *t)
     buf_pool_init(&inspect_large_pool, INSPECT_LARGE_CAP + INSPECT_HEADROOM, INSPECT_HEADROOM,
                   INSPECT_LARGE_POOL_KEEP);
     buf_pipe_pool_init(&pipe_pool, PIPE_SIZE, PIPE_POOL_KEEP, PIPE_MAX_IN_USE);
-    return pool_health_init(&health, t);
+    return ups_init(&ups, t, 0);
 }
 
 void
@@ -127,25 +126,13 @@ conn_fini(void)
     buf_pool_trim(&inspect_pool);
     buf_pool_trim(&inspect_large_pool);
     buf_pipe_pool_trim(&pipe_pool);
-    pool_health_free(&health);
-}
-
-uint32_t
-conn_live_count(void)
-{
-    return live;
+    ups_fini(&ups);
 }
 
 size_t
 conn_struct_size(void)
 {
     return sizeof(struct conn);
-}
-
-static uint64_t
-now_ms(struct ev_loop *loop)
-{
-    return (uint64_t)(ev_now(loop) * 1000.0);
 }
 
 /* Ends the connection abnormally: who is the first letter of the termination code. Keeps
@@ -160,7 +147,7 @@ conn_fail(struct conn *c, char who, const char *err, int err_no)
     c->term[0] = who;
     c->term[1] = state_letter[c->state];
     c->err = err;
-    c->err_no = err_no;
+    c->up.err_no = err_no;
     c->state = CONN_CLOSED;
 }
 
@@ -186,12 +173,6 @@ side_close(struct ev_loop *loop, struct side *s)
 
 /* ---- timers ---- */
 
-static ev_tstamp
-after(ev_tstamp from, uint32_t ms)
-{
-    return ms != 0 ? from + ms / 1000.0 : INFINITY;
-}
-
 /* The deadline of the current state, and whose silence it measures ('c' or 's'). */
 static ev_tstamp
 conn_deadline(const struct conn *c, char *who)
@@ -202,20 +183,20 @@ conn_deadline(const struct conn *c, char *who)
     switch (c->state) {
     case CONN_INSPECT:
         *who = 'c';
-        return after(c->t_accept, to->inspect_ms);
+        return deadline_after(c->t_accept, to->inspect_ms);
     case CONN_CONNECT:
         *who = 's';
-        return after(c->t_attempt, to->connect_ms);
+        return deadline_after(c->t_attempt, to->connect_ms);
     default:
         /* An established TLS relay is a tunnel: one idle limit for both directions. */
         if (to->tunnel_ms != 0) {
             *who = cl <= sv ? 'c' : 's';
-            return after(cl > sv ? cl : sv, to->tunnel_ms);
+            return deadline_after(cl > sv ? cl : sv, to->tunnel_ms);
         }
-        dc = after(cl, to->client_ms);
-        ds = after(sv, to->server_ms);
+        dc = deadline_after(cl, to->client_ms);
+        ds = deadline_after(sv, to->server_ms);
         *who = dc <= ds ? 'c' : 's';
-        return dc <= ds ? dc : ds;
+        return deadline_min(dc, ds);
     }
 }
 
@@ -228,21 +209,13 @@ timer_restart(struct ev_loop *loop, struct conn *c)
     ev_tstamp left = conn_deadline(c, &who) - ev_now(loop);
 
     ev_timer_stop(loop, &c->timer);
-    if (isinf(left))
+    if (deadline_is_none(left))
         return;
     ev_timer_set(&c->timer, left > 0 ? left : 0, 0.);
     ev_timer_start(loop, &c->timer);
 }
 
 /* ---- connecting ---- */
-
-/* A connect to srv failed: passively down until the retry interval has passed. */
-static void
-server_down(struct ev_loop *loop, uint32_t srv)
-{
-    pool_mark_down(&health, srv, now_ms(loop), table->timeouts.retry_ms);
-    stats_server_down(srv, now_ms(loop) + table->timeouts.retry_ms);
-}
 
 static void conn_connected(struct ev_loop *loop, struct conn *c, bool early);
 static void conn_pump(struct ev_loop *loop, struct conn *c, int from, bool readable);
@@ -253,42 +226,28 @@ static void conn_after_pump(struct ev_loop *loop, struct conn *c);
 static void
 conn_connect_next(struct ev_loop *loop, struct conn *c)
 {
-    const struct yt_pool *p = &table->pools[c->pool];
-    struct side *s = &c->side[SIDE_SERVER];
-    int one = 1;
+    int fd;
 
-    while (c->attempts < p->count) {
-        uint32_t srv = pool_pick(&health, c->pool, now_ms(loop));
-        int fd;
-
-        if (srv == YT_NONE)
-            break;
-        c->attempts++;
-        c->server = srv;
-        fd = socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-        if (fd == -1) {
-            if (errno == EMFILE || errno == ENFILE)
-                listener_out_of_fds("socket", errno);
-            conn_fail(c, 'R', "socket", errno);
-            return;
-        }
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-        if (connect(fd, (const struct sockaddr *)&table->servers[srv].addr,
-                    sizeof(table->servers[srv].addr)) == 0 || errno == EINPROGRESS) {
-            ev_io_set(&s->io, fd, EV_WRITE);
-            c->t_attempt = ev_now(loop);
-            timer_restart(loop, c);
-            conn_connected(loop, c, true);
-            return;
-        }
-        c->err_no = errno;
-        close(fd);
-        server_down(loop, srv);
+    switch (ups_connect_next(&ups, loop, c->pool, &c->up, 0, &fd, NULL)) {
+    case UPS_CONNECTING:
+    case UPS_CONNECTED:
+    case UPS_REUSED:
+        ev_io_set(&c->side[SIDE_SERVER].io, fd, EV_WRITE);
+        c->t_attempt = ev_now(loop);
+        timer_restart(loop, c);
+        conn_connected(loop, c, true);
+        return;
+    case UPS_NO_SOCKET:
+        conn_fail(c, 'R', "socket", c->up.err_no);
+        return;
+    case UPS_NO_SERVER:
+        break;
     }
-    if (c->attempts == 0)
+    if (c->up.tries == 0)
         conn_fail(c, 'S', "no-server", 0);
     else
-        conn_fail(c, 'S', c->err_no == ETIMEDOUT ? "connect-timeout" : "connect", c->err_no);
+        conn_fail(c, 'S', c->up.err_no == ETIMEDOUT ? "connect-timeout" : "connect",
+                  c->up.err_no);
 }
 
 /* The connect in progress failed: mark the server down and go on with the next one. */
@@ -296,31 +255,9 @@ static void
 conn_connect_failed(struct ev_loop *loop, struct conn *c, int err_no)
 {
     side_close(loop, &c->side[SIDE_SERVER]);
-    server_down(loop, c->server);
-    c->err_no = err_no;
+    ups_server_down(&ups, loop, c->up.server);
+    c->up.err_no = err_no;
     conn_connect_next(loop, c);
-}
-
-/* Puts the PROXY header the server asked for in front of the buffered ClientHello, in the
- * headroom kept for it; nothing has been sent to the server yet. */
-static void
-conn_add_proxy_header(struct conn *c, uint16_t flags)
-{
-    union yt_addr local;
-    socklen_t len = sizeof(local);
-    uint8_t hdr[PP_MAX];
-    size_t n = 0;
-    struct buf *b = c->side[SIDE_CLIENT].in;
-
-    if (getsockname(c->side[SIDE_CLIENT].io.fd, &local.sa, &len) == -1)
-        return;
-    if (flags & YT_SERVER_PROXY_V2)
-        n = pp_build_v2(&c->peer.sa, &local.sa, hdr, sizeof(hdr));
-    else if (flags & YT_SERVER_PROXY_V1)
-        n = pp_build_v1(&c->peer.sa, &local.sa, (char *)hdr, sizeof(hdr));
-    assert(b != NULL && b->start >= n);
-    b->start -= (uint32_t)n;
-    memcpy(b->data + b->start, hdr, n);
 }
 
 /* Sends the buffered ClientHello to the server being connected. A send tells how the
@@ -333,26 +270,21 @@ static void
 conn_connected(struct ev_loop *loop, struct conn *c, bool early)
 {
     struct buf *b = c->side[SIDE_CLIENT].in;
-    uint16_t flags = table->servers[c->server].flags;
     uint32_t start = b != NULL ? b->start : 0;
+    enum ups_sent r;
     ssize_t n;
 
     assert(!buf_is_empty(b));
-    if (flags & (YT_SERVER_PROXY_V1 | YT_SERVER_PROXY_V2))
-        conn_add_proxy_header(c, flags);
-    n = send(c->side[SIDE_SERVER].io.fd, b->data + b->start, buf_len(b), MSG_NOSIGNAL);
-    if (n == -1) {
-        bool again = errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
-
-        if (!again || early) {
-            b->start = start;           /* the next try adds its own PROXY header */
-            if (!again)
-                conn_connect_failed(loop, c, errno);
-            return;
-        }
+    ups_prepend_proxy(b, table->servers[c->up.server].flags, c->side[SIDE_CLIENT].io.fd,
+                      &c->peer);
+    r = ups_send_first(c->side[SIDE_SERVER].io.fd, b->data + b->start, buf_len(b), &n);
+    if (r == UPS_FAILED || (r == UPS_WAIT && early)) {
+        b->start = start;               /* the next try adds its own PROXY header */
+        if (r == UPS_FAILED)
+            conn_connect_failed(loop, c, errno);
+        return;
     }
-    pool_mark_up(&health, c->server);
-    stats_server_up(c->server);
+    ups_server_up(&ups, c->up.server);
     c->t_connected = ev_now(loop);
     c->side[SIDE_CLIENT].last = c->side[SIDE_SERVER].last = c->t_connected;
     c->state = CONN_RELAY;
@@ -718,7 +650,7 @@ conn_transfer(struct ev_loop *loop, struct conn *c, struct ev_io *w, int revents
          * time as it does for the client. */
         if ((revents & CONN_EV_ACCEPTED) && c->side[SIDE_CLIENT].bytes == 0 &&
             !(c->side[SIDE_CLIENT].flags & SIDE_EOF) && c->state == CONN_INSPECT) {
-            c->t_accept -= LISTENER_DEFER_ACCEPT_S;
+            c->t_accept -= ADMIT_DEFER_ACCEPT_S;
             timer_restart(loop, c);
         }
         return;
@@ -781,59 +713,47 @@ conn_arm(struct ev_loop *loop, struct conn *c)
 }
 
 static void
-format_addr(const union yt_addr *a, char *out, size_t cap)
-{
-    char s[INET6_ADDRSTRLEN] = "?";
-
-    if (a->sa.sa_family == AF_INET) {
-        inet_ntop(AF_INET, &a->in4.sin_addr, s, sizeof(s));
-        snprintf(out, cap, "%s:%u", s, ntohs(a->in4.sin_port));
-    } else if (IN6_IS_ADDR_V4MAPPED(&a->in6.sin6_addr)) {
-        inet_ntop(AF_INET, a->in6.sin6_addr.s6_addr + 12, s, sizeof(s));
-        snprintf(out, cap, "%s:%u", s, ntohs(a->in6.sin6_port));
-    } else {
-        inet_ntop(AF_INET6, &a->in6.sin6_addr, s, sizeof(s));
-        snprintf(out, cap, "[%s]:%u", s, ntohs(a->in6.sin6_port));
-    }
-}
-
-static long
-ms_between(ev_tstamp from, ev_tstamp to)
-{
-    return from > 0 && to >= from ? lround((to - from) * 1000.0) : -1;
-}
-
-static void
 conn_log(struct ev_loop *loop, const struct conn *c)
 {
-    char peer[INET6_ADDRSTRLEN + 16], sni[4 * LOG_PEER_MAX + 4], err[64] = "";
-    char connect_ms[24] = "-";
-    const struct yt_str *site = c->site != YT_NONE ? &table->sites[c->site].name : NULL;
-    const struct yt_str *srv = c->server != YT_NONE ? &table->servers[c->server].name : NULL;
+    struct alog a;
+    char addr[INET6_ADDRSTRLEN + 16], sni[4 * LOG_PEER_MAX + 4];
+    struct yt_str none = { 0, 0 };
     ev_tstamp now = ev_now(loop);
 
     if ((c->l->flags & YT_LISTENER_DONTLOGNULL) && c->side[SIDE_CLIENT].bytes == 0)
         return;
-    format_addr(&c->peer, peer, sizeof(peer));
-    if (c->sni != NULL)
-        log_escape(sni, c->sni, strlen(c->sni));
-    else
-        strcpy(sni, "-");
-    if (c->err != NULL)
-        snprintf(err, sizeof(err), " err=%s%s%s", c->err, c->err_no ? ":" : "",
-                 c->err_no ? strerrorname_np(c->err_no) : "");
+    alog_begin(&a);
+    alog_lit(&a, "conn=");
+    alog_u64(&a, c->id);
+    alog_lit(&a, " client=");
+    alog_mem(&a, addr, alog_addr(&c->peer, addr, sizeof(addr), true));
+    alog_lit(&a, " listener=");
+    alog_mem(&a, table->blob + c->l->name.off, c->l->name.len);
+    alog_lit(&a, " sni=");
+    alog_str(&a, c->sni != NULL ? log_escape(sni, c->sni, strlen(c->sni)) : "-");
+    alog_lit(&a, " site=");
+    alog_name(&a, table->blob, c->site != YT_NONE ? table->sites[c->site].name : none);
+    alog_lit(&a, " server=");
+    alog_name(&a, table->blob,
+              c->up.server != YT_NONE ? table->servers[c->up.server].name : none);
+    alog_lit(&a, " c2s=");
+    alog_u64(&a, c->side[SIDE_CLIENT].bytes);
+    alog_lit(&a, " s2c=");
+    alog_u64(&a, c->side[SIDE_SERVER].bytes);
+    alog_lit(&a, " inspect=");
+    alog_long(&a, clock_ms_between(c->t_accept, c->t_routed > 0 ? c->t_routed : now));
+    alog_lit(&a, " connect=");
     if (c->t_connected > 0)
-        snprintf(connect_ms, sizeof(connect_ms), "%ld", ms_between(c->t_routed, c->t_connected));
-    log_msg(LOG_LEVEL_INFO,
-            "conn=%llu client=%s listener=%.*s sni=%s site=%.*s server=%.*s c2s=%llu "
-            "s2c=%llu inspect=%ld connect=%s total=%ld term=%c%c%s",
-            (unsigned long long)c->id, peer, (int)c->l->name.len, table->blob + c->l->name.off,
-            sni, site ? (int)site->len : 1, site ? table->blob + site->off : "-",
-            srv ? (int)srv->len : 1, srv ? table->blob + srv->off : "-",
-            (unsigned long long)c->side[SIDE_CLIENT].bytes,
-            (unsigned long long)c->side[SIDE_SERVER].bytes,
-            ms_between(c->t_accept, c->t_routed > 0 ? c->t_routed : now), connect_ms,
-            ms_between(c->t_accept, now), c->term[0], c->term[1], err);
+        alog_long(&a, clock_ms_between(c->t_routed, c->t_connected));
+    else
+        alog_lit(&a, "-");
+    alog_lit(&a, " total=");
+    alog_long(&a, clock_ms_between(c->t_accept, now));
+    alog_lit(&a, " term=");
+    alog_mem(&a, c->term, 2);
+    if (c->err != NULL)
+        alog_err(&a, c->err, c->up.err_no);
+    alog_emit(&a);
 }
 
 /* The one place a connection is freed. */
@@ -841,7 +761,7 @@ static void
 conn_free(struct ev_loop *loop, struct conn *c)
 {
     conn_log(loop, c);
-    stats_end(c->l, c->pool, c->server, c->side[SIDE_CLIENT].bytes, c->side[SIDE_SERVER].bytes,
+    stats_end(c->l, c->pool, c->up.server, c->side[SIDE_CLIENT].bytes, c->side[SIDE_SERVER].bytes,
               c->term);
     for (int i = 0; i < 2; i++) {
         side_close(loop, &c->side[i]);
@@ -855,7 +775,7 @@ conn_free(struct ev_loop *loop, struct conn *c)
         conns = c->next;
     if (c->next != NULL)
         c->next->prev = c->prev;
-    live--;
+    admit_leave();
     free(c->sni);
     free(c);
 }
@@ -927,14 +847,14 @@ conn_accept(struct ev_loop *loop, int fd, const struct yt_listener *l, const uni
     c->l = l;
     c->peer = *peer;
     c->id = stats_next_id();
-    c->site = c->pool = c->server = YT_NONE;
+    c->site = c->pool = c->up.server = YT_NONE;
     c->t_accept = ev_now(loop);
     c->state = CONN_INSPECT;
     c->next = conns;
     if (conns != NULL)
         conns->prev = c;
     conns = c;
-    live++;
+    admit_enter();
     timer_restart(loop, c);
     /* With TCP_DEFER_ACCEPT the ClientHello is usually there already: read it now. */
     conn_io_cb(loop, &c->side[SIDE_CLIENT].io, EV_READ | CONN_EV_ACCEPTED);

@@ -21,9 +21,6 @@ void conn_fini(void);
 void conn_accept(struct ev_loop *loop, int fd, const struct yt_listener *l,
                  const union yt_addr *peer);
 
-/* Connections currently open. */
-uint32_t conn_live_count(void);
-
 /* Ends every open connection now (the grace period is over), each with its log line. */
 void conn_close_all(struct ev_loop *loop);
 

@@ -14,249 +14,18 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "buf.h"
-#include "httphead.h"
-#include "listener.h"
-#include "log.h"
-#include "pool.h"
-#include "proxyproto.h"
+#include "admit.h"
+#include "alog.h"
+#include "clock.h"
+#include "httpconn.h"
 #include "reply.h"
+#include "rewrite.h"
 #include "stats.h"
 
-/* Room kept free at the end of a client buffer while it fills, so that X-Forwarded-For and
- * X-Forwarded-Proto (at most 89 bytes) and a PROXY header (at most PP_MAX bytes) can be
- * added to a head in place. */
-#define RESERVE 256
-#define DEFAULT_MAX_HEAD (16 * 1024)
-#define LINGER_MS 1000              /* after the last answer: read and drop for this long */
-#define FREE_BUFS_MAX 256
-#define RUN_ROUNDS 16               /* process/flush rounds per event, a safety bound */
-#define READ_ROUNDS 8               /* reads per event while each fills its buffer */
-#define IDLE_MAX 1024               /* idle server connections kept, all servers */
-#define IDLE_PER_SERVER_MAX 64      /* ... and per server */
-#define IDLE_TIMEOUT_MS 30000       /* at most this long (and at most timeout server) */
+struct http_engine http_eng;
 
-enum http_state {
-    HTTP_HEAD = 0,                  /* reading the next request head */
-    HTTP_CONNECT,                   /* connecting to the chosen server */
-    HTTP_RELAY,                     /* request up, response down */
-    HTTP_TUNNEL,                    /* after 101: opaque bytes both ways */
-    HTTP_DRAIN,                     /* last bytes to the client, then close */
-    HTTP_CLOSED
-};
-
-/* Where a message body stands. */
-enum phase {
-    PH_HEAD = 0,                    /* response: waiting for its (final) head */
-    PH_LENGTH,                      /* Content-Length: *_left bytes to go */
-    PH_CHUNKED,                     /* chunked: the scanner decides */
-    PH_CLOSE,                       /* response: until the server closes */
-    PH_DONE
-};
-
-/* What the log line quotes of a request: held only while it is under way, so an idle
- * keep-alive connection does not carry it. */
-struct req_text {
-    char method[16];
-    char path[LOG_PEER_MAX];
-    char host[LOG_PEER_MAX];
-    uint32_t method_len, path_len, host_len;    /* as sent; only the first bytes are kept */
-};
-
-struct http_conn {
-    struct http_conn *prev, *next;  /* every live connection, for quiesce and close_all */
-    struct http_conn *idle_older, *idle_newer;  /* while waiting idle between requests */
-    bool idle_listed;               /* in that list (H.idle_cli_*) */
-    struct ev_loop *loop;
-    const struct yt_listener *l;
-    enum http_state state;
-    int cfd, sfd;
-    struct ev_io cio, sio;
-    struct ev_timer timer;
-    ev_tstamp timer_at;             /* when the timer fires, while active */
-
-    /* Client to server: req_fwd bytes at the front of req belong to the current request
-     * and may go to the server; bytes after them are unscanned body or the next request.
-     * Server to client: resp_fwd bytes at the front of resp may go to the client; then the
-     * table's error page, if any. */
-    struct buf *req, *resp;
-    uint32_t req_fwd, resp_fwd;
-    /* Or the response body spliced from the server, on its way to the client, and the
-     * request body the other way: each taken once its body comes in bulk and the buffer
-     * before it is empty, given back when drained (see splice_body, splice_req_body). */
-    struct buf_pipe *rpipe, *qpipe;
-    const char *page;
-    uint32_t page_len, page_off;
-
-    uint64_t id;
-    union yt_addr peer;
-    char peer_text[INET6_ADDRSTRLEN + 8];   /* peer as the log line writes it */
-    uint32_t peer_text_len;
-    uint32_t max_head;
-
-    /* the current request */
-    uint32_t site, pool, server, tries;
-    uint32_t log_server;            /* server of the current request, for its log line */
-    uint32_t log_reuse;             /* requests its server connection carried before it */
-    uint32_t nreq;                  /* heads parsed on this connection */
-    uint32_t server_nreq;           /* requests sent on the current server connection */
-    uint32_t req_hold;              /* sent request bytes kept before req->start, for a retry */
-    enum phase reqph, respph;
-    uint64_t req_left, resp_left;
-    struct hh_chunked req_ch, resp_ch;
-    int status;                     /* final status sent or being sent; 0: none yet */
-    uint64_t bytes_in, bytes_out;
-    ev_tstamp t_req, t_head, t_conn_start, t_conn_done, t_resp, t_linger;
-    ev_tstamp last_client, last_server;
-    const char *err;                /* why it failed, for the log line */
-    char term[2];                   /* HAProxy-like termination state */
-    struct req_text *text;          /* of the request under way, for its log line */
-
-    bool req_active;                /* a request (or the wait for the first) is under way */
-    bool got_bytes;                 /* it has sent at least one byte */
-    bool logged;
-    bool req_keep_alive, req_is_head, req_upgrade;
-    uint8_t req_minor;              /* HTTP/1.0 or HTTP/1.1 */
-    bool resp_keep_alive;
-    bool client_eof, client_err;
-    bool server_eof, server_err, server_wr_err, server_dirty, server_reused;
-    bool server_idle;               /* sfd is a clean kept connection between requests */
-    bool retry_ok;                  /* idempotent, without a body: may be sent again */
-    bool can_retry;                 /* sent on a reused connection, no answer byte yet */
-    bool retried;                   /* this request already went to a second connection */
-    bool close_stripped;            /* "close" taken out of the request's Connection */
-    bool close_after;               /* answer this response, then close */
-    bool shut_client, shut_server;  /* tunnel: shutdown(SHUT_WR) sent that way */
-    bool lingering;
-    unsigned server_read_iter;      /* loop iteration of the last read from the server */
-    struct hh_gate gate, resp_gate; /* how far the coming heads were looked at */
-    bool server_more, client_more;  /* the last read from that side filled its buffer */
-    bool req_bulk, resp_bulk;       /* a read of this request's / response's body filled
-                                     * the buffer */
-    bool qpipe_full, rpipe_full;    /* the pipe took no more: read again once it drains */
-    bool client_corked, server_corked;  /* sent that way with MSG_MORE, not pushed yet */
-};
-
-/* An idle server connection, parked between client connections. Its watcher reads: a
- * server must not send anything unasked, so any event (bytes, EOF, error) means the
- * connection is gone or unusable and it is closed. No buffer is held. */
-struct idle {
-    struct ev_io io;
-    struct idle *older, *newer;     /* every parked connection, oldest first */
-    struct idle *next;              /* same server, most recent first; or the free list */
-    ev_tstamp since;                /* when it was parked */
-    uint32_t server;
-    uint32_t nreq;                  /* requests it has carried */
-    unsigned park_iter;             /* loop iteration in which it was parked */
-};
-
-struct idle_server {
-    struct idle *recent;            /* most recently parked first */
-    uint32_t count;
-};
-
-static struct {
-    const struct yt_table *t;
-    struct buf_pool bufs;
-    struct buf_pipe_pool pipes;
-    bool splice_off;                /* splice(2) refused by this kernel: buffers only */
-    struct pool_health health;
-    struct http_conn *list;
-    uint32_t live;
-    bool quiescing;
-    /* Keep-alive clients waiting for their next request with nothing buffered nor owed,
-     * oldest first: at maxconn the oldest gives way to a new client (http_reclaim_idle). */
-    struct http_conn *idle_cli_oldest, *idle_cli_newest;
-
-    /* The idle pool: fixed records, one list per server, one timer for the oldest. */
-    struct ev_loop *loop;
-    struct idle *idle_recs, *idle_free, *idle_oldest, *idle_newest;
-    struct idle_server *idle_srv;   /* one per t->servers[] */
-    struct ev_timer idle_timer;
-    uint32_t idle_count;
-    uint32_t idle_timeout_ms;
-} H;
-
-static void io_cb(struct ev_loop *loop, struct ev_io *w, int revents);
-static void timer_cb(struct ev_loop *loop, struct ev_timer *w, int revents);
-static void connect_send(struct http_conn *c);
-static void connect_next(struct http_conn *c);
-
-/* ---- small helpers ---- */
-
-static inline uint32_t
-req_limit(void)
-{
-    return H.bufs.cap - RESERVE;
-}
-
-/* Request bytes framed and not yet sent to the server, in the buffer or the pipe (a
- * pipe is held only with bytes in it). */
-static inline bool
-request_pending(const struct http_conn *c)
-{
-    return c->req_fwd > 0 || c->qpipe != NULL;
-}
-
-static inline bool
-output_pending(const struct http_conn *c)
-{
-    return c->resp_fwd > 0 || c->rpipe != NULL || c->page_off < c->page_len;
-}
-
-static uint64_t
-now_ms(const struct http_conn *c)
-{
-    return (uint64_t)(ev_now(c->loop) * 1000.0);
-}
-
-static ev_tstamp
-secs(uint32_t ms)
-{
-    return ms / 1000.0;
-}
-
-static void
-set_term(struct http_conn *c, const char *term)
-{
-    if (c->term[0] == '-' || c->term[0] == '\0') {
-        c->term[0] = term[0];
-        c->term[1] = term[1];
-    }
-}
-
-/* Writes the client address as "[v6]:port" or "v4:port" (IPv4-mapped as IPv4) to out. */
-static void
-format_addr(const union yt_addr *a, char *out, size_t cap, bool with_port)
-{
-    char ip[INET6_ADDRSTRLEN] = "?";
-    unsigned port = 0;
-    bool v6 = false;
-
-    if (a->sa.sa_family == AF_INET) {
-        inet_ntop(AF_INET, &a->in4.sin_addr, ip, sizeof(ip));
-        port = ntohs(a->in4.sin_port);
-    } else if (a->sa.sa_family == AF_INET6) {
-        const uint8_t *b = a->in6.sin6_addr.s6_addr;
-
-        if (IN6_IS_ADDR_V4MAPPED(&a->in6.sin6_addr)) {
-            inet_ntop(AF_INET, b + 12, ip, sizeof(ip));
-        } else {
-            inet_ntop(AF_INET6, b, ip, sizeof(ip));
-            v6 = true;
-        }
-        port = ntohs(a->in6.sin6_port);
-    }
-    if (!with_port)
-        snprintf(out, cap, "%s", ip);
-    else if (v6)
-        snprintf(out, cap, "[%s]:%u", ip, port);
-    else
-        snprintf(out, cap, "%s:%u", ip, port);
-}
-
-static void
-set_io(struct ev_loop *loop, struct ev_io *w, int fd, int events)
+void
+http_set_io(struct ev_loop *loop, struct ev_io *w, int fd, int events)
 {
     if (fd < 0)
         events = 0;
@@ -271,54 +40,23 @@ set_io(struct ev_loop *loop, struct ev_io *w, int fd, int events)
     }
 }
 
-/* Moves the pending bytes of b to the front when they reach limit or start passed half. */
-static void
-make_room(struct buf *b, uint32_t limit)
-{
-    size_t n = buf_len(b);
-
-    if (b->start == 0 || (b->end < limit && b->start < b->cap / 2))
-        return;
-    memmove(b->data, b->data + b->start, n);
-    b->start = 0;
-    b->end = (uint32_t)n;
-}
-
-static void
-put_if_empty(struct buf **b)
-{
-    if (*b != NULL && buf_is_empty(*b)) {
-        buf_put(*b);
-        *b = NULL;
-    }
-}
-
-static void
-remember(char *dst, size_t cap, uint32_t *len_out, const void *src, size_t len)
-{
-    memcpy(dst, src, len < cap ? len : cap);
-    *len_out = (uint32_t)len;
-}
-
-/* ---- keep-alive clients waiting idle ---- */
-
-static void
-idle_client_enter(struct http_conn *c)
+void
+http_idle_client_enter(struct http_conn *c)
 {
     if (c->idle_listed)
         return;
     c->idle_listed = true;
     c->idle_newer = NULL;
-    c->idle_older = H.idle_cli_newest;
-    if (H.idle_cli_newest != NULL)
-        H.idle_cli_newest->idle_newer = c;
+    c->idle_older = http_eng.idle_cli_newest;
+    if (http_eng.idle_cli_newest != NULL)
+        http_eng.idle_cli_newest->idle_newer = c;
     else
-        H.idle_cli_oldest = c;
-    H.idle_cli_newest = c;
+        http_eng.idle_cli_oldest = c;
+    http_eng.idle_cli_newest = c;
 }
 
-static void
-idle_client_leave(struct http_conn *c)
+void
+http_idle_client_leave(struct http_conn *c)
 {
     if (!c->idle_listed)
         return;
@@ -326,1720 +64,51 @@ idle_client_leave(struct http_conn *c)
     if (c->idle_older != NULL)
         c->idle_older->idle_newer = c->idle_newer;
     else
-        H.idle_cli_oldest = c->idle_newer;
+        http_eng.idle_cli_oldest = c->idle_newer;
     if (c->idle_newer != NULL)
         c->idle_newer->idle_older = c->idle_older;
     else
-        H.idle_cli_newest = c->idle_older;
+        http_eng.idle_cli_newest = c->idle_older;
     c->idle_older = c->idle_newer = NULL;
 }
 
-/* ---- the log line ---- */
-
-static long
-ms_between(ev_tstamp from, ev_tstamp to)
-{
-    if (from <= 0 || to <= 0 || to < from)
-        return -1;
-    return (long)((to - from) * 1000.0 + 0.5);
-}
-
-/* The log line is built by hand: it is written once per request, and printf's format
- * interpretation was a visible part of the cost of a small request. */
-struct line {
-    char *p, *end;
-};
-
-static void
-put_mem(struct line *l, const void *src, size_t len)
-{
-    if (len > (size_t)(l->end - l->p))
-        len = (size_t)(l->end - l->p);
-    memcpy(l->p, src, len);
-    l->p += len;
-}
-
-static void
-put_str(struct line *l, const char *s)
-{
-    put_mem(l, s, strlen(s));
-}
-
-/* A table string, or "-" when it is empty. */
-static void
-put_name(struct line *l, struct yt_str name)
-{
-    if (name.len > 0)
-        put_mem(l, H.t->blob + name.off, name.len);
-    else
-        put_mem(l, "-", 1);
-}
-
-/* Peer bytes kept in the connection (the first of len_sent, at most cap), escaped and cut
- * like all peer bytes; "-" when none. */
-static void
-put_peer_bytes(struct line *l, const char *kept, size_t cap, uint32_t len_sent)
-{
-    char esc[4 * LOG_PEER_MAX + 4];
-
-    if (len_sent == 0) {
-        put_mem(l, "-", 1);
-    } else if (len_sent > cap && cap < LOG_PEER_MAX) {
-        put_str(l, log_escape(esc, kept, cap));
-        put_mem(l, "...", 3);
-    } else {
-        put_str(l, log_escape(esc, kept, len_sent));
-    }
-}
-
-static void
-put_u64(struct line *l, uint64_t v)
-{
-    char d[20];
-    size_t n = 0;
-
-    do {
-        d[sizeof(d) - ++n] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v != 0);
-    put_mem(l, d + sizeof(d) - n, n);
-}
-
-static void
-put_long(struct line *l, long v)
-{
-    if (v < 0) {
-        put_mem(l, "-", 1);
-        put_u64(l, (uint64_t)-(v + 1) + 1);
-    } else {
-        put_u64(l, (uint64_t)v);
-    }
-}
-
-static void
-log_request(struct http_conn *c)
-{
-    const struct yt_table *t = H.t;
-    char text[2 * LOG_LINE_MAX];
-    struct line l = { text, text + sizeof(text) - 1 };
-    ev_tstamp now = ev_now(c->loop);
-    ev_tstamp after_head = c->t_conn_done > 0 ? c->t_conn_done : c->t_head;
-    static const struct req_text none;  /* no head parsed (or no memory for its text) */
-    const struct req_text *tx = c->text != NULL ? c->text : &none;
-    char term[2];
-
-    if (c->logged || !c->req_active)
-        return;
-    c->logged = true;
-    term[0] = c->term[0] ? c->term[0] : '-';
-    term[1] = c->term[1] ? c->term[1] : '-';
-    stats_end(c->l, c->pool, c->log_server, c->bytes_in, c->bytes_out, term);
-    if (!c->got_bytes && c->status == 0 && (c->l->flags & YT_LISTENER_DONTLOGNULL))
-        return;
-    put_mem(&l, "conn=", 5);
-    put_u64(&l, c->id);
-    put_mem(&l, " client=", 8);
-    put_mem(&l, c->peer_text, c->peer_text_len);
-    put_mem(&l, " l7 listener=", 13);
-    put_mem(&l, t->blob + c->l->name.off, c->l->name.len);
-    put_mem(&l, " host=", 6);
-    put_peer_bytes(&l, tx->host, sizeof(tx->host), tx->host_len);
-    put_mem(&l, " site=", 6);
-    put_name(&l, c->site != YT_NONE ? t->sites[c->site].name : (struct yt_str){ 0, 0 });
-    put_mem(&l, " server=", 8);
-    put_name(&l, c->log_server != YT_NONE ? t->servers[c->log_server].name
-                                          : (struct yt_str){ 0, 0 });
-    put_mem(&l, " method=", 8);
-    put_peer_bytes(&l, tx->method, sizeof(tx->method), tx->method_len);
-    put_mem(&l, " path=", 6);
-    put_peer_bytes(&l, tx->path, sizeof(tx->path), tx->path_len);
-    put_mem(&l, " status=", 8);
-    if (c->status > 0)
-        put_u64(&l, (uint64_t)c->status);
-    else
-        put_mem(&l, "-", 1);
-    put_mem(&l, " in=", 4);
-    put_u64(&l, c->bytes_in);
-    put_mem(&l, " out=", 5);
-    put_u64(&l, c->bytes_out);
-    put_mem(&l, " t=", 3);
-    put_long(&l, ms_between(c->t_req, c->t_head));
-    put_mem(&l, "/", 1);
-    put_long(&l, ms_between(c->t_conn_start, c->t_conn_done));
-    put_mem(&l, "/", 1);
-    put_long(&l, ms_between(after_head, c->t_resp));
-    put_mem(&l, "/", 1);
-    put_long(&l, ms_between(c->t_req, now));
-    put_mem(&l, " reuse=", 7);
-    if (c->log_reuse != YT_NONE)
-        put_u64(&l, c->log_reuse);
-    else
-        put_mem(&l, "-", 1);
-    put_mem(&l, " term=", 6);
-    put_mem(&l, term, 2);
-    if (c->err != NULL) {
-        put_mem(&l, " err=", 5);
-        put_str(&l, c->err);
-    }
-    if (c->retried)
-        put_mem(&l, " retried", 8);
-    *l.p = '\0';
-    log_msg(LOG_LEVEL_INFO, "%s", text);
-}
-
-/* Starts the bookkeeping of the next request on a persistent connection. */
-static void
-reset_request(struct http_conn *c)
-{
-    c->site = c->pool = c->log_server = c->log_reuse = YT_NONE;
-    c->tries = 0;
-    c->reqph = PH_DONE;
-    c->respph = PH_DONE;
-    c->req_left = c->resp_left = 0;
-    c->status = 0;
-    c->bytes_in = c->bytes_out = 0;
-    c->t_req = c->t_head = c->t_conn_start = c->t_conn_done = c->t_resp = 0;
-    c->err = NULL;
-    c->term[0] = c->term[1] = '-';
-    free(c->text);
-    c->text = NULL;
-    c->req_active = c->got_bytes = c->logged = false;
-    c->req_keep_alive = c->req_is_head = c->req_upgrade = c->resp_keep_alive = false;
-    c->server_reused = false;
-    c->retry_ok = c->can_retry = c->retried = c->close_stripped = false;
-    c->req_hold = 0;
-    c->gate = c->resp_gate = (struct hh_gate){ 0 };
-    c->req_bulk = c->resp_bulk = false;
-    put_if_empty(&c->req);
-    c->page = NULL;
-    c->page_len = c->page_off = 0;
-}
-
-/* Ends the bookkeeping of a request answered on a persistent connection; bytes already
- * buffered are the next request's. */
-static void
-next_request(struct http_conn *c)
-{
-    reset_request(c);
-    if (buf_len(c->req) > 0) {
-        c->req_active = c->got_bytes = true;
-        c->t_req = ev_now(c->loop);
-    }
-}
-
-/* ---- server side ---- */
-
-static void
-close_server(struct http_conn *c)
-{
-    if (c->sfd >= 0) {
-        set_io(c->loop, &c->sio, -1, 0);
-        close(c->sfd);
-        c->sfd = -1;
-    }
-    c->server_corked = false;
-    /* Bytes the server sent past what was cleared for the client are dropped with it. */
-    if (c->resp != NULL)
-        c->resp->end = c->resp->start + c->resp_fwd;
-    put_if_empty(&c->resp);
-    c->server_eof = c->server_err = c->server_wr_err = c->server_dirty = false;
-    c->server_reused = c->server_idle = false;
-    c->server_nreq = 0;
-}
-
-/* True when an idle kept server connection has neither closed nor sent anything. Its
- * watcher reads while it is idle (read_server() closes it on any event), so once the loop
- * has polled since the last read, a close that came before that poll is an event pending
- * for it. Asking the kernel (MSG_PEEK) costs a system call per request and only narrows the
- * race with the server's keep-alive timeout that remains anyway (RFC 9112 §9.6), so it is
- * kept for a request that follows the previous response without a poll in between
- * (pipelining), where the server's close may have come with that response. */
-static bool
-server_is_alive(const struct http_conn *c)
-{
-    char b;
-
-    if (!ev_is_active(&c->sio) || ev_is_pending(&c->sio))
-        return false;
-    if (ev_iteration(c->loop) != c->server_read_iter)
-        return true;
-    return recv(c->sfd, &b, 1, MSG_PEEK | MSG_DONTWAIT) == -1 &&
-           (errno == EAGAIN || errno == EWOULDBLOCK);
-}
-
-/* ---- the idle pool: server connections kept across client connections ----
- *
- * When a client connection ends (or its next request goes to another pool) while its
- * server connection is clean and idle, the server connection is parked here instead of
- * closed, and the next request for that server, from any client, takes it (most recently
- * parked first: it is the least likely to have been closed by the server's keep-alive
- * timeout). Bounded per server and in all (the oldest goes first) and in time. A parked
- * connection holds no buffer; its descriptor counts toward maxconn (see http_accept). */
-
-/* Takes it out of both lists and back to the free list. Returns its descriptor, owned. */
-static int
-idle_unlink(struct idle *it)
-{
-    struct idle_server *is = &H.idle_srv[it->server];
-    struct idle **pp = &is->recent;
-    int fd = it->io.fd;
-
-    while (*pp != it)               /* at most IDLE_PER_SERVER_MAX steps, usually none */
-        pp = &(*pp)->next;
-    *pp = it->next;
-    is->count--;
-    if (it->older != NULL)
-        it->older->newer = it->newer;
-    else
-        H.idle_oldest = it->newer;
-    if (it->newer != NULL)
-        it->newer->older = it->older;
-    else
-        H.idle_newest = it->older;
-    ev_io_stop(H.loop, &it->io);
-    it->next = H.idle_free;
-    H.idle_free = it;
-    H.idle_count--;
-    return fd;
-}
-
-static void
-idle_drop(struct idle *it)
-{
-    close(idle_unlink(it));
-}
-
-static void
-idle_io_cb(struct ev_loop *loop, struct ev_io *w, int revents)
-{
-    (void)loop;
-    (void)revents;
-    idle_drop(w->data);             /* closed by the server, or talking out of turn */
-}
-
-static void
-idle_timer_cb(struct ev_loop *loop, struct ev_timer *w, int revents)
-{
-    ev_tstamp limit = ev_now(loop) - secs(H.idle_timeout_ms);
-
-    (void)revents;
-    while (H.idle_oldest != NULL && H.idle_oldest->since <= limit + 0.0005)
-        idle_drop(H.idle_oldest);
-    if (H.idle_oldest != NULL) {
-        ev_timer_set(w, H.idle_oldest->since - limit, 0);
-        ev_timer_start(loop, w);
-    }
-}
-
-static void
-idle_close_all(void)
-{
-    while (H.idle_oldest != NULL)
-        idle_drop(H.idle_oldest);
-    if (H.loop != NULL)
-        ev_timer_stop(H.loop, &H.idle_timer);
-}
-
-/* Returns owned: a parked connection to server that is still open, or -1; *nreq is the
- * number of requests it carried. A close that reached the loop's last poll is a pending
- * event of its watcher; one parked in this very iteration has seen no poll yet, so the
- * kernel is asked (the server may have closed right after its response). */
-static int
-idle_take(struct ev_loop *loop, uint32_t server, uint32_t *nreq)
-{
-    struct idle *it;
-
-    if (H.idle_srv == NULL)
-        return -1;
-    while ((it = H.idle_srv[server].recent) != NULL) {
-        bool alive = !ev_is_pending(&it->io);
-        char b;
-
-        if (alive && it->park_iter == ev_iteration(loop))
-            alive = recv(it->io.fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) == -1 &&
-                    (errno == EAGAIN || errno == EWOULDBLOCK);
-        if (alive) {
-            *nreq = it->nreq;
-            return idle_unlink(it);
-        }
-        idle_drop(it);
-    }
-    return -1;
-}
-
-/* The client is done with its server connection: parks it when it is clean and idle,
- * may be shared (no PROXY header: that binds it to one client) and the process is not
- * stopping; else closes it. */
-static void
-release_server(struct http_conn *c)
-{
-    const struct yt_server *s;
-    struct idle_server *is;
-    struct idle *it;
-
-    if (c->sfd < 0)
-        return;
-    s = c->server != YT_NONE ? &H.t->servers[c->server] : NULL;
-    if (!c->server_idle || s == NULL || (s->flags & (YT_SERVER_PROXY_V1 | YT_SERVER_PROXY_V2)) ||
-        H.quiescing || H.idle_recs == NULL || ev_is_pending(&c->sio)) {
-        close_server(c);
-        return;
-    }
-    is = &H.idle_srv[c->server];
-    if (is->count >= IDLE_PER_SERVER_MAX) {
-        for (it = is->recent; it->next != NULL; it = it->next)
-            ;
-        idle_drop(it);              /* the server's oldest */
-    }
-    if (H.idle_free == NULL)
-        idle_drop(H.idle_oldest);
-    it = H.idle_free;
-    H.idle_free = it->next;
-    H.loop = c->loop;
-    set_io(c->loop, &c->sio, -1, 0);
-    ev_io_init(&it->io, idle_io_cb, c->sfd, EV_READ);
-    it->io.data = it;
-    ev_io_start(c->loop, &it->io);
-    it->since = ev_now(c->loop);
-    it->server = c->server;
-    it->nreq = c->server_nreq;
-    it->park_iter = ev_iteration(c->loop);
-    it->next = is->recent;
-    is->recent = it;
-    is->count++;
-    it->newer = NULL;
-    it->older = H.idle_newest;
-    if (H.idle_newest != NULL)
-        H.idle_newest->newer = it;
-    else
-        H.idle_oldest = it;
-    H.idle_newest = it;
-    H.idle_count++;
-    if (!ev_is_active(&H.idle_timer)) {
-        ev_timer_set(&H.idle_timer, secs(H.idle_timeout_ms), 0);
-        ev_timer_start(c->loop, &H.idle_timer);
-    }
-    c->sfd = -1;
-    close_server(c);                /* resets the server side of c */
-}
-
-/* ---- answers of our own ---- */
-
-/* Stops serving requests: the server goes, the client gets what is pending, then the
- * connection closes (see on_drain). */
-static void
-enter_drain(struct http_conn *c)
-{
-    close_server(c);
-    if (c->req != NULL) {
-        buf_put(c->req);
-        c->req = NULL;
-    }
-    buf_pipe_put(c->qpipe);         /* the server is gone: its bytes are dropped */
-    c->qpipe = NULL;
-    c->req_fwd = c->req_hold = 0;
-    c->can_retry = false;
-    c->state = HTTP_DRAIN;
-}
-
-static const struct yt_errpage *
-find_page(int status)
-{
-    for (uint32_t i = 0; i < H.t->error_count; i++)
-        if (H.t->errors[i].status == status)
-            return &H.t->errors[i];
-    return NULL;
-}
-
-/* Answers the current request with the error page for status and closes after it. If the
- * final response head already went out, only closes. */
-static void
-answer_error(struct http_conn *c, int status, const char *err, const char *term)
-{
-    const struct yt_errpage *p;
-
-    if (c->err == NULL)
-        c->err = err;
-    set_term(c, term);
-    close_server(c);
-    if (c->status != 0) {           /* too late for a page: the client has a head */
-        enter_drain(c);
-        return;
-    }
-    c->status = status;
-    p = find_page(status);
-    if (p != NULL) {
-        c->page = H.t->blob + p->response.off;
-        c->page_len = p->response.len;
-        c->page_off = 0;
-        c->bytes_out += p->response.len;
-    } else {
-        if (c->resp == NULL)
-            c->resp = buf_get(&H.bufs);
-        if (c->resp != NULL) {
-            size_t n;
-
-            buf_compact(c->resp);
-            n = reply_status_page((char *)c->resp->data + c->resp->end, buf_room(c->resp),
-                                  status);
-            c->resp->end += (uint32_t)n;
-            c->resp_fwd += (uint32_t)n;
-            c->bytes_out += n;
-        }
-    }
-    enter_drain(c);
-}
-
-/* Answers a redirect listener's request in place; the head is data[0 .. head_len). */
-static void
-answer_redirect(struct http_conn *c, const struct hh_request *r, const uint8_t *data,
-                int status)
-{
-    const struct span *path = &r->path;
-    /* A body would have to be read and dropped to find the next request; closing is
-     * simpler and leaves no doubt (the client may not send it after a final answer). */
-    bool keep = r->keep_alive && r->body == HH_BODY_NONE && !H.quiescing && !c->client_eof;
-    size_t n;
-
-    if (r->host_len == 0) {
-        answer_error(c, 400, "redirect-without-host", "PR");
-        return;
-    }
-    if (c->resp == NULL && (c->resp = buf_get(&H.bufs)) == NULL) {
-        c->err = "no-buffer";
-        set_term(c, "RR");
-        c->state = HTTP_CLOSED;
-        return;
-    }
-    buf_compact(c->resp);
-    n = reply_redirect((char *)c->resp->data + c->resp->end, buf_room(c->resp), status,
-                       r->host, r->host_len, c->l->redirect_port,
-                       (const char *)data + path->off, path->len, r->version_minor, keep);
-    if (n == 0) {
-        answer_error(c, 400, "redirect-target", "PR");
-        return;
-    }
-    c->resp->end += (uint32_t)n;
-    c->resp_fwd += (uint32_t)n;
-    c->status = status;
-    c->req->start += (uint32_t)r->head_len;
-    c->t_resp = ev_now(c->loop);
-    c->bytes_out += n;
-    if (!keep) {
-        enter_drain(c);             /* logged once sent, when the connection ends */
-        return;
-    }
-    /* The answer is complete in the buffer: log it now, then read the next head. */
-    log_request(c);
-    next_request(c);
-}
-
-/* ---- request framing ---- */
-
-static void
-frame_request(struct http_conn *c)
-{
-    while (c->reqph != PH_DONE && c->req != NULL && buf_len(c->req) > c->req_fwd) {
-        const uint8_t *p = c->req->data + c->req->start + c->req_fwd;
-        size_t avail = buf_len(c->req) - c->req_fwd, used;
-        enum hh_result r;
-
-        if (c->reqph == PH_LENGTH) {
-            used = avail < c->req_left ? avail : (size_t)c->req_left;
-            c->req_left -= used;
-            if (c->req_left == 0)
-                c->reqph = PH_DONE;
-        } else {
-            r = hh_chunked_scan(&c->req_ch, p, avail, &used);
-            if (r == HH_OK) {
-                c->reqph = PH_DONE;
-            } else if (r != HH_NEED_MORE) {
-                /* Never pass on what we cannot frame: the server may be reading it. */
-                answer_error(c, hh_result_status(r), hh_result_str(r), "PD");
-                return;
-            }
-        }
-        c->req_fwd += (uint32_t)used;
-        c->bytes_in += used;
-    }
-}
-
-/* The head at h (in b) of old_len bytes was stripped in place to len bytes (hh_strip_hop):
- * closes the gap before what follows it and puts add[0..n) before its final CRLF, if b has
- * room for it. Returns the head's new length: len + n, or len when add did not fit. */
-static size_t
-rebuild_head(struct buf *b, uint8_t *h, size_t old_len, size_t len, const char *add, size_t n)
-{
-    uint8_t *tail = h + old_len;
-    size_t tail_len = (size_t)(b->data + b->end - tail);
-
-    if (len + n > old_len && len + n - old_len > buf_room(b))
-        n = 0;
-    memmove(h + len + n, tail, tail_len);
-    if (n > 0) {
-        memmove(h + len - 2 + n, h + len - 2, 2);
-        memcpy(h + len - 2, add, n);
-    }
-    b->end = (uint32_t)(h - b->data + len + n + tail_len);
-    return len + n;
-}
-
-/* Appends the text s to add (of cap bytes) at *n. */
-static void
-add_text(char *add, size_t cap, size_t *n, const char *s)
-{
-    size_t k = strlen(s);
-
-    if (k <= cap - *n) {
-        memcpy(add + *n, s, k);
-        *n += k;
-    }
-}
-
-/* The request head at the front of req goes to the server without its hop-by-hop fields
- * (RFC 9110 §7.6.1) and with the proxy's own: exactly one Content-Length or
- * "Transfer-Encoding: chunked" when the client's were repeated or spelled otherwise, the
- * Connection option the proxy means (upgrade; keep-alive for HTTP/1.0; close when a client
- * that closes cannot leave the server connection for another), and with forwarded-for the
- * proxy's X-Forwarded-For and X-Forwarded-Proto in place of any the client sent. Added
- * after the strip, nothing the client's Connection names can remove them. Returns the
- * head's new length, or 0 when what it adds does not fit. It fits in RESERVE: the framing
- * and Connection lines replace the client's (a byte longer at most, for a missing space),
- * X-Forwarded-* take at most 89 bytes, a PROXY header at most PP_MAX. */
-static size_t
-forward_request_head(struct http_conn *c, const struct hh_request *r, bool fwd_for)
-{
-    char add[RESERVE], ip[INET6_ADDRSTRLEN];
-    size_t n = 0, len;
-    uint8_t *h = c->req->data + c->req->start;
-    unsigned flags = (fwd_for ? HH_STRIP_FORWARDED : 0) |
-                     (c->req_upgrade ? HH_STRIP_KEEP_UPGRADE : 0);
-
-    len = hh_strip_hop(h, r->head_len, &r->hop, flags);
-    if (r->hop.cl_normalise) {
-        n += (size_t)snprintf(add, sizeof(add), "Content-Length: %llu\r\n",
-                              (unsigned long long)r->content_length);
-    }
-    if (r->hop.te_normalise)
-        add_text(add, sizeof(add), &n, "Transfer-Encoding: chunked\r\n");
-    if (c->req_upgrade)
-        add_text(add, sizeof(add), &n, "Connection: Upgrade\r\n");
-    else if (r->keep_alive && r->version_minor == 0)
-        add_text(add, sizeof(add), &n, "Connection: keep-alive\r\n");
-    else if (!r->keep_alive && r->version_minor == 1 && !c->close_stripped)
-        add_text(add, sizeof(add), &n, "Connection: close\r\n");
-    if (fwd_for) {
-        format_addr(&c->peer, ip, sizeof(ip), false);
-        add_text(add, sizeof(add), &n, "X-Forwarded-For: ");
-        add_text(add, sizeof(add), &n, ip);
-        add_text(add, sizeof(add), &n, "\r\nX-Forwarded-Proto: http\r\n");
-    }
-    if (c->req->end + n > c->req->cap)
-        make_room(c->req, 0);
-    h = c->req->data + c->req->start;
-    if (rebuild_head(c->req, h, r->head_len, len, add, n) != len + n)
-        return 0;                   /* cannot happen within RESERVE; never send less */
-    return len + n;
-}
-
-/* The response head at the front of what resp has not cleared goes to the client
- * without its hop-by-hop fields, with one Content-Length if the server repeated it, and
- * with the Connection the proxy means: Upgrade after a 101, close when the client
- * connection ends after this response, keep-alive when it stays and the client or the
- * server speaks HTTP/1.0. Returns the head's new length; *added says whether what it adds
- * found room (a 101 needs its Connection line, a normalised length its Content-Length). */
-static size_t
-forward_response_head(struct http_conn *c, const struct hh_response *rs, bool *added)
-{
-    char add[64];
-    size_t n = 0, len, want;
-    struct buf *b = c->resp;
-    uint8_t *h;
-    bool keep = c->req_keep_alive && rs->keep_alive && !H.quiescing;
-
-    if (buf_room(b) < sizeof(add))
-        buf_compact(b);
-    h = b->data + b->start + c->resp_fwd;
-
-    len = hh_strip_hop(h, rs->head_len, &rs->hop, rs->status == 101 ? HH_STRIP_KEEP_UPGRADE : 0);
-    if (rs->hop.cl_normalise) {
-        n += (size_t)snprintf(add, sizeof(add), "Content-Length: %llu\r\n",
-                              (unsigned long long)rs->content_length);
-    }
-    if (rs->status == 101)
-        add_text(add, sizeof(add), &n, "Connection: Upgrade\r\n");
-    else if (rs->status >= 200 && !keep)
-        add_text(add, sizeof(add), &n, "Connection: close\r\n");
-    else if (rs->status >= 200 && (c->req_minor == 0 || rs->version_minor == 0))
-        add_text(add, sizeof(add), &n, "Connection: keep-alive\r\n");
-    want = len + n;
-    len = rebuild_head(b, h, rs->head_len, len, add, n);
-    *added = len == want;
-    return len;
-}
-
-/* Methods a client may send again after a failure (RFC 9110 §9.2.2); case-sensitive. */
-static bool
-is_idempotent(const uint8_t *m, size_t len)
-{
-    static const char *const names[] = { "GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE" };
-
-    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-        if (strlen(names[i]) == len && memcmp(m, names[i], len) == 0)
-            return true;
-    return false;
-}
-
-/* Puts the PROXY header in front of the request, before its first byte goes out. */
-static bool
-prepend_proxy_header(struct http_conn *c, const struct yt_server *s)
-{
-    union yt_addr local;
-    socklen_t len = sizeof(local);
-    uint8_t hdr[PP_MAX];
-    size_t n;
-    struct buf *b = c->req;
-
-    if (getsockname(c->cfd, &local.sa, &len) == -1)
-        return false;
-    if (s->flags & YT_SERVER_PROXY_V2)
-        n = pp_build_v2(&c->peer.sa, &local.sa, hdr, sizeof(hdr));
-    else
-        n = pp_build_v1(&c->peer.sa, &local.sa, (char *)hdr, sizeof(hdr));
-    if (n == 0 || b == NULL)
-        return false;
-    if (b->start < n) {
-        size_t len_now = buf_len(b);
-
-        assert(len_now + n <= b->cap);
-        memmove(b->data + n, b->data + b->start, len_now);
-        b->start = (uint32_t)n;
-        b->end = (uint32_t)(n + len_now);
-    }
-    b->start -= (uint32_t)n;
-    memcpy(b->data + b->start, hdr, n);
-    c->req_fwd += (uint32_t)n;
-    return true;
-}
-
-/* ---- connecting ---- */
-
-/* n bytes of the request went to the server. On a reused connection they stay in the
- * buffer, before start, until the answer begins: see retry_request. */
-static void
-sent_to_server(struct http_conn *c, size_t n)
-{
-    c->req->start += (uint32_t)n;
-    c->req_fwd -= (uint32_t)n;
-    c->last_server = ev_now(c->loop);
-    if (c->can_retry)
-        c->req_hold += (uint32_t)n;
-    else
-        put_if_empty(&c->req);
-}
-
-/* The answer began: the request will not be sent again. */
-static void
-drop_hold(struct http_conn *c)
-{
-    c->can_retry = false;
-    c->req_hold = 0;
-    put_if_empty(&c->req);
-}
-
-/* The request goes out on the kept connection sfd to c->server, which has carried
- * server_nreq requests so far. */
-static void
-reuse_server(struct http_conn *c)
-{
-    c->server_reused = true;
-    c->server_idle = false;
-    c->can_retry = c->retry_ok;
-    c->log_server = c->server;
-    c->log_reuse = c->server_nreq++;
-    c->t_conn_start = c->t_conn_done = ev_now(c->loop);
-    c->last_server = c->t_conn_done;
-    c->state = HTTP_RELAY;
-}
-
-/* A reused server connection ended before the first byte of the answer: the server most
- * likely closed it as idle while the request was on its way (RFC 9112 §9.6), so the
- * request, idempotent and without a body, goes once more, on a new connection
- * (RFC 9112 §9.3.1). Its bytes are still in the buffer, req_hold bytes before start. */
-static void
-retry_request(struct http_conn *c)
-{
-    c->req->start -= c->req_hold;
-    c->req_fwd += c->req_hold;
-    c->req_hold = 0;
-    c->can_retry = false;
-    c->retried = true;
-    close_server(c);
-    c->tries = 0;
-    c->server = YT_NONE;
-    connect_next(c);
-}
-
-static void
-connected(struct http_conn *c)
-{
-    const struct yt_server *s = &H.t->servers[c->server];
-
-    c->t_conn_done = ev_now(c->loop);
-    c->last_server = c->t_conn_done;
-    pool_mark_up(&H.health, c->server);
-    stats_server_up(c->server);
-    c->state = HTTP_RELAY;
-    if ((s->flags & (YT_SERVER_PROXY_V1 | YT_SERVER_PROXY_V2)) && !prepend_proxy_header(c, s))
-        answer_error(c, 503, "proxy-header", "PC");
-}
-
-/* A connect to server s failed: passively down until the retry interval has passed. */
-static void
-server_down(struct http_conn *c, uint32_t s)
-{
-    pool_mark_down(&H.health, s, now_ms(c), H.t->timeouts.retry_ms);
-    stats_server_down(s, now_ms(c) + H.t->timeouts.retry_ms);
-}
-
-/* Connects to the next server of the pool that is up; 503 when there is none left. */
-static void
-connect_next(struct http_conn *c)
-{
-    const struct yt_pool *p = &H.t->pools[c->pool];
-
-    while (c->tries < p->count) {
-        uint32_t s = pool_pick(&H.health, c->pool, now_ms(c));
-        const struct yt_server *srv;
-        int fd, one = 1, lowat = SEND_LOWAT;
-
-        if (s == YT_NONE)
-            break;
-        c->tries++;
-        c->server = c->log_server = s;
-        if (!c->retried && (c->sfd = idle_take(c->loop, s, &c->server_nreq)) >= 0) {
-            reuse_server(c);
-            return;
-        }
-        srv = &H.t->servers[s];
-        fd = socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-        if (fd == -1 && (errno == EMFILE || errno == ENFILE) && H.idle_oldest != NULL) {
-            idle_drop(H.idle_oldest);   /* idle descriptors give way to live requests */
-            fd = socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-        }
-        if (fd == -1) {
-            if (errno == EMFILE || errno == ENFILE)
-                listener_out_of_fds("socket", errno);
-            answer_error(c, 503, "socket", "RC");
-            return;
-        }
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-        setsockopt(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &lowat, sizeof(lowat));
-        c->t_conn_start = ev_now(c->loop);
-        c->server_nreq = 1;
-        c->log_reuse = 0;
-        if (connect(fd, (const struct sockaddr *)&srv->addr, sizeof(srv->addr)) == 0) {
-            c->sfd = fd;
-            connected(c);
-            return;
-        }
-        if (errno == EINPROGRESS) {
-            c->sfd = fd;
-            c->state = HTTP_CONNECT;
-            connect_send(c);
-            return;
-        }
-        close(fd);
-        server_down(c, s);
-    }
-    answer_error(c, 503, "no-server", "SC");
-}
-
-/* The connect in progress failed (refused, reset, timed out): the next server, if any. */
-static void
-connect_failed(struct http_conn *c, bool timed_out)
-{
-    set_io(c->loop, &c->sio, -1, 0);
-    close(c->sfd);
-    c->sfd = -1;
-    server_down(c, c->server);
-    c->err = timed_out ? "connect-timeout" : "connect-refused";
-    set_term(c, timed_out ? "sC" : "SC");
-    connect_next(c);
-    if (c->state != HTTP_DRAIN) {       /* another server took it */
-        c->err = NULL;
-        c->term[0] = c->term[1] = '-';
-    }
-}
-
-/* The connect in progress ended (writable) or timed out (timed_out). */
-static void
-connect_done(struct http_conn *c, bool timed_out)
-{
-    int err = 0;
-    socklen_t len = sizeof(err);
-
-    if (!timed_out && getsockopt(c->sfd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
-        err = errno;
-    if (!timed_out && err == 0) {
-        connected(c);
-        return;
-    }
-    if (err == EINPROGRESS || err == EALREADY)
-        return;
-    connect_failed(c, timed_out);
-}
-
-/* A connect to a nearby server has often completed by the time connect() returns: send the
- * request at once instead of waiting for writability and asking SO_ERROR. While the
- * handshake is still under way send() says EAGAIN (the usual wait follows); a failed
- * connect reports its error here, before any byte left, so the next server may take the
- * request. A server that gets a PROXY header takes the usual way. */
-static void
-connect_send(struct http_conn *c)
-{
-    const struct yt_server *s = &H.t->servers[c->server];
-    ssize_t n;
-
-    if (c->req_fwd == 0 || (s->flags & (YT_SERVER_PROXY_V1 | YT_SERVER_PROXY_V2)))
-        return;
-    n = send(c->sfd, c->req->data + c->req->start, c->req_fwd, MSG_NOSIGNAL);
-    if (n == -1) {
-        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-            connect_failed(c, false);
-        return;
-    }
-    connected(c);
-    sent_to_server(c, (size_t)n);
-}
-
-/* ---- the request head ---- */
-
-static void
-start_forward(struct http_conn *c, const struct hh_request *r, uint32_t pool)
-{
-    const struct yt_pool *p = &H.t->pools[pool];
-    bool fwd_for = (c->l->flags & YT_LISTENER_FORWARDED_FOR) ||
-                   (c->site != YT_NONE && (H.t->sites[c->site].flags & YT_SITE_FORWARDED_FOR));
-
-    c->pool = pool;
-    c->retry_ok = r->body == HH_BODY_NONE &&
-                  is_idempotent(c->req->data + c->req->start + r->method.off, r->method.len);
-    /* WebSocket only, and never on a redirect listener (its ACME carve-out included). */
-    c->req_upgrade = r->upgrade && c->l->mode == YT_MODE_HTTP;
-    /* A client that closes after each request need not close the server's connection. */
-    c->close_stripped = !r->keep_alive && r->version_minor == 1 && !c->req_upgrade &&
-                        H.idle_recs != NULL && !H.quiescing;
-    c->req_keep_alive = r->keep_alive;
-    c->req_is_head = r->is_head;
-    c->req_minor = (uint8_t)r->version_minor;
-    c->respph = PH_HEAD;
-    switch (r->body) {
-    case HH_BODY_LENGTH:
-        c->reqph = PH_LENGTH;
-        c->req_left = r->content_length;
-        break;
-    case HH_BODY_CHUNKED:
-        c->reqph = PH_CHUNKED;
-        hh_chunked_init(&c->req_ch);
-        break;
-    default:
-        c->reqph = PH_DONE;
-        break;
-    }
-    c->bytes_in = r->head_len;
-    c->req_fwd = (uint32_t)forward_request_head(c, r, fwd_for);
-    if (c->req_fwd == 0) {
-        answer_error(c, 431, "head-rewrite", "PR");
-        return;
-    }
-    frame_request(c);
-    if (c->state != HTTP_HEAD)
-        return;
-    if (c->sfd >= 0 && c->server >= p->first && c->server < p->first + p->count &&
-        !c->server_dirty && server_is_alive(c)) {
-        reuse_server(c);
-        return;
-    }
-    release_server(c);
-    c->server = YT_NONE;
-    connect_next(c);
-}
-
-static void
-on_head(struct http_conn *c)
-{
-    struct hh_request r;
-    struct yt_decision d;
-    enum hh_result res;
-    const uint8_t *data;
-    size_t len;
-
-    if (output_pending(c))          /* answers go out in order */
-        return;
-    if (c->client_err) {
-        set_term(c, "CR");
-        c->state = HTTP_CLOSED;
-        return;
-    }
-    len = buf_len(c->req);
-    if (len == 0) {
-        /* Stopping: a connection between requests closes; a new one is still served (its
-         * request may be on the way, see http_quiesce). */
-        if (c->client_eof || (H.quiescing && c->nreq > 0)) {
-            if (c->client_eof)
-                set_term(c, "CR");
-            if (!c->got_bytes)      /* nothing asked: no request to log */
-                c->req_active = c->nreq == 0;
-            c->state = HTTP_CLOSED;
-        } else if (c->nreq > 0) {
-            idle_client_enter(c);   /* a keep-alive client between requests */
-        }
-        return;
-    }
-    data = c->req->data + c->req->start;
-    res = hh_parse_request_gated(&c->gate, data, len, c->max_head, &r);
-    if (res == HH_NEED_MORE) {
-        if (len >= c->max_head) {
-            res = hh_head_too_large(&c->gate);
-        } else {
-            if (c->client_eof) {
-                c->err = "truncated-head";
-                set_term(c, "CR");
-                c->state = HTTP_CLOSED;
-            }
-            return;
-        }
-    }
-    if (res != HH_OK) {
-        c->bytes_in = len;
-        answer_error(c, hh_result_status(res), hh_result_str(res), "PR");
-        return;
-    }
-    c->t_head = ev_now(c->loop);
-    c->bytes_in = r.head_len;
-    c->nreq++;
-    if (c->text != NULL || (c->text = malloc(sizeof(*c->text))) != NULL) {
-        struct req_text *tx = c->text;
-
-        remember(tx->method, sizeof(tx->method), &tx->method_len, data + r.method.off,
-                 r.method.len);
-        remember(tx->path, sizeof(tx->path), &tx->path_len, data + r.target.off, r.target.len);
-        remember(tx->host, sizeof(tx->host), &tx->host_len, r.host, r.host_len);
-    }
-    if (r.is_connect) {
-        answer_error(c, 501, "connect-method", "PR");
-        return;
-    }
-    d = yt_resolve(H.t, c->l, r.host, r.host_len, (const char *)data + r.path.off, r.path.len);
-    c->site = d.site;
-    switch (d.action) {
-    case YT_ACT_POOL:
-        start_forward(c, &r, d.pool);
-        break;
-    case YT_ACT_REDIRECT:
-        answer_redirect(c, &r, data, d.status);
-        break;
-    case YT_ACT_STATUS:
-    case YT_ACT_ALERT:
-    default:
-        answer_error(c, d.status ? d.status : 503, "no-route", "PR");
-        break;
-    }
-}
-
-/* ---- the response ---- */
-
-static void
-bad_response(struct http_conn *c, const char *err, const char *term)
-{
-    answer_error(c, 502, err, term);
-}
-
-static void
-frame_response(struct http_conn *c)
-{
-    for (;;) {
-        size_t avail = c->resp != NULL ? buf_len(c->resp) - c->resp_fwd : 0, used;
-        uint8_t *p = c->resp != NULL ? c->resp->data + c->resp->start + c->resp_fwd
-                                           : NULL;
-        struct hh_response rs;
-        enum hh_result r;
-        bool added;
-
-        switch (c->respph) {
-        case PH_HEAD:
-            if (avail == 0) {
-                if (c->server_eof && c->can_retry)
-                    retry_request(c);
-                else if (c->server_eof)
-                    bad_response(c, c->server_err ? "server-reset" : "server-closed", "SH");
-                return;
-            }
-            r = hh_parse_response_gated(&c->resp_gate, p, avail, c->resp->cap, c->req_is_head,
-                                        &rs);
-            if (r != HH_NEED_MORE)
-                c->resp_gate = (struct hh_gate){ 0 };   /* the next head, if any, is new */
-            if (r == HH_NEED_MORE) {
-                if (c->server_eof)
-                    bad_response(c, "truncated-response-head", "SH");
-                else if (avail == c->resp->cap)
-                    bad_response(c, "response-head-too-large", "PH");
-                return;
-            }
-            if (r != HH_OK) {
-                bad_response(c, hh_result_str(r), "PH");
-                return;
-            }
-            if (rs.status == 101 && (!c->req_upgrade || !rs.hop.upgrade_websocket)) {
-                bad_response(c, "unexpected-101", "PH");
-                return;
-            }
-            if (rs.status < 200 && c->req_minor == 0) {
-                /* No 1xx to an HTTP/1.0 client (RFC 9110 §15.2): drop it. */
-                memmove(p, p + rs.head_len, avail - rs.head_len);
-                c->resp->end -= (uint32_t)rs.head_len;
-                continue;
-            }
-            rs.head_len = forward_response_head(c, &rs, &added);
-            if (!added && (rs.status == 101 || rs.hop.cl_normalise)) {
-                bad_response(c, "response-head-too-large", "PH");
-                return;
-            }
-            if (rs.status == 101) {
-                c->status = 101;
-                c->t_resp = ev_now(c->loop);
-                c->resp_fwd += (uint32_t)rs.head_len;
-                c->bytes_out += rs.head_len;
-                c->state = HTTP_TUNNEL;
-                return;
-            }
-            c->resp_fwd += (uint32_t)rs.head_len;
-            c->bytes_out += rs.head_len;
-            if (rs.status < 200)    /* interim (100 Continue, 103): the final one follows */
-                continue;
-            c->status = rs.status;
-            c->t_resp = ev_now(c->loop);
-            c->resp_keep_alive = rs.keep_alive;
-            switch (rs.body) {
-            case HH_BODY_LENGTH:
-                c->respph = PH_LENGTH;
-                c->resp_left = rs.content_length;
-                break;
-            case HH_BODY_CHUNKED:
-                c->respph = PH_CHUNKED;
-                hh_chunked_init(&c->resp_ch);
-                break;
-            case HH_BODY_CLOSE:
-            case HH_BODY_TUNNEL:
-                c->respph = PH_CLOSE;
-                c->resp_keep_alive = false;
-                break;
-            default:
-                c->respph = PH_DONE;
-                break;
-            }
-            break;
-        case PH_LENGTH:
-            if (avail == 0) {
-                if (c->server_eof) {
-                    c->err = "truncated-response";
-                    set_term(c, "SD");
-                    enter_drain(c);
-                }
-                return;
-            }
-            used = avail < c->resp_left ? avail : (size_t)c->resp_left;
-            c->resp_left -= used;
-            c->resp_fwd += (uint32_t)used;
-            c->bytes_out += used;
-            if (c->resp_left == 0)
-                c->respph = PH_DONE;
-            break;
-        case PH_CHUNKED:
-            if (avail == 0) {
-                if (c->server_eof) {
-                    c->err = "truncated-response";
-                    set_term(c, "SD");
-                    enter_drain(c);
-                }
-                return;
-            }
-            r = hh_chunked_scan(&c->resp_ch, p, avail, &used);
-            c->resp_fwd += (uint32_t)used;
-            c->bytes_out += used;
-            if (r == HH_OK) {
-                c->respph = PH_DONE;
-            } else if (r != HH_NEED_MORE) {
-                /* The head is out; the client can only see the body end early. */
-                c->err = hh_result_str(r);
-                set_term(c, "PD");
-                enter_drain(c);
-                return;
-            }
-            break;
-        case PH_CLOSE:
-            c->resp_fwd += (uint32_t)avail;
-            c->bytes_out += avail;
-            if (c->server_eof) {
-                c->respph = PH_DONE;
-                c->close_after = true;
-            }
-            return;
-        case PH_DONE:
-        default:
-            if (avail > 0 || c->server_eof)
-                c->server_dirty = true;     /* bytes nobody asked for: do not reuse */
-            return;
-        }
-    }
-}
-
-/* The exchange under way is the connection's last. */
-static bool
-closing_after(const struct http_conn *c)
-{
-    return !c->req_keep_alive || !c->resp_keep_alive || c->close_after || H.quiescing;
-}
-
-/* The response is complete and sent: log, then the next request or the end. */
-static void
-exchange_end(struct http_conn *c)
-{
-    bool keep = !closing_after(c) && c->reqph == PH_DONE && !request_pending(c);
-    /* The server was asked to keep the connection, agreed, and is between messages. */
-    bool server_keep = (c->req_keep_alive || c->close_stripped) && c->resp_keep_alive &&
-                       c->reqph == PH_DONE && !request_pending(c) && !c->close_after &&
-                       !c->req_upgrade && !c->server_eof && !c->server_dirty &&
-                       !c->server_wr_err && !H.quiescing;
-
-    log_request(c);
-    c->server_idle = server_keep;
-    if (!keep) {
-        release_server(c);          /* to the idle pool, or closed */
-        enter_drain(c);
-        return;
-    }
-    if (!server_keep)
-        close_server(c);
-    next_request(c);
-    c->state = HTTP_HEAD;
-}
-
-static void
-on_relay(struct http_conn *c)
-{
-    if (c->client_err) {
-        c->err = "client-reset";
-        set_term(c, c->status ? "CD" : "CH");
-        c->state = HTTP_CLOSED;
-        return;
-    }
-    frame_request(c);
-    if (c->state != HTTP_RELAY && c->state != HTTP_CONNECT)
-        return;
-    if (c->client_eof && c->reqph != PH_DONE && buf_len(c->req) <= c->req_fwd) {
-        c->err = "client-closed-in-body";
-        set_term(c, "CD");
-        c->state = HTTP_CLOSED;
-        return;
-    }
-    if (c->state != HTTP_RELAY)
-        return;
-    frame_response(c);
-    if (c->state != HTTP_RELAY)
-        return;
-    if (c->respph == PH_DONE && !output_pending(c))
-        exchange_end(c);
-}
-
-static void
-on_tunnel(struct http_conn *c)
-{
-    if (c->client_err || c->server_err || c->server_wr_err) {
-        set_term(c, c->client_err ? "CD" : "SD");
-        c->state = HTTP_CLOSED;
-        return;
-    }
-    if (c->req != NULL) {
-        c->bytes_in += buf_len(c->req) - c->req_fwd;
-        c->req_fwd = (uint32_t)buf_len(c->req);
-    }
-    if (c->resp != NULL) {
-        c->bytes_out += buf_len(c->resp) - c->resp_fwd;
-        c->resp_fwd = (uint32_t)buf_len(c->resp);
-    }
-    if (c->client_eof && !request_pending(c) && !c->shut_server) {
-        shutdown(c->sfd, SHUT_WR);
-        c->shut_server = true;
-    }
-    if (c->server_eof && c->resp_fwd == 0 && !c->shut_client) {
-        shutdown(c->cfd, SHUT_WR);
-        c->shut_client = true;
-    }
-    if (c->shut_client && c->shut_server)
-        c->state = HTTP_CLOSED;
-}
-
-static void
-on_drain(struct http_conn *c)
-{
-    if (c->client_err) {
-        c->state = HTTP_CLOSED;
-        return;
-    }
-    if (output_pending(c))
-        return;
-    if (!c->lingering) {
-        /* Closing with unread input would reset the connection and could destroy the
-         * answer in flight; half-close, then read and drop for a moment (RFC 9112 §9.6). */
-        shutdown(c->cfd, SHUT_WR);
-        c->lingering = true;
-        c->t_linger = ev_now(c->loop);
-    }
-    if (c->client_eof)
-        c->state = HTTP_CLOSED;
-}
-
-static void
-process(struct http_conn *c)
-{
-    for (int round = 0; round < RUN_ROUNDS; round++) {
-        enum http_state before = c->state;
-
-        switch (c->state) {
-        case HTTP_HEAD:
-            on_head(c);
-            break;
-        case HTTP_CONNECT:
-            if (c->client_err) {
-                set_term(c, "CC");
-                c->state = HTTP_CLOSED;
-            } else {
-                frame_request(c);
-            }
-            break;
-        case HTTP_RELAY:
-            on_relay(c);
-            break;
-        case HTTP_TUNNEL:
-            on_tunnel(c);
-            break;
-        case HTTP_DRAIN:
-            on_drain(c);
-            break;
-        case HTTP_CLOSED:
-            return;
-        }
-        if (c->state == before)
-            return;
-    }
-}
-
-/* ---- I/O ---- */
-
-/* buf_pipe_fill() into *pp, for a body: an empty pipe goes back to the pool at once, so a
- * connection waiting for bytes holds none; and once the kernel refuses to splice, bodies
- * go through buffers from then on. */
-static enum buf_pipe_result
-pipe_in(int fd, struct buf_pipe **pp, size_t want, size_t *moved, bool *full)
-{
-    enum buf_pipe_result r = buf_pipe_fill(*pp, fd, want, moved, full);
-
-    if (r == BUF_PIPE_REFUSED) {
-        log_msg(LOG_LEVEL_NOTICE, "splice: %s, relaying bodies through buffers",
-                strerror(errno));
-        H.splice_off = true;
-    }
-    if ((*pp)->len == 0) {
-        buf_pipe_put(*pp);
-        *pp = NULL;
-    }
-    return r;
-}
-
-/* buf_pipe_drain() of *pp into socket fd; the pipe goes back once empty. */
-static ssize_t
-pipe_out(struct buf_pipe **pp, int fd, bool more)
-{
-    ssize_t n = buf_pipe_drain(*pp, fd, more);
-
-    if ((*pp)->len == 0) {
-        buf_pipe_put(*pp);          /* an idle connection holds no pipe */
-        *pp = NULL;
-    }
-    return n;
-}
-
-/* The request body's counterpart of splice_body(): a Content-Length body that fills the
- * buffer in one read goes client -> pipe -> server once the buffer is sent. Chunked
- * bodies stay on the buffer, where they are framed. */
-static bool
-splice_req_body(struct http_conn *c)
-{
-    if (c->qpipe != NULL)
-        return true;
-    if (!c->req_bulk || H.splice_off || c->state != HTTP_RELAY || c->reqph != PH_LENGTH ||
-        buf_len(c->req) > 0 || c->req_hold > 0 || c->server_wr_err)
-        return false;
-    c->qpipe = buf_pipe_get(&H.pipes);
-    c->qpipe_full = false;
-    return c->qpipe != NULL;
-}
-
-static bool read_client(struct http_conn *c);
-
-/* Splices the request body from the client into the pipe, never past its end: what
- * follows is the next request, read into the buffer as before. */
-static bool
-read_client_pipe(struct http_conn *c)
-{
-    size_t want = c->qpipe->cap - c->qpipe->len, n = 0;
-
-    if (c->req_left < want)
-        want = (size_t)c->req_left;
-    if (want == 0 || c->reqph != PH_LENGTH)
-        return false;
-    switch (pipe_in(c->cfd, &c->qpipe, want, &n, &c->qpipe_full)) {
-    case BUF_PIPE_MOVED:
-        c->bytes_in += n;
-        c->last_client = ev_now(c->loop);
-        if ((c->req_left -= n) == 0)
-            c->reqph = PH_DONE;
-        break;
-    case BUF_PIPE_EOF:
-        c->client_eof = true;
-        break;
-    case BUF_PIPE_REFUSED:
-        return read_client(c);
-    case BUF_PIPE_FAILED:
-        c->client_eof = c->client_err = true;
-        break;
-    case BUF_PIPE_WAIT:
-        break;
-    }
-    c->client_more = n == want;
-    return c->client_more;
-}
-
-/* Reads what the client sent; true when the read filled all the room it had (more is
- * probably waiting). */
-static bool
-read_client(struct http_conn *c)
-{
-    ssize_t n;
-    size_t room;
-
-    if (c->state == HTTP_DRAIN) {
-        char sink[4096];
-
-        n = recv(c->cfd, sink, sizeof(sink), 0);
-        if (n == 0 || (n == -1 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
-            c->client_eof = true;
-        return n == (ssize_t)sizeof(sink);
-    }
-    if (splice_req_body(c))
-        return read_client_pipe(c);
-    if (c->req == NULL && (c->req = buf_get(&H.bufs)) == NULL) {
-        c->err = "no-buffer";
-        c->client_err = true;
-        set_term(c, "RR");
-        return false;
-    }
-    c->req->start -= c->req_hold;   /* held bytes move along */
-    make_room(c->req, req_limit());
-    c->req->start += c->req_hold;
-    if (c->req->end >= req_limit())
-        return false;
-    room = req_limit() - c->req->end;
-    n = recv(c->cfd, c->req->data + c->req->end, room, 0);
-    c->client_more = n == (ssize_t)room;
-    if (c->client_more && c->reqph == PH_LENGTH && c->state == HTTP_RELAY)
-        c->req_bulk = true;
-    if (n > 0) {
-        c->req->end += (uint32_t)n;
-        c->last_client = ev_now(c->loop);
-        if (c->state == HTTP_HEAD) {
-            if (!c->req_active) {
-                c->req_active = true;
-                c->t_req = c->last_client;
-            }
-            c->got_bytes = true;
-            idle_client_leave(c);
-        }
-    } else if (n == 0) {
-        c->client_eof = true;
-    } else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-        c->client_eof = c->client_err = true;
-    }
-    if (c->req_hold == 0)
-        put_if_empty(&c->req);
-    return c->client_more;
-}
-
-/* Whether bytes sent to the client now are followed by more at once: while the server
- * has more queued, MSG_MORE lets the kernel fill whole segments instead of sending one per
- * buffer (fewer packets, fewer wake-ups of the client). The last bytes before a close go
- * with MSG_MORE too: the shutdown that follows in this same callback then leaves as the
- * FIN of their segment, one packet less. */
-static bool
-more_to_client(const struct http_conn *c)
-{
-    return c->respph != PH_DONE ? c->server_more : closing_after(c);
-}
-
-/* Sends the client what the pipe holds; true when some went. */
-static bool
-write_client_pipe(struct http_conn *c)
-{
-    bool more = more_to_client(c);
-    ssize_t n = pipe_out(&c->rpipe, c->cfd, more);
-
-    if (n == -1) {
-        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-            c->client_err = c->client_eof = true;
-        return false;
-    }
-    c->client_corked = more;
-    c->rpipe_full = false;
-    c->last_client = ev_now(c->loop);
-    return n > 0;
-}
-
-static bool
-write_client(struct http_conn *c)
-{
-    const void *p;
-    size_t len;
-    ssize_t n;
-    bool more;
-
-    if (c->rpipe != NULL)
-        return write_client_pipe(c);    /* resp is empty while the pipe holds bytes */
-    if (c->resp_fwd > 0) {
-        p = c->resp->data + c->resp->start;
-        len = c->resp_fwd;
-    } else if (c->page_off < c->page_len) {
-        p = c->page + c->page_off;
-        len = c->page_len - c->page_off;
-    } else {
-        return false;
-    }
-    more = c->resp_fwd > 0 && more_to_client(c);
-    n = send(c->cfd, p, len, MSG_NOSIGNAL | (more ? MSG_MORE : 0));
-    if (n == -1) {
-        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-            c->client_err = c->client_eof = true;
-        return false;
-    }
-    c->client_corked = more;
-    if (c->resp_fwd > 0) {
-        c->resp->start += (uint32_t)n;
-        c->resp_fwd -= (uint32_t)n;
-        put_if_empty(&c->resp);
-    } else {
-        c->page_off += (uint32_t)n;
-    }
-    c->last_client = ev_now(c->loop);
-    return n > 0;
-}
-
-/* A response body that is relayed as it comes (a Content-Length, or until the server
- * closes) goes through a pipe once a read has filled the buffer with it and the buffer
- * has nothing left before it: the order of bytes is kept, and heads, chunked bodies and
- * small answers stay on the buffer, where they are read. Says whether rpipe is in use. */
-static bool
-splice_body(struct http_conn *c)
-{
-    if (c->rpipe != NULL)
-        return true;
-    if (!c->resp_bulk || H.splice_off || c->state != HTTP_RELAY || buf_len(c->resp) > 0 ||
-        (c->respph != PH_LENGTH && c->respph != PH_CLOSE))
-        return false;
-    c->rpipe = buf_pipe_get(&H.pipes);
-    c->rpipe_full = false;
-    return c->rpipe != NULL;
-}
-
-static bool read_server(struct http_conn *c);
-
-/* Splices the body from the server into the pipe, never past its end: what follows a
- * Content-Length body stays in the socket, to be read (and judged) as before. */
-static bool
-read_server_pipe(struct http_conn *c)
-{
-    size_t want = c->rpipe->cap - c->rpipe->len, n = 0;
-
-    if (c->respph == PH_LENGTH && c->resp_left < want)
-        want = (size_t)c->resp_left;
-    if (want == 0 || c->respph == PH_DONE)
-        return false;
-    c->server_read_iter = ev_iteration(c->loop);
-    switch (pipe_in(c->sfd, &c->rpipe, want, &n, &c->rpipe_full)) {
-    case BUF_PIPE_MOVED:
-        c->bytes_out += n;
-        c->last_server = ev_now(c->loop);
-        if (c->respph == PH_LENGTH && (c->resp_left -= n) == 0)
-            c->respph = PH_DONE;
-        break;
-    case BUF_PIPE_EOF:
-        c->server_eof = true;
-        break;
-    case BUF_PIPE_REFUSED:
-        return read_server(c);
-    case BUF_PIPE_FAILED:
-        c->server_eof = c->server_err = true;
-        break;
-    case BUF_PIPE_WAIT:
-        break;
-    }
-    c->server_more = n == want;
-    return c->server_more;
-}
-
-/* Reads what the server sent; true when the read filled all the room it had. */
-static bool
-read_server(struct http_conn *c)
-{
-    ssize_t n;
-    size_t room;
-
-    if (c->state == HTTP_HEAD || c->state == HTTP_DRAIN) {
-        /* An idle kept connection: closed by the server, or talking out of turn. */
-        close_server(c);
-        return false;
-    }
-    if (splice_body(c))
-        return read_server_pipe(c);
-    if (c->resp == NULL && (c->resp = buf_get(&H.bufs)) == NULL) {
-        c->err = "no-buffer";
-        c->server_err = c->server_eof = true;
-        return false;
-    }
-    buf_compact(c->resp);
-    room = buf_room(c->resp);
-    if (room == 0)
-        return false;
-    n = recv(c->sfd, c->resp->data + c->resp->end, room, 0);
-    c->server_read_iter = ev_iteration(c->loop);
-    c->server_more = n == (ssize_t)room;
-    if (c->server_more && (c->respph == PH_LENGTH || c->respph == PH_CLOSE))
-        c->resp_bulk = true;
-    if (n > 0) {
-        c->resp->end += (uint32_t)n;
-        c->last_server = ev_now(c->loop);
-        if (c->can_retry)
-            drop_hold(c);
-    } else if (n == 0) {
-        c->server_eof = true;
-    } else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-        c->server_eof = c->server_err = true;
-    }
-    put_if_empty(&c->resp);
-    return c->server_more;
-}
-
-static bool
-write_server(struct http_conn *c)
-{
-    ssize_t n;
-    bool more;
-
-    if (!request_pending(c) || c->sfd < 0 || c->server_wr_err ||
-        (c->state != HTTP_RELAY && c->state != HTTP_TUNNEL))
-        return false;
-    more = c->client_more && c->reqph != PH_DONE;
-    if (c->qpipe != NULL)           /* req is empty while the pipe holds bytes */
-        n = pipe_out(&c->qpipe, c->sfd, more);
-    else
-        n = send(c->sfd, c->req->data + c->req->start, c->req_fwd,
-                 MSG_NOSIGNAL | (more ? MSG_MORE : 0));
-    if (n == -1) {
-        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-            c->server_wr_err = true;    /* its answer, if any, may still be readable */
-        return false;
-    }
-    c->server_corked = more;
-    if (c->req_fwd > 0) {
-        sent_to_server(c, (size_t)n);
-    } else {
-        c->qpipe_full = false;
-        c->last_server = ev_now(c->loop);
-    }
-    return n > 0;
-}
-
-/* Processes what arrived, writes what can go, and again while writing made progress. */
-static void
-run(struct http_conn *c)
-{
-    for (int round = 0; round < RUN_ROUNDS; round++) {
-        bool wrote;
-
-        process(c);
-        if (c->state == HTTP_CLOSED)
-            return;
-        wrote = write_server(c);
-        wrote = write_client(c) || wrote;
-        if (!wrote)
-            return;
-    }
-}
-
-/* ---- watchers and timer ---- */
-
-static ev_tstamp
-earliest(ev_tstamp a, ev_tstamp b)
-{
-    if (a == 0)
-        return b;
-    if (b == 0)
-        return a;
-    return a < b ? a : b;
-}
-
-static ev_tstamp
-after(ev_tstamp from, uint32_t ms)
-{
-    return ms == 0 ? 0 : from + secs(ms);
-}
-
-/* The client side's and the server side's deadlines in the current state; 0 is none. */
+/* The client side's and the server side's deadlines in the current state. */
 static void
 deadlines(const struct http_conn *c, ev_tstamp *client, ev_tstamp *server)
 {
-    const struct yt_timeouts *to = &H.t->timeouts;
+    const struct yt_timeouts *to = &http_eng.t->timeouts;
     uint32_t linger = to->client_ms != 0 && to->client_ms < LINGER_MS ? to->client_ms
                                                                       : LINGER_MS;
 
-    *client = *server = 0;
+    *client = *server = DEADLINE_NONE;
     switch (c->state) {
     case HTTP_HEAD:
         if (output_pending(c))
-            *client = after(c->last_client, to->client_ms);
+            *client = deadline_after(c->cl.last, to->client_ms);
         else if (c->got_bytes || c->nreq == 0)
-            *client = after(c->got_bytes ? c->t_req : c->last_client, to->inspect_ms);
+            *client = deadline_after(c->got_bytes ? c->t_req : c->cl.last,
+                                     to->inspect_ms);
         else
-            *client = after(c->last_client, to->client_ms);
+            *client = deadline_after(c->cl.last, to->client_ms);
         break;
     case HTTP_CONNECT:
-        *server = after(c->t_conn_start, to->connect_ms);
+        *server = deadline_after(c->t_conn_start, to->connect_ms);
         break;
     case HTTP_RELAY:
-        if (c->reqph != PH_DONE || output_pending(c))
-            *client = after(c->last_client, to->client_ms);
-        if (c->respph != PH_DONE || request_pending(c))
-            *server = after(c->last_server, to->server_ms);
+        if (!body_is_done(&c->cl.body) || output_pending(c))
+            *client = deadline_after(c->cl.last, to->client_ms);
+        if (!body_is_done(&c->sv.body) || request_pending(c))
+            *server = deadline_after(c->sv.last, to->server_ms);
         break;
     case HTTP_TUNNEL: {
-        ev_tstamp last = c->last_client > c->last_server ? c->last_client : c->last_server;
+        ev_tstamp last = c->cl.last > c->sv.last ? c->cl.last : c->sv.last;
 
-        *client = after(last, to->tunnel_ms ? to->tunnel_ms : to->client_ms);
+        *client = deadline_after(last, to->tunnel_ms ? to->tunnel_ms : to->client_ms);
         break;
     }
     case HTTP_DRAIN:
-        *client = c->lingering ? after(c->t_linger, linger) : after(c->last_client,
-                                                                     to->client_ms);
+        *client = c->lingering ? deadline_after(c->t_linger, linger)
+                               : deadline_after(c->cl.last, to->client_ms);
         break;
     case HTTP_CLOSED:
         break;
@@ -2058,26 +127,26 @@ expire(struct http_conn *c)
             set_term(c, "cD");
             c->state = HTTP_CLOSED;
         } else if (c->got_bytes) {
-            answer_error(c, 408, "head-timeout", "cR");
+            http_answer_error(c, 408, "head-timeout", "cR");
         } else {
             set_term(c, "cR");
             c->state = HTTP_CLOSED;
         }
         break;
     case HTTP_CONNECT:
-        connect_done(c, true);
+        http_connect_done(c, true);
         break;
     case HTTP_RELAY:
-        if (server != 0 && server <= now + 0.0005) {
+        if (server <= now + 0.0005) {
             if (c->status == 0) {
-                answer_error(c, 504, "server-timeout", "sH");
+                http_answer_error(c, 504, "server-timeout", "sH");
                 break;
             }
             c->err = "server-timeout";
             set_term(c, "sD");
         } else {
             if (c->status == 0) {
-                answer_error(c, 408, "client-timeout", "cD");
+                http_answer_error(c, 408, "client-timeout", "cD");
                 break;
             }
             c->err = "client-timeout";
@@ -2107,8 +176,8 @@ arm_timer(struct http_conn *c)
     ev_tstamp client, server, d;
 
     deadlines(c, &client, &server);
-    d = earliest(client, server);
-    if (d == 0) {
+    d = deadline_min(client, server);
+    if (deadline_is_none(d)) {
         ev_timer_stop(c->loop, &c->timer);
         return;
     }
@@ -2127,41 +196,41 @@ static void
 arm(struct http_conn *c)
 {
     bool cr = false, cw = output_pending(c), sr = false, sw = false;
-    bool req_room = c->qpipe != NULL ? !c->qpipe_full && c->reqph != PH_DONE
-                                     : c->req == NULL ||
-                                       buf_len(c->req) + c->req_hold < req_limit();
-    bool resp_room = c->rpipe != NULL ? !c->rpipe_full && c->respph != PH_DONE
-                                      : c->resp == NULL || buf_len(c->resp) < c->resp->cap;
+    bool req_room = c->cl.pipe != NULL ? !c->cl.pipe_full && !body_is_done(&c->cl.body)
+                                     : c->cl.in == NULL ||
+                                       buf_len(c->cl.in) + c->req_hold < req_limit();
+    bool resp_room = c->sv.pipe != NULL ? !c->sv.pipe_full && !body_is_done(&c->sv.body)
+                                      : c->sv.in == NULL || buf_len(c->sv.in) < c->sv.in->cap;
 
     switch (c->state) {
     case HTTP_HEAD:
-        cr = !c->client_eof && req_room;
-        sr = c->sfd >= 0;
+        cr = !c->cl.eof && req_room;
+        sr = c->sv.fd >= 0;
         break;
     case HTTP_CONNECT:
-        cr = !c->client_eof && req_room;
+        cr = !c->cl.eof && req_room;
         sw = true;
         break;
     case HTTP_RELAY:
     case HTTP_TUNNEL:
-        cr = !c->client_eof && req_room;
-        sr = !c->server_eof && resp_room;
+        cr = !c->cl.eof && req_room;
+        sr = !c->sv.eof && resp_room;
         sw = request_pending(c) && !c->server_wr_err;
         break;
     case HTTP_DRAIN:
-        cr = !c->client_eof;
+        cr = !c->cl.eof;
         break;
     case HTTP_CLOSED:
         cw = false;
         break;
     }
-    /* A pipe is held only with bytes in it, and never with bytes in resp before them. */
-    assert(c->rpipe == NULL || (c->rpipe->len > 0 && buf_len(c->resp) == 0));
-    assert(c->qpipe == NULL || (c->qpipe->len > 0 && buf_len(c->req) == 0));
-    set_io(c->loop, &c->cio, c->cfd, (cr ? EV_READ : 0) | (cw ? EV_WRITE : 0));
-    set_io(c->loop, &c->sio, c->sfd, (sr ? EV_READ : 0) | (sw ? EV_WRITE : 0));
+    /* A pipe is held only with bytes in it, and never with bytes in the buffer before. */
+    assert(c->sv.pipe == NULL || (c->sv.pipe->len > 0 && buf_len(c->sv.in) == 0));
+    assert(c->cl.pipe == NULL || (c->cl.pipe->len > 0 && buf_len(c->cl.in) == 0));
+    http_set_io(c->loop, &c->cl.io, c->cl.fd, (cr ? EV_READ : 0) | (cw ? EV_WRITE : 0));
+    http_set_io(c->loop, &c->sv.io, c->sv.fd, (sr ? EV_READ : 0) | (sw ? EV_WRITE : 0));
     arm_timer(c);
-    assert(c->state == HTTP_CLOSED || ev_is_active(&c->cio) || ev_is_active(&c->sio) ||
+    assert(c->state == HTTP_CLOSED || ev_is_active(&c->cl.io) || ev_is_active(&c->sv.io) ||
            ev_is_active(&c->timer));
 }
 
@@ -2170,44 +239,26 @@ conn_free(struct http_conn *c)
 {
     struct ev_loop *loop = c->loop;
 
-    log_request(c);
-    idle_client_leave(c);
-    release_server(c);              /* an idle server connection outlives its client */
-    set_io(loop, &c->cio, -1, 0);
-    set_io(loop, &c->sio, -1, 0);
+    http_log_request(c);
+    http_idle_client_leave(c);
+    http_release_server(c);              /* an idle server connection outlives its client */
+    http_set_io(loop, &c->cl.io, -1, 0);
+    http_set_io(loop, &c->sv.io, -1, 0);
     ev_timer_stop(loop, &c->timer);
-    close(c->cfd);
-    buf_put(c->req);
-    buf_put(c->resp);
-    buf_pipe_put(c->rpipe);
-    buf_pipe_put(c->qpipe);
+    close(c->cl.fd);
+    buf_put(c->cl.in);
+    buf_put(c->sv.in);
+    buf_pipe_put(c->sv.pipe);
+    buf_pipe_put(c->cl.pipe);
     free(c->text);
     if (c->prev != NULL)
         c->prev->next = c->next;
     else
-        H.list = c->next;
+        http_eng.list = c->next;
     if (c->next != NULL)
         c->next->prev = c->prev;
-    H.live--;
+    admit_leave();
     free(c);
-}
-
-/* Sends what MSG_MORE held back: setting TCP_NODELAY (again) pushes pending frames. Done
- * before going back to the loop, as a read that filled its buffer may have taken the last
- * byte there was, and nothing would come to push the held frame out. */
-static void
-uncork(struct http_conn *c)
-{
-    int one = 1;
-
-    if (c->client_corked) {
-        setsockopt(c->cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-        c->client_corked = false;
-    }
-    if (c->server_corked && c->sfd >= 0) {
-        setsockopt(c->sfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-        c->server_corked = false;
-    }
 }
 
 static void
@@ -2217,7 +268,7 @@ finish(struct http_conn *c)
         conn_free(c);                   /* the one place a connection is freed */
         return;
     }
-    uncork(c);
+    http_uncork(c);
     arm(c);
 }
 
@@ -2226,38 +277,27 @@ io_cb(struct ev_loop *loop, struct ev_io *w, int revents)
 {
     struct http_conn *c = w->data;
 
+    struct http_side *s = w == &c->cl.io ? &c->cl : &c->sv;
+    bool full = false;
+
     (void)loop;
-    if (w == &c->cio) {
-        bool full = false;
-
-        if (revents & EV_READ)
-            full = read_client(c);
-        if (revents & EV_WRITE)
-            write_client(c);
-        run(c);
-        /* A read that filled its buffer leaves more queued: once forwarding made room,
-         * reading again at once saves a loop turn per buffer on bulk transfers. */
-        for (int i = 1; full && i < READ_ROUNDS && c->state != HTTP_CLOSED; i++) {
-            full = read_client(c);
-            run(c);
-        }
-    } else if (c->state == HTTP_CONNECT) {
+    if (s == &c->sv && c->state == HTTP_CONNECT) {
         if (revents & (EV_WRITE | EV_READ))
-            connect_done(c, false);
-        run(c);
-    } else {
-        bool full = false;
-
-        if (revents & EV_READ)
-            full = read_server(c);
-        if (revents & EV_WRITE)
-            write_server(c);
-        run(c);
-        for (int i = 1; full && i < READ_ROUNDS &&
-                        (c->state == HTTP_RELAY || c->state == HTTP_TUNNEL); i++) {
-            full = read_server(c);
-            run(c);
-        }
+            http_connect_done(c, false);
+        http_run(c);
+        finish(c);
+        return;
+    }
+    if (revents & EV_READ)
+        full = http_read_side(c, s);
+    if (revents & EV_WRITE)
+        http_write_side(c, s);
+    http_run(c);
+    /* A read that filled its buffer leaves more queued: once forwarding made room,
+     * reading again at once saves a loop turn per buffer on bulk transfers. */
+    for (int i = 1; full && i < READ_ROUNDS && http_may_read_again(c, s); i++) {
+        full = http_read_side(c, s);
+        http_run(c);
     }
     finish(c);
 }
@@ -2271,20 +311,18 @@ timer_cb(struct ev_loop *loop, struct ev_timer *w, int revents)
     (void)loop;
     (void)revents;
     deadlines(c, &client, &server);
-    d = earliest(client, server);
-    if (d != 0 && d <= ev_now(c->loop) + 0.0005) {
+    d = deadline_min(client, server);
+    if (d <= ev_now(c->loop) + 0.0005) {
         expire(c);
-        run(c);
+        http_run(c);
     }
     finish(c);
 }
 
-/* ---- the module's entry points ---- */
-
 int
 http_init(const struct yt_table *t)
 {
-    uint32_t cap = DEFAULT_MAX_HEAD;
+    uint32_t cap = DEFAULT_MAX_HEAD, idle_ms;
     bool l7 = false;
 
     for (uint32_t i = 0; i < t->listener_count; i++) {
@@ -2295,43 +333,22 @@ http_init(const struct yt_table *t)
             cap = m;
         l7 = l7 || l->mode != YT_MODE_TLS;
     }
-    H.t = t;
-    H.quiescing = false;
-    buf_pool_init(&H.bufs, cap + RESERVE, 0, FREE_BUFS_MAX);
-    buf_pipe_pool_init(&H.pipes, PIPE_SIZE, PIPE_POOL_KEEP, PIPE_MAX_IN_USE);
-    H.splice_off = false;
-    H.idle_timeout_ms = t->timeouts.server_ms != 0 && t->timeouts.server_ms < IDLE_TIMEOUT_MS
-                        ? t->timeouts.server_ms : IDLE_TIMEOUT_MS;
-    ev_timer_init(&H.idle_timer, idle_timer_cb, 0, 0);
-    if (l7 && t->server_count > 0) {
-        H.idle_recs = calloc(IDLE_MAX, sizeof(*H.idle_recs));
-        H.idle_srv = calloc(t->server_count, sizeof(*H.idle_srv));
-        if (H.idle_recs == NULL || H.idle_srv == NULL) {
-            free(H.idle_recs);
-            free(H.idle_srv);
-            H.idle_recs = NULL;
-            H.idle_srv = NULL;
-            return -1;
-        }
-        for (uint32_t i = IDLE_MAX; i-- > 0;) {
-            H.idle_recs[i].next = H.idle_free;
-            H.idle_free = &H.idle_recs[i];
-        }
-    }
-    return pool_health_init(&H.health, t);
+    http_eng.t = t;
+    http_eng.quiescing = false;
+    buf_pool_init(&http_eng.bufs, cap + RESERVE, 0, FREE_BUFS_MAX);
+    buf_pipe_pool_init(&http_eng.pipes, PIPE_SIZE, PIPE_POOL_KEEP, PIPE_MAX_IN_USE);
+    http_eng.splice_off = false;
+    idle_ms = t->timeouts.server_ms != 0 && t->timeouts.server_ms < IDLE_TIMEOUT_MS
+              ? t->timeouts.server_ms : IDLE_TIMEOUT_MS;
+    return ups_init(&http_eng.ups, t, l7 ? idle_ms : 0);
 }
 
 void
 http_fini(void)
 {
-    idle_close_all();
-    free(H.idle_recs);
-    free(H.idle_srv);
-    H.idle_recs = H.idle_free = NULL;
-    H.idle_srv = NULL;
-    buf_pool_trim(&H.bufs);
-    buf_pipe_pool_trim(&H.pipes);
-    pool_health_free(&H.health);
+    buf_pool_trim(&http_eng.bufs);
+    buf_pipe_pool_trim(&http_eng.pipes);
+    ups_fini(&http_eng.ups);
 }
 
 void
@@ -2342,52 +359,43 @@ http_accept(struct ev_loop *loop, int fd, const struct yt_listener *l,
 
     if (c == NULL) {
         log_msg(LOG_LEVEL_ERR, "l7 listener=%.*s err=out-of-memory close", (int)l->name.len,
-                H.t->blob + l->name.off);
+                http_eng.t->blob + l->name.off);
         close(fd);
         return;
     }
     c->loop = loop;
     c->l = l;
-    c->cfd = fd;
-    c->sfd = -1;
+    c->cl.fd = fd;
+    c->sv.fd = -1;
     c->id = stats_next_id();
     c->peer = *peer;
-    format_addr(peer, c->peer_text, sizeof(c->peer_text), true);
-    c->peer_text_len = (uint32_t)strlen(c->peer_text);
-    c->server = YT_NONE;
+    c->peer_text_len = (uint32_t)alog_addr(peer, c->peer_text, sizeof(c->peer_text), true);
+    c->up.server = YT_NONE;
     c->max_head = l->max_head ? l->max_head : DEFAULT_MAX_HEAD;
     if (c->max_head > req_limit())
         c->max_head = req_limit();
-    ev_io_init(&c->cio, io_cb, fd, EV_READ);
-    ev_io_init(&c->sio, io_cb, 0, EV_READ);
+    ev_io_init(&c->cl.io, io_cb, fd, EV_READ);
+    ev_io_init(&c->sv.io, io_cb, 0, EV_READ);
     ev_timer_init(&c->timer, timer_cb, 0, 0);
-    c->cio.data = c->sio.data = c->timer.data = c;
-    reset_request(c);
-    c->t_req = c->last_client = ev_now(loop);
+    c->cl.io.data = c->sv.io.data = c->timer.data = c;
+    http_reset_request(c);
+    c->t_req = c->cl.last = ev_now(loop);
     c->req_active = true;           /* the first request is awaited from the accept on */
     /* TCP_NODELAY comes from the listening socket (listener.c). */
-    c->next = H.list;
-    if (H.list != NULL)
-        H.list->prev = c;
-    H.list = c;
-    H.live++;
+    c->next = http_eng.list;
+    if (http_eng.list != NULL)
+        http_eng.list->prev = c;
+    http_eng.list = c;
+    admit_enter();
     /* Each client may need a server descriptor: idle ones give way, so that descriptors stay
      * within what maxconn was settled for (two per connection). */
-    while (H.idle_oldest != NULL &&
-           (uint64_t)H.idle_count + listener_live_count() > listener_maxconn())
-        idle_drop(H.idle_oldest);
-    if (H.quiescing) {
+    ups_idle_fit(&http_eng.ups);
+    if (http_eng.quiescing) {
         c->state = HTTP_CLOSED;
         finish(c);
         return;
     }
     arm(c);
-}
-
-uint32_t
-http_live_count(void)
-{
-    return H.live;
 }
 
 /* Whether the client has bytes the proxy has not read yet (or its FIN): a request that
@@ -2403,18 +411,18 @@ has_unread(int fd)
 bool
 http_has_idle(void)
 {
-    return H.idle_cli_oldest != NULL;
+    return http_eng.idle_cli_oldest != NULL;
 }
 
 bool
 http_reclaim_idle(void)
 {
-    struct http_conn *c = H.idle_cli_oldest;
+    struct http_conn *c = http_eng.idle_cli_oldest;
 
     /* A few at most: one whose next request is already in its socket is left alone (a
      * close would reset it and lose the request); it leaves the list when read. */
     for (int i = 0; c != NULL && i < 8; i++, c = c->idle_newer) {
-        if (ev_is_pending(&c->cio) || has_unread(c->cfd))
+        if (ev_is_pending(&c->cl.io) || has_unread(c->cl.fd))
             continue;
         c->state = HTTP_CLOSED;     /* an idle keep-alive close: no log line */
         finish(c);
@@ -2431,15 +439,15 @@ http_reclaim_idle(void)
 void
 http_quiesce(struct ev_loop *loop)
 {
-    struct http_conn *c = H.list, *next;
+    struct http_conn *c = http_eng.list, *next;
 
     (void)loop;
-    H.quiescing = true;
-    idle_close_all();
+    http_eng.quiescing = true;
+    ups_idle_close_all(&http_eng.ups);
     for (; c != NULL; c = next) {
         next = c->next;
-        if (c->state == HTTP_HEAD && c->nreq > 0 && buf_len(c->req) == 0 &&
-            !output_pending(c) && !has_unread(c->cfd)) {
+        if (c->state == HTTP_HEAD && c->nreq > 0 && buf_len(c->cl.in) == 0 &&
+            !output_pending(c) && !has_unread(c->cl.fd)) {
             if (!c->got_bytes)
                 c->req_active = false;  /* nothing asked: no request to log */
             c->state = HTTP_CLOSED;
@@ -2452,10 +460,10 @@ void
 http_close_all(struct ev_loop *loop)
 {
     (void)loop;
-    H.quiescing = true;             /* nothing is parked from here on */
-    idle_close_all();
-    while (H.list != NULL) {
-        struct http_conn *c = H.list;
+    http_eng.quiescing = true;             /* nothing is parked from here on */
+    ups_idle_close_all(&http_eng.ups);
+    while (http_eng.list != NULL) {
+        struct http_conn *c = http_eng.list;
 
         c->term[0] = 'K';
         if (c->term[1] == '\0')

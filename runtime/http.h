@@ -32,9 +32,6 @@ void http_fini(void);
 void http_accept(struct ev_loop *loop, int fd, const struct yt_listener *l,
                  const union yt_addr *peer);
 
-/* Connections currently open. */
-uint32_t http_live_count(void);
-
 /* Whether some keep-alive client waits idle between requests (nothing buffered, nothing
  * owed to it). */
 bool http_has_idle(void);

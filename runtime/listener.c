@@ -12,15 +12,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "buf.h"
+#include "admit.h"
 #include "conn.h"
 #include "http.h"
 #include "log.h"
 #include "stats.h"
 
 #define BACKLOG 4096
-#define PAUSE_EMFILE 0.1            /* seconds before accepting again without descriptors */
-#define FD_RESERVE 32               /* descriptors kept for stdio, the loop, logs, admin */
 
 struct sock {
     struct ev_io io;
@@ -36,9 +34,6 @@ static struct ev_loop *lloop;
 static struct ev_timer resume_timer;    /* after EMFILE / ENFILE */
 static struct ev_prepare maxconn_watch; /* while paused at maxconn */
 static bool paused;
-static uint32_t maxconn;                /* the table's, lowered to what descriptors allow */
-static uint32_t maxconn_want;           /* the table's (UINT32_MAX: none) */
-static uint64_t emfile_pauses;          /* pauses since the last successful accept */
 static struct ev_prepare live_watch;    /* publishes the open connection count */
 static bool accepting;
 static int *inherited;                  /* takeover: sockets not yet matched to a bind */
@@ -48,7 +43,7 @@ static int *first_fd;                   /* takeover: per bind, the set-0 socket,
 uint32_t
 listener_live_count(void)
 {
-    return conn_live_count() + http_live_count();
+    return admit_live();
 }
 
 static void
@@ -122,7 +117,7 @@ set_accept_options(const struct yt_listener *l, int fd)
          * The kernel holds a silent client back for that long before the accept (to
          * within its SYN-ACK timer, 1 s then doubling), so the wait is the least there
          * is, not the inspect timeout, which would then hold from the accept only. */
-        int secs = LISTENER_DEFER_ACCEPT_S;
+        int secs = ADMIT_DEFER_ACCEPT_S;
 
         setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &secs, sizeof(secs));
     }
@@ -315,18 +310,16 @@ set_accepting(bool on)
     }
 }
 
-static void settle_maxconn(void);
-
 /* Runs before the loop blocks, only while paused at maxconn. */
 static void
 maxconn_cb(struct ev_loop *loop, struct ev_prepare *w, int revents)
 {
     (void)revents;
-    if (maxconn < maxconn_want)
-        settle_maxconn();           /* the limit may have been raised since */
+    if (admit_is_lowered())
+        admit_settle();             /* the limit may have been raised since */
     /* With an idle keep-alive client to give way, a new client need not wait: listen
      * again, and accept_cb closes one when a client comes. */
-    if (listener_live_count() < maxconn || http_has_idle()) {
+    if (admit_live() < admit_maxconn() || http_has_idle()) {
         ev_prepare_stop(loop, w);
         paused = false;
         set_accepting(true);
@@ -353,7 +346,7 @@ accept_cb(struct ev_loop *loop, struct ev_io *w, int revents)
         socklen_t len = sizeof(peer);
         int fd;
 
-        if (listener_live_count() >= maxconn) {
+        if (admit_live() >= admit_maxconn()) {
             /* The socket was readable: a client waits. The oldest idle keep-alive client
              * gives way to it (only for the first of a burst, for which one is sure to
              * wait; the watcher calls again for the next). */
@@ -371,16 +364,12 @@ accept_cb(struct ev_loop *loop, struct ev_io *w, int revents)
             if (errno == EINTR || errno == ECONNABORTED)
                 continue;
             if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
-                listener_out_of_fds("accept", errno);
+                admit_out_of_fds("accept", errno);
             else if (errno != EAGAIN && errno != EWOULDBLOCK)
                 log_msg(LOG_LEVEL_WARNING, "accept: %s", strerror(errno));
             return;
         }
-        if (emfile_pauses > 0) {
-            log_msg(LOG_LEVEL_NOTICE, "accepting again after %llu pauses",
-                    (unsigned long long)emfile_pauses);
-            emfile_pauses = 0;
-        }
+        admit_fds_back();
         stats_accept(s->l);
         if (s->l->mode == YT_MODE_TLS)
             conn_accept(loop, fd, s->l, &peer);
@@ -401,96 +390,31 @@ live_cb(struct ev_loop *loop, struct ev_prepare *w, int revents)
     stats_set_live(listener_live_count());
 }
 
-/* The pipes of the process: one per PIPE_CONNS connections, at most PIPE_BUDGET_MAX. */
-static uint64_t
-pipes_for(uint64_t conns)
-{
-    uint64_t p = (conns + PIPE_CONNS - 1) / PIPE_CONNS;
-
-    return p < PIPE_BUDGET_MAX ? p : PIPE_BUDGET_MAX;
-}
-
-/* Descriptors for conns connections: a client and a server socket each, and the two ends
- * of each pipe. */
-static uint64_t
-fds_for(uint64_t conns)
-{
-    return 2 * conns + 2 * pipes_for(conns);
-}
-
-/* Each connection needs two descriptors (client and server), and a pipe (two more) per
- * direction while bytes move in bulk: a maxconn beyond what the descriptor limit allows
- * would turn every connection past it into an EMFILE failure, so the limit lowers maxconn,
- * as HAProxy derives maxconn (and maxpipes, maxconn / 4) from ulimit-n, and the pipes are
- * held to their share (buffers take over past it). Settled at start, again when a
- * shortage finds the limit lowered, and when a lowered maxconn is reached and the limit
- * has been raised since. */
+/* Out of descriptors: stops accepting for ADMIT_PAUSE_S at a time until an accept
+ * succeeds, so that clients wait in the backlog instead of being accepted only to fail. */
 static void
-settle_maxconn(void)
+pause_for_fds(void)
 {
-    struct rlimit rl;
-    uint32_t was = maxconn;
-    uint64_t avail, lo = 1, hi;
-
-    maxconn = maxconn_want;
-    if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur == RLIM_INFINITY) {
-        buf_pipe_budget((uint32_t)pipes_for(maxconn));
-        return;
-    }
-    avail = rl.rlim_cur > FD_RESERVE + sock_count ? rl.rlim_cur - FD_RESERVE - sock_count : 0;
-    if (fds_for(maxconn_want) > avail) {
-        /* The most connections whose descriptors fit, at least 1. */
-        for (hi = avail / 2 + 1; hi - lo > 1;) {
-            uint64_t mid = lo + (hi - lo) / 2;
-
-            if (fds_for(mid) <= avail)
-                lo = mid;
-            else
-                hi = mid;
-        }
-        maxconn = (uint32_t)lo;
-    }
-    buf_pipe_budget((uint32_t)pipes_for(maxconn));
-    if (maxconn < maxconn_want && (was == 0 || maxconn < was))
-        log_msg(LOG_LEVEL_WARNING, "maxconn %u lowered to %u: descriptor limit %llu",
-                maxconn_want, maxconn, (unsigned long long)rl.rlim_cur);
-    else if (was != 0 && maxconn > was)
-        log_msg(LOG_LEVEL_NOTICE, "maxconn raised to %u: descriptor limit %llu", maxconn,
-                (unsigned long long)rl.rlim_cur);
-}
-
-void
-listener_out_of_fds(const char *what, int err)
-{
-    /* One line per episode, not one per pause: the pauses repeat every 100 ms for as long
-     * as the shortage lasts. */
-    if (emfile_pauses++ == 0)
-        log_msg(LOG_LEVEL_WARNING, "%s: %s: pausing listeners, %u connections open; "
-                "retrying every %.0f ms", what, strerror(err), listener_live_count(),
-                PAUSE_EMFILE * 1000);
-    /* A limit lowered while running (prlimit) would otherwise be found again by every
-     * connection past it. */
-    settle_maxconn();
     if (!accepting || ev_is_active(&resume_timer))
         return;
     set_accepting(false);
-    ev_timer_set(&resume_timer, PAUSE_EMFILE, 0.);
+    ev_timer_set(&resume_timer, ADMIT_PAUSE_S, 0.);
     ev_timer_start(lloop, &resume_timer);
 }
 
 uint32_t
 listener_maxconn(void)
 {
-    return maxconn;
+    return admit_maxconn();
 }
 
 void
 listener_start(struct ev_loop *loop)
 {
     lloop = loop;
-    maxconn_want = table->global.maxconn > 0 ? table->global.maxconn : UINT32_MAX;
-    settle_maxconn();
-    ev_timer_init(&resume_timer, resume_cb, PAUSE_EMFILE, 0.);
+    admit_start(table->global.maxconn > 0 ? table->global.maxconn : UINT32_MAX, sock_count);
+    admit_on_pause(pause_for_fds);
+    ev_timer_init(&resume_timer, resume_cb, ADMIT_PAUSE_S, 0.);
     ev_prepare_init(&maxconn_watch, maxconn_cb);
     for (size_t i = 0; i < sock_count; i++) {
         socks[i].io.data = &socks[i];

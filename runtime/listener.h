@@ -7,27 +7,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "admit.h"
 #include "table.h"
 
 struct ev_loop;
 
 #define LISTENER_ACCEPT_BURST 64    /* accepts per readiness event and listener */
-
-/* Unsent bytes a proxied socket may hold (TCP_NOTSENT_LOWAT): accepted sockets inherit it
- * from their listener, a server socket gets it once more than this has come from the
- * client (conn.c: before that, all that went is under the bound anyway). Without
- * it the kernel takes unsent bytes up to the autotuned send buffer (megabytes), so the
- * proxy drains its sender as fast as the sender writes: backpressure never reaches the
- * sender, both ends wake up for every small write, and the queued bytes go cold in the
- * cache before the receiver reads them. Bytes in flight do not count, so the window
- * still grows to whatever the path needs. */
-#define SEND_LOWAT (16 * 1024)
-
-/* TCP_DEFER_ACCEPT on tls listeners, in seconds: a connection is accepted once its first
- * bytes are in, or after this long without any. The kernel's least, 1 s: a client accepted
- * with nothing to read has been connected for that long already (it counts against its
- * inspect timeout, see conn.c). */
-#define LISTENER_DEFER_ACCEPT_S 1
 
 /* Binds and listens on every bind of every listener of t (keeps t). reuseport sets
  * SO_REUSEPORT (several workers). Each call binds a fresh set of sockets and returns its
@@ -60,15 +45,10 @@ bool listener_is_accepting(void);
  * conn_accept(), the others to http_accept(). */
 void listener_start(struct ev_loop *loop);
 
-/* The maxconn in force: the table's, lowered at listener_start() or listener_out_of_fds()
- * when the descriptor limit cannot hold two descriptors per connection (with a warning). */
+/* The maxconn in force: the table's, lowered at listener_start() or on a descriptor
+ * shortage when the descriptor limit cannot hold two descriptors per connection (see
+ * admit.h). */
 uint32_t listener_maxconn(void);
-
-/* Out of descriptors (err: EMFILE, ENFILE, ...) in `what` (accept, socket): stops
- * accepting for 100 ms at a time until an accept succeeds, so that clients wait in the
- * backlog instead of being accepted only to fail; logs once per episode. A descriptor
- * limit lowered since start lowers maxconn as listener_start() would. */
-void listener_out_of_fds(const char *what, int err);
 
 /* Open connections of every mode: what maxconn limits. */
 uint32_t listener_live_count(void);
