@@ -1,9 +1,10 @@
-/* Byte classes of HTTP/1.1 heads and chunked bodies, shared by httphead.c and
- * httpchunk.c. Private to them; pure. */
+/* Byte classes of HTTP/1.1 heads and chunked bodies, shared by httphead.c,
+ * httpchunk.c and rewrite.c. Private to them; pure. */
 #ifndef RUNTIME_HTTPCHAR_H
 #define RUNTIME_HTTPCHAR_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* Character classes of RFC 9110 §5.6.2 (tchar), RFC 3986 (target) and RFC 9110 §5.5
@@ -97,6 +98,18 @@ static inline uint8_t
 to_lower(uint8_t c)
 {
     return (c >= 'A' && c <= 'Z') ? (uint8_t)(c | 0x20) : c;
+}
+
+/* Compares p[0..n) with the lowercase literal lit, ignoring ASCII case. */
+static inline bool
+ieq(const uint8_t *p, size_t n, const char *lit)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        if (lit[i] == '\0' || to_lower(p[i]) != (uint8_t)lit[i])
+            return false;
+    return lit[i] == '\0';
 }
 
 #endif

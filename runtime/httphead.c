@@ -4,18 +4,6 @@
 
 #include "httpchar.h"
 
-/* Compares p[0..n) with the lowercase literal lit, ignoring ASCII case. */
-static bool
-ieq(const uint8_t *p, size_t n, const char *lit)
-{
-    size_t i;
-
-    for (i = 0; i < n; i++)
-        if (lit[i] == '\0' || to_lower(p[i]) != (uint8_t)lit[i])
-            return false;
-    return lit[i] == '\0';
-}
-
 /* Like ieq(), reading '_' in p as '-'. */
 static bool
 ieq_underscore(const uint8_t *p, size_t n, const char *lit)
@@ -900,105 +888,6 @@ hh_parse_response(const uint8_t *data, size_t len, size_t max_head, bool request
     max_head = clamp_max_head(max_head);
     r = parse_response(data, len < max_head ? len : max_head, request_was_head, resp);
     return r == HH_NEED_MORE ? need_more(len, max_head) : r;
-}
-
-/* Whether the field named p[0..n) goes on from a head described by hop (see
- * hh_strip_hop); names[opt[i]] are the Connection options, lowercased. */
-static bool
-field_goes(const uint8_t *p, size_t n, const struct hh_hop *hop, unsigned flags,
-           const uint8_t *names, const struct span *opt, uint32_t nopt)
-{
-    bool fwd = flags & HH_STRIP_FORWARDED;
-
-    switch (n) {
-    case 2:
-        if (ieq(p, n, "te"))
-            return false;
-        break;
-    case 7:
-        if (ieq(p, n, "upgrade"))
-            return flags & HH_STRIP_KEEP_UPGRADE;
-        break;
-    case 9:
-        if (fwd && ieq(p, n, "forwarded"))
-            return false;
-        break;
-    case 10:
-        if (ieq(p, n, "connection") || ieq(p, n, "keep-alive"))
-            return false;
-        break;
-    case 14:
-        if (ieq(p, n, "content-length"))
-            return !hop->cl_normalise;
-        break;
-    case 15:
-        if (fwd && ieq(p, n, "x-forwarded-for"))
-            return false;
-        break;
-    case 16:
-        if (ieq(p, n, "proxy-connection"))
-            return false;
-        break;
-    case 17:
-        if (ieq(p, n, "transfer-encoding"))
-            return !hop->te_normalise;
-        if (fwd && ieq(p, n, "x-forwarded-proto"))
-            return false;
-        break;
-    default:
-        break;
-    }
-    for (uint32_t i = 0; i < nopt; i++)
-        if (opt[i].len == n) {
-            size_t j = 0;
-
-            while (j < n && to_lower(p[j]) == names[opt[i].off + j])
-                j++;
-            if (j == n)
-                return false;
-        }
-    return true;
-}
-
-size_t
-hh_strip_hop(uint8_t *h, size_t len, const struct hh_hop *hop, unsigned flags)
-{
-    uint8_t names[HH_CONN_OPTS_BYTES];
-    struct span opt[HH_CONN_OPTS_MAX];
-    uint32_t k = 0, nopt = 0;
-    size_t pos = 0, w;
-
-    if (!hop->hop && !hop->cl_normalise && !hop->te_normalise &&
-        !(hop->forwarded && (flags & HH_STRIP_FORWARDED)))
-        return len;
-    /* The option names are copied first: the lines that hold them move or go. */
-    for (; nopt < hop->opt_count && nopt < HH_CONN_OPTS_MAX; nopt++) {
-        uint32_t n = hop->opt[nopt].len;
-
-        if (n > sizeof(names) - k)
-            break;
-        opt[nopt] = make_span(k, n);
-        for (uint32_t j = 0; j < n; j++)
-            names[k++] = to_lower(h[hop->opt[nopt].off + j]);
-    }
-    /* The start line, after any empty lines before it (RFC 9112 §2.2), stays. */
-    while (pos + 1 < len && h[pos] == '\r' && h[pos + 1] == '\n')
-        pos += 2;
-    w = pos = (size_t)((const uint8_t *)memchr(h + pos, '\n', len - pos) - h) + 1;
-    /* A parsed head: every field line is "name:value" CRLF, and CRLF ends the head. */
-    while (pos + 2 < len) {
-        size_t end = (size_t)((const uint8_t *)memchr(h + pos, '\n', len - pos) - h) + 1;
-        size_t name_len = (size_t)((const uint8_t *)memchr(h + pos, ':', end - pos) - (h + pos));
-
-        if (field_goes(h + pos, name_len, hop, flags, names, opt, nopt)) {
-            if (w != pos)
-                memmove(h + w, h + pos, end - pos);
-            w += end - pos;
-        }
-        pos = end;
-    }
-    memmove(h + w, h + pos, len - pos);
-    return w + len - pos;
 }
 
 const char *

@@ -138,8 +138,8 @@ enum hh_target {
     HH_TARGET_ASTERISK              /* "*", OPTIONS only */
 };
 
-/* What a head holds that must not go on as sent (RFC 9110 §7.6.1, §8.6): see hh_strip_hop().
- * Offsets are into the parsed bytes. */
+/* What a head holds that must not go on as sent (RFC 9110 §7.6.1, §8.6): see hh_strip_hop()
+ * (rewrite.h). Offsets are into the parsed bytes. */
 struct hh_hop {
     bool hop;                       /* a hop-by-hop field line is present */
     bool forwarded;                 /* X-Forwarded-For, X-Forwarded-Proto or Forwarded */
@@ -231,22 +231,6 @@ enum hh_result hh_parse_response(const uint8_t *data, size_t len, size_t max_hea
 enum hh_result hh_parse_response_gated(struct hh_gate *g, const uint8_t *data, size_t len,
                                        size_t max_head, bool request_was_head,
                                        struct hh_response *resp);
-
-enum {
-    HH_STRIP_FORWARDED = 1u << 0,   /* also X-Forwarded-For, X-Forwarded-Proto, Forwarded */
-    HH_STRIP_KEEP_UPGRADE = 1u << 1 /* keep Upgrade: an upgrade is being allowed */
-};
-
-/* Removes in place, from the head h[0..len) that hh_parse_request() or hh_parse_response()
- * accepted and described in *hop (same bytes), every hop-by-hop field line: Connection and
- * the fields its options name, Keep-Alive, Proxy-Connection, TE, and Upgrade unless flags
- * has HH_STRIP_KEEP_UPGRADE; with HH_STRIP_FORWARDED, X-Forwarded-For, X-Forwarded-Proto and
- * Forwarded; every Content-Length line when hop->cl_normalise and every Transfer-Encoding
- * line when hop->te_normalise (the caller sends one of its own). Host, Content-Length and
- * Transfer-Encoding are never removed for being named by Connection. Other lines keep their
- * bytes and order. Borrows h and hop. Returns the new length (<= len): the head still ends
- * with CRLF CRLF, and what the caller adds goes before its last CRLF. */
-size_t hh_strip_hop(uint8_t *h, size_t len, const struct hh_hop *hop, unsigned flags);
 
 /* Where the chunked scanner stands; the members are private to httphead.c. */
 enum hh_chunked_state {

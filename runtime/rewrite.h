@@ -10,6 +10,22 @@
 
 #include "httphead.h"
 
+enum {
+    HH_STRIP_FORWARDED = 1u << 0,   /* also X-Forwarded-For, X-Forwarded-Proto, Forwarded */
+    HH_STRIP_KEEP_UPGRADE = 1u << 1 /* keep Upgrade: an upgrade is being allowed */
+};
+
+/* Removes in place, from the head h[0..len) that hh_parse_request() or hh_parse_response()
+ * accepted and described in *hop (same bytes), every hop-by-hop field line: Connection and
+ * the fields its options name, Keep-Alive, Proxy-Connection, TE, and Upgrade unless flags
+ * has HH_STRIP_KEEP_UPGRADE; with HH_STRIP_FORWARDED, X-Forwarded-For, X-Forwarded-Proto and
+ * Forwarded; every Content-Length line when hop->cl_normalise and every Transfer-Encoding
+ * line when hop->te_normalise (the caller sends one of its own). Host, Content-Length and
+ * Transfer-Encoding are never removed for being named by Connection. Other lines keep their
+ * bytes and order. Borrows h and hop. Returns the new length (<= len): the head still ends
+ * with CRLF CRLF, and what the caller adds goes before its last CRLF. */
+size_t hh_strip_hop(uint8_t *h, size_t len, const struct hh_hop *hop, unsigned flags);
+
 #define RW_REQUEST_ADD_MAX 256      /* what rw_request_fields() may write, at most */
 #define RW_RESPONSE_ADD_MAX 64      /* what rw_response() adds, at most */
 

@@ -15,6 +15,7 @@
  *   strip changes nothing.
  */
 #include "httphead.h"
+#include "rewrite.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -2,6 +2,7 @@
 #define _DEFAULT_SOURCE /* MAP_ANONYMOUS */
 
 #include "httphead.h"
+#include "rewrite.h"
 #include "unit.h"
 
 #include <stdio.h>
