@@ -134,6 +134,8 @@ rebuild(uint8_t *h, size_t old_len, size_t len, size_t tail, size_t room, const 
 {
     if (len + n > old_len && len + n - old_len > room)
         n = 0;
+    if (n == 0 && len == old_len)
+        return len;                 /* nothing went, nothing comes: the bytes stay */
     memmove(h + len + n, h + old_len, tail);
     if (n > 0) {
         memmove(h + len - 2 + n, h + len - 2, 2);
