@@ -15,8 +15,8 @@ ast_init(struct ast *ast)
     ast->expects_tail = &ast->expects;
 }
 
-static int
-hexval(char c)
+int
+ast_hex_digit(char c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -24,7 +24,7 @@ hexval(char c)
         return c - 'a' + 10;
     if (c >= 'A' && c <= 'F')
         return c - 'A' + 10;
-    return 0;
+    return -1;
 }
 
 char *
@@ -51,7 +51,7 @@ ast_string(struct arena *arena, const struct diag *diag, struct loc loc, size_t 
         case 't': *o++ = '\t'; p += 2; break;
         case 'x':
             if (p + 3 < end) {
-                *o++ = (char)(hexval(p[2]) * 16 + hexval(p[3]));
+                *o++ = (char)(ast_hex_digit(p[2]) * 16 + ast_hex_digit(p[3]));
                 p += 4;
             } else {
                 p = end;

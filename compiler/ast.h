@@ -123,6 +123,9 @@ void ast_init(struct ast *ast);
  * terminated, in the arena; *len excludes the NUL (the value may hold "\x00"). */
 char *ast_string(struct arena *arena, const struct diag *diag, struct loc loc, size_t *len);
 
+/* The value of a hexadecimal digit, or -1 for any other character. */
+int ast_hex_digit(char c);
+
 /* Appends to a list whose tail pointer is *tailp. */
 #define AST_APPEND(tailp, node) do { (node)->next = NULL; *(tailp) = (node); \
                                       (tailp) = &(node)->next; } while (0)

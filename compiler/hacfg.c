@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "ast.h"
+
 static const char *const sections[] = {
     "global", "defaults", "frontend", "backend", "listen", "userlist", "peers", "resolvers",
     "mailers", "program", "http-errors", "ring", "cache", "log-forward", "fcgi-app",
@@ -21,18 +23,6 @@ static bool
 is_space(char c)
 {
     return c == ' ' || c == '\t' || c == '\r';
-}
-
-static int
-hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
 }
 
 /* The scan of one line: text[pos..end), words written to buf. */
@@ -68,8 +58,8 @@ escape(struct scan *s)
     case 'n': s->buf[s->len++] = '\n'; break;
     case 't': s->buf[s->len++] = '\t'; break;
     case 'x':
-        hi = s->pos + 2 < s->end ? hex_value(s->text[s->pos + 2]) : -1;
-        lo = s->pos + 3 < s->end ? hex_value(s->text[s->pos + 3]) : -1;
+        hi = s->pos + 2 < s->end ? ast_hex_digit(s->text[s->pos + 2]) : -1;
+        lo = s->pos + 3 < s->end ? ast_hex_digit(s->text[s->pos + 3]) : -1;
         if (hi < 0 || lo < 0)
             return fail(s, at, 2, "'\\x' needs two hexadecimal digits");
         if (hi == 0 && lo == 0)
