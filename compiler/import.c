@@ -253,15 +253,6 @@ im_read_named_file(struct im *im, uint32_t i, const char *path, const char *what
 
 /* ---- global ---- */
 
-static const char *const facilities[] = {
-    "kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron",
-    "auth2", "ftp", "ntp", "audit", "alert", "cron2", "local0", "local1", "local2",
-    "local3", "local4", "local5", "local6", "local7",
-};
-static const char *const levels[] = {
-    "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug",
-};
-
 static bool
 in_list(const char *w, const char *const *list, size_t n)
 {
@@ -303,9 +294,11 @@ global_log(struct im *im)
         target = "stderr";
     else
         return im_cannot(im, 1, "switchyard logs to a unix syslog socket or to stderr");
-    if (!in_list(ln->word[2], facilities, sizeof(facilities) / sizeof(facilities[0])))
+    /* HAProxy's facilities are the language's, with authpriv spelt auth2. */
+    fac = is(ln, 2, "auth2") ? "authpriv" : ln->word[2];
+    if (is(ln, 2, "authpriv") || !in_list(fac, yt_facility_names, YT_FACILITY_COUNT))
         return im_cannot(im, 2, "not a syslog facility");
-    if (ln->count == 4 && !in_list(ln->word[3], levels, sizeof(levels) / sizeof(levels[0])))
+    if (ln->count == 4 && !in_list(ln->word[3], yt_level_names, YT_LEVEL_COUNT))
         return im_cannot(im, 3, "not a syslog level");
     if (strcmp(target, "stderr") == 0 && ln->count == 4)
         return im_cannot(im, 3, "switchyard's log to stderr takes no level");
@@ -315,7 +308,6 @@ global_log(struct im *im)
         im_entry(im, &im->global, "log stderr", NULL);
         return false;
     }
-    fac = is(ln, 2, "auth2") ? "authpriv" : ln->word[2];
     if (!new_log_target(im, arena_printf(im->a, "%s %s", target, fac)))
         return false;
     im_entry(im, &im->global, arena_printf(im->a, "log %s %s%s%s", target, fac,
