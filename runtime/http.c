@@ -398,15 +398,6 @@ http_accept(struct ev_loop *loop, int fd, const struct yt_listener *l,
     arm(c);
 }
 
-/* Whether the client has bytes the proxy has not read yet (or its FIN): a request that
- * a close now would answer with a reset. */
-static bool
-has_unread(int fd)
-{
-    char b;
-
-    return recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) != -1 || errno != EAGAIN;
-}
 
 bool
 http_has_idle(void)
@@ -422,7 +413,7 @@ http_reclaim_idle(void)
     /* A few at most: one whose next request is already in its socket is left alone (a
      * close would reset it and lose the request); it leaves the list when read. */
     for (int i = 0; c != NULL && i < 8; i++, c = c->idle_newer) {
-        if (ev_is_pending(&c->cl.io) || has_unread(c->cl.fd))
+        if (ev_is_pending(&c->cl.io) || ups_has_unread(c->cl.fd))
             continue;
         c->state = HTTP_CLOSED;     /* an idle keep-alive close: no log line */
         finish(c);
@@ -447,7 +438,7 @@ http_quiesce(struct ev_loop *loop)
     for (; c != NULL; c = next) {
         next = c->next;
         if (c->state == HTTP_HEAD && c->nreq > 0 && buf_len(c->cl.in) == 0 &&
-            !output_pending(c) && !has_unread(c->cl.fd)) {
+            !output_pending(c) && !ups_has_unread(c->cl.fd)) {
             if (!c->got_bytes)
                 c->req_active = false;  /* nothing asked: no request to log */
             c->state = HTTP_CLOSED;

@@ -67,14 +67,11 @@ http_close_server(struct http_conn *c)
 bool
 http_server_is_alive(const struct http_conn *c)
 {
-    char b;
-
     if (!ev_is_active(&c->sv.io) || ev_is_pending(&c->sv.io))
         return false;
     if (ev_iteration(c->loop) != c->server_read_iter)
         return true;
-    return recv(c->sv.fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) == -1 &&
-           (errno == EAGAIN || errno == EWOULDBLOCK);
+    return !ups_has_unread(c->sv.fd);
 }
 
 /* The client is done with its server connection: parks it when it is clean and idle

@@ -205,11 +205,9 @@ idle_take(struct ups_idle *ip, struct ev_loop *loop, uint32_t server, uint32_t *
         return -1;
     while ((it = ip->srv[server].recent) != NULL) {
         bool alive = !ev_is_pending(&it->io);
-        char b;
 
         if (alive && it->park_iter == ev_iteration(loop))
-            alive = recv(it->io.fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) == -1 &&
-                    (errno == EAGAIN || errno == EWOULDBLOCK);
+            alive = !ups_has_unread(it->io.fd);
         if (alive) {
             *nreq = it->nreq;
             return idle_unlink(it);
@@ -356,4 +354,12 @@ ups_prepend_proxy(struct buf *b, uint16_t flags, int client_fd, const union yt_a
     b->start -= (uint32_t)n;
     memcpy(b->data + b->start, hdr, n);
     return n;
+}
+
+bool
+ups_has_unread(int fd)
+{
+    char b;
+
+    return recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) != -1 || errno != EAGAIN;
 }

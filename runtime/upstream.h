@@ -106,4 +106,9 @@ void ups_idle_fit(struct upstream *u);
 /* Closes every parked connection. */
 void ups_idle_close_all(struct upstream *u);
 
+/* Whether a peer's socket holds what the proxy has not read yet: bytes, its FIN or an
+ * error (one recv(MSG_PEEK), so a system call: for the moments a close or a reuse must not
+ * lose or misread what already came, never per request). */
+bool ups_has_unread(int fd);
+
 #endif
