@@ -1,15 +1,16 @@
 /* The C emitter.
  *
  * Measured (tests/bench/table, gcc 12 -O2): gcc spends about 10 us of CPU per element of a
- * braced initialiser, whatever the element's type, so a million keys and a million sites
- * written as `{off,site,len,fp},` took ~50 s; the same bytes written as a string literal
- * take ~1 s. So the large integer-only arrays (disp, remap, keys, sites, pools) are
- * emitted as their little-endian bytes in a string literal, in a union with the typed
- * array, which C11 lets the runtime read through the typed member (6.5.2.3, note 95);
- * the file checks the layout it assumed with _Static_assert and refuses big-endian
- * targets with #error. The small arrays (servers, listeners, binds, logs, error pages)
- * use designated initialisers: readable, and independent of the field order of the C
- * library's socket structures. Strings are one blob, a string literal too. */
+ * braced initialiser, and a string literal of the same bytes still costs ~7 s and 850 MB
+ * for the 180 MB of a million domains. So whatever grows with the number of domains (the
+ * hash arrays, keys, sites, pools, servers and the string blob) goes into a second file,
+ * <table>.bin, as the bytes yardc holds in memory, and the C file pulls it in with the
+ * assembler's .incbin: the assembler copies it, the compiler never sees it. The C file
+ * keeps what is small and worth reading (listeners, binds, logs, error pages, global
+ * settings, timeouts) as designated initialisers, and the table points into the blob with
+ * symbol + offset expressions that the linker resolves: the runtime sees the same
+ * struct yt_table as ever. The file checks what it assumed (byte order, the structs'
+ * sizes, the blob's size) with #error, _Static_assert and .error. */
 #include "emit.h"
 
 #include <errno.h>
@@ -20,16 +21,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define BLOB_LINE 96                /* source bytes of blob literal per line */
+#define BIN_ALIGN 64                /* each array of the blob starts on a cache line */
 
-/* A buffered writer over a FILE: the integer arrays are millions of small writes. */
+/* A buffered writer over a FILE. */
 struct out {
     FILE *f;
     size_t len;
     int err;                        /* first errno of a failed write, or 0 */
-    bool esc_ready;                 /* esc and esc_len are filled (by out_literal) */
-    uint8_t esc_len[2][256];        /* [next byte is an octal digit][byte] */
-    char esc[2][256][4];
     char buf[1 << 16];
 };
 
@@ -132,54 +130,17 @@ escape(char *dst, unsigned char c, int next)
     return 2;
 }
 
-/* Writes s[0 .. n) as string literal pieces, one a line, each line starting with indent.
- * A piece ends before it would pass BLOB_LINE source bytes and, for text, after each
- * newline, so text such as the configuration reads line by line. The table holds what
- * escape() writes for each byte, both before an octal digit and before anything else;
- * the pieces are written straight into the output buffer (a big table is ~100 MB of
- * literal). */
+/* Writes s[0 .. n) as one C string literal. */
 static void
-out_literal(struct out *o, const void *data, size_t n, const char *indent, bool text)
+out_c_string(struct out *o, const char *s, size_t n)
 {
-    const unsigned char *p = data;
-    size_t ilen = strlen(indent), i = 0;
+    out_mem(o, "\"", 1);
+    for (size_t i = 0; i < n; i++) {
+        char e[4];
 
-    if (n == 0) {
-        out_str(o, indent);
-        out_str(o, "\"\"");
-        return;
+        out_mem(o, e, escape(e, (unsigned char)s[i], i + 1 < n ? (unsigned char)s[i + 1] : -1));
     }
-    if (!o->esc_ready) {
-        for (int c = 0; c < 256; c++) {
-            o->esc_len[0][c] = (uint8_t)escape(o->esc[0][c], (unsigned char)c, -1);
-            o->esc_len[1][c] = (uint8_t)escape(o->esc[1][c], (unsigned char)c, '0');
-        }
-        o->esc_ready = true;
-    }
-    while (i < n) {
-        char *d, *start;
-
-        if (sizeof(o->buf) - o->len < ilen + BLOB_LINE + 8)
-            out_flush(o);
-        d = o->buf + o->len;
-        memcpy(d, indent, ilen);
-        d += ilen;
-        *d++ = '"';
-        start = d;
-        while (i < n && (size_t)(d - start) + 4 <= BLOB_LINE) {
-            unsigned char c = p[i++];
-            int octal_next = i < n && p[i] >= '0' && p[i] <= '7';
-
-            memcpy(d, o->esc[octal_next][c], 4);
-            d += o->esc_len[octal_next][c];
-            if (text && c == '\n')
-                break;
-        }
-        *d++ = '"';
-        if (i < n)
-            *d++ = '\n';
-        o->len = (size_t)(d - o->buf);
-    }
+    out_mem(o, "\"", 1);
 }
 
 static void
@@ -239,118 +200,124 @@ out_header(struct out *o, const char *input_name)
     out_u64(o, YT_ABI);
     out_str(o, ", \"runtime/table.h does not match the yardc that wrote this file\");\n"
         "\n"
-        "/* The large arrays below are the little-endian bytes of their elements, in a\n"
-        " * string literal (it compiles much faster than braced integers), in a union\n"
-        " * with the typed array that the table points to. */\n"
-        "#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__\n"
-        "#error \"this table was laid out for a little-endian target\"\n"
-        "#endif\n"
-        "_Static_assert(sizeof(struct yt_key) == 12 && offsetof(struct yt_key, site) == 4 &&\n"
-        "               offsetof(struct yt_key, len) == 8 && offsetof(struct yt_key, fp) == 10,\n"
-        "               \"struct yt_key layout\");\n"
-        "_Static_assert(sizeof(struct yt_site) == 20 && offsetof(struct yt_site, pool) == 8 &&\n"
-        "               offsetof(struct yt_site, flags) == 16, \"struct yt_site layout\");\n"
-        "_Static_assert(sizeof(struct yt_pool) == 16 && offsetof(struct yt_pool, first) == 8 &&\n"
-        "               offsetof(struct yt_pool, count) == 12, \"struct yt_pool layout\");\n"
-        "\n"
         "/* IPv4 addresses and flow labels in network byte order. */\n"
         "#define GEN_BE32(x) ((uint32_t)((((x) & 0xffu) << 24) | (((x) & 0xff00u) << 8) | \\\n"
         "                              (((x) >> 8) & 0xff00u) | (((x) >> 24) & 0xffu)))\n");
 }
 
-/* The little-endian bytes of the elements of one array, filled by its put_* function. */
-struct raw {
-    unsigned char *p;
+/* One array of the blob file: the table member that points to it, its element type,
+ * its bytes, and where they start in the file. */
+struct bin_part {
+    const char *member, *type;
+    const void *data;
     size_t len;
+    uint64_t off;
 };
 
-static void
-put16(struct raw *r, uint16_t v)
+enum { PART_DISP = 0, PART_REMAP, PART_KEYS, PART_SITES, PART_POOLS, PART_SERVERS, PART_BLOB,
+       PART_COUNT };
+
+/* The arrays of t that grow with the configuration, at their offsets in the blob file;
+ * returns its size. The strings come last, with a NUL after them. */
+static uint64_t
+bin_parts(const struct yt_table *t, struct bin_part p[PART_COUNT])
 {
-    r->p[r->len++] = (unsigned char)v;
-    r->p[r->len++] = (unsigned char)(v >> 8);
-}
+    uint64_t off = 0;
 
-static void
-put32(struct raw *r, uint32_t v)
-{
-    put16(r, (uint16_t)v);
-    put16(r, (uint16_t)(v >> 16));
-}
-
-static void
-put_u16(struct raw *r, const void *a, uint32_t i)
-{
-    put16(r, ((const uint16_t *)a)[i]);
-}
-
-static void
-put_u32(struct raw *r, const void *a, uint32_t i)
-{
-    put32(r, ((const uint32_t *)a)[i]);
-}
-
-static void
-put_key(struct raw *r, const void *a, uint32_t i)
-{
-    const struct yt_key *k = (const struct yt_key *)a + i;
-
-    put32(r, k->off);
-    put32(r, k->site);
-    put16(r, k->len);
-    put16(r, k->fp);
-}
-
-static void
-put_site(struct raw *r, const void *a, uint32_t i)
-{
-    const struct yt_site *s = (const struct yt_site *)a + i;
-
-    put32(r, s->name.off);
-    put32(r, s->name.len);
-    put32(r, s->pool[YT_PROTO_TLS]);
-    put32(r, s->pool[YT_PROTO_HTTP]);
-    put32(r, s->flags);
-}
-
-static void
-put_pool(struct raw *r, const void *a, uint32_t i)
-{
-    const struct yt_pool *p = (const struct yt_pool *)a + i;
-
-    put32(r, p->name.off);
-    put32(r, p->name.len);
-    put32(r, p->first);
-    put32(r, p->count);
-}
-
-/* Writes `static const union { char bytes[]; type v[count]; } name` holding the count
- * elements of a, each size bytes once put() has laid it out. */
-static void
-out_raw_array(struct out *o, const char *type, const char *name, const void *a, uint32_t count,
-              size_t size, void (*put)(struct raw *, const void *, uint32_t))
-{
-    struct raw r = { .p = malloc((size_t)count * size), .len = 0 };
-
-    if (r.p == NULL) {
-        if (o->err == 0)
-            o->err = ENOMEM;
-        return;
+    p[PART_DISP] = (struct bin_part){ "disp", "uint16_t", t->disp,
+                                      (size_t)t->bucket_count * sizeof(*t->disp), 0 };
+    p[PART_REMAP] = (struct bin_part){ "remap", "uint32_t", t->remap,
+                                       (size_t)(t->slot_count - t->key_count) * sizeof(*t->remap), 0 };
+    p[PART_KEYS] = (struct bin_part){ "keys", "struct yt_key", t->keys,
+                                      (size_t)t->key_count * sizeof(*t->keys), 0 };
+    p[PART_SITES] = (struct bin_part){ "sites", "struct yt_site", t->sites,
+                                       (size_t)t->site_count * sizeof(*t->sites), 0 };
+    p[PART_POOLS] = (struct bin_part){ "pools", "struct yt_pool", t->pools,
+                                       (size_t)t->pool_count * sizeof(*t->pools), 0 };
+    p[PART_SERVERS] = (struct bin_part){ "servers", "struct yt_server", t->servers,
+                                         (size_t)t->server_count * sizeof(*t->servers), 0 };
+    p[PART_BLOB] = (struct bin_part){ "blob", "char", t->blob, (size_t)t->blob_len, 0 };
+    for (int i = 0; i < PART_COUNT; i++) {
+        p[i].off = off;
+        off += (p[i].len + BIN_ALIGN - 1) / BIN_ALIGN * BIN_ALIGN;
     }
-    for (uint32_t i = 0; i < count; i++)
-        put(&r, a, i);
-    out_str(o, "\nstatic const union {\n    char bytes[");
-    out_u64(o, r.len + 1);
-    out_str(o, "];\n    ");
+    return p[PART_BLOB].off + p[PART_BLOB].len + 1;
+}
+
+/* The blob file: each part, zeros up to the next, the strings' NUL. */
+static void
+out_bin(struct out *o, const struct bin_part p[PART_COUNT])
+{
+    static const char zeros[BIN_ALIGN];
+
+    for (int i = 0; i < PART_COUNT; i++) {
+        if (p[i].len > 0)
+            out_mem(o, p[i].data, p[i].len);
+        if (i + 1 < PART_COUNT)
+            out_mem(o, zeros, (size_t)(p[i + 1].off - p[i].off - p[i].len));
+    }
+    out_mem(o, zeros, 1);
+}
+
+/* The blob's bytes are yardc's own structs: the target must lay them out the same. */
+static void
+out_layout_check(struct out *o, const char *type, size_t size, size_t align)
+{
+    out_str(o, "_Static_assert(sizeof(");
     out_str(o, type);
-    out_str(o, " v[");
-    out_u64(o, count);
-    out_str(o, "];\n} ");
-    out_str(o, name);
-    out_str(o, " = {\n");
-    out_literal(o, r.p, r.len, "    ", false);
-    out_str(o, "\n};\n");
-    free(r.p);
+    out_str(o, ") == ");
+    out_u64(o, size);
+    out_str(o, " && _Alignof(");
+    out_str(o, type);
+    out_str(o, ") == ");
+    out_u64(o, align);
+    out_str(o, ",\n               \"");
+    out_str(o, type);
+    out_str(o, " is not laid out as in the yardc that wrote the blob\");\n");
+}
+
+/* The blob file pulled in by the assembler, as gen_data, checked against the size yardc
+ * wrote. bin_name is found in the assembler's current directory or its -I path. */
+static void
+out_incbin(struct out *o, const char *bin_name, uint64_t size)
+{
+    out_str(o, "\n/* The arrays that grow with the configuration are the bytes of yardc's structs,\n"
+               " * in ");
+    out_str(o, bin_name);
+    out_str(o, ": valid on a target that lays them out the same. */\n"
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+               "#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_BIG_ENDIAN__\n"
+               "#error \"the blob of this table was written for a big-endian target\"\n"
+#else
+               "#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__\n"
+               "#error \"the blob of this table was written for a little-endian target\"\n"
+#endif
+               "#endif\n");
+    out_layout_check(o, "struct yt_key", sizeof(struct yt_key), _Alignof(struct yt_key));
+    out_layout_check(o, "struct yt_site", sizeof(struct yt_site), _Alignof(struct yt_site));
+    out_layout_check(o, "struct yt_pool", sizeof(struct yt_pool), _Alignof(struct yt_pool));
+    out_layout_check(o, "struct yt_server", sizeof(struct yt_server), _Alignof(struct yt_server));
+    out_str(o, "\n__asm__(\".section .rodata\\n\"\n"
+               "        \"    .balign ");
+    out_u64(o, BIN_ALIGN);
+    out_str(o, "\\n\"\n"
+               "        \"gen_data:\\n\"\n"
+               "        \"    .incbin \\\"");
+    out_str(o, bin_name);
+    out_str(o, "\\\"\\n\"\n"
+               "        \"    .if . - gen_data != ");
+    out_u64(o, size);
+    out_str(o, "\\n\"\n"
+               "        \"    .error \\\"");
+    out_str(o, bin_name);
+    out_str(o, " is not the blob yardc wrote with this file\\\"\\n\"\n"
+               "        \"    .endif\\n\"\n"
+               "        \"    .type gen_data, @object\\n\"\n"
+               "        \"    .size gen_data, ");
+    out_u64(o, size);
+    out_str(o, "\\n\"\n"
+               "        \"    .previous\\n\");\n"
+               "extern const char gen_data[];\n");
 }
 
 static void
@@ -396,23 +363,6 @@ out_in6(struct out *o, const struct sockaddr_in6 *a)
     if (a->sin6_scope_id != 0)
         out_field_u64(o, ", .sin6_scope_id = ", a->sin6_scope_id);
     out_str(o, " }");
-}
-
-static void
-out_servers(struct out *o, const struct yt_server *s, uint32_t count)
-{
-    out_str(o, "\nstatic const struct yt_server gen_servers[");
-    out_u64(o, count);
-    out_str(o, "] = {\n");
-    for (uint32_t i = 0; i < count; i++) {
-        out_str(o, "    { .addr = ");
-        out_in6(o, &s[i].addr);
-        out_field_str(o, ",\n      .name = ", s[i].name);
-        out_field_u64(o, ", .weight = ", s[i].weight);
-        out_field_u64(o, ", .flags = ", s[i].flags);
-        out_str(o, " },\n");
-    }
-    out_str(o, "};\n");
 }
 
 static const char *const mode_names[YT_MODE_COUNT] = {
@@ -514,74 +464,75 @@ out_errors(struct out *o, const struct yt_errpage *e, uint32_t count)
     out_str(o, "};\n");
 }
 
+/* A pointer member into the blob: gen_data plus its offset, or NULL when it has no
+ * element (the strings are always there, if only their NUL). */
 static void
-out_blob(struct out *o, const char *blob, uint64_t len)
+out_ptr(struct out *o, const char *sep, const struct bin_part *p)
 {
-    /* One byte more than the text for the literal's NUL, so the array is never empty. */
-    out_str(o, "\nstatic const char gen_blob[");
-    out_u64(o, len + 1);
-    out_str(o, "] =\n");
-    out_literal(o, blob, (size_t)len, "    ", true);
-    out_str(o, ";\n");
+    out_str(o, sep);
+    out_str(o, ".");
+    out_str(o, p->member);
+    if (p->len == 0 && strcmp(p->member, "blob") != 0) {
+        out_str(o, " = NULL");
+        return;
+    }
+    out_str(o, " = (const ");
+    out_str(o, p->type);
+    out_str(o, " *)(gen_data + ");
+    out_u64(o, p->off);
+    out_str(o, ")");
 }
 
-/* A pointer member: the array's name, or NULL when it has no element. */
+/* A pointer member to one of the arrays of this file, or NULL when it has no element. */
 static void
-out_ptr(struct out *o, const char *field, const char *name, uint64_t count)
+out_array_ptr(struct out *o, const char *field, const char *name, uint64_t count)
 {
     out_str(o, field);
     out_str(o, count > 0 ? name : "NULL");
 }
 
 static void
-out_table(struct out *o, const struct yt_table *t)
+out_table(struct out *o, const struct yt_table *t, const struct bin_part p[PART_COUNT])
 {
     const struct yt_global *g = &t->global;
     const struct yt_timeouts *to = &t->timeouts;
-    size_t dlen = strnlen(t->digest, sizeof(t->digest) - 1);
+    char num[24];
+    int n;
 
     out_str(o, "\nconst struct yt_table gen_table = {\n    .abi = YT_ABI,\n");
+    n = snprintf(num, sizeof(num), "%016llx", (unsigned long long)t->seed);
     out_str(o, "    .seed = 0x");
-    {
-        char seed[20];
-        int n = snprintf(seed, sizeof(seed), "%016llx", (unsigned long long)t->seed);
-
-        out_mem(o, seed, (size_t)n);
-    }
+    out_mem(o, num, (size_t)n);
     out_str(o, "ull,\n");
     out_field_u64(o, "    .bucket_count = ", t->bucket_count);
     out_field_u64(o, ", .slot_count = ", t->slot_count);
     out_field_u64(o, ", .key_count = ", t->key_count);
-    out_ptr(o, ",\n    .disp = ", "gen_disp.v", t->bucket_count);
-    out_ptr(o, ", .remap = ", "gen_remap.v", t->slot_count - t->key_count);
-    out_ptr(o, ", .keys = ", "gen_keys.v", t->key_count);
-    out_str(o, ",\n    .blob = gen_blob");
+    out_ptr(o, ",\n    ", &p[PART_DISP]);
+    out_ptr(o, ",\n    ", &p[PART_REMAP]);
+    out_ptr(o, ",\n    ", &p[PART_KEYS]);
+    out_ptr(o, ",\n    ", &p[PART_BLOB]);
     out_field_u64(o, ", .blob_len = ", t->blob_len);
-    out_ptr(o, ",\n    .sites = ", "gen_sites.v", t->site_count);
+    out_ptr(o, ",\n    ", &p[PART_SITES]);
     out_field_u64(o, ", .site_count = ", t->site_count);
-    out_ptr(o, ",\n    .pools = ", "gen_pools.v", t->pool_count);
+    out_ptr(o, ",\n    ", &p[PART_POOLS]);
     out_field_u64(o, ", .pool_count = ", t->pool_count);
-    out_ptr(o, ",\n    .servers = ", "gen_servers", t->server_count);
+    out_ptr(o, ",\n    ", &p[PART_SERVERS]);
     out_field_u64(o, ", .server_count = ", t->server_count);
-    out_ptr(o, ",\n    .listeners = ", "gen_listeners", t->listener_count);
+    out_array_ptr(o, ",\n    .listeners = ", "gen_listeners", t->listener_count);
     out_field_u64(o, ", .listener_count = ", t->listener_count);
-    out_ptr(o, ",\n    .binds = ", "gen_binds", t->bind_count);
+    out_array_ptr(o, ",\n    .binds = ", "gen_binds", t->bind_count);
     out_field_u64(o, ", .bind_count = ", t->bind_count);
-    out_ptr(o, ",\n    .logs = ", "gen_logs", t->log_count);
+    out_array_ptr(o, ",\n    .logs = ", "gen_logs", t->log_count);
     out_field_u64(o, ", .log_count = ", t->log_count);
-    out_ptr(o, ",\n    .errors = ", "gen_errors", t->error_count);
+    out_array_ptr(o, ",\n    .errors = ", "gen_errors", t->error_count);
     out_field_u64(o, ", .error_count = ", t->error_count);
     out_field_str(o, ",\n    .global = {\n        .user = ", g->user);
     out_field_str(o, ", .group = ", g->group);
     out_field_str(o, ", .chroot = ", g->chroot);
     out_field_str(o, ",\n        .admin_socket = ", g->admin_socket);
+    n = snprintf(num, sizeof(num), "%o", (unsigned)g->admin_mode);
     out_str(o, ", .admin_mode = 0");
-    {
-        char mode[16];
-        int n = snprintf(mode, sizeof(mode), "%o", (unsigned)g->admin_mode);
-
-        out_mem(o, mode, (size_t)n);
-    }
+    out_mem(o, num, (size_t)n);
     out_field_u64(o, ", .admin_timeout_ms = ", g->admin_timeout_ms);
     out_field_u64(o, ", .admin_level = ", g->admin_level);
     out_field_u64(o, ",\n        .workers = ", g->workers);
@@ -594,51 +545,35 @@ out_table(struct out *o, const struct yt_table *t)
     out_field_u64(o, ", .grace_ms = ", to->grace_ms);
     out_field_u64(o, ", .retry_ms = ", to->retry_ms);
     out_field_str(o, ",\n    },\n    .config = ", t->config);
-    out_str(o, ",\n    .digest =");
-    out_literal(o, t->digest, dlen, " ", true);
+    out_field_str(o, ", .config_tail = ", t->config_tail);
+    out_str(o, ",\n    .digest = ");
+    out_c_string(o, t->digest, strnlen(t->digest, sizeof(t->digest) - 1));
     out_str(o, ",\n};\n");
 }
 
-int
-emit_table(FILE *f, const struct yt_table *t, const char *input_name)
+static struct out *
+out_open(FILE *f)
 {
     struct out *o = malloc(sizeof(*o));
+
+    if (o != NULL) {
+        o->f = f;
+        o->len = 0;
+        o->err = 0;
+    }
+    return o;
+}
+
+/* Flushes and frees o; returns 0, or -1 with errno of the first failed write. */
+static int
+out_close(struct out *o)
+{
     int err;
 
-    if (o == NULL)
-        return -1;
-    o->f = f;
-    o->len = 0;
-    o->err = 0;
-    o->esc_ready = false;
-    out_header(o, input_name);
-    if (t->bucket_count > 0)
-        out_raw_array(o, "uint16_t", "gen_disp", t->disp, t->bucket_count, 2, put_u16);
-    if (t->slot_count > t->key_count)
-        out_raw_array(o, "uint32_t", "gen_remap", t->remap, t->slot_count - t->key_count, 4,
-                      put_u32);
-    if (t->key_count > 0)
-        out_raw_array(o, "struct yt_key", "gen_keys", t->keys, t->key_count, 12, put_key);
-    out_blob(o, t->blob, t->blob_len);
-    if (t->site_count > 0)
-        out_raw_array(o, "struct yt_site", "gen_sites", t->sites, t->site_count, 20, put_site);
-    if (t->pool_count > 0)
-        out_raw_array(o, "struct yt_pool", "gen_pools", t->pools, t->pool_count, 16, put_pool);
-    if (t->server_count > 0)
-        out_servers(o, t->servers, t->server_count);
-    if (t->listener_count > 0)
-        out_listeners(o, t->listeners, t->listener_count);
-    if (t->bind_count > 0)
-        out_binds(o, t->binds, t->bind_count);
-    if (t->log_count > 0)
-        out_logs(o, t->logs, t->log_count);
-    if (t->error_count > 0)
-        out_errors(o, t->errors, t->error_count);
-    out_table(o, t);
     out_flush(o);
-    if (o->err == 0 && fflush(f) != 0)
+    if (o->err == 0 && fflush(o->f) != 0)
         o->err = errno != 0 ? errno : EIO;
-    if (o->err == 0 && ferror(f))
+    if (o->err == 0 && ferror(o->f))
         o->err = EIO;
     err = o->err;
     free(o);
@@ -649,34 +584,126 @@ emit_table(FILE *f, const struct yt_table *t, const char *input_name)
     return 0;
 }
 
+/* The assembler reads bin_name inside a quoted string of a C string literal: no quote,
+ * backslash, '?' (trigraphs) or control character. */
+static bool
+bin_name_ok(const char *name)
+{
+    if (*name == '\0')
+        return false;
+    for (const char *p = name; *p != '\0'; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f || *p == '"' || *p == '\\' || *p == '?')
+            return false;
+    return true;
+}
+
 int
-emit_table_file(const char *path, const struct yt_table *t, const char *input_name)
+emit_table(FILE *c, FILE *bin, const struct yt_table *t, const char *input_name,
+           const char *bin_name)
+{
+    struct bin_part parts[PART_COUNT];
+    uint64_t size = bin_parts(t, parts);
+    struct out *o;
+
+    if (!bin_name_ok(bin_name)) {
+        errno = EINVAL;
+        return -1;
+    }
+    o = out_open(bin);
+    if (o == NULL)
+        return -1;
+    out_bin(o, parts);
+    if (out_close(o) == -1 || (o = out_open(c)) == NULL)
+        return -1;
+    out_header(o, input_name);
+    out_incbin(o, bin_name, size);
+    if (t->listener_count > 0)
+        out_listeners(o, t->listeners, t->listener_count);
+    if (t->bind_count > 0)
+        out_binds(o, t->binds, t->bind_count);
+    if (t->log_count > 0)
+        out_logs(o, t->logs, t->log_count);
+    if (t->error_count > 0)
+        out_errors(o, t->errors, t->error_count);
+    out_table(o, t, parts);
+    return out_close(o);
+}
+
+char *
+emit_bin_path(const char *path)
+{
+    size_t n = strlen(path);
+    char *bin;
+
+    if (n > 2 && strcmp(path + n - 2, ".c") == 0)
+        n -= 2;
+    bin = malloc(n + sizeof(".bin"));
+    if (bin != NULL) {
+        memcpy(bin, path, n);
+        memcpy(bin + n, ".bin", sizeof(".bin"));
+    }
+    return bin;
+}
+
+/* path + ".tmp", owned. */
+static char *
+tmp_path(const char *path)
 {
     size_t n = strlen(path);
     char *tmp = malloc(n + sizeof(".tmp"));
-    FILE *f;
+
+    if (tmp != NULL) {
+        memcpy(tmp, path, n);
+        memcpy(tmp + n, ".tmp", sizeof(".tmp"));
+    }
+    return tmp;
+}
+
+int
+emit_table_file(const char *path, const struct yt_table *t, const char *input_name)
+{
+    char *bin = emit_bin_path(path), *ctmp = tmp_path(path), *btmp = NULL;
+    const char *base;
+    FILE *cf = NULL, *bf = NULL;
     int err = 0;
 
-    if (tmp == NULL)
-        return -1;
-    memcpy(tmp, path, n);
-    memcpy(tmp + n, ".tmp", sizeof(".tmp"));
-    f = fopen(tmp, "w");
-    if (f == NULL) {
-        err = errno;
-        free(tmp);
-        errno = err;
-        return -1;
+    if (bin == NULL || ctmp == NULL || (btmp = tmp_path(bin)) == NULL) {
+        err = ENOMEM;
+        goto done;
     }
-    if (emit_table(f, t, input_name) == -1)
+    base = strrchr(bin, '/');
+    base = base != NULL ? base + 1 : bin;
+    cf = fopen(ctmp, "w");
+    bf = cf != NULL ? fopen(btmp, "wb") : NULL;
+    if (cf == NULL || bf == NULL) {
         err = errno;
-    if (fclose(f) != 0 && err == 0)
+        goto done;
+    }
+    if (emit_table(cf, bf, t, input_name, base) == -1)
         err = errno;
-    if (err == 0 && rename(tmp, path) == -1)
+    /* the blob first: a table.c is never newer than its blob */
+    if (fclose(bf) != 0 && err == 0)
         err = errno;
-    if (err != 0)
-        unlink(tmp);
-    free(tmp);
+    bf = NULL;
+    if (fclose(cf) != 0 && err == 0)
+        err = errno;
+    cf = NULL;
+    if (err == 0 && rename(btmp, bin) == -1)
+        err = errno;
+    if (err == 0 && rename(ctmp, path) == -1)
+        err = errno;
+done:
+    if (bf != NULL)
+        fclose(bf);
+    if (cf != NULL)
+        fclose(cf);
+    if (err != 0 && ctmp != NULL)
+        unlink(ctmp);
+    if (err != 0 && btmp != NULL)
+        unlink(btmp);
+    free(bin);
+    free(ctmp);
+    free(btmp);
     if (err != 0) {
         errno = err;
         return -1;

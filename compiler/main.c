@@ -58,6 +58,14 @@ write_depfile(const char *path, const char *target, const struct diag *d)
     return write_whole(path, b.data, b.len);
 }
 
+/* A sink for yt_print_config(): the canonical text to standard output. */
+static void
+put_stdout(void *ctx, const char *s, size_t len)
+{
+    (void)ctx;
+    fwrite(s, 1, len, stdout);
+}
+
 static void
 usage(FILE *f)
 {
@@ -256,10 +264,8 @@ main(int argc, char **argv)
         return st == YARD_IO_ERROR ? 2 : 1;
     }
     if (print) {
-        const struct yt_table *t = &y.result.table;
-
-        if (fwrite(t->blob + t->config.off, 1, t->config.len, stdout) != t->config.len ||
-            fflush(stdout) != 0) {
+        yt_print_config(&y.result.table, put_stdout, NULL);
+        if (ferror(stdout) || fflush(stdout) != 0) {
             fprintf(stderr, "yardc: cannot write the canonical text: %s\n", strerror(errno));
             rc = 2;
         }

@@ -92,31 +92,10 @@ print_bind(struct abuf *out, const struct yt_bind *b)
     }
 }
 
-static void
-print_servers(struct abuf *out, const struct yt_table *t, const struct yt_pool *p,
-              const char *sep)
+void
+print_put(void *out, const char *s, size_t len)
 {
-    for (uint32_t i = 0; i < p->count; i++) {
-        const struct yt_server *s = &t->servers[p->first + i];
-
-        if (i > 0)
-            abuf_adds(out, sep);
-        print_addr6(out, &s->addr);
-        if (s->weight != 1)
-            abuf_printf(out, " weight %u", s->weight);
-        if (s->flags & YT_SERVER_BACKUP)
-            abuf_adds(out, " backup");
-        if (s->flags & YT_SERVER_PROXY_V1)
-            abuf_adds(out, " send-proxy");
-        if (s->flags & YT_SERVER_PROXY_V2)
-            abuf_adds(out, " send-proxy-v2");
-    }
-}
-
-static int
-is_inline(const struct yt_table *t, const struct yt_pool *p)
-{
-    return memchr(t->blob + p->name.off, '/', p->name.len) != NULL;
+    abuf_add(out, s, len);
 }
 
 static void
@@ -232,49 +211,6 @@ print_listener(struct abuf *out, const struct yt_table *t, const struct yt_liste
 }
 
 static void
-print_site(struct abuf *out, const struct yt_table *t, const struct yt_site *s)
-{
-    uint32_t lines = (s->pool[0] != YT_NONE) + (s->pool[1] != YT_NONE) +
-                     ((s->flags & YT_SITE_ACME) != 0) + ((s->flags & YT_SITE_FORWARDED_FOR) != 0);
-    const char *ind = lines == 1 ? " " : "    ";
-    const char *eol = lines == 1 ? " " : "\n";
-
-    abuf_adds(out, "site ");
-    add_str(out, t, s->name);
-    abuf_adds(out, " {");
-    abuf_adds(out, eol);
-    /* http before tls: the order of the table's protocols is not the order of reading */
-    for (int k = 1; k >= 0; k--) {
-        const struct yt_pool *p;
-
-        if (s->pool[k] == YT_NONE)
-            continue;
-        p = &t->pools[s->pool[k]];
-        abuf_adds(out, ind);
-        abuf_adds(out, yt_proto_names[k]);
-        abuf_addc(out, ' ');
-        if (is_inline(t, p))
-            print_servers(out, t, p, ", ");
-        else
-            add_str(out, t, p->name);
-        abuf_addc(out, ';');
-        abuf_adds(out, eol);
-    }
-    /* no printf here: a million sites make it a tenth of the run */
-    if (s->flags & YT_SITE_ACME) {
-        abuf_adds(out, ind);
-        abuf_adds(out, "acme;");
-        abuf_adds(out, eol);
-    }
-    if (s->flags & YT_SITE_FORWARDED_FOR) {
-        abuf_adds(out, ind);
-        abuf_adds(out, "forwarded-for;");
-        abuf_adds(out, eol);
-    }
-    abuf_adds(out, "}\n");
-}
-
-static void
 print_expect(struct abuf *out, const struct yt_table *t, const struct check_expect *e)
 {
     abuf_adds(out, "expect ");
@@ -306,28 +242,31 @@ print_expect(struct abuf *out, const struct yt_table *t, const struct check_expe
 }
 
 void
-print_config(struct abuf *out, const struct yt_table *t, const struct check_expect *expects,
-             uint32_t expect_count)
+print_config_head(struct abuf *out, const struct yt_table *t)
 {
     print_global(out, t);
     print_defaults(out, t);
     for (uint32_t i = 0; i < t->pool_count; i++) {
         const struct yt_pool *p = &t->pools[i];
 
-        if (is_inline(t, p))
+        if (yt_pool_is_inline(t, p))
             continue;
         abuf_adds(out, "\npool ");
         add_str(out, t, p->name);
         abuf_adds(out, " {\n    server ");
-        print_servers(out, t, p, ";\n    server ");
+        yt_print_servers(t, p, ";\n    server ", print_put, out);
         abuf_adds(out, ";\n}\n");
     }
     for (uint32_t i = 0; i < t->listener_count; i++)
         print_listener(out, t, &t->listeners[i]);
     if (t->site_count > 0)
         abuf_addc(out, '\n');
-    for (uint32_t i = 0; i < t->site_count; i++)
-        print_site(out, t, &t->sites[i]);
+}
+
+void
+print_config_tail(struct abuf *out, const struct yt_table *t, const struct check_expect *expects,
+                  uint32_t expect_count)
+{
     if (expect_count > 0)
         abuf_addc(out, '\n');
     for (uint32_t i = 0; i < expect_count; i++) {

@@ -132,33 +132,76 @@ sha256_accelerated(void)
 #endif
 }
 
-static void
-digest(const void *data, size_t len, uint8_t out[32], bool accelerated)
+void
+sha256_init(struct sha256_ctx *c)
 {
-    uint32_t st[8] = {
+    static const uint32_t iv[8] = {
         0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
         0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
     };
-    const uint8_t *p = data;
-    uint8_t tail[128] = { 0 };
-    size_t rest = len % 64, tail_len = rest < 56 ? 64 : 128;
-    uint64_t bits = (uint64_t)len * 8;
 
-    compress_blocks(st, p, len / 64, accelerated);
+    memcpy(c->st, iv, sizeof(iv));
+    c->total = 0;
+    c->buf_len = 0;
+    c->accelerated = sha256_accelerated();
+}
+
+void
+sha256_update(struct sha256_ctx *c, const void *data, size_t len)
+{
+    const uint8_t *p = data;
+
+    c->total += len;
+    if (c->buf_len > 0) {
+        size_t n = len < 64 - c->buf_len ? len : 64 - c->buf_len;
+
+        memcpy(c->buf + c->buf_len, p, n);
+        c->buf_len += n;
+        p += n;
+        len -= n;
+        if (c->buf_len < 64)
+            return;
+        compress_blocks(c->st, c->buf, 1, c->accelerated);
+        c->buf_len = 0;
+    }
+    compress_blocks(c->st, p, len / 64, c->accelerated);
     p += len / 64 * 64;
+    c->buf_len = len % 64;
+    if (c->buf_len > 0)
+        memcpy(c->buf, p, c->buf_len);
+}
+
+void
+sha256_final(struct sha256_ctx *c, uint8_t out[32])
+{
+    uint8_t tail[128] = { 0 };
+    size_t tail_len = c->buf_len < 56 ? 64 : 128;
+    uint64_t bits = c->total * 8;
+
     /* Padding (§5.1.1): the last bytes, 0x80, zeros, then the length in bits. */
-    if (rest > 0)
-        memcpy(tail, p, rest);
-    tail[rest] = 0x80;
+    if (c->buf_len > 0)
+        memcpy(tail, c->buf, c->buf_len);
+    tail[c->buf_len] = 0x80;
     for (int i = 0; i < 8; i++)
         tail[tail_len - 1 - i] = (uint8_t)(bits >> (8 * i));
-    compress_blocks(st, tail, tail_len / 64, accelerated);
+    compress_blocks(c->st, tail, tail_len / 64, c->accelerated);
     for (int i = 0; i < 8; i++) {
-        out[4 * i] = (uint8_t)(st[i] >> 24);
-        out[4 * i + 1] = (uint8_t)(st[i] >> 16);
-        out[4 * i + 2] = (uint8_t)(st[i] >> 8);
-        out[4 * i + 3] = (uint8_t)st[i];
+        out[4 * i] = (uint8_t)(c->st[i] >> 24);
+        out[4 * i + 1] = (uint8_t)(c->st[i] >> 16);
+        out[4 * i + 2] = (uint8_t)(c->st[i] >> 8);
+        out[4 * i + 3] = (uint8_t)c->st[i];
     }
+}
+
+static void
+digest(const void *data, size_t len, uint8_t out[32], bool accelerated)
+{
+    struct sha256_ctx c;
+
+    sha256_init(&c);
+    c.accelerated = accelerated;
+    sha256_update(&c, data, len);
+    sha256_final(&c, out);
 }
 
 void
@@ -174,15 +217,22 @@ sha256_portable(const void *data, size_t len, uint8_t out[32])
 }
 
 void
-sha256_hex(const void *data, size_t len, char out[65])
+sha256_hex_of(const uint8_t d[32], char out[65])
 {
     static const char hex[] = "0123456789abcdef";
-    uint8_t d[32];
 
-    sha256(data, len, d);
     for (int i = 0; i < 32; i++) {
         out[2 * i] = hex[d[i] >> 4];
         out[2 * i + 1] = hex[d[i] & 15];
     }
     out[64] = '\0';
+}
+
+void
+sha256_hex(const void *data, size_t len, char out[65])
+{
+    uint8_t d[32];
+
+    sha256(data, len, d);
+    sha256_hex_of(d, out);
 }

@@ -16,22 +16,60 @@ yard_init(struct yard *y, FILE *out)
     ast_init(&y->ast);
 }
 
-/* The canonical text of t and its expects appended to the blob (and counted in
- * t->config, not in t->blob_len's NUL), and its digest into t->digest. */
+/* Takes the digest of the text yt_print_config() writes, a buffer at a time. */
+struct text_digest {
+    struct sha256_ctx sha;
+    size_t len;
+    char buf[1 << 14];
+};
+
+static void
+digest_put(void *ctx, const char *s, size_t len)
+{
+    struct text_digest *d = ctx;
+
+    if (len > sizeof(d->buf) - d->len) {
+        sha256_update(&d->sha, d->buf, d->len);
+        d->len = 0;
+        if (len > sizeof(d->buf)) {
+            sha256_update(&d->sha, s, len);
+            return;
+        }
+    }
+    memcpy(d->buf + d->len, s, len);
+    d->len += len;
+}
+
+/* The canonical text of t and its expects: the parts before and after the sites appended
+ * to the blob (in t->config and t->config_tail; the blob's NUL is not counted in
+ * t->blob_len), the sites' lines left to yt_print_site(); the digest of the whole into
+ * t->digest. */
 static void
 canonical_text(struct yard *y, struct abuf *blob)
 {
     struct yt_table *t = &y->result.table;
+    struct text_digest *d;
     struct abuf text;
+    uint8_t sum[32];
 
     abuf_init(&text, &y->arena);
-    print_config(&text, t, y->result.expects, y->result.expect_count);
+    print_config_head(&text, t);
     t->config = layout_blob_add(blob, text.data, text.len);
-    abuf_addc(blob, '\0');              /* not counted: lets the emitter print it as a string */
+    text.len = 0;
+    print_config_tail(&text, t, y->result.expects, y->result.expect_count);
+    t->config_tail = layout_blob_add(blob, text.data, text.len);
+    arena_release(&y->arena, text.data, text.cap);
+    abuf_addc(blob, '\0');
     t->blob = blob->data;
     t->blob_len = blob->len - 1;
-    sha256_hex(text.data, text.len, t->digest);
-    arena_release(&y->arena, text.data, text.cap);
+    d = arena_alloc(&y->arena, sizeof(*d));
+    sha256_init(&d->sha);
+    d->len = 0;
+    yt_print_config(t, digest_put, d);
+    sha256_update(&d->sha, d->buf, d->len);
+    sha256_final(&d->sha, sum);
+    sha256_hex_of(sum, t->digest);
+    arena_release(&y->arena, d, sizeof(*d));
 }
 
 enum yard_status

@@ -34,6 +34,14 @@ static struct ev_timer grace_timer;
 static struct ev_prepare drain_watch;   /* after SIGTERM: ends the loop once idle */
 static pid_t supervisor;                /* a worker's parent; 0 in a single process */
 
+/* A sink for yt_print_config(): the configuration to standard output. */
+static void
+put_stdout(void *ctx, const char *s, size_t len)
+{
+    (void)ctx;
+    fwrite(s, 1, len, stdout);
+}
+
 static void
 usage(FILE *f)
 {
@@ -496,8 +504,8 @@ main(int argc, char **argv)
         return 0;
     }
     if (strcmp(argv[1], "--print-config") == 0 && argc == 2) {
-        fwrite(T->blob + T->config.off, 1, T->config.len, stdout);
-        return 0;
+        yt_print_config(T, put_stdout, NULL);
+        return fflush(stdout) == 0 && !ferror(stdout) ? 0 : 1;
     }
     if (strcmp(argv[1], "--resolve") == 0 && (argc == 4 || argc == 5))
         return cmd_resolve(argv[2], argv[3], argc == 5 ? argv[4] : NULL);

@@ -17,7 +17,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#define YT_ABI 1
+#define YT_ABI 2
 #define YT_NONE UINT32_MAX
 #define YT_NAME_MAX 253     /* longest host name, without a trailing dot (RFC 1035 §2.3.4) */
 #define YT_WORKERS_MAX 64   /* processes a binary runs at most (global workers) */
@@ -178,8 +178,9 @@ struct yt_table {
     uint32_t error_count;
     struct yt_global global;
     struct yt_timeouts timeouts;
-    struct yt_str config;           /* canonical configuration text (yardc --print) */
+    struct yt_str config;           /* canonical text before the sites (yt_print_config) */
     char digest[65];                /* hex SHA-256 of the canonical text, NUL-terminated */
+    struct yt_str config_tail;      /* canonical text after the sites (yt_print_config) */
 };
 
 /* ---- the language's words for the table's numbers: yardc reads and prints them, the
@@ -411,6 +412,124 @@ yt_resolve(const struct yt_table *t, const struct yt_listener *l, const char *na
     d.action = l->mode == YT_MODE_TLS ? YT_ACT_ALERT : YT_ACT_STATUS;
     d.status = l->mode == YT_MODE_TLS ? 0 : l->fallback_status;
     return d;
+}
+
+/* ---- the canonical text (yardc --print, switchyard --print-config) ----
+ * A million sites would store their names twice, once in the table and once in the text,
+ * so the table keeps the text before the sites (config) and after them (config_tail), and
+ * the sites' lines are written from the table, by these functions in yardc (which takes
+ * the digest over the same bytes) and in the runtime alike. put() receives the text in
+ * pieces, in order. */
+
+/* The decimal digits of v, for the text's numbers. */
+static inline void
+yt_print_u32(uint32_t v, void (*put)(void *ctx, const char *s, size_t len), void *ctx)
+{
+    char d[10];
+    size_t i = sizeof(d);
+
+    do {
+        d[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+    put(ctx, d + i, sizeof(d) - i);
+}
+
+static inline void
+yt_print_str(const struct yt_table *t, struct yt_str s,
+             void (*put)(void *ctx, const char *s, size_t len), void *ctx)
+{
+    put(ctx, t->blob + s.off, s.len);
+}
+
+#define YT_PUT_LIT(put, ctx, lit) (put)((ctx), (lit), sizeof(lit) - 1)
+
+/* A pool written inside a site ("tls [a]:443, [b]:443;") is named "<site>/<proto>". */
+static inline bool
+yt_pool_is_inline(const struct yt_table *t, const struct yt_pool *p)
+{
+    return memchr(t->blob + p->name.off, '/', p->name.len) != NULL;
+}
+
+/* The servers of p with their options, sep between them. A server's name is its address
+ * as the language writes it, "[2001:db8::1]:443". */
+static inline void
+yt_print_servers(const struct yt_table *t, const struct yt_pool *p, const char *sep,
+                 void (*put)(void *ctx, const char *s, size_t len), void *ctx)
+{
+    for (uint32_t i = 0; i < p->count; i++) {
+        const struct yt_server *s = &t->servers[p->first + i];
+
+        if (i > 0)
+            put(ctx, sep, strlen(sep));
+        yt_print_str(t, s->name, put, ctx);
+        if (s->weight != 1) {
+            YT_PUT_LIT(put, ctx, " weight ");
+            yt_print_u32(s->weight, put, ctx);
+        }
+        if (s->flags & YT_SERVER_BACKUP)
+            YT_PUT_LIT(put, ctx, " backup");
+        if (s->flags & YT_SERVER_PROXY_V1)
+            YT_PUT_LIT(put, ctx, " send-proxy");
+        if (s->flags & YT_SERVER_PROXY_V2)
+            YT_PUT_LIT(put, ctx, " send-proxy-v2");
+    }
+}
+
+/* One site's block: on one line when it holds one statement, else one statement a line. */
+static inline void
+yt_print_site(const struct yt_table *t, const struct yt_site *s,
+              void (*put)(void *ctx, const char *s, size_t len), void *ctx)
+{
+    uint32_t lines = (s->pool[0] != YT_NONE) + (s->pool[1] != YT_NONE) +
+                     ((s->flags & YT_SITE_ACME) != 0) + ((s->flags & YT_SITE_FORWARDED_FOR) != 0);
+    const char *ind = lines == 1 ? " " : "    ";
+    const char *eol = lines == 1 ? " " : "\n";
+    size_t ind_len = strlen(ind);
+
+    YT_PUT_LIT(put, ctx, "site ");
+    yt_print_str(t, s->name, put, ctx);
+    YT_PUT_LIT(put, ctx, " {");
+    put(ctx, eol, 1);
+    /* http before tls: the order of the table's protocols is not the order of reading */
+    for (int k = YT_PROTO_COUNT - 1; k >= 0; k--) {
+        const struct yt_pool *p;
+
+        if (s->pool[k] == YT_NONE)
+            continue;
+        p = &t->pools[s->pool[k]];
+        put(ctx, ind, ind_len);
+        put(ctx, yt_proto_names[k], strlen(yt_proto_names[k]));
+        put(ctx, " ", 1);
+        if (yt_pool_is_inline(t, p))
+            yt_print_servers(t, p, ", ", put, ctx);
+        else
+            yt_print_str(t, p->name, put, ctx);
+        put(ctx, ";", 1);
+        put(ctx, eol, 1);
+    }
+    if (s->flags & YT_SITE_ACME) {
+        put(ctx, ind, ind_len);
+        YT_PUT_LIT(put, ctx, "acme;");
+        put(ctx, eol, 1);
+    }
+    if (s->flags & YT_SITE_FORWARDED_FOR) {
+        put(ctx, ind, ind_len);
+        YT_PUT_LIT(put, ctx, "forwarded-for;");
+        put(ctx, eol, 1);
+    }
+    YT_PUT_LIT(put, ctx, "}\n");
+}
+
+/* The whole canonical text: what the digest covers and --print-config shows. */
+static inline void
+yt_print_config(const struct yt_table *t, void (*put)(void *ctx, const char *s, size_t len),
+                void *ctx)
+{
+    yt_print_str(t, t->config, put, ctx);
+    for (uint32_t i = 0; i < t->site_count; i++)
+        yt_print_site(t, &t->sites[i], put, ctx);
+    yt_print_str(t, t->config_tail, put, ctx);
 }
 
 #endif

@@ -45,18 +45,21 @@ headers_stand_alone() {
     return $ok
 }
 
-# The same .yard gives a byte-identical table.c, however often and from whichever
-# directory it is built, and the same as the one the build linked.
+# The same .yard gives a byte-identical table.c and table.bin, however often and from
+# whichever directory it is built, and the same as the ones the build linked.
 table_is_deterministic() {
-    local y tmp
+    local y tmp f
     tmp=$(mktemp -d) || return 1
     cp -r examples "$tmp/examples" || return 1
+    mkdir "$tmp/a" "$tmp/b" || return 1
     for y in examples/*.yard; do
-        "$YARDC" -o "$tmp/a.c" "$y" || return 1
-        (cd "$tmp" && "$OLDPWD/$YARDC" -o "$tmp/b.c" "$y") || return 1
-        cmp "$tmp/a.c" "$tmp/b.c" || { echo "$y: table.c differs in another directory"; return 1; }
-        cmp "$tmp/a.c" "$BUILD/$(basename "$y" .yard)/table.c" ||
-            { echo "$y: table.c differs from the build's"; return 1; }
+        "$YARDC" -o "$tmp/a/table.c" "$y" || return 1
+        (cd "$tmp" && "$OLDPWD/$YARDC" -o b/table.c "$y") || return 1
+        for f in table.c table.bin; do
+            cmp "$tmp/a/$f" "$tmp/b/$f" || { echo "$y: $f differs in another directory"; return 1; }
+            cmp "$tmp/a/$f" "$BUILD/$(basename "$y" .yard)/$f" ||
+                { echo "$y: $f differs from the build's"; return 1; }
+        done
     done
     rm -rf "$tmp"
 }
@@ -94,7 +97,8 @@ installed_tree_builds_a_proxy() {
         { echo "a .yard with errors: status $rc"; cat "$tmp/err"; return 1; }
     # By hand, as README shows.
     "$i/bin/yardc" -o "$tmp/t.c" "$ex/reference.yard" || return 1
-    $CC $LINK_FLAGS -std=c11 -I"$i/include/switchyard" -c -o "$tmp/t.o" "$tmp/t.c" || return 1
+    $CC $LINK_FLAGS -std=c11 -I"$i/include/switchyard" -Wa,-I"$tmp" -c -o "$tmp/t.o" "$tmp/t.c" ||
+        return 1
     # shellcheck disable=SC2046
     $CC $LINK_FLAGS -o "$tmp/by-hand" "$tmp/t.o" "$i/lib/switchyard/main.o" \
         "$i/lib/switchyard/libswitchyard.a" $(cat "$i/lib/switchyard/site-libs") || return 1
@@ -113,6 +117,8 @@ binary_is_reproducible() {
         '$BUILD/demo/switchyard'" >/dev/null || return 1
     cmp "$BUILD/demo/switchyard" "$tmp/$BUILD/demo/switchyard" ||
         { echo "build/demo/switchyard differs when built in $tmp"; return 1; }
+    ! grep -a -q -e "$tmp" -e "$PWD" "$tmp/$BUILD/demo/switchyard" ||
+        { echo "a build directory is named in build/demo/switchyard"; return 1; }
     rm -rf "$tmp"
 }
 

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "print.h"
 #include "yard.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len);
@@ -23,10 +24,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
     if (yard_compile(&y, "fuzz.yard", (const char *)data, len, false) == YARD_OK) {
         const struct yt_table *t = &y.result.table;
         struct yard again;
+        struct abuf text;
 
+        abuf_init(&text, &y.arena);
+        yt_print_config(t, print_put, &text);
         yard_init(&again, NULL);
-        if (yard_compile(&again, "canonical.yard", t->blob + t->config.off, t->config.len,
-                         false) != YARD_OK ||
+        if (yard_compile(&again, "canonical.yard", text.data, text.len, false) != YARD_OK ||
             strcmp(again.result.table.digest, t->digest) != 0) {
             fprintf(stderr, "canonical text does not compile to the same digest\n");
             abort();
