@@ -36,7 +36,7 @@ struct ck_pool {
 };
 
 struct ck_site {
-    const char *name;                   /* normalised, NUL-terminated */
+    const char *name;                   /* normalised (not NUL-terminated: often the source) */
     uint32_t len;
     uint32_t pool[YT_PROTO_COUNT];
     uint32_t flags;
@@ -92,7 +92,7 @@ struct ck {
     bool site_errors;                   /* some site was dropped: routes are unknown */
     uint32_t wildcards;
     uint32_t *pool_final;               /* old pool index -> table index */
-    uint32_t *site_of;                  /* table site index -> sites index */
+    struct loc *site_loc;               /* where each of the table's sites was written */
 };
 
 /* Starts an empty state for what l has loaded. */

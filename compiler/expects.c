@@ -196,7 +196,7 @@ expects_evaluate(struct ck *ck, const struct yt_table *t, const struct check_exp
                    "with %s%s", (int)l->name.len, t->blob + l->name.off, e->name,
                    describe(ck, t, d), d.fallback ? " (its fallback)" : "");
         if (d.site != YT_NONE)
-            diag_note(ck->diag, AVEC_AT(&ck->sites, struct ck_site, ck->site_of[d.site])->loc,
+            diag_note(ck->diag, ck->site_loc[d.site],
                       "'%.*s' matched this site", (int)e->name_len, e->name);
     }
 }

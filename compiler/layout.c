@@ -98,7 +98,8 @@ page_order(const void *pa, const void *pb)
     return (int)a->status - (int)b->status;
 }
 
-/* Sites by name; ck->site_of maps a table index back to the checker's. */
+/* Sites by name; ck->site_loc says where each was written, for the expects' notes. The
+ * checker's sites are given back: a million of them are the biggest array of the run. */
 static void
 layout_sites(struct ck *ck, struct yt_table *t, struct abuf *blob)
 {
@@ -113,9 +114,7 @@ layout_sites(struct ck *ck, struct yt_table *t, struct abuf *blob)
     }
     if (nsites > 1)
         qsort(refs, nsites, sizeof(*refs), sref_cmp);
-    ck->site_of = arena_calloc(ck->arena, nsites + 1, sizeof(uint32_t));
-    for (uint32_t i = 0; i < nsites; i++)
-        ck->site_of[i] = refs[i].idx;
+    ck->site_loc = arena_calloc(ck->arena, nsites + 1, sizeof(*ck->site_loc));
     for (uint32_t i = 0; i < nsites; i++) {
         const struct ck_site *s = AVEC_AT(&ck->sites, struct ck_site, refs[i].idx);
 
@@ -123,10 +122,13 @@ layout_sites(struct ck *ck, struct yt_table *t, struct abuf *blob)
         for (int p = 0; p < YT_PROTO_COUNT; p++)
             sites[i].pool[p] = s->pool[p] == YT_NONE ? YT_NONE : ck->pool_final[s->pool[p]];
         sites[i].flags = s->flags;
+        ck->site_loc[i] = s->loc;
     }
     t->sites = sites;
     t->site_count = nsites;
     arena_release(ck->arena, refs, (size_t)(nsites ? nsites : 1) * sizeof(*refs));
+    arena_release(ck->arena, ck->sites.data, (size_t)ck->sites.cap * ck->sites.size);
+    avec_init(&ck->sites, ck->arena, sizeof(struct ck_site));
 }
 
 /* The order of the pools (named ones by name, then the inline ones by name) into

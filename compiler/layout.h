@@ -13,7 +13,8 @@
 
 /* Fills *t from ck (checked without errors), its strings appended to blob; t->blob is
  * blob's data as it stands (the caller appends the canonical text after). Renumbers the
- * expects in ck to the table's listeners and pools and sets ck->site_of. */
+ * expects in ck to the table's listeners and pools, sets ck->site_loc and gives back
+ * ck->sites (the table holds the sites now). */
 void layout_table(struct ck *ck, struct yt_table *t, struct abuf *blob);
 
 /* The string s[0..len) appended to blob, as a reference into it. */

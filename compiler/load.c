@@ -209,7 +209,8 @@ parse_and_follow(struct load *l, uint32_t src, uint32_t file, unsigned depth)
         l->files[file].open = false;
         return;
     }
-    l->syntax_errors += parse_source(l->arena, l->diag, l->ast, src, &inc);
+    l->syntax_errors += parse_source(l->tree_arena != NULL ? l->tree_arena : l->arena, l->diag,
+                                     l->ast, src, &inc);
     for (; inc != NULL && !diag_is_stopped(l->diag); inc = inc->next)
         follow_include(l, inc, depth);
     l->files[file].open = false;

@@ -25,6 +25,7 @@ struct load {
     struct load_file *files;            /* every file read, for include-once and cycles */
     uint32_t file_count, file_cap;
     unsigned syntax_errors;
+    struct arena *tree_arena;           /* the syntax tree's nodes; NULL: in arena */
 };
 
 /* Parses the main configuration into ast and follows its includes. With data != NULL the

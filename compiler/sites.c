@@ -8,8 +8,12 @@ static uint32_t
 new_site(struct ck *ck, const char *name, size_t len, uint32_t h, struct loc loc, bool block)
 {
     struct ck_site *s = avec_push(&ck->sites);
+    const char *src = ck_text(ck, loc);
 
-    s->name = arena_strndup(ck->arena, name, len);
+    /* Most names are written as they are normalised: those point into the source, which a
+     * million sites would otherwise hold twice. */
+    s->name = len == loc.len && memcmp(src, name, len) == 0 ? src
+                                                            : arena_strndup(ck->arena, name, len);
     s->len = (uint32_t)len;
     s->pool[0] = s->pool[1] = YT_NONE;
     s->loc = loc;
@@ -256,8 +260,8 @@ sites_warn_shadowed(struct ck *ck)
             !pools_equal(ck, s->pool[1], ws->pool[1]) || s->flags != ws->flags)
             continue;
         if (diag_warning(ck->diag, DIAG_W_SHADOWED, s->loc,
-                         "site '%s' is redundant: '%s' routes it the same way", s->name,
-                         ws->name))
-            diag_note(ck->diag, ws->loc, "'%s' defined here", ws->name);
+                         "site '%.*s' is redundant: '%.*s' routes it the same way",
+                         (int)s->len, s->name, (int)ws->len, ws->name))
+            diag_note(ck->diag, ws->loc, "'%.*s' defined here", (int)ws->len, ws->name);
     }
 }

@@ -1,5 +1,6 @@
 #include "yard.h"
 
+#include <malloc.h>
 #include <string.h>
 
 #include "expects.h"
@@ -12,6 +13,7 @@ yard_init(struct yard *y, FILE *out)
 {
     memset(y, 0, sizeof(*y));
     arena_init(&y->arena);
+    arena_init(&y->tree_arena);
     diag_init(&y->diag, &y->arena, out);
     ast_init(&y->ast);
 }
@@ -72,6 +74,17 @@ canonical_text(struct yard *y, struct abuf *blob)
     arena_release(&y->arena, d, sizeof(*d));
 }
 
+/* The checks are done with the syntax tree: a million sites make it the biggest part of
+ * the run's memory, given back before the table is laid out. */
+static void
+drop_tree(struct yard *y)
+{
+    ast_init(&y->ast);
+    arena_free(&y->tree_arena);
+    arena_init(&y->tree_arena);
+    malloc_trim(0);
+}
+
 enum yard_status
 yard_compile(struct yard *y, const char *path, const char *data, size_t len, bool allow_fs)
 {
@@ -81,6 +94,7 @@ yard_compile(struct yard *y, const char *path, const char *data, size_t len, boo
 
     y->load = (struct load){
         .arena = &y->arena, .diag = &y->diag, .ast = &y->ast, .allow_fs = allow_fs,
+        .tree_arena = &y->tree_arena,
     };
     if (load_config(&y->load, path, data, len) == -1)
         return YARD_IO_ERROR;
@@ -91,6 +105,7 @@ yard_compile(struct yard *y, const char *path, const char *data, size_t len, boo
     ck_init(&y->ck, &y->load);
     if (check_config(&y->ck) == -1)
         return YARD_INPUT_ERRORS;
+    drop_tree(y);
     abuf_init(&blob, &y->arena);
     layout_table(&y->ck, t, &blob);
     in_order = expects_sort(&y->ck, &y->result);
@@ -109,5 +124,6 @@ yard_free(struct yard *y)
 {
     if (y == NULL)
         return;
+    arena_free(&y->tree_arena);
     arena_free(&y->arena);
 }

@@ -23,6 +23,7 @@ enum yard_status {
 
 struct yard {
     struct arena arena;
+    struct arena tree_arena;            /* the syntax tree, freed once checked */
     struct diag diag;
     struct ast ast;
     struct load load;
