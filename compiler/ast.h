@@ -39,8 +39,8 @@ struct ast_server;
  * `weight 2` (a server option), `tls apps;` or `tls [a]:443, [b]:443 backup;`. */
 struct ast_item {
     struct loc kw;                  /* the keyword */
-    enum ast_kind kind;             /* the keyword's */
-    uint32_t argc, arg_cap;
+    uint8_t kind;                   /* the keyword's enum ast_kind */
+    uint8_t argc, arg_cap;          /* at most AST_MAX_ARGS; small: items are a million */
     /* argv[argc .. AST_MAX_ARGS) read as absent (AST_NONE) when argc is 0; otherwise up to
      * arg_cap, the arena array's length. Items are a million in a big file: no fixed
      * array of AST_MAX_ARGS. */
@@ -75,7 +75,7 @@ struct ast_pool {
 };
 
 struct ast_site {
-    struct loc kw, name;
+    struct loc name;                /* (no keyword: a million sites, nothing points at it) */
     struct ast_item *items;
     struct ast_site *next;
 };

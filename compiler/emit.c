@@ -3,17 +3,22 @@
  * Measured (tests/bench/table, gcc 12 -O2): gcc spends about 10 us of CPU per element of a
  * braced initialiser, and a string literal of the same bytes still costs ~7 s and 850 MB
  * for the 180 MB of a million domains. So whatever grows with the number of domains (the
- * hash arrays, keys, sites, pools, servers and the string blob) goes into a second file,
- * <table>.bin, as the bytes yardc holds in memory, and the C file pulls it in with the
- * assembler's .incbin: the assembler copies it, the compiler never sees it. The C file
- * keeps what is small and worth reading (listeners, binds, logs, error pages, global
- * settings, timeouts) as designated initialisers, and the table points into the blob with
- * symbol + offset expressions that the linker resolves: the runtime sees the same
- * struct yt_table as ever. The file checks what it assumed (byte order, the structs'
- * sizes, the blob's size) with #error, _Static_assert and .error. */
+ * hash arrays, keys, sites, pools, servers and the string blob) is not C: it is written as
+ * the bytes yardc holds in memory into a relocatable object of its own, <table>-data.o,
+ * one read-only section and one symbol (no relocations: everything in it is an offset or
+ * an index). The C file keeps what is small and worth reading (listeners, binds, logs,
+ * error pages, global settings, timeouts) as designated initialisers, and the table points
+ * into the data with symbol + offset expressions that the linker resolves: the runtime
+ * sees the same struct yt_table as ever. An assembler's .incbin would do the same from C
+ * alone, but holds the whole blob in memory once more while the data object costs nothing
+ * to compile. The C file checks what the data assumes (byte order, the structs' sizes)
+ * with #error and _Static_assert; the data's symbol is named after a hash of its bytes, so
+ * a C file linked with another table's data does not link. */
 #include "emit.h"
 
+#include <elf.h>
 #include <errno.h>
+#include <link.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -21,7 +26,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define BIN_ALIGN 64                /* each array of the blob starts on a cache line */
+#define BIN_ALIGN 64                /* each array of the data starts on a cache line */
 
 /* A buffered writer over a FILE. */
 struct out {
@@ -205,8 +210,8 @@ out_header(struct out *o, const char *input_name)
         "                              (((x) >> 8) & 0xff00u) | (((x) >> 24) & 0xffu)))\n");
 }
 
-/* One array of the blob file: the table member that points to it, its element type,
- * its bytes, and where they start in the file. */
+/* One array of the data object: the table member that points to it, its element type,
+ * its bytes, and where they start in the data. */
 struct bin_part {
     const char *member, *type;
     const void *data;
@@ -217,12 +222,19 @@ struct bin_part {
 enum { PART_DISP = 0, PART_REMAP, PART_KEYS, PART_SITES, PART_POOLS, PART_SERVERS, PART_BLOB,
        PART_COUNT };
 
-/* The arrays of t that grow with the configuration, at their offsets in the blob file;
- * returns its size. The strings come last, with a NUL after them. */
-static uint64_t
-bin_parts(const struct yt_table *t, struct bin_part p[PART_COUNT])
+/* The data: the arrays of t that grow with the configuration, at their offsets, and the
+ * name of its symbol, "gen_data_" and a hash of the bytes. */
+struct bin {
+    struct bin_part part[PART_COUNT];
+    uint64_t size;                  /* the strings come last, with a NUL after them */
+    char symbol[32];
+};
+
+static void
+bin_layout(const struct yt_table *t, struct bin *b)
 {
-    uint64_t off = 0;
+    struct bin_part *p = b->part;
+    uint64_t off = 0, h = YT_K0;
 
     p[PART_DISP] = (struct bin_part){ "disp", "uint16_t", t->disp,
                                       (size_t)t->bucket_count * sizeof(*t->disp), 0 };
@@ -240,26 +252,132 @@ bin_parts(const struct yt_table *t, struct bin_part p[PART_COUNT])
     for (int i = 0; i < PART_COUNT; i++) {
         p[i].off = off;
         off += (p[i].len + BIN_ALIGN - 1) / BIN_ALIGN * BIN_ALIGN;
+        h = yt_hash(p[i].data, p[i].len, h ^ p[i].off);
     }
-    return p[PART_BLOB].off + p[PART_BLOB].len + 1;
+    b->size = p[PART_BLOB].off + p[PART_BLOB].len + 1;
+    snprintf(b->symbol, sizeof(b->symbol), "gen_data_%016llx", (unsigned long long)h);
 }
 
-/* The blob file: each part, zeros up to the next, the strings' NUL. */
 static void
-out_bin(struct out *o, const struct bin_part p[PART_COUNT])
+out_zeros(struct out *o, uint64_t n)
 {
     static const char zeros[BIN_ALIGN];
+
+    for (; n > 0; n -= n < sizeof(zeros) ? n : sizeof(zeros))
+        out_mem(o, zeros, n < sizeof(zeros) ? (size_t)n : sizeof(zeros));
+}
+
+/* The data's bytes: each part, zeros up to the next, the strings' NUL. */
+static void
+out_bin(struct out *o, const struct bin *b)
+{
+    const struct bin_part *p = b->part;
 
     for (int i = 0; i < PART_COUNT; i++) {
         if (p[i].len > 0)
             out_mem(o, p[i].data, p[i].len);
-        if (i + 1 < PART_COUNT)
-            out_mem(o, zeros, (size_t)(p[i + 1].off - p[i].off - p[i].len));
+        out_zeros(o, (i + 1 < PART_COUNT ? p[i + 1].off : b->size) - p[i].off - p[i].len);
     }
-    out_mem(o, zeros, 1);
 }
 
-/* The blob's bytes are yardc's own structs: the target must lay them out the same. */
+/* This machine's ELF code: the data object is for the machine yardc runs on (its structs
+ * are yardc's own), or 0 when yardc does not know it. */
+static int
+elf_machine(void)
+{
+#if defined(__x86_64__)
+    return EM_X86_64;
+#elif defined(__i386__)
+    return EM_386;
+#elif defined(__aarch64__)
+    return EM_AARCH64;
+#else
+    return 0;
+#endif
+}
+
+/* The sections of the data object, in order. */
+enum { SEC_NULL = 0, SEC_DATA, SEC_STACK, SEC_SYMTAB, SEC_STRTAB, SEC_SHSTRTAB, SEC_COUNT };
+
+static const char shstrtab[] =
+    "\0.rodata.gen_data\0.note.GNU-stack\0.symtab\0.strtab\0.shstrtab";
+
+/* Offset of name in shstrtab. */
+static ElfW(Word)
+shname(const char *name)
+{
+    for (size_t i = 1; i < sizeof(shstrtab); i += strlen(shstrtab + i) + 1)
+        if (strcmp(shstrtab + i, name) == 0)
+            return (ElfW(Word))i;
+    return 0;
+}
+
+static uint64_t
+align_up(uint64_t v, uint64_t a)
+{
+    return (v + a - 1) / a * a;
+}
+
+/* A relocatable object holding the data in one read-only section (.rodata.gen_data,
+ * which the linker puts in .rodata), its symbol (global, hidden) over all of it, and an
+ * empty .note.GNU-stack (the stack stays non-executable). Fixed field values only: the
+ * same data gives the same bytes. */
+static void
+out_object(struct out *o, const struct bin *b)
+{
+    size_t symlen = strlen(b->symbol) + 1;
+    uint64_t data_off = align_up(sizeof(ElfW(Ehdr)), BIN_ALIGN);
+    uint64_t sym_off = align_up(data_off + b->size, 8);
+    uint64_t str_off = sym_off + 2 * sizeof(ElfW(Sym));
+    uint64_t shstr_off = str_off + 1 + symlen;
+    uint64_t sh_off = align_up(shstr_off + sizeof(shstrtab), 8);
+    ElfW(Ehdr) eh = {
+        .e_ident = { ELFMAG0, ELFMAG1, ELFMAG2, ELFMAG3,
+                     sizeof(void *) == 8 ? ELFCLASS64 : ELFCLASS32,
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+                     ELFDATA2MSB,
+#else
+                     ELFDATA2LSB,
+#endif
+                     EV_CURRENT, ELFOSABI_NONE },
+        .e_type = ET_REL, .e_machine = (ElfW(Half))elf_machine(), .e_version = EV_CURRENT,
+        .e_shoff = sh_off, .e_ehsize = sizeof(ElfW(Ehdr)), .e_shentsize = sizeof(ElfW(Shdr)),
+        .e_shnum = SEC_COUNT, .e_shstrndx = SEC_SHSTRTAB,
+    };
+    ElfW(Sym) sym[2] = {
+        { 0 },
+        { .st_name = 1, .st_info = ELF64_ST_INFO(STB_GLOBAL, STT_OBJECT),
+          .st_other = STV_HIDDEN, .st_shndx = SEC_DATA, .st_value = 0, .st_size = b->size },
+    };
+    ElfW(Shdr) sh[SEC_COUNT] = {
+        [SEC_DATA] = { .sh_name = shname(".rodata.gen_data"), .sh_type = SHT_PROGBITS,
+                       .sh_flags = SHF_ALLOC, .sh_offset = data_off, .sh_size = b->size,
+                       .sh_addralign = BIN_ALIGN },
+        [SEC_STACK] = { .sh_name = shname(".note.GNU-stack"), .sh_type = SHT_PROGBITS,
+                        .sh_offset = data_off, .sh_addralign = 1 },
+        [SEC_SYMTAB] = { .sh_name = shname(".symtab"), .sh_type = SHT_SYMTAB,
+                         .sh_offset = sym_off, .sh_size = sizeof(sym), .sh_link = SEC_STRTAB,
+                         .sh_info = 1, .sh_addralign = 8, .sh_entsize = sizeof(ElfW(Sym)) },
+        [SEC_STRTAB] = { .sh_name = shname(".strtab"), .sh_type = SHT_STRTAB,
+                         .sh_offset = str_off, .sh_size = 1 + symlen, .sh_addralign = 1 },
+        [SEC_SHSTRTAB] = { .sh_name = shname(".shstrtab"), .sh_type = SHT_STRTAB,
+                           .sh_offset = shstr_off, .sh_size = sizeof(shstrtab),
+                           .sh_addralign = 1 },
+    };
+
+    out_mem(o, (const char *)&eh, sizeof(eh));
+    out_zeros(o, data_off - sizeof(eh));
+    out_bin(o, b);
+    out_zeros(o, sym_off - data_off - b->size);
+    out_mem(o, (const char *)sym, sizeof(sym));
+    out_mem(o, "", 1);
+    out_mem(o, b->symbol, symlen);
+    out_mem(o, shstrtab, sizeof(shstrtab));
+    out_zeros(o, sh_off - shstr_off - sizeof(shstrtab));
+    out_mem(o, (const char *)sh, sizeof(sh));
+}
+
+/* The data's bytes are yardc's own structs: the target must lay them out the same. */
 static void
 out_layout_check(struct out *o, const char *type, size_t size, size_t align)
 {
@@ -273,51 +391,33 @@ out_layout_check(struct out *o, const char *type, size_t size, size_t align)
     out_u64(o, align);
     out_str(o, ",\n               \"");
     out_str(o, type);
-    out_str(o, " is not laid out as in the yardc that wrote the blob\");\n");
+    out_str(o, " is not laid out as in the yardc that wrote the data\");\n");
 }
 
-/* The blob file pulled in by the assembler, as gen_data, checked against the size yardc
- * wrote. bin_name is found in the assembler's current directory or its -I path. */
+/* The declaration of the data object's symbol, and what its bytes assume. */
 static void
-out_incbin(struct out *o, const char *bin_name, uint64_t size)
+out_data_decl(struct out *o, const struct bin *b)
 {
-    out_str(o, "\n/* The arrays that grow with the configuration are the bytes of yardc's structs,\n"
-               " * in ");
-    out_str(o, bin_name);
-    out_str(o, ": valid on a target that lays them out the same. */\n"
+    out_str(o, "\n/* The arrays that grow with the configuration are the bytes of yardc's structs, in\n"
+               " * the object yardc wrote beside this file (table-data.o): link both. They are\n"
+               " * valid on a target that lays the structs out as yardc did. */\n"
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
                "#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_BIG_ENDIAN__\n"
-               "#error \"the blob of this table was written for a big-endian target\"\n"
+               "#error \"the data of this table was written for a big-endian target\"\n"
 #else
                "#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__\n"
-               "#error \"the blob of this table was written for a little-endian target\"\n"
+               "#error \"the data of this table was written for a little-endian target\"\n"
 #endif
                "#endif\n");
     out_layout_check(o, "struct yt_key", sizeof(struct yt_key), _Alignof(struct yt_key));
     out_layout_check(o, "struct yt_site", sizeof(struct yt_site), _Alignof(struct yt_site));
     out_layout_check(o, "struct yt_pool", sizeof(struct yt_pool), _Alignof(struct yt_pool));
     out_layout_check(o, "struct yt_server", sizeof(struct yt_server), _Alignof(struct yt_server));
-    out_str(o, "\n__asm__(\".section .rodata\\n\"\n"
-               "        \"    .balign ");
-    out_u64(o, BIN_ALIGN);
-    out_str(o, "\\n\"\n"
-               "        \"gen_data:\\n\"\n"
-               "        \"    .incbin \\\"");
-    out_str(o, bin_name);
-    out_str(o, "\\\"\\n\"\n"
-               "        \"    .if . - gen_data != ");
-    out_u64(o, size);
-    out_str(o, "\\n\"\n"
-               "        \"    .error \\\"");
-    out_str(o, bin_name);
-    out_str(o, " is not the blob yardc wrote with this file\\\"\\n\"\n"
-               "        \"    .endif\\n\"\n"
-               "        \"    .type gen_data, @object\\n\"\n"
-               "        \"    .size gen_data, ");
-    out_u64(o, size);
-    out_str(o, "\\n\"\n"
-               "        \"    .previous\\n\");\n"
-               "extern const char gen_data[];\n");
+    out_str(o, "extern const char ");
+    out_str(o, b->symbol);
+    out_str(o, "[");
+    out_u64(o, b->size);
+    out_str(o, "] __attribute__((visibility(\"hidden\")));\n");
 }
 
 static void
@@ -464,11 +564,13 @@ out_errors(struct out *o, const struct yt_errpage *e, uint32_t count)
     out_str(o, "};\n");
 }
 
-/* A pointer member into the blob: gen_data plus its offset, or NULL when it has no
+/* A pointer member into the data: its symbol plus the offset, or NULL when it has no
  * element (the strings are always there, if only their NUL). */
 static void
-out_ptr(struct out *o, const char *sep, const struct bin_part *p)
+out_ptr(struct out *o, const char *sep, const struct bin *b, int part)
 {
+    const struct bin_part *p = &b->part[part];
+
     out_str(o, sep);
     out_str(o, ".");
     out_str(o, p->member);
@@ -478,7 +580,9 @@ out_ptr(struct out *o, const char *sep, const struct bin_part *p)
     }
     out_str(o, " = (const ");
     out_str(o, p->type);
-    out_str(o, " *)(gen_data + ");
+    out_str(o, " *)(");
+    out_str(o, b->symbol);
+    out_str(o, " + ");
     out_u64(o, p->off);
     out_str(o, ")");
 }
@@ -492,7 +596,7 @@ out_array_ptr(struct out *o, const char *field, const char *name, uint64_t count
 }
 
 static void
-out_table(struct out *o, const struct yt_table *t, const struct bin_part p[PART_COUNT])
+out_table(struct out *o, const struct yt_table *t, const struct bin *b)
 {
     const struct yt_global *g = &t->global;
     const struct yt_timeouts *to = &t->timeouts;
@@ -507,16 +611,16 @@ out_table(struct out *o, const struct yt_table *t, const struct bin_part p[PART_
     out_field_u64(o, "    .bucket_count = ", t->bucket_count);
     out_field_u64(o, ", .slot_count = ", t->slot_count);
     out_field_u64(o, ", .key_count = ", t->key_count);
-    out_ptr(o, ",\n    ", &p[PART_DISP]);
-    out_ptr(o, ",\n    ", &p[PART_REMAP]);
-    out_ptr(o, ",\n    ", &p[PART_KEYS]);
-    out_ptr(o, ",\n    ", &p[PART_BLOB]);
+    out_ptr(o, ",\n    ", b, PART_DISP);
+    out_ptr(o, ",\n    ", b, PART_REMAP);
+    out_ptr(o, ",\n    ", b, PART_KEYS);
+    out_ptr(o, ",\n    ", b, PART_BLOB);
     out_field_u64(o, ", .blob_len = ", t->blob_len);
-    out_ptr(o, ",\n    ", &p[PART_SITES]);
+    out_ptr(o, ",\n    ", b, PART_SITES);
     out_field_u64(o, ", .site_count = ", t->site_count);
-    out_ptr(o, ",\n    ", &p[PART_POOLS]);
+    out_ptr(o, ",\n    ", b, PART_POOLS);
     out_field_u64(o, ", .pool_count = ", t->pool_count);
-    out_ptr(o, ",\n    ", &p[PART_SERVERS]);
+    out_ptr(o, ",\n    ", b, PART_SERVERS);
     out_field_u64(o, ", .server_count = ", t->server_count);
     out_array_ptr(o, ",\n    .listeners = ", "gen_listeners", t->listener_count);
     out_field_u64(o, ", .listener_count = ", t->listener_count);
@@ -584,39 +688,28 @@ out_close(struct out *o)
     return 0;
 }
 
-/* The assembler reads bin_name inside a quoted string of a C string literal: no quote,
- * backslash, '?' (trigraphs) or control character. */
-static bool
-bin_name_ok(const char *name)
-{
-    if (*name == '\0')
-        return false;
-    for (const char *p = name; *p != '\0'; p++)
-        if ((unsigned char)*p < 0x20 || *p == 0x7f || *p == '"' || *p == '\\' || *p == '?')
-            return false;
-    return true;
-}
-
 int
-emit_table(FILE *c, FILE *bin, const struct yt_table *t, const char *input_name,
-           const char *bin_name)
+emit_table(FILE *c, FILE *data, const struct yt_table *t, const char *input_name)
 {
-    struct bin_part parts[PART_COUNT];
-    uint64_t size = bin_parts(t, parts);
+    struct bin *b = malloc(sizeof(*b));
     struct out *o;
+    int rc = -1;
 
-    if (!bin_name_ok(bin_name)) {
-        errno = EINVAL;
+    if (b == NULL)
         return -1;
+    bin_layout(t, b);
+    if (elf_machine() == 0) {
+        errno = ENOTSUP;
+        goto done;
     }
-    o = out_open(bin);
+    o = out_open(data);
     if (o == NULL)
-        return -1;
-    out_bin(o, parts);
+        goto done;
+    out_object(o, b);
     if (out_close(o) == -1 || (o = out_open(c)) == NULL)
-        return -1;
+        goto done;
     out_header(o, input_name);
-    out_incbin(o, bin_name, size);
+    out_data_decl(o, b);
     if (t->listener_count > 0)
         out_listeners(o, t->listeners, t->listener_count);
     if (t->bind_count > 0)
@@ -625,24 +718,27 @@ emit_table(FILE *c, FILE *bin, const struct yt_table *t, const char *input_name,
         out_logs(o, t->logs, t->log_count);
     if (t->error_count > 0)
         out_errors(o, t->errors, t->error_count);
-    out_table(o, t, parts);
-    return out_close(o);
+    out_table(o, t, b);
+    rc = out_close(o);
+done:
+    free(b);
+    return rc;
 }
 
 char *
-emit_bin_path(const char *path)
+emit_data_path(const char *path)
 {
     size_t n = strlen(path);
-    char *bin;
+    char *data;
 
     if (n > 2 && strcmp(path + n - 2, ".c") == 0)
         n -= 2;
-    bin = malloc(n + sizeof(".bin"));
-    if (bin != NULL) {
-        memcpy(bin, path, n);
-        memcpy(bin + n, ".bin", sizeof(".bin"));
+    data = malloc(n + sizeof("-data.o"));
+    if (data != NULL) {
+        memcpy(data, path, n);
+        memcpy(data + n, "-data.o", sizeof("-data.o"));
     }
-    return bin;
+    return data;
 }
 
 /* path + ".tmp", owned. */
@@ -662,48 +758,45 @@ tmp_path(const char *path)
 int
 emit_table_file(const char *path, const struct yt_table *t, const char *input_name)
 {
-    char *bin = emit_bin_path(path), *ctmp = tmp_path(path), *btmp = NULL;
-    const char *base;
-    FILE *cf = NULL, *bf = NULL;
+    char *data = emit_data_path(path), *ctmp = tmp_path(path), *dtmp = NULL;
+    FILE *cf = NULL, *df = NULL;
     int err = 0;
 
-    if (bin == NULL || ctmp == NULL || (btmp = tmp_path(bin)) == NULL) {
+    if (data == NULL || ctmp == NULL || (dtmp = tmp_path(data)) == NULL) {
         err = ENOMEM;
         goto done;
     }
-    base = strrchr(bin, '/');
-    base = base != NULL ? base + 1 : bin;
     cf = fopen(ctmp, "w");
-    bf = cf != NULL ? fopen(btmp, "wb") : NULL;
-    if (cf == NULL || bf == NULL) {
+    df = cf != NULL ? fopen(dtmp, "wb") : NULL;
+    if (cf == NULL || df == NULL) {
         err = errno;
         goto done;
     }
-    if (emit_table(cf, bf, t, input_name, base) == -1)
+    if (emit_table(cf, df, t, input_name) == -1)
         err = errno;
-    /* the blob first: a table.c is never newer than its blob */
-    if (fclose(bf) != 0 && err == 0)
+    if (fclose(df) != 0 && err == 0)
         err = errno;
-    bf = NULL;
+    df = NULL;
     if (fclose(cf) != 0 && err == 0)
         err = errno;
     cf = NULL;
-    if (err == 0 && rename(btmp, bin) == -1)
+    /* the data first: a table.c is never newer than its data */
+    if (err == 0 && rename(dtmp, data) == -1)
         err = errno;
     if (err == 0 && rename(ctmp, path) == -1)
         err = errno;
 done:
-    if (bf != NULL)
-        fclose(bf);
+    if (df != NULL)
+        fclose(df);
     if (cf != NULL)
         fclose(cf);
     if (err != 0 && ctmp != NULL)
         unlink(ctmp);
-    if (err != 0 && btmp != NULL)
-        unlink(btmp);
-    free(bin);
+    if (err != 0 && dtmp != NULL)
+        unlink(dtmp);
+    free(data);
     free(ctmp);
-    free(btmp);
+    free(dtmp);
     if (err != 0) {
         errno = err;
         return -1;

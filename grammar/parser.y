@@ -243,10 +243,9 @@ stmt ::= POOL(K) WORD(N) LBRACE pitems(S) RBRACE. {
     AST_APPEND(ctx->ast->pools_tail, p);
     DONE();
 }
-stmt ::= SITE(K) WORD(N) LBRACE sitems(I) RBRACE. {
+stmt ::= SITE WORD(N) LBRACE sitems(I) RBRACE. {
     struct ast_site *s = arena_zalloc(ctx->arena, sizeof(*s));
 
-    s->kw = K;
     s->name = N;
     s->items = I.head;
     AST_APPEND(ctx->ast->sites_tail, s);
