@@ -315,6 +315,20 @@ EOF
     fi
 
     echo
+    echo "### Build of a big site, .yard to binary"
+    echo
+    if [ -s "$B/build.out" ]; then
+        echo "From \`tests/bench/table/build.sh\` (wall s and peak RSS MB per step: yardc, cc -c"
+        echo "table.c, the link; CPU s of all three):"
+        echo
+        echo '```'
+        cat "$B/build.out"
+        echo '```'
+    else
+        echo "$(grep -m 1 '^build' "$B/notes.txt" 2>/dev/null || echo "build: not run")"
+    fi
+
+    echo
     echo "## Skipped and notes"
     echo
     if [ -s "$B/notes.txt" ]; then sed 's/^/- /' "$B/notes.txt"; else echo "None."; fi

@@ -21,7 +21,7 @@ B=$ROOT/build/bench
 
 ALL_SUBJECTS="direct switchyard haproxy nginx sniproxy"
 ALL_WORKLOADS="http_ka http_close tls_conn tls_ka http_ka_cap http_close_cap tls_conn_cap"
-ALL_WORKLOADS+=" bulk_http bulk_tls mem_http mem_tls startup table"
+ALL_WORKLOADS+=" bulk_http bulk_tls mem_http mem_tls startup table build"
 QUICK=0 REPS="" SUBJECTS=$ALL_SUBJECTS WORKLOADS=$ALL_WORKLOADS VERIFY_ONLY=0
 CAP_HTTP=25 CAP_TLS=10  # the *_cap workloads: the proxy gets this % of one CPU
 
@@ -53,6 +53,7 @@ if [ $QUICK = 1 ]; then
     BIG_MB=16 BULK_GETS=2
     SIZES="1000 100000"
     START_REPS=1
+    BUILD_N=100000 BUILD_RUNS=1
 else
     : "${REPS:=3}"
     DUR=10
@@ -61,6 +62,7 @@ else
     BIG_MB=64 BULK_GETS=4
     SIZES="1000 100000 1000000"
     START_REPS=3
+    BUILD_N=1000000 BUILD_RUNS=3   # tests/bench/table/build.sh: .yard to binary
 fi
 HOLD=30                 # upper bound on how long idle connections are held
 
@@ -682,6 +684,22 @@ run_table() {
     fi
 }
 
+# The build of BUILD_N generated domains, .yard to binary, step by step: time, peak memory,
+# binary size (tests/bench/table/build.sh).
+run_build() {
+    local t=$HERE/table/build.sh
+    echo "[build] (cd $ROOT && tests/bench/table/build.sh -r $BUILD_RUNS $BUILD_N)" >>"$CMDS"
+    say "  build: tests/bench/table/build.sh -r $BUILD_RUNS $BUILD_N"
+    if ! make -C "$ROOT" --no-print-directory build/yardc build/libswitchyard.a \
+            build/obj/runtime/main.o >"$B/logs/build-tools.log" 2>&1; then
+        note "build: skipped: make failed: $(first_error "$B/logs/build-tools.log")"
+        return 0
+    fi
+    if ! (cd "$ROOT" && timeout 1800 "$t" -r "$BUILD_RUNS" "$BUILD_N") >"$B/build.out" 2>&1; then
+        note "build: tests/bench/table/build.sh failed: $(tail -n 1 "$B/build.out")"
+    fi
+}
+
 write_versions() {
     {
         echo "haproxy:   $(haproxy -v 2>&1 | head -n 1)"
@@ -704,7 +722,8 @@ write_versions() {
 
 write_params() {
     local v
-    for v in QUICK REPS DUR MAXREQ NIDLE BIG_MB BULK_GETS SIZES START_REPS SUBJECTS CAP_HTTP CAP_TLS \
+    for v in QUICK REPS DUR MAXREQ NIDLE BIG_MB BULK_GETS SIZES START_REPS BUILD_N BUILD_RUNS \
+             SUBJECTS CAP_HTTP CAP_TLS \
              CPU_LOAD CPU_PROXY FD_LIMIT PROXY_MAXCONN CLK_TCK LOAD_BEFORE; do
         printf '%s=%q\n' "$v" "${!v}"
     done >"$B/params.env"
@@ -783,6 +802,7 @@ main() {
         run_startup
     fi
     has "$WORKLOADS" table && run_table
+    has "$WORKLOADS" build && run_build
 
     stop_proc backend
     write_params

@@ -3,8 +3,8 @@
 # `site` statement each, its own pool of two servers), build the table with tablegen (the
 # hash alone, timed) and compile the same sites with yardc ($YARDC, default build/yardc:
 # the whole compiler, timed; its table.c is the one measured next), compile that with
-# $CC -O2 -c, link the lookup benchmark and run it. Run from the top of the tree after
-# `make`; outputs go to build/bench/table/.
+# $CC -O2 -c, link the lookup benchmark with it and table-data.o, and run it. Run from the
+# top of the tree after `make`; outputs go to build/bench/table/.
 #
 #   columns: phash build ms | table bytes per domain: hash arrays, everything (arrays +
 #   blob with the configuration text) | yardc wall s, peak RSS MB | cc -O2 -c wall s, CPU s,
@@ -35,7 +35,7 @@ for n in "$@"; do
     read -r ywall yrss < "$d/yardc.time"
     /usr/bin/time -f '%e %U %S %M' -o "$d/cc.time" $CC -std=c11 -O2 -Wall -Wextra -Werror \
         -Iruntime -c -o "$d/table.o" "$d/table.c"
-    $CC -o "$d/lookup" "$out/lookup.o" "$d/table.o"
+    $CC -o "$d/lookup" "$out/lookup.o" "$d/table.o" "$d/table-data.o"
     l=$("$d/lookup")
     get() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
     read -r wall user sys rss < "$d/cc.time"
