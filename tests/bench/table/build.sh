@@ -49,7 +49,8 @@ one_run() {
     rm -f "$out/table.c" "$out/table-data.o" "$out/table.o" "$out/switchyard"
     step yardc "$B/yardc" -o "$out/table.c" "$out/site.yard"
     # shellcheck disable=SC2086
-    step cc $CC -std=c11 $CFLAGS -Iruntime -c -o "$out/table.o" "$out/table.c"
+    step cc $CC -std=c11 $CFLAGS -ffile-prefix-map="$PWD=." -Iruntime -c -o "$out/table.o" \
+        "$out/table.c"
     # shellcheck disable=SC2086
     step ld $CC $CFLAGS -o "$out/switchyard" "$B/obj/runtime/main.o" "$out/table.o" \
         "$out/table-data.o" "$B/libswitchyard.a" -lev -lseccomp -lm
