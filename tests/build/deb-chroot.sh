@@ -15,6 +15,8 @@ getent passwd switchyard >/dev/null && fail "a switchyard user exists before the
 
 dpkg -i "$deb" >"$t/log" 2>&1 || { cat "$t/log"; fail "dpkg -i"; }
 dpkg-query -W -f='${Status}\n' switchyard | grep -qx 'install ok installed' || fail "not installed"
+# Every file matches the package's md5sums.
+dpkg --verify switchyard || fail "dpkg --verify"
 
 # The account postinst makes: a system user and its group, no home, no login.
 IFS=: read -r _ _ uid gid _ home shell < <(getent passwd switchyard) || fail "no switchyard user"
