@@ -14,8 +14,11 @@ set -u
 fail() { echo "FAIL: $*"; exit 1; }
 mk() { make -s --no-print-directory BUILD="$BUILD" "$@"; }
 
-deb=$(mk --eval '_deb: ; @echo $(DEB)' _deb) || fail "cannot read DEB from the GNUmakefile"
-version=$(mk --eval '_v: ; @echo $(VERSION)' _v)
+# Under make check this runs in a sub-make's environment, which may add directory lines.
+deb=$(mk --eval '_deb: ; @echo $(DEB)' _deb | grep -x '.*\.deb') ||
+    fail "cannot read DEB from the GNUmakefile"
+version=$(mk --eval '_v: ; @echo $(VERSION)' _v | grep -x '[0-9][0-9.]*') ||
+    fail "cannot read VERSION from the GNUmakefile"
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
 
