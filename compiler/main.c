@@ -14,7 +14,10 @@
 #include "import.h"
 #include "yard.h"
 
-#define YARDC_VERSION "0.1"
+/* The release, from VERSION in the GNUmakefile: the same as the runtime's. */
+#ifndef SY_VERSION
+#define SY_VERSION "dev"
+#endif
 
 /* Writes data[0..len) to path whole or not at all: via path.tmp and rename(). */
 static int
@@ -219,7 +222,7 @@ main(int argc, char **argv)
             yard_free(&y);
             return 0;
         } else if (strcmp(a, "--version") == 0) {
-            printf("yardc %s (table ABI %d)\n", YARDC_VERSION, YT_ABI);
+            printf("yardc %s (table ABI %d)\n", SY_VERSION, YT_ABI);
             yard_free(&y);
             return 0;
         } else if (strcmp(a, "-o") == 0) {

@@ -222,6 +222,11 @@ else
     echo "skip   a missing package is named (needs root to run make as another user)"
     skipped=$((skipped + 1))
 fi
+run "the manual pages name every option, admin command and keyword, and render cleanly" \
+    bash tests/build/manpages.sh
+run "vim detects and highlights .yard files" bash tests/build/vim.sh
+run "make deb is reproducible and installs, works and purges in a throwaway root" \
+    env BUILD="$BUILD" CC="$CC" LINK_FLAGS="$LINK_FLAGS" bash tests/build/deb.sh
 run "nothing that needs a package is built before the package is installed" \
     env BUILD="$BUILD" bash tests/build/deps.sh
 

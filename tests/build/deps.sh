@@ -106,7 +106,7 @@ outputs() {
     echo "$ctx/gen/grammar/parser.c"
 }
 
-for g in BUILD TEST IMAGE BENCH; do
+for g in BUILD TEST IMAGE DEB BENCH; do
     # shellcheck disable=SC2046
     own "$g" $(mk -s --eval="_pkgs: ; @echo \$(PKGS_$g)" _pkgs)
 done
@@ -132,8 +132,9 @@ done
 
 # The entry targets' scripts.
 ctx=$scratch/d
-for t in test:tests/run.sh:TEST test:tests/run.sh:IMAGE demo:examples/demo.sh:TEST bench-quick:tests/bench/run.sh:BENCH \
-    bench:tests/bench/run.sh:BENCH; do
+for t in test:tests/run.sh:TEST test:tests/run.sh:IMAGE test:tests/run.sh:DEB demo:examples/demo.sh:TEST \
+    bench-quick:tests/bench/run.sh:BENCH bench:tests/bench/run.sh:BENCH \
+    deb:contrib/debian/build-deb.sh:DEB; do
     IFS=: read -r target script g <<<"$t"
     plan=$(mk -n BUILD="$ctx" "$target" 2>&1)
     s=$(grep -n -m1 "^touch $ctx/.deps-${g,,}\$" <<<"$plan" | cut -d: -f1)
@@ -145,5 +146,5 @@ for t in test:tests/run.sh:TEST test:tests/run.sh:IMAGE demo:examples/demo.sh:TE
     fi
 done
 
-echo "$checked files and 5 entry scripts checked"
+echo "$checked files and 7 entry scripts checked"
 exit $bad
