@@ -89,6 +89,7 @@ struct ck {
     const char *user, *group, *chroot, *admin;
     struct yt_timeouts timeouts;
     bool dontlognull;
+    bool log_json;                      /* defaults: log-format json */
     bool site_errors;                   /* some site was dropped: routes are unknown */
     uint32_t wildcards;
     uint32_t *pool_final;               /* old pool index -> table index */
