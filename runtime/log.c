@@ -37,8 +37,10 @@ struct sink {
     uint8_t kind;                   /* enum sink_kind */
     uint8_t format;                 /* datagrams: enum yt_log_format */
     bool journal;                   /* stderr is journald's stream: "<N>" first */
+    bool connected;                 /* udp: the socket has its destination */
     uint8_t facility, level;
     struct sockaddr_un addr;        /* syslog: the path as configured */
+    union yt_addr dest;             /* udp: the collector */
     ev_tstamp next_connect;
     struct ev_io io;                /* EV_WRITE while the queue holds lines */
     uint32_t head, count;           /* queue[head .. head + count) mod QUEUE_LEN */
@@ -84,22 +86,32 @@ connect_syslog(struct sink *s)
     return 0;
 }
 
-/* A connected UDP socket to the target's address (RFC 5426), opened here once: the
- * system call filter allows no new one later. */
+/* connect(2) of a UDP target's socket to its address. */
+static int
+connect_udp(struct sink *s)
+{
+    socklen_t len = s->dest.sa.sa_family == AF_INET ? sizeof(s->dest.in4) : sizeof(s->dest.in6);
+
+    if (connect(s->fd, &s->dest.sa, len) == -1)
+        return -1;
+    s->connected = true;
+    return 0;
+}
+
+/* A UDP socket for the target (RFC 5426), opened here once: the system call filter allows
+ * no new one later. Not connected yet (no route to the collector at boot) is a warning:
+ * the connect is tried again, at most once a second, and lines are dropped meanwhile. */
 static int
 open_udp(struct sink *s, const struct yt_log *l)
 {
-    int fam = l->addr.sa.sa_family;
-    socklen_t len = fam == AF_INET ? sizeof(l->addr.in4) : sizeof(l->addr.in6);
-    int fd = socket(fam, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-
-    if (fd == -1 || connect(fd, &l->addr.sa, len) == -1) {
+    s->dest = l->addr;
+    s->fd = socket(l->addr.sa.sa_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (s->fd == -1) {
         fprintf(stderr, "switchyard: log udp: %s\n", strerror(errno));
-        if (fd != -1)
-            close(fd);
         return -1;
     }
-    s->fd = fd;
+    if (connect_udp(s) == -1)
+        fprintf(stderr, "switchyard: warning: log udp: %s (will retry)\n", strerror(errno));
     return 0;
 }
 
@@ -190,6 +202,15 @@ log_start(struct ev_loop *loop)
     }
 }
 
+/* A syslog socket again (the daemon restarted), or a UDP socket's first connect. */
+static int
+reconnect(struct sink *s)
+{
+    if (s->kind == SINK_UNIX)
+        return connect_syslog(s);
+    return s->kind == SINK_UDP && s->fd != -1 ? connect_udp(s) : -1;
+}
+
 /* Writes queued stream lines with one writev; returns bytes written or -1 (errno). */
 static ssize_t
 write_stream(struct sink *s)
@@ -230,10 +251,10 @@ flush(struct sink *s)
         struct line *l = &s->queue[s->head];
         ssize_t n;
 
-        if (s->fd == -1) {
+        if (s->fd == -1 || (s->kind == SINK_UDP && !s->connected)) {
             ev_tstamp now = ev_time();
 
-            if (s->kind != SINK_UNIX || now < s->next_connect || connect_syslog(s) == -1) {
+            if (now < s->next_connect || reconnect(s) == -1) {
                 if (now >= s->next_connect)
                     s->next_connect = now + 1.0;
                 dropped += s->count;
