@@ -58,6 +58,7 @@ struct ck_log {
     struct yt_log yl;
     const char *path;
     uint32_t path_len;
+    struct loc loc;                     /* the `log` keyword */
 };
 
 struct ck_page {

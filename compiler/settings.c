@@ -79,7 +79,7 @@ check_log_words(struct ck *ck, const struct ast_item *it, uint32_t i, struct ck_
 static void
 check_log(struct ck *ck, const struct ast_item *it)
 {
-    struct ck_log lg = { .yl.level = 7, .path = "", .path_len = 0 };
+    struct ck_log lg = { .yl.level = 7, .path = "", .path_len = 0, .loc = it->kw };
     uint32_t i = 1;
 
     if (it->argv[0].kind == AST_STDERR) {
@@ -200,10 +200,15 @@ check_identity(struct ck *ck, const struct ast_item *first, const struct ast_ite
         ck->chroot = v;
 }
 
-/* Two identical log lines would send every line twice. */
+/* At most YT_LOGS_MAX targets; two identical log lines would send every line twice. */
 static void
 check_log_targets(struct ck *ck)
 {
+    if (ck->logs.count > YT_LOGS_MAX) {
+        struct ck_log *lg = AVEC_AT(&ck->logs, struct ck_log, YT_LOGS_MAX);
+
+        diag_error(ck->diag, lg->loc, "more than %d log targets", YT_LOGS_MAX);
+    }
     for (uint32_t i = 0; i < ck->logs.count; i++) {
         struct ck_log *a = AVEC_AT(&ck->logs, struct ck_log, i);
 
@@ -213,9 +218,8 @@ check_log_targets(struct ck *ck)
             if (a->yl.kind == b->yl.kind && a->yl.facility == b->yl.facility &&
                 a->path_len == b->path_len && memcmp(a->path, b->path, a->path_len) == 0 &&
                 memcmp(&a->yl.addr, &b->yl.addr, sizeof(a->yl.addr)) == 0) {
-                struct loc none = { .src = DIAG_NO_SOURCE };
-
-                diag_error(ck->diag, none, "two log targets for the same destination");
+                diag_error(ck->diag, b->loc, "two log targets for the same destination");
+                diag_note(ck->diag, a->loc, "first set here");
                 return;
             }
         }

@@ -19,7 +19,7 @@
 #include "logfmt.h"
 #include "sandbox.h"
 
-#define SINK_MAX 4
+#define SINK_MAX YT_LOGS_MAX
 #define QUEUE_LEN 64                /* lines waiting per sink */
 
 struct line {

@@ -21,6 +21,7 @@
 #define YT_NONE UINT32_MAX
 #define YT_NAME_MAX 253     /* longest host name, without a trailing dot (RFC 1035 §2.3.4) */
 #define YT_WORKERS_MAX 64   /* processes a binary runs at most (global workers) */
+#define YT_LOGS_MAX 4       /* log targets (global log) */
 
 /* Port in network byte order as a constant expression, for the emitted initialisers. */
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
