@@ -3,7 +3,7 @@
  *
  * A line is built by hand, not with printf: it is written once per request, and printf's
  * format interpretation was a visible part of the cost of a small request. The builder
- * cuts at the end of its buffer; log_msg() cuts at LOG_LINE_MAX.
+ * cuts at the end of its buffer; the targets cut at LOG_LINE_MAX.
  *
  * Each engine writes its fields once, in an always-inline function taking `json`, which
  * it calls with a constant true or false: the text line is compiled without a test of
