@@ -19,7 +19,9 @@ PROXY_LOG=$ERR
 byte_backend echo 27301 -m echo
 start "$BUILD/tools/httpd" -n web -p 27302 -t 60
 start "$TOOLS/probe" udp -a 127.0.0.1 -p 27310 >"$U3164"
+U3164_PID=$LAST_PID
 start "$TOOLS/probe" udp -a ::1 -p 27311 >"$U5424"
+U5424_PID=$LAST_PID
 udp_bound() { ss -Hunl | grep -q "$1"; }
 wait_for 10 udp_bound 127.0.0.1:27310 && wait_for 10 udp_bound '\[::1\]:27311' &&
     wait_for 10 tcp_open ::1 27302 || { not_ok "receivers and backends start"; exit 1; }
@@ -102,7 +104,9 @@ stop_proxy
 check "exit 0 (got $PROXY_RC)" test "$PROXY_RC" = 0
 check "no line dropped" grep -q 'exiting, 0 log lines dropped' "$ERR"
 
-# -- JOURNAL_STREAM naming another file: no prefix --
+# -- JOURNAL_STREAM naming another file: no prefix. The UDP receivers are gone: each
+# datagram is refused (ICMP port unreachable), dropped and counted, nothing waits. --
+kill "$U3164_PID" "$U5424_PID"
 : >"$WORK/other"
 ERR2=$WORK/stderr2
 PROXY_LOG=$ERR2
@@ -112,5 +116,12 @@ check "JOURNAL_STREAM of another file: started" wait_for 5 grep -q 'started' "$E
 curl -s -o /dev/null --max-time 5 -H 'Host: echo.test' http://127.0.0.1:27380/again || true
 check "... access line without a prefix" wait_for 5 grep -q '^{"time":.*"path":"/again"' "$ERR2"
 check "... no line starts with <N>" test "$(grep -cE '^<[0-7]>' "$ERR2" || true)" -eq 0
+for i in 1 2 3 4 5; do
+    curl -s -o /dev/null --max-time 5 -H 'Host: echo.test' "http://127.0.0.1:27380/r$i" || true
+done
+check "... requests still served and logged to stderr" wait_for 5 grep -q '"path":"/r5"' "$ERR2"
 stop_proxy
+check "... exit 0 (got $PROXY_RC)" test "$PROXY_RC" = 0
+dropped=$(sed -n 's/.*exiting, \([0-9]*\) log lines dropped.*/\1/p' "$ERR2")
+check "... the refused datagrams counted as dropped ($dropped)" test "${dropped:-0}" -ge 2
 finish
