@@ -89,6 +89,30 @@ addr_server(const char *t, size_t len, struct sockaddr_in6 *out, size_t *bad_off
     return NULL;
 }
 
+/* "A.B.C.D:PORT" into out->in4; usage says what is wrong otherwise. */
+static const char *
+addr_v4(const char *t, size_t len, union yt_addr *out, const char *usage, size_t *bad_off,
+        size_t *bad_len)
+{
+    const char *colon = memchr(t, ':', len);
+    char host[16];
+    uint16_t port;
+    const char *why;
+
+    if (colon == NULL || colon == t || (size_t)(colon - t) >= sizeof(host))
+        return usage;
+    memcpy(host, t, (size_t)(colon - t));
+    host[colon - t] = '\0';
+    if (inet_pton(AF_INET, host, &out->in4.sin_addr) != 1)
+        return usage;
+    why = parse_port(t, len, (size_t)(colon - t), &port, bad_off, bad_len);
+    if (why != NULL)
+        return why;
+    out->in4.sin_family = AF_INET;
+    out->in4.sin_port = htons(port);
+    return NULL;
+}
+
 const char *
 addr_bind(const char *t, size_t len, struct yt_bind *out, size_t *bad_off,
           size_t *bad_len)
@@ -119,21 +143,21 @@ addr_bind(const char *t, size_t len, struct yt_bind *out, size_t *bad_off,
         out->v6only = 1;
         return NULL;
     }
-    const char *colon = memchr(t, ':', len);
-    char host[16];
+    return addr_v4(t, len, &out->addr, usage, bad_off, bad_len);
+}
 
-    if (colon == NULL || colon == t || (size_t)(colon - t) >= sizeof(host))
-        return usage;
-    memcpy(host, t, (size_t)(colon - t));
-    host[colon - t] = '\0';
-    if (inet_pton(AF_INET, host, &out->addr.in4.sin_addr) != 1)
-        return usage;
-    why = parse_port(t, len, (size_t)(colon - t), &port, bad_off, bad_len);
-    if (why != NULL)
-        return why;
-    out->addr.in4.sin_family = AF_INET;
-    out->addr.in4.sin_port = htons(port);
-    return NULL;
+const char *
+addr_dest(const char *t, size_t len, union yt_addr *out, size_t *bad_off, size_t *bad_len)
+{
+    static const char *const usage =
+        "invalid destination address; use A.B.C.D:PORT or [IPv6]:PORT";
+
+    memset(out, 0, sizeof(*out));
+    *bad_off = 0;
+    *bad_len = len;
+    if (len > 0 && t[0] == '[')
+        return addr_server(t, len, &out->in6, bad_off, bad_len);
+    return addr_v4(t, len, out, usage, bad_off, bad_len);
 }
 
 bool

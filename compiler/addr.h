@@ -20,6 +20,11 @@ const char *addr_server(const char *text, size_t len, struct sockaddr_in6 *out,
 const char *addr_bind(const char *text, size_t len, struct yt_bind *out, size_t *bad_off,
                       size_t *bad_len);
 
+/* Parses a destination ("127.0.0.1:514", "[::1]:514"), IPv4 or IPv6, for connect().
+ * Returns NULL, or why not, with the span at fault. */
+const char *addr_dest(const char *text, size_t len, union yt_addr *out, size_t *bad_off,
+                      size_t *bad_len);
+
 /* Whether two listen addresses cannot both be bound: the same port on the same address,
  * or on a wildcard covering the other (":443" covers IPv4 too). */
 bool addr_binds_overlap(const struct yt_bind *a, const struct yt_bind *b);

@@ -58,6 +58,7 @@ struct ck_log {
     struct yt_log yl;
     const char *path;
     uint32_t path_len;
+    struct loc loc;                     /* the `log` keyword */
 };
 
 struct ck_page {
@@ -89,6 +90,7 @@ struct ck {
     const char *user, *group, *chroot, *admin;
     struct yt_timeouts timeouts;
     bool dontlognull;
+    bool log_json;                      /* defaults: log-format json */
     bool site_errors;                   /* some site was dropped: routes are unknown */
     uint32_t wildcards;
     uint32_t *pool_final;               /* old pool index -> table index */

@@ -491,9 +491,39 @@ out_listeners(struct out *o, const struct yt_listener *l, uint32_t count)
         out_field_u64(o, ", .redirect_port = ", l[i].redirect_port);
         out_field_u64(o, ",\n      .max_head = ", l[i].max_head);
         out_field_u64(o, ", .flags = ", l[i].flags);
+        out_field_u64(o, ",\n      .sample_num = ", l[i].sample_num);
+        out_field_u64(o, ", .sample_den = ", l[i].sample_den);
         out_str(o, " },\n");
     }
     out_str(o, "};\n");
+}
+
+/* A union yt_addr initialiser, then ",\n     ". */
+static void
+out_addr(struct out *o, const union yt_addr *a)
+{
+    if (a->sa.sa_family == AF_INET6) {
+        out_str(o, "{ .in6 = ");
+        out_in6(o, &a->in6);
+        out_str(o, " },\n     ");
+    } else if (a->sa.sa_family == AF_INET) {
+        uint32_t ip = ntohl(a->in4.sin_addr.s_addr);
+
+        out_family(o, "{ .in4 = { .sin_family = ", AF_INET);
+        out_port(o, ", .sin_port = ", a->in4.sin_port);
+        out_str(o, ",\n            .sin_addr = { .s_addr = GEN_BE32(");
+        out_u64(o, ip);
+        out_str(o, "u) } } }, /* ");
+        for (int k = 3; k >= 0; k--) {
+            out_u64(o, (ip >> (8 * k)) & 0xff);
+            if (k > 0)
+                out_mem(o, ".", 1);
+        }
+        out_str(o, " */\n     ");
+    } else {
+        out_family(o, "{ .sa = { .sa_family = ", a->sa.sa_family);
+        out_str(o, " } },\n     ");
+    }
 }
 
 static void
@@ -503,31 +533,8 @@ out_binds(struct out *o, const struct yt_bind *b, uint32_t count)
     out_u64(o, count);
     out_str(o, "] = {\n");
     for (uint32_t i = 0; i < count; i++) {
-        const union yt_addr *a = &b[i].addr;
-
         out_str(o, "    { .addr = ");
-        if (a->sa.sa_family == AF_INET6) {
-            out_str(o, "{ .in6 = ");
-            out_in6(o, &a->in6);
-            out_str(o, " },\n     ");
-        } else if (a->sa.sa_family == AF_INET) {
-            uint32_t ip = ntohl(a->in4.sin_addr.s_addr);
-
-            out_family(o, "{ .in4 = { .sin_family = ", AF_INET);
-            out_port(o, ", .sin_port = ", a->in4.sin_port);
-            out_str(o, ",\n            .sin_addr = { .s_addr = GEN_BE32(");
-            out_u64(o, ip);
-            out_str(o, "u) } } }, /* ");
-            for (int k = 3; k >= 0; k--) {
-                out_u64(o, (ip >> (8 * k)) & 0xff);
-                if (k > 0)
-                    out_mem(o, ".", 1);
-            }
-            out_str(o, " */\n     ");
-        } else {
-            out_family(o, "{ .sa = { .sa_family = ", a->sa.sa_family);
-            out_str(o, " } },\n     ");
-        }
+        out_addr(o, &b[i].addr);
         out_field_u64(o, " .v6only = ", b[i].v6only);
         out_str(o, " },\n");
     }
@@ -545,6 +552,11 @@ out_logs(struct out *o, const struct yt_log *l, uint32_t count)
         out_field_str(o, ", .path = ", l[i].path);
         out_field_u64(o, ", .facility = ", l[i].facility);
         out_field_u64(o, ", .level = ", l[i].level);
+        out_field_u64(o, ", .format = ", l[i].format);
+        if (l[i].kind == YT_LOG_UDP) {
+            out_str(o, ",\n      .addr = ");
+            out_addr(o, &l[i].addr);
+        }
         out_str(o, " },\n");
     }
     out_str(o, "};\n");

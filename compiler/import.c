@@ -273,7 +273,28 @@ new_log_target(struct im *im, const char *key)
     return true;
 }
 
-/* `log /dev/log local0 [level]`, `log stderr local0`. */
+/* A UDP syslog server as HAProxy names it ("udp@10.0.0.1:514", "10.0.0.1", the port 514
+ * when none is given, "[2001:db8::1]:514") as the language writes it ("udp 10.0.0.1:514"),
+ * or NULL. */
+static const char *
+udp_target(struct im *im, const char *w)
+{
+    static const char *const prefixes[] = { "udp@", "udp4@", "udp6@", "ipv4@", "ipv6@" };
+    const char *addr = w;
+    union yt_addr a;
+    size_t off, len;
+
+    for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+        if (strncmp(w, prefixes[i], strlen(prefixes[i])) == 0)
+            addr = w + strlen(prefixes[i]);
+    if (strchr(addr, ':') == NULL)
+        addr = arena_printf(im->a, "%s:514", addr);
+    if (addr_dest(addr, strlen(addr), &a, &off, &len) != NULL)
+        return NULL;
+    return arena_printf(im->a, "udp %s", addr);
+}
+
+/* `log /dev/log local0 [level]`, `log stderr local0`, `log 10.0.0.1:514 local0`. */
 static bool
 global_log(struct im *im)
 {
@@ -292,8 +313,9 @@ global_log(struct im *im)
         target = arena_printf(im->a, "syslog %s", im_quote(im, ln->word[1]));
     else if (is(ln, 1, "stderr"))
         target = "stderr";
-    else
-        return im_cannot(im, 1, "switchyard logs to a unix syslog socket or to stderr");
+    else if ((target = udp_target(im, ln->word[1])) == NULL)
+        return im_cannot(im, 1, "switchyard logs to a unix syslog socket, to stderr, or over "
+                         "UDP to A.B.C.D[:PORT] or [IPv6]:PORT");
     /* HAProxy's facilities are the language's, with authpriv spelt auth2. */
     fac = is(ln, 2, "auth2") ? "authpriv" : ln->word[2];
     if (is(ln, 2, "authpriv") || !in_list(fac, yt_facility_names, YT_FACILITY_COUNT))

@@ -85,9 +85,14 @@ log_order(const void *pa, const void *pb)
     c = strcmp(a->path, b->path);
     if (c != 0)
         return c;
+    c = memcmp(&a->yl.addr, &b->yl.addr, sizeof(a->yl.addr));
+    if (c != 0)
+        return c;
     if (a->yl.facility != b->yl.facility)
         return a->yl.facility < b->yl.facility ? -1 : 1;
-    return (int)a->yl.level - (int)b->yl.level;
+    if (a->yl.level != b->yl.level)
+        return (int)a->yl.level - (int)b->yl.level;
+    return (int)a->yl.format - (int)b->yl.format;
 }
 
 static int

@@ -5,6 +5,7 @@
 #include "addr.h"
 #include "errpage.h"
 #include "pools.h"
+#include "value.h"
 
 #define DEF_FALLBACK_STATUS 503u
 #define DEF_REDIRECT_STATUS 301u
@@ -45,6 +46,8 @@ new_listener(struct ck *ck, const struct ast_listener *al, uint32_t mode)
     ln->yl.redirect_port = mode == YT_MODE_REDIRECT ? DEF_REDIRECT_PORT : 0;
     ln->yl.max_head = mode == YT_MODE_TLS ? 0 : DEF_MAX_HEAD;
     ln->yl.flags = ck->dontlognull ? YT_LISTENER_DONTLOGNULL : 0;
+    if (ck->log_json)
+        ln->yl.flags |= YT_LISTENER_LOG_JSON;
     return ln;
 }
 
@@ -82,6 +85,33 @@ item_applies(enum ast_kind kind, uint32_t mode)
     case AST_FORWARDED_FOR: return mode == YT_MODE_HTTP;
     default: return true;
     }
+}
+
+#define SAMPLE_DEN_MAX 1000000u
+
+/* log off; or log sample NUM/DEN (1 <= NUM <= DEN). */
+static void
+check_log_lines(struct ck *ck, struct ck_listener *ln, const struct ast_item *it)
+{
+    const char *t, *slash;
+    uint32_t num, den;
+    struct loc r = it->argv[1].loc;
+
+    if (it->argv[0].kind == AST_OFF) {
+        ln->yl.flags |= YT_LISTENER_LOG_OFF;
+        return;
+    }
+    t = ck_text(ck, r);
+    slash = memchr(t, '/', r.len);
+    if (!value_u32(t, (size_t)(slash - t), &num) ||
+        !value_u32(slash + 1, r.len - (size_t)(slash - t) - 1, &den) || num < 1 ||
+        num > den || den > SAMPLE_DEN_MAX) {
+        diag_error(ck->diag, r, "log sample must be NUM/DEN with 1 <= NUM <= DEN <= %u "
+                   "(e.g. 1/100: one line in a hundred)", SAMPLE_DEN_MAX);
+        return;
+    }
+    ln->yl.sample_num = num;
+    ln->yl.sample_den = den;
 }
 
 /* One item of a listener block, known to apply to its mode and to come once. */
@@ -126,6 +156,17 @@ listener_item(struct ck *ck, struct ck_listener *ln, const struct ast_item *it)
     case AST_DONTLOGNULL:
         ln->yl.flags |= YT_LISTENER_DONTLOGNULL;
         break;
+    case AST_LOG:
+        check_log_lines(ck, ln, it);
+        break;
+    case AST_LOG_FORMAT:
+        switch (ck_lookup_word(ck, it->argv[0], yt_line_format_names, YT_LINE_FORMAT_COUNT,
+                               "log format")) {
+        case 0: ln->yl.flags &= ~(uint32_t)YT_LISTENER_LOG_JSON; break;
+        case 1: ln->yl.flags |= YT_LISTENER_LOG_JSON; break;
+        default: break;
+        }
+        break;
     default:
         break;
     }
@@ -146,7 +187,8 @@ check_listener(struct ck *ck, const struct ast_listener *al)
         const char *kw = diag_text(ck->diag, it->kw);
         int slot = it->kind == AST_FALLBACK ? 0 : it->kind == AST_STATUS ? 1 :
                    it->kind == AST_PORT ? 2 : it->kind == AST_MAX_HEAD ? 3 :
-                   it->kind == AST_FORWARDED_FOR ? 4 : 5;
+                   it->kind == AST_FORWARDED_FOR ? 4 : it->kind == AST_LOG ? 6 :
+                   it->kind == AST_LOG_FORMAT ? 7 : 5;
 
         if (!item_applies(it->kind, mode)) {
             diag_error(ck->diag, it->kw, "'%.*s' does not apply to %s listeners",

@@ -126,11 +126,22 @@ print_global(struct abuf *out, const struct yt_table *t)
             abuf_adds(out, "    log stderr;\n");
             continue;
         }
-        abuf_adds(out, "    log syslog ");
-        print_string(out, t->blob + l->path.off, l->path.len);
-        abuf_printf(out, " %s %s;\n",
+        if (l->kind == YT_LOG_UDP) {
+            struct yt_bind dest = { .addr = l->addr, .v6only = 1 };
+
+            abuf_adds(out, "    log udp ");
+            print_bind(out, &dest);
+        } else {
+            abuf_adds(out, "    log syslog ");
+            print_string(out, t->blob + l->path.off, l->path.len);
+        }
+        abuf_printf(out, " %s %s",
                     l->facility < YT_FACILITY_COUNT ? yt_facility_names[l->facility] : "user",
                     l->level < YT_LEVEL_COUNT ? yt_level_names[l->level] : "debug");
+        /* The default format is left out: the text of older configurations stays. */
+        if (l->format != YT_LOG_RFC3164 && l->format < YT_LOG_FORMAT_COUNT)
+            abuf_printf(out, " format %s", yt_log_format_names[l->format]);
+        abuf_adds(out, ";\n");
     }
     if (g->admin_socket.len) {
         abuf_adds(out, "    admin ");
@@ -207,6 +218,12 @@ print_listener(struct abuf *out, const struct yt_table *t, const struct yt_liste
         abuf_adds(out, "    forwarded-for;\n");
     if (l->flags & YT_LISTENER_DONTLOGNULL)
         abuf_adds(out, "    dontlognull;\n");
+    if (l->flags & YT_LISTENER_LOG_OFF)
+        abuf_adds(out, "    log off;\n");
+    else if (l->sample_den != 0)
+        abuf_printf(out, "    log sample %u/%u;\n", l->sample_num, l->sample_den);
+    if (l->flags & YT_LISTENER_LOG_JSON)
+        abuf_adds(out, "    log-format json;\n");
     abuf_adds(out, "}\n");
 }
 

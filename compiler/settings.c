@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sys/un.h>
 
+#include "addr.h"
 #include "errpage.h"
 
 /* ---- defaults of the language ---- */
@@ -19,48 +20,97 @@
 #define DEF_ADMIN_MODE 0600u
 #define DEF_ADMIN_TIMEOUT_MS 10000u
 
+/* A udp target's destination: an address and a port, no wildcard. */
+static bool
+check_log_dest(struct ck *ck, struct ast_arg at, struct ck_log *lg)
+{
+    size_t off, len;
+    const char *why = addr_dest(ck_text(ck, at.loc), at.loc.len, &lg->yl.addr, &off, &len);
+
+    if (why != NULL)
+        diag_error(ck->diag, ck_sub(at.loc, off, len), "%s", why);
+    return why == NULL;
+}
+
+static bool
+is_word(struct ck *ck, struct ast_arg a, const char *w)
+{
+    return a.loc.len == strlen(w) && memcmp(ck_text(ck, a.loc), w, a.loc.len) == 0;
+}
+
+/* The words of a syslog or udp target from argv[i]: FACILITY [LEVEL] [format NAME]. */
+static bool
+check_log_words(struct ck *ck, const struct ast_item *it, uint32_t i, struct ck_log *lg)
+{
+    int v = ck_lookup_word(ck, it->argv[i++], yt_facility_names, YT_FACILITY_COUNT,
+                           "syslog facility");
+
+    if (v < 0)
+        return false;
+    lg->yl.facility = (uint8_t)v;
+    if (i < it->argc && !is_word(ck, it->argv[i], "format")) {
+        v = ck_lookup_word(ck, it->argv[i++], yt_level_names, YT_LEVEL_COUNT, "log level");
+        if (v < 0)
+            return false;
+        lg->yl.level = (uint8_t)v;
+    }
+    if (i < it->argc && is_word(ck, it->argv[i], "format")) {
+        if (i + 1 == it->argc) {
+            diag_error(ck->diag, it->argv[i].loc, "'format' needs a name: %s or %s",
+                       yt_log_format_names[0], yt_log_format_names[1]);
+            return false;
+        }
+        v = ck_lookup_word(ck, it->argv[i + 1], yt_log_format_names, YT_LOG_FORMAT_COUNT,
+                           "log format");
+        if (v < 0)
+            return false;
+        lg->yl.format = (uint8_t)v;
+        i += 2;
+    }
+    if (i < it->argc) {
+        diag_error(ck->diag, it->argv[i].loc, "unexpected '%.*s' after the log target; "
+                   "expected ';'", (int)it->argv[i].loc.len, ck_text(ck, it->argv[i].loc));
+        return false;
+    }
+    return true;
+}
+
+/* log syslog [PATH] FACILITY [LEVEL] [format F]; log udp ADDR FACILITY [LEVEL] [format F] */
 static void
 check_log(struct ck *ck, const struct ast_item *it)
 {
-    struct ck_log *lg;
+    struct ck_log lg = { .yl.level = 7, .path = "", .path_len = 0, .loc = it->kw };
     uint32_t i = 1;
-    int fac, lvl = 7;
-    const char *path = "/dev/log";
-    size_t plen = 8;
 
     if (it->argv[0].kind == AST_STDERR) {
-        lg = avec_push(&ck->logs);
-        lg->yl.kind = YT_LOG_STDERR;
-        lg->yl.level = 7;
-        lg->path = "";
+        lg.yl.kind = YT_LOG_STDERR;
+        *(struct ck_log *)avec_push(&ck->logs) = lg;
         return;
     }
-    if (i < it->argc && it->argv[i].kind == AST_STRING) {
-        path = ck_string(ck, it->argv[i], "log socket path", &plen);
-        if (path == NULL)
+    if (it->argv[0].kind == AST_UDP) {
+        lg.yl.kind = YT_LOG_UDP;
+        if (!check_log_dest(ck, it->argv[i++], &lg))
             return;
-        if (path[0] != '/') {
-            diag_error(ck->diag, it->argv[i].loc, "log socket path must be absolute");
-            return;
+    } else {
+        size_t plen = 8;
+
+        lg.yl.kind = YT_LOG_SYSLOG;
+        lg.path = "/dev/log";
+        if (it->argv[i].kind == AST_STRING) {
+            lg.path = ck_string(ck, it->argv[i], "log socket path", &plen);
+            if (lg.path == NULL)
+                return;
+            if (lg.path[0] != '/') {
+                diag_error(ck->diag, it->argv[i].loc, "log socket path must be absolute");
+                return;
+            }
+            i++;
         }
-        i++;
+        lg.path_len = (uint32_t)plen;
     }
-    fac = ck_lookup_word(ck, it->argv[i], yt_facility_names, YT_FACILITY_COUNT,
-                         "syslog facility");
-    if (fac < 0)
+    if (!check_log_words(ck, it, i, &lg))
         return;
-    if (i + 1 < it->argc) {
-        lvl = ck_lookup_word(ck, it->argv[i + 1], yt_level_names, YT_LEVEL_COUNT,
-                             "log level");
-        if (lvl < 0)
-            return;
-    }
-    lg = avec_push(&ck->logs);
-    lg->yl.kind = YT_LOG_SYSLOG;
-    lg->yl.facility = (uint8_t)fac;
-    lg->yl.level = (uint8_t)lvl;
-    lg->path = path;
-    lg->path_len = (uint32_t)plen;
+    *(struct ck_log *)avec_push(&ck->logs) = lg;
 }
 
 static void
@@ -150,10 +200,15 @@ check_identity(struct ck *ck, const struct ast_item *first, const struct ast_ite
         ck->chroot = v;
 }
 
-/* Two identical log lines would send every line twice. */
+/* At most YT_LOGS_MAX targets; two identical log lines would send every line twice. */
 static void
 check_log_targets(struct ck *ck)
 {
+    if (ck->logs.count > YT_LOGS_MAX) {
+        struct ck_log *lg = AVEC_AT(&ck->logs, struct ck_log, YT_LOGS_MAX);
+
+        diag_error(ck->diag, lg->loc, "more than %d log targets", YT_LOGS_MAX);
+    }
     for (uint32_t i = 0; i < ck->logs.count; i++) {
         struct ck_log *a = AVEC_AT(&ck->logs, struct ck_log, i);
 
@@ -161,10 +216,10 @@ check_log_targets(struct ck *ck)
             struct ck_log *b = AVEC_AT(&ck->logs, struct ck_log, j);
 
             if (a->yl.kind == b->yl.kind && a->yl.facility == b->yl.facility &&
-                a->path_len == b->path_len && memcmp(a->path, b->path, a->path_len) == 0) {
-                struct loc none = { .src = DIAG_NO_SOURCE };
-
-                diag_error(ck->diag, none, "two log targets for the same destination");
+                a->path_len == b->path_len && memcmp(a->path, b->path, a->path_len) == 0 &&
+                memcmp(&a->yl.addr, &b->yl.addr, sizeof(a->yl.addr)) == 0) {
+                diag_error(ck->diag, b->loc, "two log targets for the same destination");
+                diag_note(ck->diag, a->loc, "first set here");
                 return;
             }
         }
@@ -273,7 +328,7 @@ settings_defaults(struct ck *ck)
         &ck->timeouts.retry_ms,
     };
     const struct ast_item *seen[YT_TIMEOUT_COUNT] = { NULL };
-    const struct ast_item *null_seen = NULL;
+    const struct ast_item *null_seen = NULL, *format_seen = NULL;
 
     ck->timeouts = (struct yt_timeouts){
         DEF_CONNECT_MS, DEF_CLIENT_MS, DEF_SERVER_MS, DEF_INSPECT_MS, DEF_TUNNEL_MS,
@@ -305,6 +360,14 @@ settings_defaults(struct ck *ck)
             ck->dontlognull = true;
         } else if (it->kind == AST_ERROR) {
             check_error_page(ck, it);
+        } else if (it->kind == AST_LOG_FORMAT) {
+            if (format_seen != NULL) {
+                diag_error(ck->diag, it->kw, "duplicate 'log-format'");
+                diag_note(ck->diag, format_seen->kw, "first set here");
+            }
+            format_seen = it;
+            ck->log_json = ck_lookup_word(ck, it->argv[0], yt_line_format_names,
+                                          YT_LINE_FORMAT_COUNT, "log format") == 1;
         }
     }
 }

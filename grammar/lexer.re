@@ -45,13 +45,15 @@ static const struct {
     { "expect", TK_EXPECT }, { "fallback", TK_FALLBACK }, { "file", TK_FILE },
     { "forwarded-for", TK_FORWARDED_FOR }, { "global", TK_GLOBAL }, { "group", TK_GROUP },
     { "http", TK_HTTP }, { "include", TK_INCLUDE }, { "level", TK_LEVEL },
-    { "listen", TK_LISTEN }, { "log", TK_LOG },
+    { "listen", TK_LISTEN }, { "log", TK_LOG }, { "log-format", TK_LOG_FORMAT },
     { "max-head", TK_MAX_HEAD }, { "maxconn", TK_MAXCONN }, { "mode", TK_MODE },
+    { "off", TK_OFF },
     { "pool", TK_POOL }, { "port", TK_PORT }, { "redirect", TK_REDIRECT },
+    { "sample", TK_SAMPLE },
     { "send-proxy", TK_SEND_PROXY }, { "send-proxy-v2", TK_SEND_PROXY_V2 },
     { "server", TK_SERVER }, { "site", TK_SITE }, { "status", TK_STATUS },
     { "stderr", TK_STDERR }, { "syslog", TK_SYSLOG }, { "text", TK_TEXT },
-    { "timeout", TK_TIMEOUT }, { "tls", TK_TLS }, { "user", TK_USER },
+    { "timeout", TK_TIMEOUT }, { "tls", TK_TLS }, { "udp", TK_UDP }, { "user", TK_USER },
     { "weight", TK_WEIGHT }, { "workers", TK_WORKERS },
 };
 
@@ -78,12 +80,14 @@ lexer_token_desc(int tok)
 {
     static const char *const quoted[] = {
         "'acme'", "'admin'", "'alert'", "'backup'", "'chroot'", "'defaults'", "'domains'",
-        "'dontlognull'", "'error'", "'expect'", "'fallback'", "'file'", "'forwarded-for'",
+        "'dontlognull'", "'error'", "'expect'", "'fallback'", "'file'",
+        "'forwarded-for'",
         "'global'", "'group'", "'http'", "'include'", "'level'", "'listen'", "'log'",
-        "'max-head'",
-        "'maxconn'", "'mode'", "'pool'", "'port'", "'redirect'", "'send-proxy'",
+        "'log-format'", "'max-head'",
+        "'maxconn'", "'mode'", "'off'", "'pool'", "'port'", "'redirect'", "'sample'",
+        "'send-proxy'",
         "'send-proxy-v2'", "'server'", "'site'", "'status'", "'stderr'", "'syslog'",
-        "'text'", "'timeout'", "'tls'", "'user'", "'weight'", "'workers'",
+        "'text'", "'timeout'", "'tls'", "'udp'", "'user'", "'weight'", "'workers'",
     };
 
     for (size_t i = 0; i < sizeof(keywords) / sizeof(keywords[0]); i++)
@@ -101,6 +105,7 @@ lexer_token_desc(int tok)
     case TK_NUMBER: return "a number";
     case TK_NUMUNIT: return "a number with a unit";
     case TK_ADDR: return "an address";
+    case TK_RATIO: return "a ratio";
     default: return "a token";
     }
 }
@@ -236,9 +241,14 @@ lexer_next(struct lexer *lx, struct loc *tok)
     "send-proxy-v2" { tok->len = 13; return TK_SEND_PROXY_V2; }
     "acme" { tok->len = 4; return TK_ACME; }
     "alert" { tok->len = 5; return TK_ALERT; }
+    "udp" { tok->len = 3; return TK_UDP; }
+    "log-format" { tok->len = 10; return TK_LOG_FORMAT; }
+    "off" { tok->len = 3; return TK_OFF; }
+    "sample" { tok->len = 6; return TK_SAMPLE; }
 
     [0-9]+ { tok->len = (uint32_t)(lx->cur - start); return TK_NUMBER; }
     [0-9]+ [a-zA-Z]+ { tok->len = (uint32_t)(lx->cur - start); return TK_NUMUNIT; }
+    [0-9]+ "/" [0-9]+ { tok->len = (uint32_t)(lx->cur - start); return TK_RATIO; }
 
     "[" [^\]\x00-\x20;{}#,"]* "]" (":" [0-9a-zA-Z]*)? {
         tok->len = (uint32_t)(lx->cur - start);

@@ -18,7 +18,8 @@
        USER GROUP CHROOT LOG STDERR SYSLOG ADMIN MODE LEVEL TIMEOUT WORKERS MAXCONN
        DONTLOGNULL ERROR FILE TEXT HTTP TLS REDIRECT FALLBACK FORWARDED_FOR MAX_HEAD
        STATUS PORT SERVER WEIGHT BACKUP SEND_PROXY SEND_PROXY_V2 ACME ALERT
-       LBRACE RBRACE SEMI COMMA ARROW WORD STRING NUMBER NUMUNIT ADDR BAD.
+       UDP LOG_FORMAT OFF SAMPLE
+       LBRACE RBRACE SEMI COMMA ARROW WORD STRING NUMBER NUMUNIT ADDR BAD RATIO.
 
 /* Where only a name can go, a keyword or a number is taken as one: a pool may be called
  * `http`, a site `123.example`. */
@@ -26,6 +27,7 @@
        USER GROUP CHROOT LOG STDERR SYSLOG ADMIN MODE LEVEL TIMEOUT WORKERS MAXCONN
        DONTLOGNULL ERROR FILE TEXT HTTP TLS REDIRECT FALLBACK FORWARDED_FOR MAX_HEAD
        STATUS PORT SERVER WEIGHT BACKUP SEND_PROXY SEND_PROXY_V2 ACME ALERT
+       UDP LOG_FORMAT OFF SAMPLE
        NUMBER NUMUNIT.
 
 %include {
@@ -185,8 +187,8 @@ static void report_syntax_error(void *parser, int major, struct loc tok, struct 
 %type value { struct ast_arg }
 %type numval { struct ast_arg }
 %type opt_string { struct ast_arg }
-%type opt_word { struct ast_arg }
 %type admin_opts { struct ast_item * }
+%type log_words { struct ast_item * }
 %type litems { struct item_list }
 %type litem { struct ast_item * }
 %type lbody { struct ast_item * }
@@ -305,12 +307,23 @@ gitem ::= LOG(K) STDERR(S) SEMI. {
     global_add(ctx, it);
     DONE();
 }
-gitem ::= LOG(K) SYSLOG(S) opt_string(P) WORD(F) opt_word(L) SEMI. {
+/* The words after the socket or address: FACILITY [LEVEL] [format NAME], told apart by
+ * the checks (an optional word before a keyword would not parse: %fallback). */
+gitem ::= LOG(K) SYSLOG(S) opt_string(P) log_words(W) SEMI. {
     struct ast_item *it = item(ctx, K, AST_LOG);
     item_add(ctx, it, arg(S, AST_SYSLOG));
     item_add(ctx, it, P);
-    item_add(ctx, it, arg(F, AST_WORD));
-    item_add(ctx, it, L);
+    for (uint32_t i = 0; i < W->argc; i++)
+        item_add(ctx, it, W->argv[i]);
+    global_add(ctx, it);
+    DONE();
+}
+gitem ::= LOG(K) UDP(S) ADDR(A) log_words(W) SEMI. {
+    struct ast_item *it = item(ctx, K, AST_LOG);
+    item_add(ctx, it, arg(S, AST_UDP));
+    item_add(ctx, it, arg(A, AST_ADDR));
+    for (uint32_t i = 0; i < W->argc; i++)
+        item_add(ctx, it, W->argv[i]);
     global_add(ctx, it);
     DONE();
 }
@@ -353,6 +366,15 @@ admin_opts(A) ::= admin_opts(B) TIMEOUT(K) numval(V). {
     item_add(ctx, A, V);
 }
 
+log_words(A) ::= WORD(T). {
+    A = item(ctx, T, AST_NONE);
+    item_add(ctx, A, arg(T, AST_WORD));
+}
+log_words(A) ::= log_words(B) WORD(T). {
+    A = B;
+    item_add(ctx, A, arg(T, AST_WORD));
+}
+
 value(A) ::= WORD(T). { A = arg(T, AST_WORD); }
 value(A) ::= STRING(T). { A = arg(T, AST_STRING); }
 
@@ -362,8 +384,6 @@ numval(A) ::= NUMUNIT(T). { A = arg(T, AST_NUMUNIT); }
 opt_string(A) ::= . { A = no_arg(); }
 opt_string(A) ::= STRING(T). { A = arg(T, AST_STRING); }
 
-opt_word(A) ::= . { A = no_arg(); }
-opt_word(A) ::= WORD(T). { A = arg(T, AST_WORD); }
 
 /* ---- defaults ---- */
 
@@ -379,6 +399,12 @@ ditem ::= TIMEOUT(K) WORD(W) numval(V) SEMI. {
 }
 ditem ::= DONTLOGNULL(K) SEMI. {
     defaults_add(ctx, item(ctx, K, AST_DONTLOGNULL));
+    DONE();
+}
+ditem ::= LOG_FORMAT(K) WORD(V) SEMI. {
+    struct ast_item *it = item(ctx, K, AST_LOG_FORMAT);
+    item_add(ctx, it, arg(V, AST_WORD));
+    defaults_add(ctx, it);
     DONE();
 }
 ditem ::= ERROR(K) NUMBER(N) FILE(F) STRING(P) SEMI. {
@@ -441,6 +467,22 @@ litem(A) ::= MAX_HEAD(K) numval(V) SEMI. {
 }
 litem(A) ::= FORWARDED_FOR(K) SEMI. { A = item(ctx, K, AST_FORWARDED_FOR); DONE(); }
 litem(A) ::= DONTLOGNULL(K) SEMI. { A = item(ctx, K, AST_DONTLOGNULL); DONE(); }
+litem(A) ::= LOG(K) OFF(V) SEMI. {
+    A = item(ctx, K, AST_LOG);
+    item_add(ctx, A, arg(V, AST_OFF));
+    DONE();
+}
+litem(A) ::= LOG(K) SAMPLE(V) RATIO(R) SEMI. {
+    A = item(ctx, K, AST_LOG);
+    item_add(ctx, A, arg(V, AST_SAMPLE));
+    item_add(ctx, A, arg(R, AST_RATIO));
+    DONE();
+}
+litem(A) ::= LOG_FORMAT(K) WORD(V) SEMI. {
+    A = item(ctx, K, AST_LOG_FORMAT);
+    item_add(ctx, A, arg(V, AST_WORD));
+    DONE();
+}
 litem(A) ::= error. { A = NULL; }
 
 /* ---- pool ---- */

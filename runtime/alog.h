@@ -1,9 +1,14 @@
 /* The access log's lines, for both engines: one builder, two line formats (conn.c: one
- * line per connection; http.c: one per request).
+ * line per connection; http.c: one per request), each as text or as a JSON object.
  *
  * A line is built by hand, not with printf: it is written once per request, and printf's
  * format interpretation was a visible part of the cost of a small request. The builder
- * cuts at the end of its buffer; log_msg() cuts at LOG_LINE_MAX. */
+ * cuts at the end of its buffer; the targets cut at LOG_LINE_MAX.
+ *
+ * Each engine writes its fields once, in an always-inline function taking `json`, which
+ * it calls with a constant true or false: the text line is compiled without a test of
+ * the form. In JSON, a field that does not fit is left out whole and the object ends
+ * with "cut":true, so that a line is always valid JSON. */
 #ifndef RUNTIME_ALOG_H
 #define RUNTIME_ALOG_H
 
@@ -17,14 +22,32 @@
 
 struct alog {
     char *p, *end;                  /* next byte; one before the end of text */
+    char *mark;                     /* json: where the field being written starts */
+    bool cut;                       /* json: a field was left out */
     char text[2 * LOG_LINE_MAX];
 };
+
+#define ALOG_JSON_END ",\"cut\":true}"
 
 static inline void
 alog_begin(struct alog *a)
 {
     a->p = a->text;
     a->end = a->text + sizeof(a->text) - 1;
+}
+
+/* Starts a JSON object with its "time". */
+void alog_begin_json(struct alog *a);
+
+/* The start of a field in JSON: the last one is dropped if it did not fit. */
+static inline void
+alog_json_settle(struct alog *a)
+{
+    if (a->p == a->end) {
+        a->p = a->mark;
+        a->cut = true;
+    }
+    a->mark = a->p;
 }
 
 static inline void
@@ -79,15 +102,91 @@ alog_name(struct alog *a, const char *blob, struct yt_str name)
         alog_lit(a, "-");
 }
 
+/* A field's name: text (" name=") as it is, or in JSON ',"name":'. */
+#define alog_key(a, json, text, name) do {                                  \
+        if (json) {                                                         \
+            alog_json_settle(a);                                            \
+            alog_lit((a), ",\"" name "\":");                               \
+        } else {                                                            \
+            alog_lit((a), text);                                            \
+        }                                                                   \
+    } while (0)
+
+/* No value: "-", or null. */
+static inline void
+alog_none(struct alog *a, bool json)
+{
+    if (json)
+        alog_lit(a, "null");
+    else
+        alog_lit(a, "-");
+}
+
+/* Our own bytes that need no escaping (names of the table, "127.0.0.1:80", "--"), in
+ * quotes in JSON. */
+static inline void
+alog_quoted(struct alog *a, bool json, const void *src, size_t len)
+{
+    if (json)
+        alog_lit(a, "\"");
+    alog_mem(a, src, len);
+    if (json)
+        alog_lit(a, "\"");
+}
+
+/* A table string, or none when it is empty. */
+static inline void
+alog_table_name(struct alog *a, bool json, const char *blob, struct yt_str name)
+{
+    if (name.len > 0)
+        alog_quoted(a, json, blob + name.off, name.len);
+    else
+        alog_none(a, json);
+}
+
 /* Peer bytes kept by the caller (the first of len_sent, at most cap), escaped and cut like
  * all peer bytes (log_escape()); "-" when none. */
 void alog_peer_bytes(struct alog *a, const char *kept, size_t cap, uint32_t len_sent);
 
-/* " err=<err>", and ":<errno name>" when err_no is not 0. */
-void alog_err(struct alog *a, const char *err, int err_no);
+/* The same as a JSON string (logfmt_json_str()), or null when none. */
+void alog_json_peer(struct alog *a, const char *kept, size_t cap, uint32_t len_sent);
 
-/* Hands the line to log_msg() at LOG_LEVEL_INFO. */
-void alog_emit(struct alog *a);
+static inline void
+alog_peer(struct alog *a, bool json, const char *kept, size_t cap, uint32_t len_sent)
+{
+    if (json)
+        alog_json_peer(a, kept, cap, len_sent);
+    else
+        alog_peer_bytes(a, kept, cap, len_sent);
+}
+
+/* " err=<err>", and ":<errno name>" when err_no is not 0; in JSON the same as "err". */
+void alog_err(struct alog *a, bool json, const char *err, int err_no);
+
+/* A flag word (" retried"): in JSON, "name":true. */
+#define alog_flag(a, json, name) do {                                       \
+        if (json) {                                                         \
+            alog_json_settle(a);                                            \
+            alog_lit((a), ",\"" name "\":true");                           \
+        } else {                                                            \
+            alog_lit((a), " " name);                                        \
+        }                                                                   \
+    } while (0)
+
+/* Hands the line to log_access(); a JSON object is closed first. */
+void alog_emit(struct alog *a, bool json);
+
+/* Whether an access line of listener l is written: never with `log off`; with `log
+ * sample NUM/DEN`, NUM lines in every DEN (a counter per listener and process). */
+bool alog_sampled(const struct yt_listener *l);
+
+static inline bool
+alog_wanted(const struct yt_listener *l)
+{
+    if (!(l->flags & YT_LISTENER_LOG_OFF) && l->sample_den == 0)
+        return true;
+    return alog_sampled(l);
+}
 
 /* Writes an address as the log lines and X-Forwarded-For do: "[v6]:port" or "v4:port"
  * (IPv4-mapped as IPv4), without ":port" (and brackets) unless with_port. Returns the

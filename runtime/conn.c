@@ -712,48 +712,64 @@ conn_arm(struct ev_loop *loop, struct conn *c)
     assert(ev_is_active(&c->side[SIDE_CLIENT].io) || ev_is_active(&c->side[SIDE_SERVER].io));
 }
 
-static void
-conn_log(struct ev_loop *loop, const struct conn *c)
+/* The connection's access line, as text or JSON (alog.h: json is a constant). */
+static inline __attribute__((always_inline)) void
+conn_log_line(ev_tstamp now, const struct conn *c, bool json)
 {
     struct alog a;
-    char addr[INET6_ADDRSTRLEN + 16], sni[4 * LOG_PEER_MAX + 4];
+    char addr[INET6_ADDRSTRLEN + 16];
     struct yt_str none = { 0, 0 };
-    ev_tstamp now = ev_now(loop);
+    const char *sni = c->sni != NULL ? c->sni : "";
 
-    if ((c->l->flags & YT_LISTENER_DONTLOGNULL) && c->side[SIDE_CLIENT].bytes == 0)
-        return;
-    alog_begin(&a);
-    alog_lit(&a, "conn=");
+    if (json)
+        alog_begin_json(&a);
+    else
+        alog_begin(&a);
+    alog_key(&a, json, "conn=", "conn");
     alog_u64(&a, c->id);
-    alog_lit(&a, " client=");
-    alog_mem(&a, addr, alog_addr(&c->peer, addr, sizeof(addr), true));
-    alog_lit(&a, " listener=");
-    alog_mem(&a, table->blob + c->l->name.off, c->l->name.len);
-    alog_lit(&a, " sni=");
-    alog_str(&a, c->sni != NULL ? log_escape(sni, c->sni, strlen(c->sni)) : "-");
-    alog_lit(&a, " site=");
-    alog_name(&a, table->blob, c->site != YT_NONE ? table->sites[c->site].name : none);
-    alog_lit(&a, " server=");
-    alog_name(&a, table->blob,
-              c->up.server != YT_NONE ? table->servers[c->up.server].name : none);
-    alog_lit(&a, " c2s=");
+    alog_key(&a, json, " client=", "client");
+    alog_quoted(&a, json, addr, alog_addr(&c->peer, addr, sizeof(addr), true));
+    alog_key(&a, json, " listener=", "listener");
+    alog_table_name(&a, json, table->blob, c->l->name);
+    alog_key(&a, json, " sni=", "sni");
+    alog_peer(&a, json, sni, strlen(sni), (uint32_t)strlen(sni));
+    alog_key(&a, json, " site=", "site");
+    alog_table_name(&a, json, table->blob,
+                    c->site != YT_NONE ? table->sites[c->site].name : none);
+    alog_key(&a, json, " server=", "server");
+    alog_table_name(&a, json, table->blob,
+                    c->up.server != YT_NONE ? table->servers[c->up.server].name : none);
+    alog_key(&a, json, " c2s=", "c2s");
     alog_u64(&a, c->side[SIDE_CLIENT].bytes);
-    alog_lit(&a, " s2c=");
+    alog_key(&a, json, " s2c=", "s2c");
     alog_u64(&a, c->side[SIDE_SERVER].bytes);
-    alog_lit(&a, " inspect=");
+    alog_key(&a, json, " inspect=", "inspect");
     alog_long(&a, clock_ms_between(c->t_accept, c->t_routed > 0 ? c->t_routed : now));
-    alog_lit(&a, " connect=");
+    alog_key(&a, json, " connect=", "connect");
     if (c->t_connected > 0)
         alog_long(&a, clock_ms_between(c->t_routed, c->t_connected));
     else
-        alog_lit(&a, "-");
-    alog_lit(&a, " total=");
+        alog_none(&a, json);
+    alog_key(&a, json, " total=", "total");
     alog_long(&a, clock_ms_between(c->t_accept, now));
-    alog_lit(&a, " term=");
-    alog_mem(&a, c->term, 2);
+    alog_key(&a, json, " term=", "term");
+    alog_quoted(&a, json, c->term, 2);
     if (c->err != NULL)
-        alog_err(&a, c->err, c->up.err_no);
-    alog_emit(&a);
+        alog_err(&a, json, c->err, c->up.err_no);
+    alog_emit(&a, json);
+}
+
+static void
+conn_log(struct ev_loop *loop, const struct conn *c)
+{
+    if ((c->l->flags & YT_LISTENER_DONTLOGNULL) && c->side[SIDE_CLIENT].bytes == 0)
+        return;
+    if (!alog_wanted(c->l))
+        return;
+    if (c->l->flags & YT_LISTENER_LOG_JSON)
+        conn_log_line(ev_now(loop), c, true);
+    else
+        conn_log_line(ev_now(loop), c, false);
 }
 
 /* The one place a connection is freed. */

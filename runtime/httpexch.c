@@ -30,8 +30,9 @@ remember(char *dst, size_t cap, uint32_t *len_out, const void *src, size_t len)
     *len_out = (uint32_t)len;
 }
 
-void
-http_log_request(struct http_conn *c)
+/* The request's access line, as text or JSON (alog.h: json is a constant). */
+static inline __attribute__((always_inline)) void
+http_log_line(const struct http_conn *c, const char term[2], bool json)
 {
     const struct yt_table *t = http_eng.t;
     struct alog a;
@@ -40,6 +41,67 @@ http_log_request(struct http_conn *c)
     static const struct req_text none;  /* no head parsed (or no memory for its text) */
     const struct req_text *tx = c->text != NULL ? c->text : &none;
     struct yt_str no_name = { 0, 0 };
+
+    if (json)
+        alog_begin_json(&a);
+    else
+        alog_begin(&a);
+    alog_key(&a, json, "conn=", "conn");
+    alog_u64(&a, c->id);
+    alog_key(&a, json, " client=", "client");
+    alog_quoted(&a, json, c->peer_text, c->peer_text_len);
+    alog_flag(&a, json, "l7");
+    alog_key(&a, json, " listener=", "listener");
+    alog_table_name(&a, json, t->blob, c->l->name);
+    alog_key(&a, json, " host=", "host");
+    alog_peer(&a, json, tx->host, sizeof(tx->host), tx->host_len);
+    alog_key(&a, json, " site=", "site");
+    alog_table_name(&a, json, t->blob, c->site != YT_NONE ? t->sites[c->site].name : no_name);
+    alog_key(&a, json, " server=", "server");
+    alog_table_name(&a, json, t->blob,
+                    c->log_server != YT_NONE ? t->servers[c->log_server].name : no_name);
+    alog_key(&a, json, " method=", "method");
+    alog_peer(&a, json, tx->method, sizeof(tx->method), tx->method_len);
+    alog_key(&a, json, " path=", "path");
+    alog_peer(&a, json, tx->path, sizeof(tx->path), tx->path_len);
+    alog_key(&a, json, " status=", "status");
+    if (c->status > 0)
+        alog_u64(&a, (uint64_t)c->status);
+    else
+        alog_none(&a, json);
+    alog_key(&a, json, " in=", "in");
+    alog_u64(&a, c->bytes_in);
+    alog_key(&a, json, " out=", "out");
+    alog_u64(&a, c->bytes_out);
+    alog_key(&a, json, " t=", "t");
+    if (json)
+        alog_lit(&a, "\"");
+    alog_long(&a, clock_ms_between(c->t_req, c->t_head));
+    alog_lit(&a, "/");
+    alog_long(&a, clock_ms_between(c->t_conn_start, c->t_conn_done));
+    alog_lit(&a, "/");
+    alog_long(&a, clock_ms_between(after_head, c->t_resp));
+    alog_lit(&a, "/");
+    alog_long(&a, clock_ms_between(c->t_req, now));
+    if (json)
+        alog_lit(&a, "\"");
+    alog_key(&a, json, " reuse=", "reuse");
+    if (c->log_reuse != YT_NONE)
+        alog_u64(&a, c->log_reuse);
+    else
+        alog_none(&a, json);
+    alog_key(&a, json, " term=", "term");
+    alog_quoted(&a, json, term, 2);
+    if (c->err != NULL)
+        alog_err(&a, json, c->err, 0);
+    if (c->retried)
+        alog_flag(&a, json, "retried");
+    alog_emit(&a, json);
+}
+
+void
+http_log_request(struct http_conn *c)
+{
     char term[2];
 
     if (c->logged || !c->req_active)
@@ -50,52 +112,12 @@ http_log_request(struct http_conn *c)
     stats_end(c->l, c->pool, c->log_server, c->bytes_in, c->bytes_out, term);
     if (!c->got_bytes && c->status == 0 && (c->l->flags & YT_LISTENER_DONTLOGNULL))
         return;
-    alog_begin(&a);
-    alog_lit(&a, "conn=");
-    alog_u64(&a, c->id);
-    alog_lit(&a, " client=");
-    alog_mem(&a, c->peer_text, c->peer_text_len);
-    alog_lit(&a, " l7 listener=");
-    alog_mem(&a, t->blob + c->l->name.off, c->l->name.len);
-    alog_lit(&a, " host=");
-    alog_peer_bytes(&a, tx->host, sizeof(tx->host), tx->host_len);
-    alog_lit(&a, " site=");
-    alog_name(&a, t->blob, c->site != YT_NONE ? t->sites[c->site].name : no_name);
-    alog_lit(&a, " server=");
-    alog_name(&a, t->blob, c->log_server != YT_NONE ? t->servers[c->log_server].name : no_name);
-    alog_lit(&a, " method=");
-    alog_peer_bytes(&a, tx->method, sizeof(tx->method), tx->method_len);
-    alog_lit(&a, " path=");
-    alog_peer_bytes(&a, tx->path, sizeof(tx->path), tx->path_len);
-    alog_lit(&a, " status=");
-    if (c->status > 0)
-        alog_u64(&a, (uint64_t)c->status);
+    if (!alog_wanted(c->l))
+        return;
+    if (c->l->flags & YT_LISTENER_LOG_JSON)
+        http_log_line(c, term, true);
     else
-        alog_lit(&a, "-");
-    alog_lit(&a, " in=");
-    alog_u64(&a, c->bytes_in);
-    alog_lit(&a, " out=");
-    alog_u64(&a, c->bytes_out);
-    alog_lit(&a, " t=");
-    alog_long(&a, clock_ms_between(c->t_req, c->t_head));
-    alog_lit(&a, "/");
-    alog_long(&a, clock_ms_between(c->t_conn_start, c->t_conn_done));
-    alog_lit(&a, "/");
-    alog_long(&a, clock_ms_between(after_head, c->t_resp));
-    alog_lit(&a, "/");
-    alog_long(&a, clock_ms_between(c->t_req, now));
-    alog_lit(&a, " reuse=");
-    if (c->log_reuse != YT_NONE)
-        alog_u64(&a, c->log_reuse);
-    else
-        alog_lit(&a, "-");
-    alog_lit(&a, " term=");
-    alog_mem(&a, term, 2);
-    if (c->err != NULL)
-        alog_err(&a, c->err, 0);
-    if (c->retried)
-        alog_lit(&a, " retried");
-    alog_emit(&a);
+        http_log_line(c, term, false);
 }
 
 /* Starts the bookkeeping of the next request on a persistent connection. */

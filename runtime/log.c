@@ -7,16 +7,19 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "logfmt.h"
 #include "sandbox.h"
 
-#define SINK_MAX 2
+#define SINK_MAX YT_LOGS_MAX
 #define QUEUE_LEN 64                /* lines waiting per sink */
 
 struct line {
@@ -24,11 +27,20 @@ struct line {
     char text[LOG_LINE_MAX];
 };
 
+/* A message of LOG_WHOLE_MAX bytes fits a line behind the longest header. */
+_Static_assert(LOG_WHOLE_MAX + LOGFMT_HEAD_MAX <= LOG_LINE_MAX, "LOG_WHOLE_MAX too large");
+
+enum sink_kind { SINK_STDERR = 0, SINK_UNIX, SINK_UDP };
+
 struct sink {
     int fd;
-    bool syslog;
+    uint8_t kind;                   /* enum sink_kind */
+    uint8_t format;                 /* datagrams: enum yt_log_format */
+    bool journal;                   /* stderr is journald's stream: "<N>" first */
+    bool connected;                 /* udp: the socket has its destination */
     uint8_t facility, level;
     struct sockaddr_un addr;        /* syslog: the path as configured */
+    union yt_addr dest;             /* udp: the collector */
     ev_tstamp next_connect;
     struct ev_io io;                /* EV_WRITE while the queue holds lines */
     uint32_t head, count;           /* queue[head .. head + count) mod QUEUE_LEN */
@@ -43,6 +55,7 @@ static struct ev_loop *log_loop;
 static struct ev_prepare batch;
 static uint64_t dropped;
 static int stderr_flags = -1;
+static char hostname[LOGFMT_FIELD_MAX + 1];    /* for RFC 5424, read before any chroot */
 
 static void flush_cb(struct ev_loop *loop, struct ev_io *w, int revents);
 static void batch_cb(struct ev_loop *loop, struct ev_prepare *w, int revents);
@@ -73,33 +86,95 @@ connect_syslog(struct sink *s)
     return 0;
 }
 
+/* connect(2) of a UDP target's socket to its address. */
+static int
+connect_udp(struct sink *s)
+{
+    socklen_t len = s->dest.sa.sa_family == AF_INET ? sizeof(s->dest.in4) : sizeof(s->dest.in6);
+
+    if (connect(s->fd, &s->dest.sa, len) == -1)
+        return -1;
+    s->connected = true;
+    return 0;
+}
+
+/* A UDP socket for the target (RFC 5426), opened here once: the system call filter allows
+ * no new one later. Not connected yet (no route to the collector at boot) is a warning:
+ * the connect is tried again, at most once a second, and lines are dropped meanwhile. */
+static int
+open_udp(struct sink *s, const struct yt_log *l)
+{
+    s->dest = l->addr;
+    s->fd = socket(l->addr.sa.sa_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (s->fd == -1) {
+        fprintf(stderr, "switchyard: log udp: %s\n", strerror(errno));
+        return -1;
+    }
+    if (connect_udp(s) == -1)
+        fprintf(stderr, "switchyard: warning: log udp: %s (will retry)\n", strerror(errno));
+    return 0;
+}
+
+static int
+open_unix(struct sink *s, const struct yt_table *t, const struct yt_log *l)
+{
+    s->addr.sun_family = AF_UNIX;
+    if (l->path.len >= sizeof(s->addr.sun_path)) {
+        fprintf(stderr, "switchyard: syslog path too long\n");
+        return -1;
+    }
+    memcpy(s->addr.sun_path, t->blob + l->path.off, l->path.len);
+    if (connect_syslog(s) == -1)
+        fprintf(stderr, "switchyard: warning: syslog %s: %s (will retry)\n",
+                s->addr.sun_path, strerror(errno));
+    return 0;
+}
+
+/* Whether standard error is journald's stream: JOURNAL_STREAM names its device and inode
+ * (systemd.exec(5)); a copy inherited by a process whose stderr went elsewhere does not
+ * match. */
+static bool
+stderr_is_journal(void)
+{
+    uint64_t dev, ino;
+    struct stat st;
+
+    return logfmt_journal_stream(getenv("JOURNAL_STREAM"), &dev, &ino) &&
+           fstat(STDERR_FILENO, &st) == 0 && (uint64_t)st.st_dev == dev &&
+           (uint64_t)st.st_ino == ino;
+}
+
 int
 log_open(const struct yt_table *t)
 {
+    bool journal = stderr_is_journal();
+
     tzset();                        /* local time for syslog stamps, before any chroot */
+    if (gethostname(hostname, sizeof(hostname) - 1) == -1)
+        hostname[0] = '\0';
     for (uint32_t i = 0; i < t->log_count && sink_count < SINK_MAX; i++) {
         const struct yt_log *l = &t->logs[i];
         struct sink *s = &sinks[sink_count];
+        int rc = 0;
 
-        *s = (struct sink){ .fd = -1, .facility = l->facility, .level = l->level };
+        *s = (struct sink){ .fd = -1, .facility = l->facility, .level = l->level,
+                            .format = l->format };
         if (l->kind == YT_LOG_SYSLOG) {
-            s->syslog = true;
-            s->addr.sun_family = AF_UNIX;
-            if (l->path.len >= sizeof(s->addr.sun_path)) {
-                fprintf(stderr, "switchyard: syslog path too long\n");
-                return -1;
-            }
-            memcpy(s->addr.sun_path, t->blob + l->path.off, l->path.len);
-            if (connect_syslog(s) == -1)
-                fprintf(stderr, "switchyard: warning: syslog %s: %s (will retry)\n",
-                        s->addr.sun_path, strerror(errno));
+            s->kind = SINK_UNIX;
+            rc = open_unix(s, t, l);
+        } else if (l->kind == YT_LOG_UDP) {
+            s->kind = SINK_UDP;
+            rc = open_udp(s, l);
         } else {
             s->fd = STDERR_FILENO;
+            s->journal = journal;
         }
+        if (rc == -1)
+            return -1;
         sink_count++;
     }
     if (sink_count == 0) {
-        sinks[0] = (struct sink){ .fd = STDERR_FILENO, .level = 7 };
+        sinks[0] = (struct sink){ .fd = STDERR_FILENO, .level = 7, .journal = journal };
         sink_count = 1;
     }
     for (unsigned i = 0; i < sink_count; i++) {
@@ -125,6 +200,15 @@ log_start(struct ev_loop *loop)
         if (sinks[i].count > 0 && sinks[i].fd != -1)
             ev_io_start(loop, &sinks[i].io);
     }
+}
+
+/* A syslog socket again (the daemon restarted), or a UDP socket's first connect. */
+static int
+reconnect(struct sink *s)
+{
+    if (s->kind == SINK_UNIX)
+        return connect_syslog(s);
+    return s->kind == SINK_UDP && s->fd != -1 ? connect_udp(s) : -1;
 }
 
 /* Writes queued stream lines with one writev; returns bytes written or -1 (errno). */
@@ -167,10 +251,10 @@ flush(struct sink *s)
         struct line *l = &s->queue[s->head];
         ssize_t n;
 
-        if (s->fd == -1) {
+        if (s->fd == -1 || (s->kind == SINK_UDP && !s->connected)) {
             ev_tstamp now = ev_time();
 
-            if (now < s->next_connect || connect_syslog(s) == -1) {
+            if (now < s->next_connect || reconnect(s) == -1) {
                 if (now >= s->next_connect)
                     s->next_connect = now + 1.0;
                 dropped += s->count;
@@ -178,23 +262,27 @@ flush(struct sink *s)
                 return true;
             }
         }
-        if (!s->syslog) {
+        if (s->kind == SINK_STDERR) {
             n = write_stream(s);
             if (n > 0)
                 continue;
             if (n == 0)
                 return false;
         } else {
-            /* Datagrams: one line each (RFC 3164 §4.1). */
+            /* Datagrams: one line each (RFC 3164 §4.1, RFC 5426 §3.1). */
             n = send(s->fd, l->text, l->len, MSG_DONTWAIT | MSG_NOSIGNAL);
         }
         if (n == -1) {
             if (errno == EINTR)
                 continue;
-            if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)
+            /* A full UDP send buffer drops the line: UDP has no back-pressure to wait
+             * for (RFC 5426 §3.6); the unix socket's reader is local and catches up. */
+            if ((errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) &&
+                s->kind != SINK_UDP)
                 return false;
-            /* A syslog daemon that went away: reconnect later, drop meanwhile. */
-            if (s->syslog) {
+            /* A syslog daemon that went away: reconnect later, drop meanwhile. A UDP
+             * socket stays: its errors (ECONNREFUSED from an ICMP answer) pass. */
+            if (s->kind == SINK_UNIX) {
                 close(s->fd);
                 s->fd = -1;
                 s->next_connect = ev_time() + 1.0;
@@ -270,23 +358,22 @@ enqueue(struct sink *s, const char *text, size_t len)
     }
 }
 
-void
-log_time_iso(char *out)
+/* "2025-01-31T12:34:56.789Z" of ts, NUL-terminated: 24 bytes and the NUL. */
+static void
+iso_of(char *out, const struct timespec *ts)
 {
     static time_t cached_sec = -1;
     static char cached[20];         /* "2025-01-31T12:34:56" of cached_sec */
-    struct timespec ts;
     unsigned ms;
 
-    clock_gettime(CLOCK_REALTIME, &ts);
-    if (ts.tv_sec != cached_sec) {
+    if (ts->tv_sec != cached_sec) {
         struct tm tm;
 
-        gmtime_r(&ts.tv_sec, &tm);
+        gmtime_r(&ts->tv_sec, &tm);
         strftime(cached, sizeof(cached), "%Y-%m-%dT%H:%M:%S", &tm);
-        cached_sec = ts.tv_sec;
+        cached_sec = ts->tv_sec;
     }
-    ms = (unsigned)(ts.tv_nsec / 1000000) % 1000u;
+    ms = (unsigned)(ts->tv_nsec / 1000000) % 1000u;
     memcpy(out, cached, 19);
     out[19] = '.';
     out[20] = (char)('0' + ms / 100);
@@ -297,9 +384,119 @@ log_time_iso(char *out)
 }
 
 void
+log_time_iso(char *out)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    iso_of(out, &ts);
+}
+
+/* RFC 3164 §4.1.2: "Mmm dd hh:mm:ss" in local time, formatted once a second. */
+static const char *
+stamp_3164(time_t now)
+{
+    static time_t cached = -1;
+    static char text[16];
+
+    if (now != cached) {
+        struct tm tm;
+
+        localtime_r(&now, &tm);
+        strftime(text, sizeof(text), "%b %e %H:%M:%S", &tm);
+        cached = now;
+    }
+    return text;
+}
+
+/* A line being built: cut at the end of text, which has room to see that it was. */
+struct out {
+    size_t len;
+    char text[LOG_LINE_MAX + 64];
+};
+
+static void
+put(struct out *o, const char *src, size_t len)
+{
+    if (len > sizeof(o->text) - o->len)
+        len = sizeof(o->text) - o->len;
+    memcpy(o->text + o->len, src, len);
+    o->len += len;
+}
+
+/* The header of a datagram of s at level: RFC 5424 §6, or RFC 3164 §4.1
+ * "<PRI>Mmm dd hh:mm:ss switchyard[pid]: ". */
+static void
+put_syslog_head(struct out *o, const struct sink *s, enum log_level level, const char *msgid,
+                const struct timespec *ts)
+{
+    unsigned pri = s->facility * 8u + (unsigned)level;
+    int pid = (int)getpid();
+
+    if (s->format == YT_LOG_RFC5424) {
+        struct logfmt_head h = { .pri = pri, .sec = ts->tv_sec, .usec = ts->tv_nsec / 1000,
+                                 .host = hostname, .app = "switchyard", .pid = pid,
+                                 .msgid = msgid };
+
+        o->len = logfmt_rfc5424_head(o->text, &h);
+        return;
+    }
+    o->len = 0;
+    put(o, "<", 1);
+    o->len += logfmt_u64(o->text + o->len, pri);
+    put(o, ">", 1);
+    put(o, stamp_3164(ts->tv_sec), 15);
+    put(o, " switchyard[", 12);
+    o->len += logfmt_u64(o->text + o->len, (uint64_t)pid);
+    put(o, "]: ", 3);
+}
+
+/* Hands text[0 .. len) at level to every sink that takes that level, each with its own
+ * header; stamped: the ISO time first, unless the header has the time already. */
+static void
+emit(enum log_level level, const char *msgid, const char *text, size_t len, bool stamped)
+{
+    char iso[32];
+    struct timespec ts;
+    struct out o;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    iso_of(iso, &ts);
+    for (unsigned i = 0; i < sink_count; i++) {
+        struct sink *s = &sinks[i];
+        bool dgram = s->kind != SINK_STDERR;
+
+        if ((unsigned)level > s->level)
+            continue;
+        o.len = 0;
+        if (dgram) {
+            put_syslog_head(&o, s, level, msgid, &ts);
+        } else if (s->journal) {
+            /* sd-daemon(3): journald takes "<N>" as the line's priority. */
+            char prio[3] = { '<', (char)('0' + level), '>' };
+
+            put(&o, prio, 3);
+        }
+        if (stamped && !(dgram && s->format == YT_LOG_RFC5424)) {
+            put(&o, iso, 24);
+            put(&o, " ", 1);
+        }
+        put(&o, text, len);
+        if (dgram) {
+            o.len = logfmt_cut(o.text, o.len, LOG_LINE_MAX);
+        } else {
+            if (o.len > LOG_LINE_MAX - 1)
+                o.len = LOG_LINE_MAX - 1;
+            o.text[o.len++] = '\n';
+        }
+        enqueue(s, o.text, o.len);
+    }
+}
+
+void
 log_msg(enum log_level level, const char *fmt, ...)
 {
-    char msg[LOG_LINE_MAX], line[LOG_LINE_MAX], iso[32];
+    char msg[LOG_LINE_MAX];
     va_list ap;
     int n;
 
@@ -308,33 +505,13 @@ log_msg(enum log_level level, const char *fmt, ...)
     va_end(ap);
     if (n < 0)
         return;
-    log_time_iso(iso);
-    for (unsigned i = 0; i < sink_count; i++) {
-        struct sink *s = &sinks[i];
+    emit(level, NULL, msg, (size_t)n < sizeof(msg) ? (size_t)n : sizeof(msg) - 1, true);
+}
 
-        if ((unsigned)level > s->level)
-            continue;
-        if (s->syslog) {
-            /* RFC 3164 §4.1: <PRI>Mmm dd hh:mm:ss TAG: MSG, local time, no newline. */
-            char stamp[20];
-            time_t now = time(NULL);
-            struct tm tm;
-
-            localtime_r(&now, &tm);
-            strftime(stamp, sizeof(stamp), "%b %e %H:%M:%S", &tm);
-            n = snprintf(line, sizeof(line), "<%u>%s switchyard[%d]: %s %s",
-                         s->facility * 8u + (unsigned)level, stamp, (int)getpid(), iso, msg);
-        } else {
-            n = snprintf(line, sizeof(line) - 1, "%s %s", iso, msg);
-        }
-        if (n < 0)
-            continue;
-        if ((size_t)n >= sizeof(line) - 1)
-            n = sizeof(line) - 2;
-        if (!s->syslog)
-            line[n++] = '\n';
-        enqueue(s, line, (size_t)n);
-    }
+void
+log_access(const char *text, size_t len, bool json)
+{
+    emit(LOG_LEVEL_INFO, "access", text, len, !json);
 }
 
 void
@@ -354,7 +531,7 @@ log_close(void)
                 break;
             flush(s);
         }
-        if (s->syslog && s->fd != -1)
+        if (s->kind != SINK_STDERR && s->fd != -1)
             close(s->fd);
         s->fd = -1;
     }

@@ -1,11 +1,13 @@
 /* Log lines to stderr or syslog, never blocking the event loop.
  *
- * Every line starts with the time in ISO 8601 UTC with milliseconds. Lines go out with
+ * Every line starts with the time in ISO 8601 UTC with milliseconds (an RFC 5424 header
+ * carries it there instead; a JSON line inside). Lines go out with
  * non-blocking writes; what the sink cannot take now waits in a bounded queue, flushed
  * when the sink is writable; beyond that lines are dropped and counted. */
 #ifndef RUNTIME_LOG_H
 #define RUNTIME_LOG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,6 +25,7 @@ enum log_level {
 
 #define LOG_LINE_MAX 1024   /* longer lines are cut */
 #define LOG_PEER_MAX 64     /* peer bytes in a line: at most this many, escaped */
+#define LOG_WHOLE_MAX 800   /* a message this long is never cut, whatever the header */
 
 /* Opens the sinks of t->logs (stderr when the table has none). Keeps t. Call before
  * chroot: a syslog socket path is resolved here. Returns 0, or -1 with the reason printed
@@ -37,6 +40,11 @@ void log_close(void);
 
 /* Formats one line at level and hands it to every sink that takes that level. */
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Hands one access line text[0 .. len) to every sink at level info, with the message id
+ * "access" in RFC 5424 headers; json: an object that carries its own time (no ISO time
+ * first). Borrows text. */
+void log_access(const char *text, size_t len, bool json);
 
 /* Lines dropped so far because a sink's queue was full or the sink was gone. */
 uint64_t log_dropped(void);

@@ -136,7 +136,8 @@ sandbox_path(const char *path)
 
 /* What the running proxy calls: the event loop (epoll, the eventfd and handlers of its
  * signal watchers, the timeouts of epoll_wait), sockets and splice(2) for the relay, SCM_RIGHTS for the hand-over of
- * the listening sockets, the syslog socket's reconnect, malloc, the descriptor limit
+ * the listening sockets, the syslog socket's reconnect, sends to a UDP log target (its
+ * socket opened before, connect(2) retried), malloc, the descriptor limit
  * (read only), the admin socket's removal at exit, and exit. Nothing opens a file, binds,
  * forks or executes. */
 static const int allowed[] = {

@@ -21,6 +21,7 @@
 #define YT_NONE UINT32_MAX
 #define YT_NAME_MAX 253     /* longest host name, without a trailing dot (RFC 1035 §2.3.4) */
 #define YT_WORKERS_MAX 64   /* processes a binary runs at most (global workers) */
+#define YT_LOGS_MAX 4       /* log targets (global log) */
 
 /* Port in network byte order as a constant expression, for the emitted initialisers. */
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
@@ -96,6 +97,8 @@ struct yt_bind {
 enum {
     YT_LISTENER_FORWARDED_FOR = 1u << 0,  /* http: add X-Forwarded-For / -Proto on all sites */
     YT_LISTENER_DONTLOGNULL = 1u << 1,    /* no log line for connections that sent nothing */
+    YT_LISTENER_LOG_OFF = 1u << 2,        /* no access lines (errors are still logged) */
+    YT_LISTENER_LOG_JSON = 1u << 3,       /* access lines as JSON objects (log-format json) */
 };
 
 struct yt_listener {
@@ -109,6 +112,8 @@ struct yt_listener {
     uint16_t pad;
     uint32_t max_head;              /* http, redirect: largest request head in bytes */
     uint32_t flags;                 /* YT_LISTENER_* */
+    uint32_t sample_num, sample_den;/* log sample NUM/DEN: that many access lines in every
+                                     * DEN, by a counter; 0/0: every line */
 };
 
 struct yt_timeouts {                /* all in milliseconds */
@@ -121,14 +126,19 @@ struct yt_timeouts {                /* all in milliseconds */
     uint32_t retry_ms;              /* a server marked down is tried again after this */
 };
 
-enum yt_log_kind { YT_LOG_STDERR = 0, YT_LOG_SYSLOG };
+enum yt_log_kind { YT_LOG_STDERR = 0, YT_LOG_SYSLOG, YT_LOG_UDP };
+
+/* The syslog header of a syslog or udp target. */
+enum yt_log_format { YT_LOG_RFC3164 = 0, YT_LOG_RFC5424, YT_LOG_FORMAT_COUNT };
 
 struct yt_log {
     uint32_t kind;                  /* enum yt_log_kind */
     struct yt_str path;             /* syslog: unix datagram socket, e.g. "/dev/log" */
     uint8_t facility;               /* syslog facility number, 16 = local0 */
     uint8_t level;                  /* least severe level sent, 7 = debug (all) */
-    uint16_t pad;
+    uint8_t format;                 /* syslog, udp: enum yt_log_format */
+    uint8_t pad;
+    union yt_addr addr;             /* udp: where the datagrams go; port in network order */
 };
 
 struct yt_errpage {
@@ -206,6 +216,12 @@ static const char *const yt_facility_names[YT_FACILITY_COUNT] = {
 static const char *const yt_level_names[YT_LEVEL_COUNT] = {
     "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug",
 };
+
+/* enum yt_log_format (`format` of a log target); the access line's forms (`log-format`:
+ * text, or json with YT_LISTENER_LOG_JSON) */
+static const char *const yt_log_format_names[YT_LOG_FORMAT_COUNT] = { "rfc3164", "rfc5424" };
+#define YT_LINE_FORMAT_COUNT 2
+static const char *const yt_line_format_names[YT_LINE_FORMAT_COUNT] = { "text", "json" };
 
 /* enum yt_admin_level */
 #define YT_ADMIN_LEVEL_COUNT 2

@@ -58,6 +58,21 @@ test_lexer_values(void)
 }
 
 static void
+test_lexer_log_words(void)
+{
+    const char *s = "log udp 127.0.0.1:514; log sample 1/100; log off; log-format json; 1/";
+    const struct want w[] = {
+        { TK_LOG, 0, 3 }, { TK_UDP, 4, 3 }, { TK_ADDR, 8, 13 }, { TK_SEMI, 21, 1 },
+        { TK_LOG, 23, 3 }, { TK_SAMPLE, 27, 6 }, { TK_RATIO, 34, 5 }, { TK_SEMI, 39, 1 },
+        { TK_LOG, 41, 3 }, { TK_OFF, 45, 3 }, { TK_SEMI, 48, 1 },
+        { TK_LOG_FORMAT, 50, 10 }, { TK_WORD, 61, 4 }, { TK_SEMI, 65, 1 },
+        { TK_NUMBER, 67, 1 }, { LEXER_ERROR, 68, 1 },
+    };
+
+    expect_tokens(s, w, sizeof(w) / sizeof(w[0]));
+}
+
+static void
 test_lexer_errors(void)
 {
     static const struct {
@@ -104,6 +119,28 @@ test_lexer_keyword_table(void)
     CU_ASSERT(!lexer_is_keyword(TK_WORD));
     CU_ASSERT_STRING_EQUAL(lexer_token_desc(TK_SEMI), "';'");
     CU_ASSERT_STRING_EQUAL(lexer_token_desc(TK_MAX_HEAD), "'max-head'");
+    CU_ASSERT_STRING_EQUAL(lexer_token_desc(TK_RATIO), "a ratio");
+}
+
+/* Each keyword's description is itself in quotes: the two tables stay in step. */
+static void
+test_lexer_keyword_descriptions(void)
+{
+    static const char *const words[] = {
+        "acme", "admin", "alert", "backup", "chroot", "defaults", "domains", "dontlognull",
+        "error", "expect", "fallback", "file", "forwarded-for", "global", "group", "http",
+        "include", "level", "listen", "log", "log-format", "max-head", "maxconn", "mode",
+        "off", "pool", "port", "redirect", "sample", "send-proxy", "send-proxy-v2", "server",
+        "site", "status", "stderr", "syslog", "text", "timeout", "tls", "udp", "user",
+        "weight", "workers",
+    };
+
+    for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+        const char *d = lexer_token_desc(lexer_keyword(words[i], (uint32_t)strlen(words[i])));
+
+        CU_ASSERT(strlen(d) == strlen(words[i]) + 2 && d[0] == '\'' &&
+                  strncmp(d + 1, words[i], strlen(words[i])) == 0);
+    }
 }
 
 int
@@ -112,8 +149,10 @@ main(void)
     static const struct unit_test tests[] = {
         { "statement", test_lexer_statement },
         { "values", test_lexer_values },
+        { "log_words", test_lexer_log_words },
         { "errors", test_lexer_errors },
         { "keyword table", test_lexer_keyword_table },
+        { "keyword descriptions", test_lexer_keyword_descriptions },
     };
 
     return UNIT_RUN("lexer", tests);

@@ -17,6 +17,8 @@
  *       answer must be a 200 whose body is as long as its Content-Length, then EOF.
  *   probe syslog PATH
  *       binds a unix datagram socket at PATH and prints each datagram as one line.
+ *   probe udp -a ADDR -p PORT
+ *       the same on a UDP socket bound to ADDR:PORT (syslog over UDP, RFC 5426).
  *   probe blackhole -p PORT [-t SECONDS]
  *       listens on [::1]:PORT with backlog 0, never accepts, and fills the queue with one
  *       connection of its own so that further SYNs are dropped; prints "ready". With -t,
@@ -67,7 +69,7 @@ now_s(void)
 static int
 usage(void)
 {
-    fprintf(stderr, "usage: probe hold|hammer|syslog|blackhole|admin ... (see probe.c)\n");
+    fprintf(stderr, "usage: probe hold|hammer|syslog|udp|blackhole|admin ... (see probe.c)\n");
     return 2;
 }
 
@@ -391,22 +393,12 @@ cmd_hammer(struct opts *o)
     return fail == 0 && ok > 0 ? 0 : 1;
 }
 
-static int
-cmd_syslog(const char *path)
+/* Prints each datagram received on fd as one line, until SIGTERM. */
+static void
+print_datagrams(int fd)
 {
-    struct sockaddr_un sa = { .sun_family = AF_UNIX };
-    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     char buf[8192];
 
-    if (fd == -1 || strlen(path) >= sizeof(sa.sun_path))
-        return 2;
-    strcpy(sa.sun_path, path);
-    unlink(path);
-    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1) {
-        perror("probe syslog: bind");
-        return 2;
-    }
-    chmod(path, 0666);
     while (!stop) {
         ssize_t n = recv(fd, buf, sizeof(buf), 0);
 
@@ -418,7 +410,43 @@ cmd_syslog(const char *path)
         fputc('\n', stdout);
         fflush(stdout);
     }
+}
+
+static int
+cmd_syslog(const char *path)
+{
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+    if (fd == -1 || strlen(path) >= sizeof(sa.sun_path))
+        return 2;
+    strcpy(sa.sun_path, path);
     unlink(path);
+    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1) {
+        perror("probe syslog: bind");
+        return 2;
+    }
+    chmod(path, 0666);
+    print_datagrams(fd);
+    unlink(path);
+    return 0;
+}
+
+static int
+cmd_udp(const struct opts *o)
+{
+    struct sockaddr_storage ss;
+    socklen_t len;
+    int fd;
+
+    if (resolve(o->addr, o->port, &ss, &len) == -1)
+        return usage();
+    fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd == -1 || bind(fd, (struct sockaddr *)&ss, len) == -1) {
+        perror("probe udp: bind");
+        return 2;
+    }
+    print_datagrams(fd);
     return 0;
 }
 
@@ -575,5 +603,7 @@ main(int argc, char **argv)
         return cmd_hammer(&o);
     if (strcmp(cmd, "blackhole") == 0 && o.port)
         return cmd_blackhole(&o);
+    if (strcmp(cmd, "udp") == 0 && o.port)
+        return cmd_udp(&o);
     return usage();
 }
