@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "addr.h"
 #include "errpage.h"
 
 static void
@@ -228,6 +229,17 @@ print_listener(struct abuf *out, const struct yt_table *t, const struct yt_liste
         abuf_adds(out, "    forwarded-for;\n");
     if (l->flags & YT_LISTENER_DONTLOGNULL)
         abuf_adds(out, "    dontlognull;\n");
+    if (l->range_count > 0) {
+        abuf_adds(out, l->flags & YT_LISTENER_PROXY_OPTIONAL ? "    accept-proxy optional from "
+                                                             : "    accept-proxy from ");
+        for (uint32_t i = 0; i < l->range_count; i++) {
+            char text[ADDR_RANGE_TEXT_MAX];
+
+            abuf_adds(out, i > 0 ? ", " : "");
+            abuf_adds(out, addr_range_text(&t->ranges[l->first_range + i], text, sizeof(text)));
+        }
+        abuf_adds(out, ";\n");
+    }
     abuf_adds(out, "}\n");
 }
 

@@ -39,15 +39,17 @@ static const struct {
     const char *text;
     int tok;
 } keywords[] = {
+    { "accept-proxy", TK_ACCEPT_PROXY },
     { "acme", TK_ACME }, { "admin", TK_ADMIN }, { "alert", TK_ALERT },
     { "backup", TK_BACKUP }, { "chroot", TK_CHROOT }, { "defaults", TK_DEFAULTS },
     { "domains", TK_DOMAINS }, { "dontlognull", TK_DONTLOGNULL }, { "error", TK_ERROR },
     { "expect", TK_EXPECT }, { "fallback", TK_FALLBACK }, { "file", TK_FILE },
-    { "forwarded-for", TK_FORWARDED_FOR }, { "global", TK_GLOBAL }, { "group", TK_GROUP },
+    { "forwarded-for", TK_FORWARDED_FOR }, { "from", TK_FROM }, { "global", TK_GLOBAL },
+    { "group", TK_GROUP },
     { "http", TK_HTTP }, { "include", TK_INCLUDE }, { "level", TK_LEVEL },
     { "listen", TK_LISTEN }, { "log", TK_LOG },
     { "max-head", TK_MAX_HEAD }, { "maxconn", TK_MAXCONN }, { "mode", TK_MODE },
-    { "pool", TK_POOL }, { "port", TK_PORT }, { "redirect", TK_REDIRECT },
+    { "optional", TK_OPTIONAL }, { "pool", TK_POOL }, { "port", TK_PORT }, { "redirect", TK_REDIRECT },
     { "send-proxy", TK_SEND_PROXY }, { "send-proxy-v2", TK_SEND_PROXY_V2 },
     { "server", TK_SERVER }, { "site", TK_SITE }, { "status", TK_STATUS },
     { "stderr", TK_STDERR }, { "syslog", TK_SYSLOG }, { "text", TK_TEXT },
@@ -77,11 +79,11 @@ const char *
 lexer_token_desc(int tok)
 {
     static const char *const quoted[] = {
-        "'acme'", "'admin'", "'alert'", "'backup'", "'chroot'", "'defaults'", "'domains'",
+        "'accept-proxy'", "'acme'", "'admin'", "'alert'", "'backup'", "'chroot'", "'defaults'", "'domains'",
         "'dontlognull'", "'error'", "'expect'", "'fallback'", "'file'", "'forwarded-for'",
-        "'global'", "'group'", "'http'", "'include'", "'level'", "'listen'", "'log'",
+        "'from'", "'global'", "'group'", "'http'", "'include'", "'level'", "'listen'", "'log'",
         "'max-head'",
-        "'maxconn'", "'mode'", "'pool'", "'port'", "'redirect'", "'send-proxy'",
+        "'maxconn'", "'mode'", "'optional'", "'pool'", "'port'", "'redirect'", "'send-proxy'",
         "'send-proxy-v2'", "'server'", "'site'", "'status'", "'stderr'", "'syslog'",
         "'text'", "'timeout'", "'tls'", "'user'", "'weight'", "'workers'",
     };
@@ -236,6 +238,9 @@ lexer_next(struct lexer *lx, struct loc *tok)
     "send-proxy-v2" { tok->len = 13; return TK_SEND_PROXY_V2; }
     "acme" { tok->len = 4; return TK_ACME; }
     "alert" { tok->len = 5; return TK_ALERT; }
+    "accept-proxy" { tok->len = 12; return TK_ACCEPT_PROXY; }
+    "optional" { tok->len = 8; return TK_OPTIONAL; }
+    "from" { tok->len = 4; return TK_FROM; }
 
     [0-9]+ { tok->len = (uint32_t)(lx->cur - start); return TK_NUMBER; }
     [0-9]+ [a-zA-Z]+ { tok->len = (uint32_t)(lx->cur - start); return TK_NUMUNIT; }
@@ -245,6 +250,11 @@ lexer_next(struct lexer *lx, struct loc *tok)
         return TK_ADDR;
     }
     [0-9a-fA-F.*]* ":" [0-9a-fA-F:.]* {
+        tok->len = (uint32_t)(lx->cur - start);
+        return TK_ADDR;
+    }
+    /* A source range: "10.0.0.0/8", "2001:db8::/32", "[2001:db8::]/32". */
+    ([0-9a-fA-F.:]+ | "[" [^\]\x00-\x20;{}#,"]* "]") "/" [0-9a-zA-Z]* {
         tok->len = (uint32_t)(lx->cur - start);
         return TK_ADDR;
     }
