@@ -225,9 +225,10 @@ layout_listeners(struct ck *ck, struct yt_table *t, struct abuf *blob)
         /* The order ranges are written in means nothing: sorted, for one canonical form. */
         ls[i].first_range = ri;
         ls[i].range_count = lo[i]->range_count;
-        memcpy(rs + ri, lo[i]->ranges, lo[i]->range_count * sizeof(*rs));
-        if (lo[i]->range_count > 1)
+        if (lo[i]->range_count > 0) {
+            memcpy(rs + ri, lo[i]->ranges, lo[i]->range_count * sizeof(*rs));
             qsort(rs + ri, lo[i]->range_count, sizeof(*rs), range_order);
+        }
         ri += lo[i]->range_count;
     }
     for (uint32_t k = 0; k < ck->expects.count; k++) {
