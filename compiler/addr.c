@@ -1,6 +1,7 @@
 #include "addr.h"
 
 #include <arpa/inet.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "value.h"
@@ -183,4 +184,89 @@ addr_binds_overlap(const struct yt_bind *a, const struct yt_bind *b)
     if (a6)
         return a_any && !a->v6only;
     return b_any && !b->v6only;
+}
+
+const char addr_range_host_bits[] = "host bits set past the prefix length";
+
+static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+/* The address part of a range, t[0 .. len): IPv4, IPv6, or IPv6 in brackets; into
+ * 16 bytes (IPv4 mapped). *v4 says how many bits a prefix may have: 32 or 128. */
+static bool
+range_addr(const char *t, size_t len, uint8_t out[16], bool *v4)
+{
+    char host[INET6_ADDRSTRLEN];
+
+    if (len >= 2 && t[0] == '[' && t[len - 1] == ']') {
+        t++;
+        len -= 2;
+        if (memchr(t, ':', len) == NULL)
+            return false;           /* brackets hold IPv6 only */
+    }
+    if (len == 0 || len >= sizeof(host))
+        return false;
+    memcpy(host, t, len);
+    host[len] = '\0';
+    *v4 = memchr(host, ':', len) == NULL;
+    if (*v4) {
+        memcpy(out, v4mapped, 12);
+        return inet_pton(AF_INET, host, out + 12) == 1;
+    }
+    return inet_pton(AF_INET6, host, out) == 1;
+}
+
+const char *
+addr_range(const char *t, size_t len, struct yt_range *out, size_t *bad_off, size_t *bad_len)
+{
+    const char *slash = memchr(t, '/', len);
+    size_t alen = slash != NULL ? (size_t)(slash - t) : len;
+    uint32_t prefix;
+    bool v4 = false, host_bits = false;
+
+    memset(out, 0, sizeof(*out));
+    *bad_off = 0;
+    *bad_len = alen;
+    if (!range_addr(t, alen, out->addr, &v4))
+        return "invalid source range; use A.B.C.D/N, IPv6/N or a single address";
+    if (slash == NULL) {
+        prefix = v4 ? 32 : 128;
+    } else {
+        *bad_off = alen + 1;
+        *bad_len = len - alen - 1;
+        if (*bad_len == 0)
+            *bad_off = alen, *bad_len = 1;
+        if (len - alen - 1 > 1 && slash[1] == '0')
+            return "prefix length is written without leading zeros";
+        if (!value_u32(slash + 1, len - alen - 1, &prefix) || prefix > (v4 ? 32u : 128u))
+            return v4 ? "prefix length must be a number from 0 to 32"
+                      : "prefix length must be a number from 0 to 128";
+    }
+    /* An IPv4 range, or an IPv4-mapped one written as IPv6, is stored mapped. */
+    if (v4)
+        prefix += 96;
+    out->prefix = (uint8_t)prefix;
+    for (unsigned bit = prefix; bit < 128; bit++) {
+        uint8_t mask = (uint8_t)(0x80u >> (bit % 8));
+
+        host_bits = host_bits || (out->addr[bit / 8] & mask);
+        out->addr[bit / 8] &= (uint8_t)~mask;
+    }
+    *bad_off = 0;
+    *bad_len = len;
+    return host_bits ? addr_range_host_bits : NULL;
+}
+
+char *
+addr_range_text(const struct yt_range *r, char *out, size_t cap)
+{
+    char host[INET6_ADDRSTRLEN];
+    bool v4 = r->prefix >= 96 && memcmp(r->addr, v4mapped, 12) == 0;
+    unsigned prefix = v4 ? r->prefix - 96u : r->prefix;
+
+    inet_ntop(v4 ? AF_INET : AF_INET6, v4 ? r->addr + 12 : r->addr, host, sizeof(host));
+    if (prefix == (v4 ? 32u : 128u))
+        snprintf(out, cap, "%s", host);
+    else
+        snprintf(out, cap, "%s/%u", host, prefix);
+    return out;
 }

@@ -25,6 +25,7 @@ enum ast_kind {
     AST_TEXT, AST_HTTP, AST_TLS, AST_REDIRECT, AST_FALLBACK, AST_FORWARDED_FOR, AST_MAX_HEAD,
     AST_STATUS, AST_PORT, AST_WEIGHT, AST_BACKUP, AST_SEND_PROXY, AST_SEND_PROXY_V2, AST_ACME,
     AST_UDP, AST_ADDR, AST_LOG_FORMAT, AST_OFF, AST_SAMPLE, AST_RATIO,
+    AST_ACCEPT_PROXY, AST_OPTIONAL,
 };
 
 /* A token: where it is, and what it was (AST_WORD, AST_STRING, a keyword ...). The
@@ -35,6 +36,7 @@ struct ast_arg {
 };
 
 struct ast_server;
+struct ast_bind;
 
 /* One statement inside a block: `user haproxy;`, `timeout connect 5s;`, `fallback 503;`,
  * `weight 2` (a server option), `tls apps;` or `tls [a]:443, [b]:443 backup;`. */
@@ -47,6 +49,7 @@ struct ast_item {
      * array of AST_MAX_ARGS. */
     const struct ast_arg *argv;
     struct ast_server *servers;     /* `tls`/`http` with servers written inline */
+    struct ast_bind *ranges;        /* `accept-proxy`: its source ranges */
     struct ast_item *next;
 };
 

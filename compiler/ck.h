@@ -52,6 +52,8 @@ struct ck_listener {
     struct yt_bind *binds;
     struct loc *bind_locs;
     uint32_t bind_count;
+    struct yt_range *ranges;            /* accept-proxy, in the order written */
+    uint32_t range_count;
 };
 
 struct ck_log {

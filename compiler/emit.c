@@ -493,6 +493,26 @@ out_listeners(struct out *o, const struct yt_listener *l, uint32_t count)
         out_field_u64(o, ", .flags = ", l[i].flags);
         out_field_u64(o, ",\n      .sample_num = ", l[i].sample_num);
         out_field_u64(o, ", .sample_den = ", l[i].sample_den);
+        out_field_u64(o, ",\n      .first_range = ", l[i].first_range);
+        out_field_u64(o, ", .range_count = ", l[i].range_count);
+        out_str(o, " },\n");
+    }
+    out_str(o, "};\n");
+}
+
+static void
+out_ranges(struct out *o, const struct yt_range *r, uint32_t count)
+{
+    out_str(o, "\nstatic const struct yt_range gen_ranges[");
+    out_u64(o, count);
+    out_str(o, "] = {\n");
+    for (uint32_t i = 0; i < count; i++) {
+        out_str(o, "    { .addr = { ");
+        for (int k = 0; k < 16; k++) {
+            out_u64(o, r[i].addr[k]);
+            out_str(o, k < 15 ? ", " : " }");
+        }
+        out_field_u64(o, ", .prefix = ", r[i].prefix);
         out_str(o, " },\n");
     }
     out_str(o, "};\n");
@@ -638,6 +658,8 @@ out_table(struct out *o, const struct yt_table *t, const struct bin *b)
     out_field_u64(o, ", .listener_count = ", t->listener_count);
     out_array_ptr(o, ",\n    .binds = ", "gen_binds", t->bind_count);
     out_field_u64(o, ", .bind_count = ", t->bind_count);
+    out_array_ptr(o, ",\n    .ranges = ", "gen_ranges", t->range_count);
+    out_field_u64(o, ", .range_count = ", t->range_count);
     out_array_ptr(o, ",\n    .logs = ", "gen_logs", t->log_count);
     out_field_u64(o, ", .log_count = ", t->log_count);
     out_array_ptr(o, ",\n    .errors = ", "gen_errors", t->error_count);
@@ -726,6 +748,8 @@ emit_table(FILE *c, FILE *data, const struct yt_table *t, const char *input_name
         out_listeners(o, t->listeners, t->listener_count);
     if (t->bind_count > 0)
         out_binds(o, t->binds, t->bind_count);
+    if (t->range_count > 0)
+        out_ranges(o, t->ranges, t->range_count);
     if (t->log_count > 0)
         out_logs(o, t->logs, t->log_count);
     if (t->error_count > 0)

@@ -671,6 +671,10 @@ bind_line(struct im *im, struct im_frontend *fe)
         else if (is(ln, i, "ssl") || is(ln, i, "crt"))
             return im_cannot(im, i, "switchyard does not terminate TLS; it passes TLS "
                              "through to the backends (tcp mode, use_backend by req_ssl_sni)");
+        else if (is(ln, i, "accept-proxy"))
+            return im_cannot(im, i, "HAProxy takes a PROXY header from any source; write "
+                             "'accept-proxy from RANGE, ...;' with the balancers' addresses "
+                             "in the listener");
         else if (!is(ln, i, "v6only"))
             return im_cannot(im, i, "switchyard's listen addresses take no options");
     }

@@ -191,23 +191,35 @@ layout_pools(struct ck *ck, const struct ck_pool **porder, struct yt_table *t,
     t->server_count = nservers;
 }
 
+static int
+range_order(const void *a, const void *b)
+{
+    const struct yt_range *x = a, *y = b;
+    int c = memcmp(x->addr, y->addr, sizeof(x->addr));
+
+    return c != 0 ? c : (int)x->prefix - (int)y->prefix;
+}
+
 /* Listeners by name, their binds in the order written; the expects, which refer to
  * listeners and pools by the checker's indexes, renumbered to the table's. */
 static void
 layout_listeners(struct ck *ck, struct yt_table *t, struct abuf *blob)
 {
-    uint32_t n = ck->listeners.count, nb = 0, bi = 0;
+    uint32_t n = ck->listeners.count, nb = 0, bi = 0, nr = 0, ri = 0;
     const struct ck_listener **lo = arena_calloc(ck->arena, n + 1, sizeof(*lo));
     struct yt_listener *ls = arena_calloc(ck->arena, n + 1, sizeof(*ls));
     struct yt_bind *bs;
+    struct yt_range *rs;
 
     for (uint32_t i = 0; i < n; i++) {
         lo[i] = AVEC_AT(&ck->listeners, struct ck_listener, i);
         nb += lo[i]->bind_count;
+        nr += lo[i]->range_count;
     }
     if (n > 1)
         qsort(lo, n, sizeof(*lo), listener_order);
     bs = arena_calloc(ck->arena, nb + 1, sizeof(*bs));
+    rs = arena_calloc(ck->arena, nr + 1, sizeof(*rs));
     for (uint32_t i = 0; i < n; i++) {
         ls[i] = lo[i]->yl;
         ls[i].name = layout_blob_add(blob, lo[i]->name, lo[i]->name_len);
@@ -217,6 +229,14 @@ layout_listeners(struct ck *ck, struct yt_table *t, struct abuf *blob)
         ls[i].bind_count = lo[i]->bind_count;
         for (uint32_t j = 0; j < lo[i]->bind_count; j++)
             bs[bi++] = lo[i]->binds[j];
+        /* The order ranges are written in means nothing: sorted, for one canonical form. */
+        ls[i].first_range = ri;
+        ls[i].range_count = lo[i]->range_count;
+        if (lo[i]->range_count > 0) {
+            memcpy(rs + ri, lo[i]->ranges, lo[i]->range_count * sizeof(*rs));
+            qsort(rs + ri, lo[i]->range_count, sizeof(*rs), range_order);
+        }
+        ri += lo[i]->range_count;
     }
     for (uint32_t k = 0; k < ck->expects.count; k++) {
         struct check_expect *e = AVEC_AT(&ck->expects, struct check_expect, k);
@@ -232,6 +252,8 @@ layout_listeners(struct ck *ck, struct yt_table *t, struct abuf *blob)
     t->listener_count = n;
     t->binds = bs;
     t->bind_count = nb;
+    t->ranges = rs;
+    t->range_count = nr;
 }
 
 /* Logs (stderr when none is given). */

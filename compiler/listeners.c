@@ -51,6 +51,60 @@ new_listener(struct ck *ck, const struct ast_listener *al, uint32_t mode)
     return ln;
 }
 
+/* Whether range a holds every address of range b. */
+static bool
+range_covers(const struct yt_range *a, const struct yt_range *b)
+{
+    return a->prefix <= b->prefix && yt_prefix_equal(a->addr, b->addr, a->prefix);
+}
+
+/* The ranges of `accept-proxy`: each valid, host bits clear, none inside another. */
+static void
+check_ranges(struct ck *ck, struct ck_listener *ln, const struct ast_item *it)
+{
+    uint32_t n = 0, i = 0;
+    struct loc *locs;
+
+    for (const struct ast_bind *r = it->ranges; r != NULL; r = r->next)
+        n++;
+    ln->ranges = arena_calloc(ck->arena, n, sizeof(*ln->ranges));
+    locs = arena_calloc(ck->arena, n, sizeof(*locs));
+    for (const struct ast_bind *r = it->ranges; r != NULL && !ck_stopped(ck); r = r->next) {
+        char want[ADDR_RANGE_TEXT_MAX], other[ADDR_RANGE_TEXT_MAX];
+        size_t off, len;
+        const char *why = addr_range(ck_text(ck, r->addr), r->addr.len, &ln->ranges[i],
+                                     &off, &len);
+        uint32_t j;
+
+        if (why == addr_range_host_bits) {
+            diag_error(ck->diag, r->addr, "%s: did you mean '%s'?", why,
+                       addr_range_text(&ln->ranges[i], want, sizeof(want)));
+            continue;
+        }
+        if (why != NULL) {
+            diag_error(ck->diag, ck_sub(r->addr, off, len), "%s", why);
+            continue;
+        }
+        for (j = 0; j < i; j++)
+            if (range_covers(&ln->ranges[j], &ln->ranges[i]) ||
+                range_covers(&ln->ranges[i], &ln->ranges[j]))
+                break;
+        if (j < i) {
+            addr_range_text(&ln->ranges[i], want, sizeof(want));
+            addr_range_text(&ln->ranges[j], other, sizeof(other));
+            if (ln->ranges[i].prefix == ln->ranges[j].prefix)
+                diag_error(ck->diag, r->addr, "duplicate source range '%s'", want);
+            else
+                diag_error(ck->diag, r->addr, "source range '%s' overlaps '%s': one holds "
+                           "the other; keep the wider", want, other);
+            diag_note(ck->diag, locs[j], "given here");
+            continue;
+        }
+        locs[i++] = r->addr;
+    }
+    ln->range_count = i;
+}
+
 /* The listener's addresses, in the order written; the bad ones reported and left out. */
 static void
 check_binds(struct ck *ck, struct ck_listener *ln, const struct ast_listener *al)
@@ -167,6 +221,11 @@ listener_item(struct ck *ck, struct ck_listener *ln, const struct ast_item *it)
         default: break;
         }
         break;
+    case AST_ACCEPT_PROXY:
+        if (it->argv[0].kind == AST_OPTIONAL)
+            ln->yl.flags |= YT_LISTENER_PROXY_OPTIONAL;
+        check_ranges(ck, ln, it);
+        break;
     default:
         break;
     }
@@ -177,7 +236,7 @@ check_listener(struct ck *ck, const struct ast_listener *al)
 {
     uint32_t mode = al->mode_kind == AST_TLS ? YT_MODE_TLS :
                     al->mode_kind == AST_HTTP ? YT_MODE_HTTP : YT_MODE_REDIRECT;
-    const struct ast_item *seen[8] = { NULL };
+    const struct ast_item *seen[9] = { NULL };
     struct ck_listener *ln = new_listener(ck, al, mode);
 
     if (ln == NULL)
@@ -188,7 +247,8 @@ check_listener(struct ck *ck, const struct ast_listener *al)
         int slot = it->kind == AST_FALLBACK ? 0 : it->kind == AST_STATUS ? 1 :
                    it->kind == AST_PORT ? 2 : it->kind == AST_MAX_HEAD ? 3 :
                    it->kind == AST_FORWARDED_FOR ? 4 : it->kind == AST_LOG ? 6 :
-                   it->kind == AST_LOG_FORMAT ? 7 : 5;
+                   it->kind == AST_LOG_FORMAT ? 7 :
+                   it->kind == AST_ACCEPT_PROXY ? 8 : 5;
 
         if (!item_applies(it->kind, mode)) {
             diag_error(ck->diag, it->kw, "'%.*s' does not apply to %s listeners",

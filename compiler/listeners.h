@@ -1,5 +1,5 @@
 /* Listeners: name, mode (tls, http, redirect), addresses and the items their mode allows
- * (fallback, status, port, max-head, forwarded-for, dontlognull); then what holds between
+ * (fallback, status, port, max-head, forwarded-for, dontlognull, accept-proxy); then what holds between
  * listeners: no two on overlapping addresses, a route for each, an error page for each
  * fallback status. */
 #ifndef COMPILER_LISTENERS_H

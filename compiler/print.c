@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "addr.h"
 #include "errpage.h"
 
 static void
@@ -224,6 +225,17 @@ print_listener(struct abuf *out, const struct yt_table *t, const struct yt_liste
         abuf_printf(out, "    log sample %u/%u;\n", l->sample_num, l->sample_den);
     if (l->flags & YT_LISTENER_LOG_JSON)
         abuf_adds(out, "    log-format json;\n");
+    if (l->range_count > 0) {
+        abuf_adds(out, l->flags & YT_LISTENER_PROXY_OPTIONAL ? "    accept-proxy optional from "
+                                                             : "    accept-proxy from ");
+        for (uint32_t i = 0; i < l->range_count; i++) {
+            char text[ADDR_RANGE_TEXT_MAX];
+
+            abuf_adds(out, i > 0 ? ", " : "");
+            abuf_adds(out, addr_range_text(&t->ranges[l->first_range + i], text, sizeof(text)));
+        }
+        abuf_adds(out, ";\n");
+    }
     abuf_adds(out, "}\n");
 }
 

@@ -35,27 +35,61 @@
     esc = "\\" ([\\"nrt] | "x" hex hex);
 */
 
+/* The keywords, sorted; each with its description for messages ("'acme'"). */
+#define KW(word, tok) { word, "'" word "'", tok }
 static const struct {
     const char *text;
+    const char *quoted;
     int tok;
 } keywords[] = {
-    { "acme", TK_ACME }, { "admin", TK_ADMIN }, { "alert", TK_ALERT },
-    { "backup", TK_BACKUP }, { "chroot", TK_CHROOT }, { "defaults", TK_DEFAULTS },
-    { "domains", TK_DOMAINS }, { "dontlognull", TK_DONTLOGNULL }, { "error", TK_ERROR },
-    { "expect", TK_EXPECT }, { "fallback", TK_FALLBACK }, { "file", TK_FILE },
-    { "forwarded-for", TK_FORWARDED_FOR }, { "global", TK_GLOBAL }, { "group", TK_GROUP },
-    { "http", TK_HTTP }, { "include", TK_INCLUDE }, { "level", TK_LEVEL },
-    { "listen", TK_LISTEN }, { "log", TK_LOG }, { "log-format", TK_LOG_FORMAT },
-    { "max-head", TK_MAX_HEAD }, { "maxconn", TK_MAXCONN }, { "mode", TK_MODE },
-    { "off", TK_OFF },
-    { "pool", TK_POOL }, { "port", TK_PORT }, { "redirect", TK_REDIRECT },
-    { "sample", TK_SAMPLE },
-    { "send-proxy", TK_SEND_PROXY }, { "send-proxy-v2", TK_SEND_PROXY_V2 },
-    { "server", TK_SERVER }, { "site", TK_SITE }, { "status", TK_STATUS },
-    { "stderr", TK_STDERR }, { "syslog", TK_SYSLOG }, { "text", TK_TEXT },
-    { "timeout", TK_TIMEOUT }, { "tls", TK_TLS }, { "udp", TK_UDP }, { "user", TK_USER },
-    { "weight", TK_WEIGHT }, { "workers", TK_WORKERS },
+    KW("accept-proxy", TK_ACCEPT_PROXY),
+    KW("acme", TK_ACME),
+    KW("admin", TK_ADMIN),
+    KW("alert", TK_ALERT),
+    KW("backup", TK_BACKUP),
+    KW("chroot", TK_CHROOT),
+    KW("defaults", TK_DEFAULTS),
+    KW("domains", TK_DOMAINS),
+    KW("dontlognull", TK_DONTLOGNULL),
+    KW("error", TK_ERROR),
+    KW("expect", TK_EXPECT),
+    KW("fallback", TK_FALLBACK),
+    KW("file", TK_FILE),
+    KW("forwarded-for", TK_FORWARDED_FOR),
+    KW("from", TK_FROM),
+    KW("global", TK_GLOBAL),
+    KW("group", TK_GROUP),
+    KW("http", TK_HTTP),
+    KW("include", TK_INCLUDE),
+    KW("level", TK_LEVEL),
+    KW("listen", TK_LISTEN),
+    KW("log", TK_LOG),
+    KW("log-format", TK_LOG_FORMAT),
+    KW("max-head", TK_MAX_HEAD),
+    KW("maxconn", TK_MAXCONN),
+    KW("mode", TK_MODE),
+    KW("off", TK_OFF),
+    KW("optional", TK_OPTIONAL),
+    KW("pool", TK_POOL),
+    KW("port", TK_PORT),
+    KW("redirect", TK_REDIRECT),
+    KW("sample", TK_SAMPLE),
+    KW("send-proxy", TK_SEND_PROXY),
+    KW("send-proxy-v2", TK_SEND_PROXY_V2),
+    KW("server", TK_SERVER),
+    KW("site", TK_SITE),
+    KW("status", TK_STATUS),
+    KW("stderr", TK_STDERR),
+    KW("syslog", TK_SYSLOG),
+    KW("text", TK_TEXT),
+    KW("timeout", TK_TIMEOUT),
+    KW("tls", TK_TLS),
+    KW("udp", TK_UDP),
+    KW("user", TK_USER),
+    KW("weight", TK_WEIGHT),
+    KW("workers", TK_WORKERS),
 };
+#undef KW
 
 int
 lexer_keyword(const char *text, uint32_t len)
@@ -78,21 +112,9 @@ lexer_is_keyword(int tok)
 const char *
 lexer_token_desc(int tok)
 {
-    static const char *const quoted[] = {
-        "'acme'", "'admin'", "'alert'", "'backup'", "'chroot'", "'defaults'", "'domains'",
-        "'dontlognull'", "'error'", "'expect'", "'fallback'", "'file'",
-        "'forwarded-for'",
-        "'global'", "'group'", "'http'", "'include'", "'level'", "'listen'", "'log'",
-        "'log-format'", "'max-head'",
-        "'maxconn'", "'mode'", "'off'", "'pool'", "'port'", "'redirect'", "'sample'",
-        "'send-proxy'",
-        "'send-proxy-v2'", "'server'", "'site'", "'status'", "'stderr'", "'syslog'",
-        "'text'", "'timeout'", "'tls'", "'udp'", "'user'", "'weight'", "'workers'",
-    };
-
     for (size_t i = 0; i < sizeof(keywords) / sizeof(keywords[0]); i++)
         if (keywords[i].tok == tok)
-            return quoted[i];
+            return keywords[i].quoted;
     switch (tok) {
     case 0: return "end of input";
     case TK_LBRACE: return "'{'";
@@ -245,6 +267,9 @@ lexer_next(struct lexer *lx, struct loc *tok)
     "log-format" { tok->len = 10; return TK_LOG_FORMAT; }
     "off" { tok->len = 3; return TK_OFF; }
     "sample" { tok->len = 6; return TK_SAMPLE; }
+    "accept-proxy" { tok->len = 12; return TK_ACCEPT_PROXY; }
+    "optional" { tok->len = 8; return TK_OPTIONAL; }
+    "from" { tok->len = 4; return TK_FROM; }
 
     [0-9]+ { tok->len = (uint32_t)(lx->cur - start); return TK_NUMBER; }
     [0-9]+ [a-zA-Z]+ { tok->len = (uint32_t)(lx->cur - start); return TK_NUMUNIT; }
@@ -255,6 +280,11 @@ lexer_next(struct lexer *lx, struct loc *tok)
         return TK_ADDR;
     }
     [0-9a-fA-F.*]* ":" [0-9a-fA-F:.]* {
+        tok->len = (uint32_t)(lx->cur - start);
+        return TK_ADDR;
+    }
+    /* A source range: "10.0.0.0/8", "2001:db8::/32", "[2001:db8::]/32". */
+    ([0-9a-fA-F.:]+ | "[" [^\]\x00-\x20;{}#,"]* "]") "/" [0-9a-zA-Z]* {
         tok->len = (uint32_t)(lx->cur - start);
         return TK_ADDR;
     }

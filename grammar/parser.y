@@ -19,6 +19,7 @@
        DONTLOGNULL ERROR FILE TEXT HTTP TLS REDIRECT FALLBACK FORWARDED_FOR MAX_HEAD
        STATUS PORT SERVER WEIGHT BACKUP SEND_PROXY SEND_PROXY_V2 ACME ALERT
        UDP LOG_FORMAT OFF SAMPLE
+       ACCEPT_PROXY OPTIONAL FROM
        LBRACE RBRACE SEMI COMMA ARROW WORD STRING NUMBER NUMUNIT ADDR BAD RATIO.
 
 /* Where only a name can go, a keyword or a number is taken as one: a pool may be called
@@ -28,6 +29,7 @@
        DONTLOGNULL ERROR FILE TEXT HTTP TLS REDIRECT FALLBACK FORWARDED_FOR MAX_HEAD
        STATUS PORT SERVER WEIGHT BACKUP SEND_PROXY SEND_PROXY_V2 ACME ALERT
        UDP LOG_FORMAT OFF SAMPLE
+       ACCEPT_PROXY OPTIONAL FROM
        NUMBER NUMUNIT.
 
 %include {
@@ -202,6 +204,9 @@ static void report_syntax_error(void *parser, int major, struct loc tok, struct 
 %type pitems { struct server_list }
 %type binds { struct bind_list }
 %type addrlist { struct bind_list }
+%type ranges { struct bind_list }
+%type range { struct loc }
+%type opt_optional { struct ast_arg }
 %type lmode { struct ast_arg }
 %type proto { struct ast_arg }
 %type opt_path { struct loc }
@@ -483,6 +488,23 @@ litem(A) ::= LOG_FORMAT(K) WORD(V) SEMI. {
     item_add(ctx, A, arg(V, AST_WORD));
     DONE();
 }
+litem(A) ::= ACCEPT_PROXY(K) opt_optional(O) FROM ranges(R) SEMI. {
+    A = item(ctx, K, AST_ACCEPT_PROXY);
+    item_add(ctx, A, O);
+    A->ranges = R.head;
+    DONE();
+}
+
+opt_optional(A) ::= . { A = no_arg(); }
+opt_optional(A) ::= OPTIONAL(T). { A = arg(T, AST_OPTIONAL); }
+
+/* A source range is an address token ("::1", "10.0.0.0/8") or, for IPv4 without a
+ * prefix, a name token ("127.0.0.1"); the checks read both. */
+range(A) ::= ADDR(T). { A = T; }
+range(A) ::= WORD(T). { A = T; }
+
+ranges(A) ::= range(T). { A.head = A.last = NULL; A = binds_add(ctx, A, T); }
+ranges(A) ::= ranges(B) COMMA range(T). { A = binds_add(ctx, B, T); }
 litem(A) ::= error. { A = NULL; }
 
 /* ---- pool ---- */

@@ -18,6 +18,7 @@
 #include "buf.h"
 #include "clock.h"
 #include "log.h"
+#include "proxyin.h"
 #include "sni.h"
 #include "stats.h"
 #include "upstream.h"
@@ -75,11 +76,14 @@ struct conn {
         ev_tstamp t_attempt;        /* from connecting on: when the current connect began */
     };
     uint64_t id;
-    union yt_addr peer;
+    union yt_addr peer;             /* the client: accept()'s, or a PROXY header's */
+    union yt_addr local;            /* the address it reached, from a PROXY header; or
+                                     * family 0: the client socket's own */
     uint32_t site, pool;            /* YT_NONE until known */
     struct ups_try up;              /* server (YT_NONE until known), tries; err_no: errno
                                      * behind err, or 0 */
     uint8_t state;                  /* enum conn_state */
+    bool proxy_pending;             /* accept-proxy: the first bytes are not looked at yet */
     char term[2];                   /* termination code, see docs/runtime.md */
     const char *err;                /* why it ended abnormally (static), or NULL */
 };
@@ -276,7 +280,7 @@ conn_connected(struct ev_loop *loop, struct conn *c, bool early)
 
     assert(!buf_is_empty(b));
     ups_prepend_proxy(b, table->servers[c->up.server].flags, c->side[SIDE_CLIENT].io.fd,
-                      &c->peer);
+                      &c->peer, &c->local);
     r = ups_send_first(c->side[SIDE_SERVER].io.fd, b->data + b->start, buf_len(b), &n);
     if (r == UPS_FAILED || (r == UPS_WAIT && early)) {
         b->start = start;               /* the next try adds its own PROXY header */
@@ -363,10 +367,44 @@ inspect_tls(struct ev_loop *loop, struct conn *c)
     c->state = CONN_CONNECT;
 }
 
+/* accept-proxy: the PROXY header in front of the client's first bytes, taken out of the
+ * buffer (what follows stays for the mode's inspection). Returns whether inspection may
+ * go on; otherwise the header is still coming, or the connection was refused. */
+static bool
+take_proxy_header(struct conn *c)
+{
+    struct side *cl = &c->side[SIDE_CLIENT];
+    size_t used;
+    const char *err;
+
+    if (cl->in == NULL || buf_is_empty(cl->in))
+        return true;                    /* nothing yet: the mode handles an early EOF */
+    switch (pin_take(table, c->l, cl->in->data + cl->in->start, buf_len(cl->in), &c->peer,
+                     &c->local, &used, &err)) {
+    case PIN_WAIT:
+        if (cl->flags & SIDE_EOF)
+            conn_fail(c, 'C', "truncated-proxy", 0);
+        return false;
+    case PIN_REFUSE:
+        conn_fail(c, 'P', err, 0);
+        return false;
+    case PIN_PASS:
+        break;
+    }
+    c->proxy_pending = false;
+    cl->in->start += (uint32_t)used;
+    /* The header is the balancer's, not the client's: a header alone (a health check) is
+     * a connection that sent nothing. */
+    cl->bytes -= used;
+    return true;
+}
+
 static void
 conn_route(struct ev_loop *loop, struct conn *c)
 {
     assert(inspect_by_mode[c->l->mode] != NULL);
+    if (c->proxy_pending && !take_proxy_header(c))
+        return;
     inspect_by_mode[c->l->mode](loop, c);
     if (c->state == CONN_INSPECT)
         return;
@@ -862,6 +900,7 @@ conn_accept(struct ev_loop *loop, int fd, const struct yt_listener *l, const uni
     c->timer.data = c;
     c->l = l;
     c->peer = *peer;
+    c->proxy_pending = l->range_count > 0;
     c->id = stats_next_id();
     c->site = c->pool = c->up.server = YT_NONE;
     c->t_accept = ev_now(loop);

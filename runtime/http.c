@@ -370,6 +370,7 @@ http_accept(struct ev_loop *loop, int fd, const struct yt_listener *l,
     c->id = stats_next_id();
     c->peer = *peer;
     c->peer_text_len = (uint32_t)alog_addr(peer, c->peer_text, sizeof(c->peer_text), true);
+    c->proxy_pending = l->range_count > 0;
     c->up.server = YT_NONE;
     c->max_head = l->max_head ? l->max_head : DEFAULT_MAX_HEAD;
     if (c->max_head > req_limit())

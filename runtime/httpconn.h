@@ -84,7 +84,9 @@ struct http_conn {
     uint32_t page_len, page_off;
 
     uint64_t id;
-    union yt_addr peer;
+    union yt_addr peer;             /* the client: accept()'s, or a PROXY header's */
+    union yt_addr local;            /* the address it reached, from a PROXY header; or
+                                     * family 0: the client socket's own */
     char peer_text[INET6_ADDRSTRLEN + 8];   /* peer as the log line writes it */
     uint32_t peer_text_len;
     uint32_t max_head;
@@ -104,6 +106,7 @@ struct http_conn {
     char term[2];                   /* HAProxy-like termination state */
     struct req_text *text;          /* of the request under way, for its log line */
 
+    bool proxy_pending;             /* accept-proxy: the first bytes are not looked at yet */
     bool req_active;                /* a request (or the wait for the first) is under way */
     bool got_bytes;                 /* it has sent at least one byte */
     bool logged;

@@ -19,6 +19,7 @@
 #include "admit.h"
 #include "alog.h"
 #include "clock.h"
+#include "proxyin.h"
 #include "reply.h"
 #include "rewrite.h"
 #include "stats.h"
@@ -382,6 +383,41 @@ start_forward(struct http_conn *c, const struct hh_request *r, uint32_t pool)
     http_connect_next(c);
 }
 
+/* accept-proxy: the PROXY header in front of the first request, taken out of cl.in (the
+ * request after it stays). Returns whether the head may be read now; otherwise the header
+ * is still coming, or the connection was refused (closed). */
+static bool
+take_proxy_header(struct http_conn *c)
+{
+    struct buf *b = c->cl.in;
+    size_t used;
+    const char *err;
+
+    switch (pin_take(http_eng.t, c->l, b->data + b->start, buf_len(b), &c->peer, &c->local,
+                     &used, &err)) {
+    case PIN_WAIT:
+        if (c->cl.eof) {
+            c->err = "truncated-proxy";
+            set_term(c, "CR");
+            c->state = HTTP_CLOSED;
+        }
+        return false;
+    case PIN_REFUSE:
+        c->err = err;
+        set_term(c, "PR");
+        c->state = HTTP_CLOSED;
+        return false;
+    case PIN_PASS:
+        break;
+    }
+    c->proxy_pending = false;
+    b->start += (uint32_t)used;
+    c->peer_text_len = (uint32_t)alog_addr(&c->peer, c->peer_text, sizeof(c->peer_text), true);
+    /* A header alone (a balancer's health check) is a connection that sent nothing. */
+    c->got_bytes = buf_len(b) > 0;
+    return true;
+}
+
 static void
 on_head(struct http_conn *c)
 {
@@ -398,6 +434,8 @@ on_head(struct http_conn *c)
         c->state = HTTP_CLOSED;
         return;
     }
+    if (c->proxy_pending && buf_len(c->cl.in) > 0 && !take_proxy_header(c))
+        return;
     len = buf_len(c->cl.in);
     if (len == 0) {
         /* Stopping: a connection between requests closes; a new one is still served (its

@@ -159,7 +159,8 @@ connected(struct http_conn *c)
     c->state = HTTP_RELAY;
     if (s->flags & (YT_SERVER_PROXY_V1 | YT_SERVER_PROXY_V2)) {
         size_t n = c->cl.in != NULL
-                   ? ups_prepend_proxy(c->cl.in, s->flags, c->cl.fd, &c->peer) : 0;
+                   ? ups_prepend_proxy(c->cl.in, s->flags, c->cl.fd, &c->peer,
+                                                     &c->local) : 0;
 
         if (n == 0)
             http_answer_error(c, 503, "proxy-header", "PC");

@@ -99,6 +99,16 @@ enum {
     YT_LISTENER_DONTLOGNULL = 1u << 1,    /* no log line for connections that sent nothing */
     YT_LISTENER_LOG_OFF = 1u << 2,        /* no access lines (errors are still logged) */
     YT_LISTENER_LOG_JSON = 1u << 3,       /* access lines as JSON objects (log-format json) */
+    YT_LISTENER_PROXY_OPTIONAL = 1u << 4, /* accept-proxy optional: a trusted source may
+                                           * also connect without a PROXY header */
+};
+
+/* A source range trusted to send PROXY headers (accept-proxy). IPv4 ranges are kept
+ * IPv4-mapped (::ffff:a.b.c.d, prefix + 96), so one compare serves both families. */
+struct yt_range {
+    uint8_t addr[16];               /* host bits zero */
+    uint8_t prefix;                 /* 0 .. 128 */
+    uint8_t pad[3];
 };
 
 struct yt_listener {
@@ -114,6 +124,9 @@ struct yt_listener {
     uint32_t flags;                 /* YT_LISTENER_* */
     uint32_t sample_num, sample_den;/* log sample NUM/DEN: that many access lines in every
                                      * DEN, by a counter; 0/0: every line */
+    /* tls, http: ranges[first_range .. first_range + range_count) may (must, unless
+     * YT_LISTENER_PROXY_OPTIONAL) send a PROXY header first; range_count 0: no one may */
+    uint32_t first_range, range_count;
 };
 
 struct yt_timeouts {                /* all in milliseconds */
@@ -182,6 +195,8 @@ struct yt_table {
     uint32_t listener_count;
     const struct yt_bind *binds;
     uint32_t bind_count;
+    const struct yt_range *ranges;
+    uint32_t range_count;
     const struct yt_log *logs;
     uint32_t log_count;
     const struct yt_errpage *errors;
@@ -345,6 +360,50 @@ yt_site_for(const struct yt_table *t, const char *name, size_t len)
         if (name[i] == '.')
             site = yt_find(t, name + i, len - i);
     return site;
+}
+
+/* The 16 bytes a range compares: an IPv6 address as it is, an IPv4 one mapped. */
+static inline void
+yt_addr_bytes(const union yt_addr *a, uint8_t out[16])
+{
+    static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+    if (a->sa.sa_family == AF_INET) {
+        memcpy(out, mapped, 12);
+        memcpy(out + 12, &a->in4.sin_addr, 4);
+    } else {
+        memcpy(out, &a->in6.sin6_addr, 16);
+    }
+}
+
+/* Whether the first prefix bits of a and b are equal. */
+static inline bool
+yt_prefix_equal(const uint8_t *a, const uint8_t *b, unsigned prefix)
+{
+    unsigned whole = prefix / 8, rest = prefix % 8;
+
+    if (memcmp(a, b, whole) != 0)
+        return false;
+    return rest == 0 || ((a[whole] ^ b[whole]) & (0xffu << (8 - rest)) & 0xffu) == 0;
+}
+
+/* Whether the listener trusts the address (AF_INET or AF_INET6, as accept() gave it) to
+ * send a PROXY header: it lies in one of the listener's accept-proxy ranges. */
+static inline bool
+yt_proxy_trusted(const struct yt_table *t, const struct yt_listener *l, const union yt_addr *a)
+{
+    uint8_t bytes[16];
+
+    if (a->sa.sa_family != AF_INET && a->sa.sa_family != AF_INET6)
+        return false;
+    yt_addr_bytes(a, bytes);
+    for (uint32_t i = 0; i < l->range_count; i++) {
+        const struct yt_range *r = &t->ranges[l->first_range + i];
+
+        if (yt_prefix_equal(bytes, r->addr, r->prefix))
+            return true;
+    }
+    return false;
 }
 
 /* What a listener does with a request for a name. */

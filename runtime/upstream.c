@@ -327,20 +327,25 @@ ups_send_first(int fd, const void *data, size_t len, ssize_t *n)
 }
 
 size_t
-ups_prepend_proxy(struct buf *b, uint16_t flags, int client_fd, const union yt_addr *peer)
+ups_prepend_proxy(struct buf *b, uint16_t flags, int client_fd, const union yt_addr *peer,
+                  const union yt_addr *local)
 {
-    union yt_addr local;
-    socklen_t len = sizeof(local);
+    union yt_addr own;
+    socklen_t len = sizeof(own);
     uint8_t hdr[PP_MAX];
     size_t n = 0;
 
-    if (!(flags & (YT_SERVER_PROXY_V1 | YT_SERVER_PROXY_V2)) ||
-        getsockname(client_fd, &local.sa, &len) == -1)
+    if (!(flags & (YT_SERVER_PROXY_V1 | YT_SERVER_PROXY_V2)))
         return 0;
+    if (local->sa.sa_family == 0) {
+        if (getsockname(client_fd, &own.sa, &len) == -1)
+            return 0;
+        local = &own;
+    }
     if (flags & YT_SERVER_PROXY_V2)
-        n = pp_build_v2(&peer->sa, &local.sa, hdr, sizeof(hdr));
+        n = pp_build_v2(&peer->sa, &local->sa, hdr, sizeof(hdr));
     else
-        n = pp_build_v1(&peer->sa, &local.sa, (char *)hdr, sizeof(hdr));
+        n = pp_build_v1(&peer->sa, &local->sa, (char *)hdr, sizeof(hdr));
     if (n == 0)
         return 0;
     if (b->start < n) {

@@ -57,6 +57,20 @@ test_lexer_values(void)
     expect_tokens(s, w, sizeof(w) / sizeof(w[0]));
 }
 
+/* Source ranges are one address token each; "127.0.0.1" alone stays a name. */
+static void
+test_lexer_ranges(void)
+{
+    const char *s = "accept-proxy optional from 10.0.0.0/8, 2001:db8::/32, [::1]/128, 127.0.0.1;";
+    const struct want w[] = {
+        { TK_ACCEPT_PROXY, 0, 12 }, { TK_OPTIONAL, 13, 8 }, { TK_FROM, 22, 4 },
+        { TK_ADDR, 27, 10 }, { TK_COMMA, 37, 1 }, { TK_ADDR, 39, 13 }, { TK_COMMA, 52, 1 },
+        { TK_ADDR, 54, 9 }, { TK_COMMA, 63, 1 }, { TK_WORD, 65, 9 }, { TK_SEMI, 74, 1 },
+    };
+
+    expect_tokens(s, w, sizeof(w) / sizeof(w[0]));
+}
+
 static void
 test_lexer_log_words(void)
 {
@@ -153,6 +167,7 @@ main(void)
         { "errors", test_lexer_errors },
         { "keyword table", test_lexer_keyword_table },
         { "keyword descriptions", test_lexer_keyword_descriptions },
+        { "source ranges", test_lexer_ranges },
     };
 
     return UNIT_RUN("lexer", tests);
