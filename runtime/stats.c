@@ -10,6 +10,14 @@ struct slice_head {
     uint64_t live, accepted;
 };
 
+/* One counter row as stored: the errors only by class (their total is the sum), so a row
+ * is 56 bytes. */
+struct row {
+    uint64_t conns, bytes_in, bytes_out;
+    uint64_t errors[STATS_ERR_CLASS_COUNT];
+    uint64_t down;
+};
+
 struct server_extra {
     uint64_t down_until_ms;         /* 0: up */
 };
@@ -32,7 +40,7 @@ round8(size_t n)
 int
 stats_init(const struct yt_table *t, uint32_t workers)
 {
-    size_t c = sizeof(struct stats_counters);
+    size_t c = sizeof(struct row);
 
     table = t;
     worker_count = workers > 0 ? workers : 1;
@@ -86,20 +94,31 @@ add(uint64_t *p, uint64_t v)
     __atomic_store_n(p, __atomic_load_n(p, __ATOMIC_RELAXED) + v, __ATOMIC_RELAXED);
 }
 
-static struct stats_counters *
+static struct row *
 at(uint8_t *slice, size_t off, uint32_t i)
 {
-    return (struct stats_counters *)(slice + off) + i;
+    return (struct row *)(slice + off) + i;
 }
 
-static void
-count(struct stats_counters *s, uint64_t in, uint64_t out, bool error)
+enum stats_err_class
+stats_err_class(char term0)
 {
-    add(&s->conns, 1);
+    switch (term0) {
+    case 'C': case 'c': return STATS_ERR_CLIENT;
+    case 'S': case 's': return STATS_ERR_SERVER;
+    case 'R': return STATS_ERR_RESOURCE;
+    default: return STATS_ERR_PROXY;
+    }
+}
+
+/* Bytes, and the error of class err unless it is STATS_ERR_CLASS_COUNT (none). */
+static void
+count_end(struct row *s, uint64_t in, uint64_t out, enum stats_err_class err)
+{
     add(&s->bytes_in, in);
     add(&s->bytes_out, out);
-    if (error)
-        add(&s->errors, 1);
+    if (err != STATS_ERR_CLASS_COUNT)
+        add(&s->errors[err], 1);
 }
 
 void
@@ -122,20 +141,20 @@ void
 stats_end(const struct yt_listener *l, uint32_t pool, uint32_t server, uint64_t bytes_in,
           uint64_t bytes_out, const char term[2])
 {
-    bool error = term[0] != '-';
-    struct stats_counters *s;
+    enum stats_err_class err = term[0] != '-' ? stats_err_class(term[0]) : STATS_ERR_CLASS_COUNT;
 
     if (mine == NULL)
         return;
-    s = at(mine, off_listeners, (uint32_t)(l - table->listeners));
-    add(&s->bytes_in, bytes_in);
-    add(&s->bytes_out, bytes_out);
-    if (error)
-        add(&s->errors, 1);
-    if (pool < table->pool_count)
-        count(at(mine, off_pools, pool), bytes_in, bytes_out, error);
-    if (server < table->server_count)
-        count(at(mine, off_servers, server), bytes_in, bytes_out, error);
+    count_end(at(mine, off_listeners, (uint32_t)(l - table->listeners)), bytes_in, bytes_out,
+              err);
+    if (pool < table->pool_count) {
+        add(&at(mine, off_pools, pool)->conns, 1);
+        count_end(at(mine, off_pools, pool), bytes_in, bytes_out, err);
+    }
+    if (server < table->server_count) {
+        add(&at(mine, off_servers, server)->conns, 1);
+        count_end(at(mine, off_servers, server), bytes_in, bytes_out, err);
+    }
 }
 
 void
@@ -168,12 +187,17 @@ sum(size_t off, uint32_t i, struct stats_counters *out)
 {
     memset(out, 0, sizeof(*out));
     for (uint32_t w = 0; map != NULL && w < worker_count; w++) {
-        const struct stats_counters *s = at(map + slice_len * w, off, i);
+        const struct row *s = at(map + slice_len * w, off, i);
 
         out->conns += load(&s->conns);
         out->bytes_in += load(&s->bytes_in);
         out->bytes_out += load(&s->bytes_out);
-        out->errors += load(&s->errors);
+        for (int k = 0; k < STATS_ERR_CLASS_COUNT; k++) {
+            uint64_t e = load(&s->errors[k]);
+
+            out->errors_by_class[k] += e;
+            out->errors += e;
+        }
         out->down += load(&s->down);
     }
 }
