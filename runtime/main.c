@@ -18,6 +18,7 @@
 #include "http.h"
 #include "listener.h"
 #include "log.h"
+#include "metrics.h"
 #include "sandbox.h"
 #include "stats.h"
 #include "table.h"
@@ -456,6 +457,7 @@ cmd_run(const char *takeover_path)
         fprintf(stderr, "switchyard: cannot map the counters: %s\n", strerror(errno));
         return 1;
     }
+    metrics_init(SY_VERSION, workers);
     if (takeover_path != NULL) {
         int fds[ADMIN_FDS_MAX];
         size_t n;

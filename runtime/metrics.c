@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "stats.h"
 
@@ -69,6 +70,30 @@ static const struct family families[] = {
 };
 
 #define FAMILY_COUNT (sizeof(families) / sizeof(families[0]))
+
+static struct metrics_process facts = { .version = "", .workers = 1 };
+
+void
+metrics_init(const char *version, uint32_t workers)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    facts.version = version;
+    facts.workers = workers > 0 ? workers : 1;
+    facts.start_time = (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+struct metrics_process
+metrics_process_now(uint64_t now_ms, uint32_t maxconn)
+{
+    struct metrics_process p = facts;
+
+    p.now_ms = now_ms;
+    p.maxconn = maxconn;
+    p.list_all_max = METRICS_LIST_ALL_MAX;
+    return p;
+}
 
 /* Output into out[0 .. cap), line by line: a line that does not fit is taken back whole. */
 struct w {

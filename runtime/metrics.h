@@ -35,6 +35,13 @@ struct metrics_process {
     uint32_t list_all_max;          /* METRICS_LIST_ALL_MAX, or another cap (tests) */
 };
 
+/* Records the facts of this process that do not change: version, workers, and now as its
+ * start time. Call once, before forking the workers. */
+void metrics_init(const char *version, uint32_t workers);
+
+/* The facts metrics_init() recorded, with the loop's time now_ms and the maxconn in force. */
+struct metrics_process metrics_process_now(uint64_t now_ms, uint32_t maxconn);
+
 /* Where rendering goes on; all zero is the start. */
 struct metrics_cursor {
     uint32_t family, row, sub;
