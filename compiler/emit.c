@@ -417,7 +417,7 @@ out_servers(struct out *o, const struct yt_server *s, uint32_t count)
 
 static const char *const mode_names[YT_MODE_COUNT] = {
     [YT_MODE_TLS] = "YT_MODE_TLS", [YT_MODE_HTTP] = "YT_MODE_HTTP",
-    [YT_MODE_REDIRECT] = "YT_MODE_REDIRECT",
+    [YT_MODE_REDIRECT] = "YT_MODE_REDIRECT", [YT_MODE_METRICS] = "YT_MODE_METRICS",
 };
 
 static void

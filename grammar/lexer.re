@@ -46,7 +46,8 @@ static const struct {
     { "forwarded-for", TK_FORWARDED_FOR }, { "global", TK_GLOBAL }, { "group", TK_GROUP },
     { "http", TK_HTTP }, { "include", TK_INCLUDE }, { "level", TK_LEVEL },
     { "listen", TK_LISTEN }, { "log", TK_LOG },
-    { "max-head", TK_MAX_HEAD }, { "maxconn", TK_MAXCONN }, { "mode", TK_MODE },
+    { "max-head", TK_MAX_HEAD }, { "maxconn", TK_MAXCONN }, { "metrics", TK_METRICS },
+    { "mode", TK_MODE },
     { "pool", TK_POOL }, { "port", TK_PORT }, { "redirect", TK_REDIRECT },
     { "send-proxy", TK_SEND_PROXY }, { "send-proxy-v2", TK_SEND_PROXY_V2 },
     { "server", TK_SERVER }, { "site", TK_SITE }, { "status", TK_STATUS },
@@ -81,7 +82,7 @@ lexer_token_desc(int tok)
         "'dontlognull'", "'error'", "'expect'", "'fallback'", "'file'", "'forwarded-for'",
         "'global'", "'group'", "'http'", "'include'", "'level'", "'listen'", "'log'",
         "'max-head'",
-        "'maxconn'", "'mode'", "'pool'", "'port'", "'redirect'", "'send-proxy'",
+        "'maxconn'", "'metrics'", "'mode'", "'pool'", "'port'", "'redirect'", "'send-proxy'",
         "'send-proxy-v2'", "'server'", "'site'", "'status'", "'stderr'", "'syslog'",
         "'text'", "'timeout'", "'tls'", "'user'", "'weight'", "'workers'",
     };
@@ -236,6 +237,7 @@ lexer_next(struct lexer *lx, struct loc *tok)
     "send-proxy-v2" { tok->len = 13; return TK_SEND_PROXY_V2; }
     "acme" { tok->len = 4; return TK_ACME; }
     "alert" { tok->len = 5; return TK_ALERT; }
+    "metrics" { tok->len = 7; return TK_METRICS; }
 
     [0-9]+ { tok->len = (uint32_t)(lx->cur - start); return TK_NUMBER; }
     [0-9]+ [a-zA-Z]+ { tok->len = (uint32_t)(lx->cur - start); return TK_NUMUNIT; }
