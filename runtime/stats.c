@@ -5,7 +5,13 @@
 #include <string.h>
 #include <sys/mman.h>
 
-/* One worker's slice: a header, then the arrays. */
+/* Writers note each SPAN bytes of rows they write to, and readers skip the rows of spans
+ * that no worker ever wrote without reading them: reading a page of a shared anonymous
+ * mapping allocates it, so `show stat` or a scrape over a million untouched pools would
+ * otherwise make the whole mapping resident. */
+#define SPAN 4096
+
+/* One worker's slice: a header, a byte per SPAN of rows (written or not), the arrays. */
 struct slice_head {
     uint64_t live, accepted;
 };
@@ -29,7 +35,7 @@ static uint32_t worker_count;
 /* Connection numbers: worker + 1, then every worker_count-th, so no two workers share one. */
 static uint64_t next_id = 1, id_step = 1;
 static uint8_t *mine;               /* this worker's slice */
-static size_t off_listeners, off_pools, off_servers, off_extra;
+static size_t off_touched, off_listeners, off_pools, off_servers, off_extra;
 
 static size_t
 round8(size_t n)
@@ -41,10 +47,13 @@ int
 stats_init(const struct yt_table *t, uint32_t workers)
 {
     size_t c = sizeof(struct row);
+    size_t rows_len = c * ((size_t)t->listener_count + t->pool_count + t->server_count) +
+                      sizeof(struct server_extra) * t->server_count;
 
     table = t;
     worker_count = workers > 0 ? workers : 1;
-    off_listeners = round8(sizeof(struct slice_head));
+    off_touched = round8(sizeof(struct slice_head));
+    off_listeners = off_touched + round8(rows_len / SPAN + 1);
     off_pools = off_listeners + c * t->listener_count;
     off_servers = off_pools + c * t->pool_count;
     off_extra = off_servers + c * t->server_count;
@@ -100,6 +109,45 @@ at(uint8_t *slice, size_t off, uint32_t i)
     return (struct row *)(slice + off) + i;
 }
 
+static size_t
+span_of(size_t off)
+{
+    return off_touched + (off - off_listeners) / SPAN;
+}
+
+/* This worker's row or server_extra at off in its slice, its span noted as written. */
+static void *
+written(size_t off)
+{
+    uint8_t *t = mine + span_of(off);
+
+    if (__atomic_load_n(t, __ATOMIC_RELAXED) == 0)
+        __atomic_store_n(t, 1, __ATOMIC_RELAXED);
+    return mine + off;
+}
+
+static struct row *
+row_written(size_t off, uint32_t i)
+{
+    return written(off + sizeof(struct row) * i);
+}
+
+static struct server_extra *
+extra_written(uint32_t server)
+{
+    return written(off_extra + sizeof(struct server_extra) * server);
+}
+
+/* Whether some worker has written in the span of off (else all there is 0). */
+static bool
+ever_written(size_t off)
+{
+    for (uint32_t w = 0; map != NULL && w < worker_count; w++)
+        if (__atomic_load_n(map + slice_len * w + span_of(off), __ATOMIC_RELAXED) != 0)
+            return true;
+    return false;
+}
+
 enum stats_err_class
 stats_err_class(char term0)
 {
@@ -127,7 +175,7 @@ stats_accept(const struct yt_listener *l)
     if (mine == NULL)
         return;
     add(&((struct slice_head *)mine)->accepted, 1);
-    add(&at(mine, off_listeners, (uint32_t)(l - table->listeners))->conns, 1);
+    add(&row_written(off_listeners, (uint32_t)(l - table->listeners))->conns, 1);
 }
 
 void
@@ -145,15 +193,15 @@ stats_end(const struct yt_listener *l, uint32_t pool, uint32_t server, uint64_t 
 
     if (mine == NULL)
         return;
-    count_end(at(mine, off_listeners, (uint32_t)(l - table->listeners)), bytes_in, bytes_out,
-              err);
+    count_end(row_written(off_listeners, (uint32_t)(l - table->listeners)), bytes_in,
+              bytes_out, err);
     if (pool < table->pool_count) {
-        add(&at(mine, off_pools, pool)->conns, 1);
-        count_end(at(mine, off_pools, pool), bytes_in, bytes_out, err);
+        add(&row_written(off_pools, pool)->conns, 1);
+        count_end(row_written(off_pools, pool), bytes_in, bytes_out, err);
     }
     if (server < table->server_count) {
-        add(&at(mine, off_servers, server)->conns, 1);
-        count_end(at(mine, off_servers, server), bytes_in, bytes_out, err);
+        add(&row_written(off_servers, server)->conns, 1);
+        count_end(row_written(off_servers, server), bytes_in, bytes_out, err);
     }
 }
 
@@ -162,9 +210,8 @@ stats_server_down(uint32_t server, uint64_t until_ms)
 {
     if (mine == NULL || server >= table->server_count)
         return;
-    add(&at(mine, off_servers, server)->down, 1);
-    __atomic_store_n(&((struct server_extra *)(mine + off_extra))[server].down_until_ms,
-                     until_ms, __ATOMIC_RELAXED);
+    add(&row_written(off_servers, server)->down, 1);
+    __atomic_store_n(&extra_written(server)->down_until_ms, until_ms, __ATOMIC_RELAXED);
 }
 
 void
@@ -172,8 +219,7 @@ stats_server_up(uint32_t server)
 {
     if (mine == NULL || server >= table->server_count)
         return;
-    __atomic_store_n(&((struct server_extra *)(mine + off_extra))[server].down_until_ms, 0,
-                     __ATOMIC_RELAXED);
+    __atomic_store_n(&extra_written(server)->down_until_ms, 0, __ATOMIC_RELAXED);
 }
 
 static uint64_t
@@ -186,6 +232,8 @@ static void
 sum(size_t off, uint32_t i, struct stats_counters *out)
 {
     memset(out, 0, sizeof(*out));
+    if (!ever_written(off + sizeof(struct row) * i))
+        return;
     for (uint32_t w = 0; map != NULL && w < worker_count; w++) {
         const struct row *s = at(map + slice_len * w, off, i);
 
@@ -223,6 +271,8 @@ stats_server(uint32_t server, struct stats_counters *out)
 bool
 stats_server_is_down(uint32_t server, uint64_t now_ms)
 {
+    if (!ever_written(off_extra + sizeof(struct server_extra) * server))
+        return false;
     for (uint32_t w = 0; map != NULL && w < worker_count; w++) {
         const struct server_extra *e = (const struct server_extra *)(map + slice_len * w +
                                                                      off_extra);

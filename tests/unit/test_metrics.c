@@ -259,6 +259,63 @@ test_big_tables_list_what_carried_traffic(void)
     CU_ASSERT(has_line("switchyard_listener_connections_total{listener=\"www\"} 0"));
 }
 
+/* Shared memory this process has resident, in KiB (RssShmem), or -1. */
+static long
+shmem_kib(void)
+{
+    char line[256];
+    long kib = -1;
+    FILE *f = fopen("/proc/self/status", "r");
+
+    while (f != NULL && fgets(line, sizeof(line), f) != NULL)
+        if (sscanf(line, "RssShmem: %ld kB", &kib) == 1)
+            break;
+    if (f != NULL)
+        fclose(f);
+    return kib;
+}
+
+/* A scrape of a table with 200,000 pools and servers, one of which carried traffic, makes
+ * resident the pages that were written and few more: not the 48 MB of counters. */
+static void
+test_untouched_counters_stay_unmapped(void)
+{
+    enum { N = 200000 };
+    struct yt_pool *bp = calloc(N, sizeof(*bp));
+    struct yt_server *bs = calloc(N, sizeof(*bs));
+    struct yt_table big = table;
+    static const char want[] = "switchyard_pool_sessions_total{pool=\"one.test/http\"} 1\n";
+    long before, after;
+    char *all;
+    size_t len;
+
+    CU_ASSERT_FATAL(bp != NULL && bs != NULL);
+    for (uint32_t i = 0; i < N; i++) {
+        bp[i] = (struct yt_pool){ .name = { 3, 13 }, .first = i, .count = 1 };
+        bs[i] = (struct yt_server){ .name = { 16, 10 }, .weight = 1 };
+    }
+    big.pools = bp;
+    big.pool_count = N;
+    big.servers = bs;
+    big.server_count = N;
+    stats_fini();
+    CU_ASSERT_EQUAL_FATAL(stats_init(&big, 2), 0);
+    stats_set_worker(1);
+    stats_end(&listeners[0], N / 2, N / 2, 10, 20, "--");
+    before = shmem_kib();
+    proc.list_all_max = 0;
+    all = metrics_render_all(&big, &proc, &len);
+    proc.list_all_max = METRICS_LIST_ALL_MAX;
+    after = shmem_kib();
+    CU_ASSERT_PTR_NOT_NULL_FATAL(all);
+    CU_ASSERT(before >= 0 && after - before < 1024);
+    CU_ASSERT_PTR_NOT_NULL(memmem(all, len, want, strlen(want)));
+    free(all);
+    free(bp);
+    free(bs);
+    fresh();
+}
+
 int
 main(void)
 {
@@ -270,6 +327,7 @@ main(void)
         { "families are grouped, counters end in _total", test_families_are_grouped },
         { "chunks give the same text", test_chunks_give_the_same_text },
         { "big tables list what carried traffic", test_big_tables_list_what_carried_traffic },
+        { "untouched counters stay unmapped", test_untouched_counters_stay_unmapped },
     };
     int rc = UNIT_RUN("metrics", tests);
 
