@@ -145,7 +145,21 @@ mon_errors() {
 }
 check "the metrics listener's errors: 400, 431 and 505 are the proxy's, 408 the client's" mon_errors
 check "... and www is unchanged" is "$WORK/show2" "$www" 6
-check "show stat still agrees (www accepted 6)" sh -c "'$TOOLS/probe' admin '$SOCK' 'show stat' | grep -q '^listener,www,OPEN,6,'"
+admin "show stat" >"$WORK/stat" || true    # a dump that never ends fails below
+check "show stat still agrees (www accepted 6)" grep -q '^listener,www,OPEN,6,' "$WORK/stat"
+check "show stat, one line of $(wc -c <"$WORK/stat") bytes: all 527 rows (past the 16 KiB refill)" \
+    test "$(wc -l <"$WORK/stat")" -eq 527
+check "show metrics lists all 262 pools ($(wc -c <"$WORK/show2") bytes)" \
+    test "$(grep -c '^switchyard_pool_up{' "$WORK/show2")" -eq 262
+admin prompt "show metrics" "show info" quit >"$WORK/prompt"
+in_order() {    # the whole text, then the next command's answer, each once
+    [ "$(grep -c '^# TYPE ' "$WORK/prompt")" -eq "$(grep -c '^# TYPE ' "$WORK/show2")" ] &&
+        [ "$(grep -n 'switchyard_server_marked_down_total{' "$WORK/prompt" | tail -1 | cut -d: -f1)" -lt \
+          "$(grep -n 'Name: switchyard' "$WORK/prompt" | cut -d: -f1)" ]
+}
+check "interactive: show metrics whole, then show info" in_order
+"$BUILD/proc-metrics/switchyard" --resolve mon one.test >"$WORK/resolve"
+check "--resolve on a metrics listener: it routes nothing" grep -qx 'action: metrics (GET /metrics answered by the listener; no routing)' "$WORK/resolve"
 stop_proxy
 check "SIGTERM: exit 0 (got $PROXY_RC)" test "$PROXY_RC" = 0
 finish
