@@ -6,7 +6,8 @@
  * slice (no locks, no atomics beyond plain loads and stores), the admin socket adds the
  * slices up. Pages of the mapping are zero until written, so a table with a million sites
  * costs address space in proportion but resident memory only for the pools and servers
- * that have seen traffic; nothing is allocated per connection or per domain. */
+ * that have seen traffic (readers skip the rows no worker wrote, since reading a page
+ * would allocate it too); nothing is allocated per connection or per domain. */
 #ifndef RUNTIME_STATS_H
 #define RUNTIME_STATS_H
 
