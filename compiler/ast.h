@@ -26,6 +26,7 @@ enum ast_kind {
     AST_STATUS, AST_PORT, AST_WEIGHT, AST_BACKUP, AST_SEND_PROXY, AST_SEND_PROXY_V2, AST_ACME,
     AST_UDP, AST_ADDR, AST_LOG_FORMAT, AST_OFF, AST_SAMPLE, AST_RATIO,
     AST_ACCEPT_PROXY, AST_OPTIONAL,
+    AST_METRICS,
 };
 
 /* A token: where it is, and what it was (AST_WORD, AST_STRING, a keyword ...). The
@@ -66,7 +67,7 @@ struct ast_bind {
 
 struct ast_listener {
     struct loc kw, name, mode;
-    enum ast_kind mode_kind;        /* AST_HTTP, AST_TLS, AST_REDIRECT */
+    enum ast_kind mode_kind;        /* AST_HTTP, AST_TLS, AST_REDIRECT, AST_METRICS */
     struct ast_bind *binds;
     struct ast_item *items;
     struct ast_listener *next;

@@ -42,6 +42,12 @@ expects_check(struct ck *ck)
 
         e.listener = find_listener(ck, ae->listener);
         ok = e.listener != YT_NONE;
+        if (ok && AVEC_AT(&ck->listeners, struct ck_listener, e.listener)->yl.mode ==
+                      YT_MODE_METRICS) {
+            diag_error(ck->diag, ae->listener, "listener '%.*s' serves metrics: it routes "
+                       "no name anywhere", (int)ae->listener.len, ck_text(ck, ae->listener));
+            ok = false;
+        }
         if (ck_domain(ck, ae->name, false, name, &len)) {
             e.name = arena_strndup(ck->arena, name, len);
             e.name_len = len;

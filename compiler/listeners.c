@@ -45,8 +45,9 @@ new_listener(struct ck *ck, const struct ast_listener *al, uint32_t mode)
     ln->yl.redirect_status = mode == YT_MODE_REDIRECT ? DEF_REDIRECT_STATUS : 0;
     ln->yl.redirect_port = mode == YT_MODE_REDIRECT ? DEF_REDIRECT_PORT : 0;
     ln->yl.max_head = mode == YT_MODE_TLS ? 0 : DEF_MAX_HEAD;
-    ln->yl.flags = ck->dontlognull ? YT_LISTENER_DONTLOGNULL : 0;
-    if (ck->log_json)
+    /* metrics listeners write no access log: dontlognull means nothing to them */
+    ln->yl.flags = ck->dontlognull && mode != YT_MODE_METRICS ? YT_LISTENER_DONTLOGNULL : 0;
+    if (ck->log_json && mode != YT_MODE_METRICS)
         ln->yl.flags |= YT_LISTENER_LOG_JSON;
     return ln;
 }
@@ -133,10 +134,12 @@ static bool
 item_applies(enum ast_kind kind, uint32_t mode)
 {
     switch (kind) {
-    case AST_FALLBACK: return mode != YT_MODE_REDIRECT;
+    case AST_FALLBACK: return mode == YT_MODE_TLS || mode == YT_MODE_HTTP;
     case AST_STATUS: case AST_PORT: return mode == YT_MODE_REDIRECT;
     case AST_MAX_HEAD: return mode != YT_MODE_TLS;
     case AST_FORWARDED_FOR: return mode == YT_MODE_HTTP;
+    case AST_DONTLOGNULL: case AST_LOG: case AST_LOG_FORMAT: case AST_ACCEPT_PROXY:
+        return mode != YT_MODE_METRICS;
     default: return true;
     }
 }
@@ -235,7 +238,8 @@ static void
 check_listener(struct ck *ck, const struct ast_listener *al)
 {
     uint32_t mode = al->mode_kind == AST_TLS ? YT_MODE_TLS :
-                    al->mode_kind == AST_HTTP ? YT_MODE_HTTP : YT_MODE_REDIRECT;
+                    al->mode_kind == AST_HTTP ? YT_MODE_HTTP :
+                    al->mode_kind == AST_METRICS ? YT_MODE_METRICS : YT_MODE_REDIRECT;
     const struct ast_item *seen[9] = { NULL };
     struct ck_listener *ln = new_listener(ck, al, mode);
 
@@ -291,7 +295,8 @@ check_overlaps(struct ck *ck)
     }
 }
 
-/* A tls or http listener needs somewhere to send someone. (Not said when a site was
+/* A tls or http listener needs somewhere to send someone (redirect and metrics listeners
+ * answer themselves). (Not said when a site was
  * dropped for its errors: it may be the missing route.) */
 static void
 check_routes(struct ck *ck)
@@ -299,7 +304,8 @@ check_routes(struct ck *ck)
     for (uint32_t i = 0; i < ck->listeners.count && !ck_stopped(ck) && !ck->site_errors; i++) {
         struct ck_listener *ln = AVEC_AT(&ck->listeners, struct ck_listener, i);
         uint32_t proto = ln->yl.mode == YT_MODE_TLS ? YT_PROTO_TLS : YT_PROTO_HTTP;
-        bool routed = ln->yl.mode == YT_MODE_REDIRECT || ln->yl.fallback_pool != YT_NONE;
+        bool routed = ln->yl.mode == YT_MODE_REDIRECT || ln->yl.mode == YT_MODE_METRICS ||
+                      ln->yl.fallback_pool != YT_NONE;
 
         for (uint32_t s = 0; s < ck->sites.count && !routed; s++)
             routed = AVEC_AT(&ck->sites, struct ck_site, s)->pool[proto] != YT_NONE;

@@ -67,6 +67,7 @@ static const struct {
     KW("log-format", TK_LOG_FORMAT),
     KW("max-head", TK_MAX_HEAD),
     KW("maxconn", TK_MAXCONN),
+    KW("metrics", TK_METRICS),
     KW("mode", TK_MODE),
     KW("off", TK_OFF),
     KW("optional", TK_OPTIONAL),
@@ -270,6 +271,7 @@ lexer_next(struct lexer *lx, struct loc *tok)
     "accept-proxy" { tok->len = 12; return TK_ACCEPT_PROXY; }
     "optional" { tok->len = 8; return TK_OPTIONAL; }
     "from" { tok->len = 4; return TK_FROM; }
+    "metrics" { tok->len = 7; return TK_METRICS; }
 
     [0-9]+ { tok->len = (uint32_t)(lx->cur - start); return TK_NUMBER; }
     [0-9]+ [a-zA-Z]+ { tok->len = (uint32_t)(lx->cur - start); return TK_NUMUNIT; }

@@ -17,6 +17,7 @@
 
 #include "listener.h"
 #include "log.h"
+#include "metrics.h"
 #include "sandbox.h"
 #include "stats.h"
 
@@ -37,11 +38,14 @@ struct session {
     char *out;                      /* owned */
     size_t out_len, out_off, out_cap;
     uint32_t dump_pos;              /* show stat: next row; 0 when no dump runs */
+    struct metrics_cursor metrics;  /* show metrics: where it goes on */
+    bool metrics_on;                /* show metrics under way */
     /* _getsocks: hand_total descriptors go after out[hand_at], hand_sent of them gone */
     size_t hand_at, hand_sent, hand_total;
     enum level level;
     uid_t uid;                      /* the peer's (SO_PEERCRED) */
     bool interactive, closing;
+    bool out_failed;                /* no memory for the output: a dump stops there */
 };
 
 static const struct yt_table *table;
@@ -127,7 +131,7 @@ out_add(struct session *s, const char *fmt, ...)
         char *o = realloc(s->out, cap);
 
         if (o == NULL) {
-            s->closing = true;
+            s->closing = s->out_failed = true;
             return;
         }
         s->out = o;
@@ -163,7 +167,8 @@ dump_stat(struct session *s)
     uint32_t pos = s->dump_pos - 1;
     struct stats_counters c;
 
-    while (s->out_len - s->out_off < OUT_CHUNK && !s->closing) {
+    /* A one-shot session is already closing (after its line): only a failure stops. */
+    while (s->out_len - s->out_off < OUT_CHUNK && !s->out_failed) {
         if (pos < table->listener_count) {
             stats_listener(pos, &c);
             row(s, "listener", name_of(table->listeners[pos].name),
@@ -202,7 +207,39 @@ dump_stat(struct session *s)
         }
         pos++;
     }
-    s->dump_pos = pos == UINT32_MAX ? 0 : pos + 1;
+    s->dump_pos = pos == UINT32_MAX || s->out_failed ? 0 : pos + 1;
+}
+
+/* show metrics, resumable as show stat: adds lines until about OUT_CHUNK bytes wait. */
+static void
+dump_metrics(struct session *s)
+{
+    struct metrics_process p = metrics_process_now((uint64_t)(ev_now(aloop) * 1000.0),
+                                                   listener_maxconn());
+
+    while (s->out_len - s->out_off < OUT_CHUNK && !s->out_failed &&
+           !metrics_is_done(&s->metrics)) {
+        if (s->out_cap - s->out_len < METRICS_LINE_MAX) {
+            char *o = realloc(s->out, s->out_cap + OUT_CHUNK + METRICS_LINE_MAX);
+
+            if (o == NULL) {
+                s->closing = s->out_failed = true;
+                break;
+            }
+            s->out = o;
+            s->out_cap += OUT_CHUNK + METRICS_LINE_MAX;
+        }
+        s->out_len += metrics_render(table, &p, &s->metrics, s->out + s->out_len,
+                                     s->out_cap - s->out_len);
+    }
+    s->metrics_on = !metrics_is_done(&s->metrics) && !s->out_failed;
+}
+
+/* Whether a dump (show stat, show metrics) is under way: the next command waits. */
+static bool
+dumping(const struct session *s)
+{
+    return s->dump_pos != 0 || s->metrics_on;
 }
 
 /* ---- commands ---- */
@@ -241,6 +278,14 @@ show_stat(struct session *s)
     out_add(s, "# type,name,status,conns,bytes_in,bytes_out,errors,down\n");
     s->dump_pos = 1;
     dump_stat(s);
+}
+
+static void
+show_metrics(struct session *s)
+{
+    s->metrics = (struct metrics_cursor){ 0 };
+    s->metrics_on = true;
+    dump_metrics(s);
 }
 
 /* Stops accepting and lets the open connections finish, as SIGTERM does ("shutdown"),
@@ -285,6 +330,8 @@ static const struct command {
     { "show info", LEVEL_OPERATOR, show_info, "report information about the running process" },
     { "show stat", LEVEL_OPERATOR, show_stat,
       "report counters for each listener, pool and server (CSV)" },
+    { "show metrics", LEVEL_OPERATOR, show_metrics,
+      "report the counters in the Prometheus text format" },
     { "shutdown", LEVEL_ADMIN, drain,
       "stop accepting, finish open connections, exit (as SIGTERM)" },
     { "_getsocks", LEVEL_TAKEOVER, getsocks, NULL },
@@ -354,7 +401,7 @@ run_lines(struct session *s)
 {
     char *nl;
 
-    while (!s->closing && s->dump_pos == 0 && s->out_off == s->out_len && s->hand_total == 0 &&
+    while (!s->closing && !dumping(s) && s->out_off == s->out_len && s->hand_total == 0 &&
            (nl = memchr(s->in, '\n', s->in_len)) != NULL) {
         size_t len = (size_t)(nl - s->in);
         char line[LINE_MAX_LEN], *save = NULL;
@@ -371,7 +418,7 @@ run_lines(struct session *s)
             command(s, c);
         if (!s->interactive)
             s->closing = true;
-        else if (s->dump_pos == 0 && !s->closing)
+        else if (!dumping(s) && !s->closing)
             out_add(s, "\n> ");
     }
 }
@@ -478,9 +525,12 @@ session_cb(struct ev_loop *loop, struct ev_io *w, int revents)
         if (r == 0)
             break;
         s->out_off = s->out_len = 0;
-        if (s->dump_pos != 0) {
-            dump_stat(s);
-            if (s->dump_pos == 0 && s->interactive)
+        if (dumping(s)) {
+            if (s->dump_pos != 0)
+                dump_stat(s);
+            else
+                dump_metrics(s);
+            if (!dumping(s) && s->interactive)
                 out_add(s, "\n> ");
             continue;
         }

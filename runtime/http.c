@@ -328,10 +328,12 @@ http_init(const struct yt_table *t)
     for (uint32_t i = 0; i < t->listener_count; i++) {
         const struct yt_listener *l = &t->listeners[i];
         uint32_t m = l->max_head ? l->max_head : DEFAULT_MAX_HEAD;
+        /* metrics listeners read their heads into buffers of their own (scrape.c) */
+        bool mine = l->mode == YT_MODE_HTTP || l->mode == YT_MODE_REDIRECT;
 
-        if (l->mode != YT_MODE_TLS && m > cap)
+        if (mine && m > cap)
             cap = m;
-        l7 = l7 || l->mode != YT_MODE_TLS;
+        l7 = l7 || mine;
     }
     http_eng.t = t;
     http_eng.quiescing = false;

@@ -16,6 +16,7 @@
 #include "conn.h"
 #include "http.h"
 #include "log.h"
+#include "scrape.h"
 #include "stats.h"
 
 #define BACKLOG 4096
@@ -373,6 +374,8 @@ accept_cb(struct ev_loop *loop, struct ev_io *w, int revents)
         stats_accept(s->l);
         if (s->l->mode == YT_MODE_TLS)
             conn_accept(loop, fd, s->l, &peer);
+        else if (s->l->mode == YT_MODE_METRICS)
+            scrape_accept(loop, fd, s->l, &peer);
         else
             http_accept(loop, fd, s->l, &peer);
         if (ev_is_active(&resume_timer))

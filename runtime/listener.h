@@ -42,7 +42,7 @@ bool listener_is_accepting(void);
 
 /* Starts accepting on the kept sockets (the first set when listener_keep_set() was not
  * called); settles maxconn (see listener_maxconn()). Connections of tls listeners go to
- * conn_accept(), the others to http_accept(). */
+ * conn_accept(), of metrics listeners to scrape_accept(), the others to http_accept(). */
 void listener_start(struct ev_loop *loop);
 
 /* The maxconn in force: the table's, lowered at listener_start() or on a descriptor

@@ -18,7 +18,9 @@
 #include "http.h"
 #include "listener.h"
 #include "log.h"
+#include "metrics.h"
 #include "sandbox.h"
+#include "scrape.h"
 #include "stats.h"
 #include "table.h"
 
@@ -112,7 +114,9 @@ cmd_resolve(const char *lname, const char *host, const char *path)
         for (uint32_t i = 0; i < T->listener_count; i++)
             fprintf(stderr, "%s%.*s", i > 0 ? ", " : "", (int)T->listeners[i].name.len,
                     T->blob + T->listeners[i].name.off);
-        fputs("; or a mode: tls, http, redirect)\n", stderr);
+        for (uint32_t m = 0; m < YT_MODE_COUNT; m++)
+            fprintf(stderr, "%s%s", m > 0 ? ", " : "; or a mode: ", yt_mode_names[m]);
+        fputs(")\n", stderr);
         return 2;
     }
     n = hostname_normalise(host, name, sizeof(name), &why);
@@ -130,6 +134,10 @@ cmd_resolve(const char *lname, const char *host, const char *path)
                T->blob + T->sites[d.site].name.off);
     else
         printf("site: -\n");
+    if (l->mode == YT_MODE_METRICS) {
+        printf("action: metrics (GET /metrics answered by the listener; no routing)\n");
+        return 0;
+    }
     switch (d.action) {
     case YT_ACT_POOL:
         printf("action: %s\n", d.fallback ? "fallback" : "pool");
@@ -171,6 +179,7 @@ grace_cb(struct ev_loop *loop, struct ev_timer *w, int revents)
             listener_live_count());
     conn_close_all(loop);
     http_close_all(loop);
+    scrape_close_all(loop);
     ev_break(loop, EVBREAK_ALL);
 }
 
@@ -182,6 +191,7 @@ begin_stop(struct ev_loop *loop)
         return;
     listener_close_all(loop);
     http_quiesce(loop);
+    scrape_quiesce(loop);
     ev_timer_init(&grace_timer, grace_cb, T->timeouts.grace_ms / 1000.0, 0.);
     ev_timer_start(loop, &grace_timer);
     ev_prepare_init(&drain_watch, drain_cb);
@@ -238,6 +248,7 @@ run_worker(uint32_t worker, uint32_t count, int takeover)
         fprintf(stderr, "switchyard: cannot set up the event loop\n");
         return 1;
     }
+    scrape_init(T);
     stats_set_worker(worker);
     log_start(loop);
     listener_start(loop);
@@ -266,6 +277,7 @@ run_worker(uint32_t worker, uint32_t count, int takeover)
     ev_prepare_stop(loop, &drain_watch);
     conn_close_all(loop);
     http_close_all(loop);
+    scrape_close_all(loop);
     admin_close(worker == 0);
     log_msg(LOG_LEVEL_NOTICE, "exiting, %llu log lines dropped",
             (unsigned long long)log_dropped());
@@ -464,6 +476,7 @@ cmd_run(const char *takeover_path)
         fprintf(stderr, "switchyard: cannot map the counters: %s\n", strerror(errno));
         return 1;
     }
+    metrics_init(SY_VERSION, workers);
     if (takeover_path != NULL) {
         int fds[ADMIN_FDS_MAX];
         size_t n;

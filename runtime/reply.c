@@ -1,5 +1,6 @@
 #include "reply.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -61,6 +62,16 @@ puts_(char *out, size_t cap, size_t *pos, const char *s)
     return put(out, cap, pos, s, strlen(s));
 }
 
+/* The Connection field of an answer: close, or keep-alive for an HTTP/1.0 client that may
+ * keep the connection (RFC 9112 §9.3), else none. */
+static const char *
+connection_field(int version_minor, bool keep_alive)
+{
+    if (!keep_alive)
+        return "Connection: close\r\n";
+    return version_minor == 0 ? "Connection: keep-alive\r\n" : "";
+}
+
 size_t
 reply_redirect(char *out, size_t cap, int status, const char *host, size_t host_len,
                uint16_t port, const char *path, size_t path_len, int version_minor,
@@ -90,13 +101,27 @@ reply_redirect(char *out, size_t cap, int status, const char *host, size_t host_
         ok = puts_(out, cap, &pos, line);
     }
     ok = ok && (path_len > 0 ? put(out, cap, &pos, path, path_len) : puts_(out, cap, &pos, "/"));
-    ok = ok && puts_(out, cap, &pos, "\r\nContent-Length: 0\r\n");
-    if (ok && !keep_alive)
-        ok = puts_(out, cap, &pos, "Connection: close\r\n");
-    else if (ok && version_minor == 0)
-        ok = puts_(out, cap, &pos, "Connection: keep-alive\r\n");
-    ok = ok && puts_(out, cap, &pos, "\r\n");
+    ok = ok && puts_(out, cap, &pos, "\r\nContent-Length: 0\r\n") &&
+         puts_(out, cap, &pos, connection_field(version_minor, keep_alive)) &&
+         puts_(out, cap, &pos, "\r\n");
     return ok ? pos : 0;
+}
+
+size_t
+reply_head(char *out, size_t cap, int status, const char *content_type,
+           uint64_t content_length, const char *extra, int version_minor, bool keep_alive)
+{
+    int n;
+
+    if (status < 100 || status > 599)
+        return 0;
+    n = snprintf(out, cap, "HTTP/1.1 %d %s\r\n%s%s%sContent-Length: %" PRIu64 "\r\n%s%s\r\n",
+                 status, reply_reason(status), content_type != NULL ? "Content-Type: " : "",
+                 content_type != NULL ? content_type : "", content_type != NULL ? "\r\n" : "",
+                 content_length, extra, connection_field(version_minor, keep_alive));
+    if (n < 0 || (size_t)n >= cap)
+        return 0;
+    return (size_t)n;
 }
 
 size_t

@@ -29,6 +29,15 @@ size_t reply_redirect(char *out, size_t cap, int status, const char *host, size_
                       uint16_t port, const char *path, size_t path_len, int version_minor,
                       bool keep_alive);
 
+/* Writes a response head into out[0 .. cap): the status line, Content-Type unless
+ * content_type is NULL, Content-Length, extra (whole field lines, each ending in CRLF, or
+ * ""), the Connection field as reply_redirect() writes it, and the empty line. Borrows
+ * content_type and extra, which must hold no CR or LF but those ending extra's lines.
+ * Returns the length, or 0 when cap is too small or status is outside 100 .. 599. */
+size_t reply_head(char *out, size_t cap, int status, const char *content_type,
+                  uint64_t content_length, const char *extra, int version_minor,
+                  bool keep_alive);
+
 /* Writes a minimal complete error response for status into out[0 .. cap): a text/plain body
  * "<status> <reason>\n", Content-Length, Connection: close. Returns the length, or 0 when
  * cap is too small or status is outside 100 .. 599. */

@@ -5,9 +5,23 @@
 #include <string.h>
 #include <sys/mman.h>
 
-/* One worker's slice: a header, then the arrays. */
+/* Writers note each SPAN bytes of rows they write to, and readers skip the rows of spans
+ * that no worker ever wrote without reading them: reading a page of a shared anonymous
+ * mapping allocates it, so `show stat` or a scrape over a million untouched pools would
+ * otherwise make the whole mapping resident. */
+#define SPAN 4096
+
+/* One worker's slice: a header, a byte per SPAN of rows (written or not), the arrays. */
 struct slice_head {
     uint64_t live, accepted;
+};
+
+/* One counter row as stored: the errors only by class (their total is the sum), so a row
+ * is 56 bytes. */
+struct row {
+    uint64_t conns, bytes_in, bytes_out;
+    uint64_t errors[STATS_ERR_CLASS_COUNT];
+    uint64_t down;
 };
 
 struct server_extra {
@@ -21,7 +35,7 @@ static uint32_t worker_count;
 /* Connection numbers: worker + 1, then every worker_count-th, so no two workers share one. */
 static uint64_t next_id = 1, id_step = 1;
 static uint8_t *mine;               /* this worker's slice */
-static size_t off_listeners, off_pools, off_servers, off_extra;
+static size_t off_touched, off_listeners, off_pools, off_servers, off_extra;
 
 static size_t
 round8(size_t n)
@@ -32,11 +46,14 @@ round8(size_t n)
 int
 stats_init(const struct yt_table *t, uint32_t workers)
 {
-    size_t c = sizeof(struct stats_counters);
+    size_t c = sizeof(struct row);
+    size_t rows_len = c * ((size_t)t->listener_count + t->pool_count + t->server_count) +
+                      sizeof(struct server_extra) * t->server_count;
 
     table = t;
     worker_count = workers > 0 ? workers : 1;
-    off_listeners = round8(sizeof(struct slice_head));
+    off_touched = round8(sizeof(struct slice_head));
+    off_listeners = off_touched + round8(rows_len / SPAN + 1);
     off_pools = off_listeners + c * t->listener_count;
     off_servers = off_pools + c * t->pool_count;
     off_extra = off_servers + c * t->server_count;
@@ -86,20 +103,70 @@ add(uint64_t *p, uint64_t v)
     __atomic_store_n(p, __atomic_load_n(p, __ATOMIC_RELAXED) + v, __ATOMIC_RELAXED);
 }
 
-static struct stats_counters *
+static struct row *
 at(uint8_t *slice, size_t off, uint32_t i)
 {
-    return (struct stats_counters *)(slice + off) + i;
+    return (struct row *)(slice + off) + i;
 }
 
-static void
-count(struct stats_counters *s, uint64_t in, uint64_t out, bool error)
+static size_t
+span_of(size_t off)
 {
-    add(&s->conns, 1);
+    return off_touched + (off - off_listeners) / SPAN;
+}
+
+/* This worker's row or server_extra at off in its slice, its span noted as written. */
+static void *
+written(size_t off)
+{
+    uint8_t *t = mine + span_of(off);
+
+    if (__atomic_load_n(t, __ATOMIC_RELAXED) == 0)
+        __atomic_store_n(t, 1, __ATOMIC_RELAXED);
+    return mine + off;
+}
+
+static struct row *
+row_written(size_t off, uint32_t i)
+{
+    return written(off + sizeof(struct row) * i);
+}
+
+static struct server_extra *
+extra_written(uint32_t server)
+{
+    return written(off_extra + sizeof(struct server_extra) * server);
+}
+
+/* Whether some worker has written in the span of off (else all there is 0). */
+static bool
+ever_written(size_t off)
+{
+    for (uint32_t w = 0; map != NULL && w < worker_count; w++)
+        if (__atomic_load_n(map + slice_len * w + span_of(off), __ATOMIC_RELAXED) != 0)
+            return true;
+    return false;
+}
+
+enum stats_err_class
+stats_err_class(char term0)
+{
+    switch (term0) {
+    case 'C': case 'c': return STATS_ERR_CLIENT;
+    case 'S': case 's': return STATS_ERR_SERVER;
+    case 'R': return STATS_ERR_RESOURCE;
+    default: return STATS_ERR_PROXY;
+    }
+}
+
+/* Bytes, and the error of class err unless it is STATS_ERR_CLASS_COUNT (none). */
+static void
+count_end(struct row *s, uint64_t in, uint64_t out, enum stats_err_class err)
+{
     add(&s->bytes_in, in);
     add(&s->bytes_out, out);
-    if (error)
-        add(&s->errors, 1);
+    if (err != STATS_ERR_CLASS_COUNT)
+        add(&s->errors[err], 1);
 }
 
 void
@@ -108,7 +175,7 @@ stats_accept(const struct yt_listener *l)
     if (mine == NULL)
         return;
     add(&((struct slice_head *)mine)->accepted, 1);
-    add(&at(mine, off_listeners, (uint32_t)(l - table->listeners))->conns, 1);
+    add(&row_written(off_listeners, (uint32_t)(l - table->listeners))->conns, 1);
 }
 
 void
@@ -122,20 +189,20 @@ void
 stats_end(const struct yt_listener *l, uint32_t pool, uint32_t server, uint64_t bytes_in,
           uint64_t bytes_out, const char term[2])
 {
-    bool error = term[0] != '-';
-    struct stats_counters *s;
+    enum stats_err_class err = term[0] != '-' ? stats_err_class(term[0]) : STATS_ERR_CLASS_COUNT;
 
     if (mine == NULL)
         return;
-    s = at(mine, off_listeners, (uint32_t)(l - table->listeners));
-    add(&s->bytes_in, bytes_in);
-    add(&s->bytes_out, bytes_out);
-    if (error)
-        add(&s->errors, 1);
-    if (pool < table->pool_count)
-        count(at(mine, off_pools, pool), bytes_in, bytes_out, error);
-    if (server < table->server_count)
-        count(at(mine, off_servers, server), bytes_in, bytes_out, error);
+    count_end(row_written(off_listeners, (uint32_t)(l - table->listeners)), bytes_in,
+              bytes_out, err);
+    if (pool < table->pool_count) {
+        add(&row_written(off_pools, pool)->conns, 1);
+        count_end(row_written(off_pools, pool), bytes_in, bytes_out, err);
+    }
+    if (server < table->server_count) {
+        add(&row_written(off_servers, server)->conns, 1);
+        count_end(row_written(off_servers, server), bytes_in, bytes_out, err);
+    }
 }
 
 void
@@ -143,9 +210,8 @@ stats_server_down(uint32_t server, uint64_t until_ms)
 {
     if (mine == NULL || server >= table->server_count)
         return;
-    add(&at(mine, off_servers, server)->down, 1);
-    __atomic_store_n(&((struct server_extra *)(mine + off_extra))[server].down_until_ms,
-                     until_ms, __ATOMIC_RELAXED);
+    add(&row_written(off_servers, server)->down, 1);
+    __atomic_store_n(&extra_written(server)->down_until_ms, until_ms, __ATOMIC_RELAXED);
 }
 
 void
@@ -153,8 +219,7 @@ stats_server_up(uint32_t server)
 {
     if (mine == NULL || server >= table->server_count)
         return;
-    __atomic_store_n(&((struct server_extra *)(mine + off_extra))[server].down_until_ms, 0,
-                     __ATOMIC_RELAXED);
+    __atomic_store_n(&extra_written(server)->down_until_ms, 0, __ATOMIC_RELAXED);
 }
 
 static uint64_t
@@ -167,13 +232,20 @@ static void
 sum(size_t off, uint32_t i, struct stats_counters *out)
 {
     memset(out, 0, sizeof(*out));
+    if (!ever_written(off + sizeof(struct row) * i))
+        return;
     for (uint32_t w = 0; map != NULL && w < worker_count; w++) {
-        const struct stats_counters *s = at(map + slice_len * w, off, i);
+        const struct row *s = at(map + slice_len * w, off, i);
 
         out->conns += load(&s->conns);
         out->bytes_in += load(&s->bytes_in);
         out->bytes_out += load(&s->bytes_out);
-        out->errors += load(&s->errors);
+        for (int k = 0; k < STATS_ERR_CLASS_COUNT; k++) {
+            uint64_t e = load(&s->errors[k]);
+
+            out->errors_by_class[k] += e;
+            out->errors += e;
+        }
         out->down += load(&s->down);
     }
 }
@@ -199,6 +271,8 @@ stats_server(uint32_t server, struct stats_counters *out)
 bool
 stats_server_is_down(uint32_t server, uint64_t now_ms)
 {
+    if (!ever_written(off_extra + sizeof(struct server_extra) * server))
+        return false;
     for (uint32_t w = 0; map != NULL && w < worker_count; w++) {
         const struct server_extra *e = (const struct server_extra *)(map + slice_len * w +
                                                                      off_extra);

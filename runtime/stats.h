@@ -6,7 +6,8 @@
  * slice (no locks, no atomics beyond plain loads and stores), the admin socket adds the
  * slices up. Pages of the mapping are zero until written, so a table with a million sites
  * costs address space in proportion but resident memory only for the pools and servers
- * that have seen traffic; nothing is allocated per connection or per domain. */
+ * that have seen traffic (readers skip the rows no worker wrote, since reading a page
+ * would allocate it too); nothing is allocated per connection or per domain. */
 #ifndef RUNTIME_STATS_H
 #define RUNTIME_STATS_H
 
@@ -15,12 +16,25 @@
 
 #include "table.h"
 
+/* Errors by the first letter of the termination code (docs/runtime.md): client side
+ * (C, c), server side (S, s), the proxy's decision or its shutdown (P, K), a local
+ * resource (R). */
+enum stats_err_class {
+    STATS_ERR_CLIENT = 0, STATS_ERR_SERVER, STATS_ERR_PROXY, STATS_ERR_RESOURCE,
+    STATS_ERR_CLASS_COUNT
+};
+
+static const char *const stats_err_class_names[STATS_ERR_CLASS_COUNT] = {
+    "client", "server", "proxy", "resource",
+};
+
 struct stats_counters {
     uint64_t conns;                 /* listener: accepted; pool, server: connections or
                                      * requests that went to it */
     uint64_t bytes_in;              /* from the client */
     uint64_t bytes_out;             /* to the client */
     uint64_t errors;                /* ended with a termination code other than "--" */
+    uint64_t errors_by_class[STATS_ERR_CLASS_COUNT];   /* the same errors, by class */
     uint64_t down;                  /* server: times marked down (failed connects) */
 };
 
@@ -44,6 +58,9 @@ void stats_accept(const struct yt_listener *l);
 
 /* Open connections of this worker right now (listener.c, once per loop iteration). */
 void stats_set_live(uint32_t live);
+
+/* The class of an error by the first letter of its termination code. */
+enum stats_err_class stats_err_class(char term0);
 
 /* A layer-4 connection or a layer-7 request ended: counts it for listener l, for pool and
  * server when they are not YT_NONE, with the bytes from the client (bytes_in) and to the

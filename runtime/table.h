@@ -34,6 +34,7 @@ enum yt_mode {
     YT_MODE_TLS = 0,        /* layer 4: route by the ClientHello's SNI, pass bytes through */
     YT_MODE_HTTP,           /* layer 7: route each request by its Host */
     YT_MODE_REDIRECT,       /* answer plain HTTP with a redirect to https:// */
+    YT_MODE_METRICS,        /* answer GET /metrics with the counters (Prometheus) */
     YT_MODE_COUNT
 };
 
@@ -211,7 +212,9 @@ struct yt_table {
 /* ---- the language's words for the table's numbers: yardc reads and prints them, the
  * runtime logs them and takes them as arguments; one list each, indexed by the number ---- */
 
-static const char *const yt_mode_names[YT_MODE_COUNT] = { "tls", "http", "redirect" };
+static const char *const yt_mode_names[YT_MODE_COUNT] = {
+    "tls", "http", "redirect", "metrics",
+};
 static const char *const yt_proto_names[YT_PROTO_COUNT] = { "tls", "http" };
 
 /* struct yt_timeouts, field by field */

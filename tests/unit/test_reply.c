@@ -115,6 +115,43 @@ test_status_page(void)
 }
 
 static void
+test_head_exact_bytes(void)
+{
+    static const char want[] =
+        "HTTP/1.1 200 OK\r\n"                           /* status line */
+        "Content-Type: text/plain; version=0.0.4\r\n"
+        "Content-Length: 12345\r\n"
+        "Cache-Control: no-cache\r\n"                   /* extra, as given */
+        "\r\n";                                         /* 1.1, kept: no Connection */
+    size_t n = reply_head(out, sizeof(out), 200, "text/plain; version=0.0.4", 12345,
+                          "Cache-Control: no-cache\r\n", 1, true);
+
+    CU_ASSERT_EQUAL(n, sizeof(want) - 1);
+    CU_ASSERT_NSTRING_EQUAL(out, want, sizeof(want) - 1);
+}
+
+static void
+test_head_connection_and_short_caps(void)
+{
+    static const char want[] =
+        "HTTP/1.1 405 Method Not Allowed\r\n"
+        "Content-Length: 0\r\n"                         /* no Content-Type given */
+        "Allow: GET, HEAD\r\n"
+        "Connection: close\r\n"
+        "\r\n";
+    size_t n = reply_head(out, sizeof(out), 405, NULL, 0, "Allow: GET, HEAD\r\n", 1, false);
+
+    CU_ASSERT_EQUAL(n, sizeof(want) - 1);
+    CU_ASSERT_NSTRING_EQUAL(out, want, sizeof(want) - 1);
+    CU_ASSERT(reply_head(out, sizeof(out), 404, NULL, 0, "", 0, true) > 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "Connection: keep-alive\r\n"));
+    for (size_t cap = 0; cap < sizeof(want); cap++)
+        CU_ASSERT_EQUAL(reply_head(out, cap, 405, NULL, 0, "Allow: GET, HEAD\r\n", 1, false), 0);
+    CU_ASSERT_EQUAL(reply_head(out, sizeof(out), 99, NULL, 0, "", 1, true), 0);
+    CU_ASSERT_EQUAL(reply_head(out, sizeof(out), 600, NULL, 0, "", 1, true), 0);
+}
+
+static void
 test_reasons(void)
 {
     CU_ASSERT_STRING_EQUAL(reply_reason(400), "Bad Request");
@@ -139,6 +176,8 @@ main(void)
         { "redirect refuses unsafe bytes", test_redirect_refuses_unsafe_bytes },
         { "redirect every short cap fails", test_redirect_every_short_cap_fails },
         { "status page", test_status_page },
+        { "head exact bytes", test_head_exact_bytes },
+        { "head Connection field and short caps", test_head_connection_and_short_caps },
         { "reasons", test_reasons },
     };
 
