@@ -13,7 +13,7 @@
 #include "arena.h"
 #include "diag.h"
 
-#define AST_MAX_ARGS 8
+#define AST_MAX_ARGS 24            /* a `check` line has the most */
 
 /* What an argument is (a word, a string, a number ...), which keyword an item starts
  * with, a listener's mode and a domain list's protocol. */
@@ -24,6 +24,7 @@ enum ast_kind {
     AST_LEVEL, AST_TIMEOUT, AST_WORKERS, AST_MAXCONN, AST_DONTLOGNULL, AST_ERROR, AST_FILE,
     AST_TEXT, AST_HTTP, AST_TLS, AST_REDIRECT, AST_FALLBACK, AST_FORWARDED_FOR, AST_MAX_HEAD,
     AST_STATUS, AST_PORT, AST_WEIGHT, AST_BACKUP, AST_SEND_PROXY, AST_SEND_PROXY_V2, AST_ACME,
+    AST_CHECK,
 };
 
 /* A token: where it is, and what it was (AST_WORD, AST_STRING, a keyword ...). The
@@ -71,6 +72,7 @@ struct ast_listener {
 struct ast_pool {
     struct loc kw, name;
     struct ast_server *servers;
+    struct ast_item *items;         /* `check` */
     struct ast_pool *next;
 };
 

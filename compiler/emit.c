@@ -515,6 +515,29 @@ out_errors(struct out *o, const struct yt_errpage *e, uint32_t count)
 }
 
 static void
+out_checks(struct out *o, const struct yt_check *c, uint32_t count)
+{
+    out_str(o, "\nstatic const struct yt_check gen_checks[");
+    out_u64(o, count);
+    out_str(o, "] = {\n");
+    for (uint32_t i = 0; i < count; i++) {
+        out_str(o, c[i].kind == YT_CHECK_HTTP ? "    { .kind = YT_CHECK_HTTP"
+                                              : "    { .kind = YT_CHECK_TCP");
+        out_field_u64(o, ", .interval_ms = ", c[i].interval_ms);
+        out_field_u64(o, ", .timeout_ms = ", c[i].timeout_ms);
+        out_field_u64(o, ",\n      .rise = ", c[i].rise);
+        out_field_u64(o, ", .fall = ", c[i].fall);
+        out_field_u64(o, ", .status_min = ", c[i].status_min);
+        out_field_u64(o, ", .status_max = ", c[i].status_max);
+        out_field_str(o, ",\n      .method = ", c[i].method);
+        out_field_str(o, ", .path = ", c[i].path);
+        out_field_str(o, ", .host = ", c[i].host);
+        out_str(o, " },\n");
+    }
+    out_str(o, "};\n");
+}
+
+static void
 out_blob(struct out *o, const char *blob, uint64_t len)
 {
     /* One byte more than the text for the literal's NUL, so the array is never empty. */
@@ -593,7 +616,11 @@ out_table(struct out *o, const struct yt_table *t)
     out_field_u64(o, ",\n        .tunnel_ms = ", to->tunnel_ms);
     out_field_u64(o, ", .grace_ms = ", to->grace_ms);
     out_field_u64(o, ", .retry_ms = ", to->retry_ms);
-    out_field_str(o, ",\n    },\n    .config = ", t->config);
+    out_ptr(o, ",\n    },\n    .checks = ", "gen_checks", t->check_count);
+    out_field_u64(o, ", .check_count = ", t->check_count);
+    out_field_index(o, ", .default_check = ", t->default_check);
+    out_ptr(o, ",\n    .pool_checks = ", "gen_pool_checks.v", t->pool_checks != NULL);
+    out_field_str(o, ",\n    .config = ", t->config);
     out_str(o, ",\n    .digest =");
     out_literal(o, t->digest, dlen, " ", true);
     out_str(o, ",\n};\n");
@@ -624,8 +651,13 @@ emit_table(FILE *f, const struct yt_table *t, const char *input_name)
         out_raw_array(o, "struct yt_site", "gen_sites", t->sites, t->site_count, 20, put_site);
     if (t->pool_count > 0)
         out_raw_array(o, "struct yt_pool", "gen_pools", t->pools, t->pool_count, 16, put_pool);
+    if (t->pool_checks != NULL)
+        out_raw_array(o, "uint32_t", "gen_pool_checks", t->pool_checks, t->pool_count, 4,
+                      put_u32);
     if (t->server_count > 0)
         out_servers(o, t->servers, t->server_count);
+    if (t->check_count > 0)
+        out_checks(o, t->checks, t->check_count);
     if (t->listener_count > 0)
         out_listeners(o, t->listeners, t->listener_count);
     if (t->bind_count > 0)

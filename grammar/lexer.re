@@ -40,7 +40,7 @@ static const struct {
     int tok;
 } keywords[] = {
     { "acme", TK_ACME }, { "admin", TK_ADMIN }, { "alert", TK_ALERT },
-    { "backup", TK_BACKUP }, { "chroot", TK_CHROOT }, { "defaults", TK_DEFAULTS },
+    { "backup", TK_BACKUP }, { "check", TK_CHECK }, { "chroot", TK_CHROOT }, { "defaults", TK_DEFAULTS },
     { "domains", TK_DOMAINS }, { "dontlognull", TK_DONTLOGNULL }, { "error", TK_ERROR },
     { "expect", TK_EXPECT }, { "fallback", TK_FALLBACK }, { "file", TK_FILE },
     { "forwarded-for", TK_FORWARDED_FOR }, { "global", TK_GLOBAL }, { "group", TK_GROUP },
@@ -77,7 +77,7 @@ const char *
 lexer_token_desc(int tok)
 {
     static const char *const quoted[] = {
-        "'acme'", "'admin'", "'alert'", "'backup'", "'chroot'", "'defaults'", "'domains'",
+        "'acme'", "'admin'", "'alert'", "'backup'", "'check'", "'chroot'", "'defaults'", "'domains'",
         "'dontlognull'", "'error'", "'expect'", "'fallback'", "'file'", "'forwarded-for'",
         "'global'", "'group'", "'http'", "'include'", "'level'", "'listen'", "'log'",
         "'max-head'",
@@ -236,6 +236,7 @@ lexer_next(struct lexer *lx, struct loc *tok)
     "send-proxy-v2" { tok->len = 13; return TK_SEND_PROXY_V2; }
     "acme" { tok->len = 4; return TK_ACME; }
     "alert" { tok->len = 5; return TK_ALERT; }
+    "check" { tok->len = 5; return TK_CHECK; }
 
     [0-9]+ { tok->len = (uint32_t)(lx->cur - start); return TK_NUMBER; }
     [0-9]+ [a-zA-Z]+ { tok->len = (uint32_t)(lx->cur - start); return TK_NUMUNIT; }

@@ -57,7 +57,8 @@ enum ups_result {
 enum ups_result ups_connect_next(struct upstream *u, struct ev_loop *loop, uint32_t pool,
                                  struct ups_try *t, unsigned flags, int *fd, uint32_t *nreq);
 
-/* A connect to server failed: it is down until the retry interval has passed. */
+/* A connect to server failed: it is down until the retry interval has passed, or (a
+ * checked server) until its checks pass `rise` times in a row. */
 void ups_server_down(struct upstream *u, struct ev_loop *loop, uint32_t server);
 
 /* A connect to server succeeded. */
