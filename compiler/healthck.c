@@ -164,7 +164,8 @@ option_value(struct ck *ck, enum opt o, struct ast_arg a, struct ck_check *c)
     return false;
 }
 
-/* Reads one `check` line. NULL when it has errors (reported). */
+/* Reads one `check` line (`check;` alone: on, with the values of the defaults). NULL
+ * when it has errors (reported). */
 static struct ck_check *
 read_line(struct ck *ck, const struct ast_item *it)
 {
@@ -209,11 +210,6 @@ read_line(struct ck *ck, const struct ast_item *it)
             return NULL;
         }
         ok &= option_value(ck, (enum opt)w, it->argv[++i], c);
-    }
-    if (it->argc == 0) {
-        diag_error(ck->diag, it->kw, "'check' needs options (e.g. 'check interval 2s;') or "
-                   "'off'");
-        return NULL;
     }
     if (ok && c->tcp && c->http_opt.len != 0) {
         diag_error(ck->diag, c->http_opt, "check option '%.*s' is for http checks, not with "
