@@ -70,3 +70,22 @@ hc_request(char *out, size_t cap, const char *method, size_t method_len, const c
         at = put(out, cap, at, parts[i].s, parts[i].n);
     return at <= cap ? at : 0;
 }
+
+size_t
+hc_proxy_local(int version, uint8_t *out, size_t cap)
+{
+    static const uint8_t v2[16] = {
+        0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a,   /* signature */
+        0x20,                       /* version 2, command LOCAL */
+        0x00,                       /* AF_UNSPEC, UNSPEC */
+        0x00, 0x00,                 /* no address block */
+    };
+    static const char v1[] = "PROXY UNKNOWN\r\n";
+    const void *h = version == 1 ? (const void *)v1 : v2;
+    size_t n = version == 1 ? sizeof(v1) - 1 : version == 2 ? sizeof(v2) : 0;
+
+    if (n == 0 || n > cap)
+        return 0;
+    memcpy(out, h, n);
+    return n;
+}

@@ -30,4 +30,10 @@ enum hc_result hc_status_line(const uint8_t *data, size_t len, uint16_t *status)
 size_t hc_request(char *out, size_t cap, const char *method, size_t method_len,
                   const char *path, size_t path_len, const char *host, size_t host_len);
 
+/* Writes the PROXY protocol header for a connection the proxy opens on its own, as a check
+ * is (haproxy.org/download/2.9/doc/proxy-protocol.txt): v1 "PROXY UNKNOWN\r\n" (§2.1), v2
+ * the LOCAL command without addresses (§2.2), for a server that expects one (version 1 or
+ * 2) into out[0..cap). Returns its length, 0 when cap is too small or version is neither. */
+size_t hc_proxy_local(int version, uint8_t *out, size_t cap);
+
 #endif

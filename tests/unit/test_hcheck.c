@@ -106,6 +106,24 @@ test_hcheck_request(void)
     CU_ASSERT_EQUAL(hc_request(out, 0, "GET", 3, "/", 1, "h", 1), 0u);
 }
 
+/* The PROXY headers of a check: no addresses, as the protocol says for health checks. */
+static void
+test_hcheck_proxy_local(void)
+{
+    static const uint8_t v2[16] = {
+        0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a, 0x20, 0x00, 0, 0,
+    };
+    uint8_t out[32];
+
+    CU_ASSERT_EQUAL(hc_proxy_local(1, out, sizeof(out)), 15u);
+    CU_ASSERT(memcmp(out, "PROXY UNKNOWN\r\n", 15) == 0);
+    CU_ASSERT_EQUAL(hc_proxy_local(2, out, sizeof(out)), 16u);
+    CU_ASSERT(memcmp(out, v2, 16) == 0);
+    CU_ASSERT_EQUAL(hc_proxy_local(2, out, 15), 0u);
+    CU_ASSERT_EQUAL(hc_proxy_local(1, out, 14), 0u);
+    CU_ASSERT_EQUAL(hc_proxy_local(3, out, sizeof(out)), 0u);
+}
+
 int
 main(void)
 {
@@ -114,6 +132,7 @@ main(void)
         { "every prefix needs more", test_hcheck_every_prefix_needs_more },
         { "guard page", test_hcheck_guard_page },
         { "request", test_hcheck_request },
+        { "proxy header", test_hcheck_proxy_local },
     };
 
     return UNIT_RUN("hcheck", tests);
