@@ -40,7 +40,8 @@ static const struct {
     int tok;
 } keywords[] = {
     { "acme", TK_ACME }, { "admin", TK_ADMIN }, { "alert", TK_ALERT },
-    { "backup", TK_BACKUP }, { "check", TK_CHECK }, { "chroot", TK_CHROOT }, { "defaults", TK_DEFAULTS },
+    { "backup", TK_BACKUP }, { "check", TK_CHECK }, { "chroot", TK_CHROOT },
+    { "defaults", TK_DEFAULTS },
     { "domains", TK_DOMAINS }, { "dontlognull", TK_DONTLOGNULL }, { "error", TK_ERROR },
     { "expect", TK_EXPECT }, { "fallback", TK_FALLBACK }, { "file", TK_FILE },
     { "forwarded-for", TK_FORWARDED_FOR }, { "global", TK_GLOBAL }, { "group", TK_GROUP },
@@ -77,7 +78,8 @@ const char *
 lexer_token_desc(int tok)
 {
     static const char *const quoted[] = {
-        "'acme'", "'admin'", "'alert'", "'backup'", "'check'", "'chroot'", "'defaults'", "'domains'",
+        "'acme'", "'admin'", "'alert'", "'backup'", "'check'", "'chroot'", "'defaults'",
+        "'domains'",
         "'dontlognull'", "'error'", "'expect'", "'fallback'", "'file'", "'forwarded-for'",
         "'global'", "'group'", "'http'", "'include'", "'level'", "'listen'", "'log'",
         "'max-head'",

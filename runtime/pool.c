@@ -40,6 +40,12 @@ is_checked(const struct pool_health *h, uint32_t server)
     return h->chk != NULL && h->chk[server].checked;
 }
 
+bool
+pool_server_may_reuse(const struct pool_health *h, uint32_t server)
+{
+    return !pool_server_in_maint(h, server) && !(is_checked(h, server) && h->chk[server].down);
+}
+
 /* Whether server may get a new connection at now_ms. */
 static bool
 is_up(const struct pool_health *h, uint32_t server, uint64_t now_ms)

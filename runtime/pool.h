@@ -74,4 +74,9 @@ enum pool_change pool_check_result(struct pool_check *c, bool passed, uint16_t r
 /* Whether the administrative word of server says maintenance. */
 bool pool_server_in_maint(const struct pool_health *h, uint32_t server);
 
+/* Whether a connection already open to server may carry another request: not once the
+ * server is in maintenance or its checks have it down (a failed connect elsewhere says
+ * nothing about an open connection, so passive health does not count here). */
+bool pool_server_may_reuse(const struct pool_health *h, uint32_t server);
+
 #endif

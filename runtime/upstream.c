@@ -110,6 +110,12 @@ ups_server_up(struct upstream *u, uint32_t server)
     stats_server_up(server);
 }
 
+bool
+ups_server_may_reuse(const struct upstream *u, uint32_t server)
+{
+    return pool_server_may_reuse(&u->health, server);
+}
+
 /* ---- the idle pool ---- */
 
 /* Takes it out of both lists and back to the free list. Returns its descriptor, owned. */

@@ -40,6 +40,16 @@ get() {
 }
 # servers_of HOST N: the servers that answered N requests, sorted and counted
 servers_of() { for _ in $(seq "$2"); do get "$1"; done >"$WORK/got"; cut -d' ' -f1 "$WORK/got" | sort | uniq -c; }
+# ka_get: one request for duo.test on the connection open as fd 3; prints its server's name
+ka_get() {
+    local line name=
+    printf 'GET /ka HTTP/1.1\r\nHost: duo.test\r\n\r\n' >&3
+    while IFS= read -r -t 5 line <&3; do
+        case $line in server=*) name=${line#server=}; name=${name%% *} ;; esac
+        case $line in body_len=*) break ;; esac
+    done
+    echo "$name"
+}
 slowest_ms() { awk '{ ms = $2 * 1000; if (ms > m) m = ms } END { printf "%d", m }' "$WORK/got"; }
 # log_ms SERVER STATE: the time (epoch ms) of the last worker's "is STATE" line for SERVER
 log_ms() {
@@ -125,6 +135,16 @@ check "... no new request goes to it (20 requests, both workers)" \
     test "$(servers_of duo.test 20 | tr -s ' ')" = " 20 two"
 check "... logged" log_has 'admin: server duo/\[::1\]:25601 disabled: maintenance'
 check "enable server: OK" test "$(admin 'enable server duo/[::1]:25601')" = OK
+# A keep-alive client whose server connection goes to a server disabled meanwhile: its
+# next request goes to another server (no new request to a disabled server).
+exec 3<>/dev/tcp/127.0.0.1/25680
+first=$(ka_get) && admin "disable server duo/[::1]:$([ "$first" = one ] && echo 25601 || echo 25602)" >/dev/null
+second=$(ka_get)
+exec 3<&-
+admin 'enable server duo/[::1]:25601' >/dev/null
+admin 'enable server duo/[::1]:25602' >/dev/null
+check "a keep-alive client's next request leaves a server disabled meanwhile ($first, then $second)" \
+    test -n "$first" -a -n "$second" -a "$first" != "$second"
 check "... it gets requests again" grep -q one <(servers_of duo.test 10)
 check "an unknown server is refused with its naming" \
     sh -c "'$TOOLS/probe' admin '$SOCK' 'disable server duo/[::1]:9' | grep -q '^No such server'"

@@ -131,6 +131,7 @@ test_pool_checked_server_follows_checks(void)
     CU_ASSERT_EQUAL(pool_pick(&h, 1, 10000), 3u);
     pool_mark_up(&h, 4);
     CU_ASSERT_EQUAL(chk[4].down, 1);                       /* ... nor a lucky connect */
+    CU_ASSERT(!pool_server_may_reuse(&h, 4));               /* down by its checks */
     pool_check_result(&chk[4], true, 2, 3);
     CU_ASSERT_EQUAL(pool_check_result(&chk[4], true, 2, 3), POOL_WENT_UP);
     for (int i = 0; i < 3; i++)
@@ -155,7 +156,9 @@ test_pool_maintenance(void)
     CU_ASSERT_EQUAL(pool_pick(&h, 1, 10), 3u);             /* down, but 4 is in maintenance */
     admin[3] = POOL_ADMIN_MAINT;
     CU_ASSERT_EQUAL(pool_pick(&h, 1, 10), YT_NONE);        /* both: nothing to try */
+    CU_ASSERT(!pool_server_may_reuse(&h, 3));               /* nor on a kept connection */
     admin[3] = admin[4] = 0;
+    CU_ASSERT(pool_server_may_reuse(&h, 3));                /* passively down: open ones may */
     CU_ASSERT_EQUAL(pool_pick(&h, 1, 10), 4u);             /* back */
     pool_health_free(&h);
 }
