@@ -29,6 +29,7 @@ struct checked {
     uint32_t server;
     enum phase phase;
     ev_tstamp started;              /* ev_time() at the start of the running check */
+    ev_tstamp due;                  /* loop time the running or next check is due at */
     uint16_t sent, got;
     uint8_t line[16];               /* the status line's first bytes */
 };
@@ -111,8 +112,8 @@ health_start(struct ev_loop *loop)
 
         ev_io_init(&c->io, check_io_cb, -1, EV_WRITE);
         c->io.data = c;
-        ev_timer_init(&c->timer, check_timer_cb,
-                      clock_secs(random_below(c->ck->interval_ms) + 1), 0);
+        c->due = ev_now(loop) + clock_secs(random_below(c->ck->interval_ms) + 1);
+        ev_timer_init(&c->timer, check_timer_cb, c->due - ev_now(loop), 0);
         c->timer.data = c;
         ev_timer_start(loop, &c->timer);
     }
@@ -185,9 +186,12 @@ finish(struct ev_loop *loop, struct checked *c, enum stats_check_result result,
             snprintf(reason, sizeof(reason), "%s", stats_check_result_names[result]);
         log_change(c->server, change == POOL_WENT_DOWN, reason, latency_us, st);
     }
-    ev_tstamp next = c->started + period(c->ck) - now;
-
-    ev_timer_set(&c->timer, next > 0 ? next : 0, 0);
+    /* From when this check was due, not from when it ran: a loop that wakes late (a busy
+     * machine) does not push every later check back by as much. */
+    c->due += period(c->ck);
+    if (c->due < ev_now(loop))
+        c->due = ev_now(loop);
+    ev_timer_set(&c->timer, c->due - ev_now(loop), 0);
     ev_timer_start(loop, &c->timer);
 }
 

@@ -5,8 +5,8 @@
  * Per checked server: one record allocated at start (a timer, a watcher, 16 bytes for the
  * status line); at most one check in flight; nothing allocated per check beyond its
  * socket. The first check runs at a random point of the first interval and each later
- * one an interval less a random jitter (up to an eighth of it) after the previous one
- * started, so workers and servers do not check in step, and `fall` failures in a row
+ * one an interval less a random jitter (up to an eighth of it) after the previous one was
+ * due, so workers and servers do not check in step, and `fall` failures in a row
  * take at most interval x fall (plus one timeout when the server stops answering rather
  * than refusing). An http check of a server with `send-proxy` or `send-proxy-v2` starts
  * with the PROXY header the protocol has for health checks (v1 UNKNOWN, v2 LOCAL). */

@@ -76,6 +76,8 @@ httpd s 25607
 byte_backend echo 25609 -m echo
 printf 'HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n' >"$WORK/ok.http"
 byte_backend px 25610 -m reply -r "$WORK/ok.http" -P
+blackhole 25611                         # connects to it hang until their timeout
+httpd b2 25612
 proxy l7-check
 
 # --- marked down by the checks alone, before any client ---
@@ -95,6 +97,13 @@ check "tls pool (tcp check from defaults): the closed server is DOWN (L4CON)" \
 check "... the listening one stays up (L4OK)" \
     wait_for 5 sh -c "'$TOOLS/probe' admin '$SOCK' 'show servers' | grep -q '^t\.test/tls/\[::1\]:25609,up,L4OK,'"
 check "... the open one never went down" test "$(changes 't.test/tls/[::1]:25609' DOWN)" = 0
+check "a blackholed server (SYNs dropped): DOWN on the connect timeout (L4TOUT)" \
+    wait_for 5 both_workers 'bh/[::1]:25611' DOWN
+check "... after the check's timeout: latency about 200 ms" \
+    grep -qE 'health: server bh/\[::1\]:25611 is DOWN, reason=L4TOUT latency=2[0-9]{2}\.[0-9]{3}ms' "$PROXY_LOG"
+servers_of bh.test 10 >"$WORK/after"
+check "... clients get the other server, none waits for 'timeout connect' (3 s; slowest $(slowest_ms) ms)" \
+    test "$(tr -s ' ' <"$WORK/after")|$(slowest_ms)" = " 10 b2|$(( $(slowest_ms) < 1000 ? $(slowest_ms) : -1 ))"
 check "send-proxy-v2 server: the check starts with the PROXY v2 LOCAL header" \
     wait_for 5 grep -q '^v2 ver_cmd=20 fam=00 len=0 ' "$WORK/px/1.proxy"
 printf 'GET /px HTTP/1.1\r\nHost: [::1]:25610\r\nConnection: close\r\nUser-Agent: switchyard-check\r\n\r\n' \
@@ -105,7 +114,7 @@ check "... and it stays up (L7OK 200)" \
     wait_for 5 sh -c "'$TOOLS/probe' admin '$SOCK' 'show servers' | grep -q '^px/\[::1\]:25610,up,L7OK 200,'"
 admin "show servers" >"$WORK/servers"
 check "show servers: a header" grep -qx '# server,state,check,latency_ms,passes,fails' "$WORK/servers"
-check "... a line per server (9)" test "$(grep -vc '^#' "$WORK/servers")" = 9
+check "... a line per server (11)" test "$(grep -vc '^#' "$WORK/servers")" = 11
 check "... up, last check L7OK 200, its latency, passes counted" \
     grep -qE '^duo/\[::1\]:25601,up,L7OK 200,[0-9]+\.[0-9]{3},[0-9]+,0$' "$WORK/servers"
 check "... down with L4CON, failures counted" \
