@@ -13,7 +13,7 @@
 #include "arena.h"
 #include "diag.h"
 
-#define AST_MAX_ARGS 8
+#define AST_MAX_ARGS 24            /* a `check` line has the most */
 
 /* What an argument is (a word, a string, a number ...), which keyword an item starts
  * with, a listener's mode and a domain list's protocol. */
@@ -27,6 +27,7 @@ enum ast_kind {
     AST_UDP, AST_ADDR, AST_LOG_FORMAT, AST_OFF, AST_SAMPLE, AST_RATIO,
     AST_ACCEPT_PROXY, AST_OPTIONAL,
     AST_METRICS,
+    AST_CHECK,
 };
 
 /* A token: where it is, and what it was (AST_WORD, AST_STRING, a keyword ...). The
@@ -76,6 +77,7 @@ struct ast_listener {
 struct ast_pool {
     struct loc kw, name;
     struct ast_server *servers;
+    struct ast_item *items;         /* `check` */
     struct ast_pool *next;
 };
 

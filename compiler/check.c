@@ -1,6 +1,7 @@
 #include "check.h"
 
 #include "expects.h"
+#include "healthck.h"
 #include "listeners.h"
 #include "pools.h"
 #include "settings.h"
@@ -11,9 +12,11 @@ check_config(struct ck *ck)
 {
     settings_global(ck);
     settings_defaults(ck);
+    healthck_defaults(ck);
     pools_check(ck);
     sites_check(ck);
     listeners_check(ck);
+    healthck_pools(ck);
     expects_check(ck);
     if (ck->diag->errors == 0) {
         sites_warn_shadowed(ck);

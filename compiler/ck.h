@@ -26,6 +26,17 @@ struct ck_server {
     uint16_t weight, flags;
 };
 
+/* A `check` line as read (healthck.c): the options it gives, in .set. */
+struct ck_check {
+    struct loc kw;
+    uint32_t set;                       /* HEALTHCK_SET_* of the options given */
+    bool off, tcp;
+    struct yt_check yc;                 /* numbers; strings below until the layout */
+    const char *method, *path, *host;   /* NULL: not given */
+    size_t method_len, path_len, host_len;
+    struct loc http_opt;                /* the first http option given, for messages */
+};
+
 struct ck_pool {
     const char *name;
     uint32_t name_len;
@@ -33,6 +44,8 @@ struct ck_pool {
     bool named, used;
     struct ck_server *servers;
     uint32_t count;
+    const struct ast_item *check_items; /* the pool block's items (named pools) */
+    struct ck_check *check;             /* resolved: NULL when not checked */
 };
 
 struct ck_site {
@@ -91,6 +104,7 @@ struct ck {
     struct yt_global global;
     const char *user, *group, *chroot, *admin;
     struct yt_timeouts timeouts;
+    struct ck_check *default_check;     /* the defaults' `check` line, NULL: none */
     bool dontlognull;
     bool log_json;                      /* defaults: log-format json */
     bool site_errors;                   /* some site was dropped: routes are unknown */

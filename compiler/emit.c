@@ -219,8 +219,8 @@ struct bin_part {
     uint64_t off;
 };
 
-enum { PART_DISP = 0, PART_REMAP, PART_KEYS, PART_SITES, PART_POOLS, PART_SERVERS, PART_BLOB,
-       PART_COUNT };
+enum { PART_DISP = 0, PART_REMAP, PART_KEYS, PART_SITES, PART_POOLS, PART_POOL_CHECKS,
+       PART_SERVERS, PART_BLOB, PART_COUNT };
 
 /* The data: the arrays of t that grow with the configuration, at their offsets, and the
  * name of its symbol, "gen_data_" and a hash of the bytes. */
@@ -246,6 +246,10 @@ bin_layout(const struct yt_table *t, struct bin *b)
                                        (size_t)t->site_count * sizeof(*t->sites), 0 };
     p[PART_POOLS] = (struct bin_part){ "pools", "struct yt_pool", t->pools,
                                        (size_t)t->pool_count * sizeof(*t->pools), 0 };
+    p[PART_POOL_CHECKS] = (struct bin_part){ "pool_checks", "uint32_t", t->pool_checks,
+                                             t->pool_checks != NULL ?
+                                             (size_t)t->pool_count * sizeof(*t->pool_checks) : 0,
+                                             0 };
     p[PART_SERVERS] = (struct bin_part){ "servers", "struct yt_server", t->servers,
                                          (size_t)t->server_count * sizeof(*t->servers), 0 };
     p[PART_BLOB] = (struct bin_part){ "blob", "char", t->blob, (size_t)t->blob_len, 0 };
@@ -596,6 +600,29 @@ out_errors(struct out *o, const struct yt_errpage *e, uint32_t count)
     out_str(o, "};\n");
 }
 
+static void
+out_checks(struct out *o, const struct yt_check *c, uint32_t count)
+{
+    out_str(o, "\nstatic const struct yt_check gen_checks[");
+    out_u64(o, count);
+    out_str(o, "] = {\n");
+    for (uint32_t i = 0; i < count; i++) {
+        out_str(o, c[i].kind == YT_CHECK_HTTP ? "    { .kind = YT_CHECK_HTTP"
+                                              : "    { .kind = YT_CHECK_TCP");
+        out_field_u64(o, ", .interval_ms = ", c[i].interval_ms);
+        out_field_u64(o, ", .timeout_ms = ", c[i].timeout_ms);
+        out_field_u64(o, ",\n      .rise = ", c[i].rise);
+        out_field_u64(o, ", .fall = ", c[i].fall);
+        out_field_u64(o, ", .status_min = ", c[i].status_min);
+        out_field_u64(o, ", .status_max = ", c[i].status_max);
+        out_field_str(o, ",\n      .method = ", c[i].method);
+        out_field_str(o, ", .path = ", c[i].path);
+        out_field_str(o, ", .host = ", c[i].host);
+        out_str(o, " },\n");
+    }
+    out_str(o, "};\n");
+}
+
 /* A pointer member into the data: its symbol plus the offset, or NULL when it has no
  * element (the strings are always there, if only their NUL). */
 static void
@@ -682,7 +709,11 @@ out_table(struct out *o, const struct yt_table *t, const struct bin *b)
     out_field_u64(o, ",\n        .tunnel_ms = ", to->tunnel_ms);
     out_field_u64(o, ", .grace_ms = ", to->grace_ms);
     out_field_u64(o, ", .retry_ms = ", to->retry_ms);
-    out_field_str(o, ",\n    },\n    .config = ", t->config);
+    out_array_ptr(o, ",\n    },\n    .checks = ", "gen_checks", t->check_count);
+    out_field_u64(o, ", .check_count = ", t->check_count);
+    out_field_index(o, ", .default_check = ", t->default_check);
+    out_ptr(o, ",\n    ", b, PART_POOL_CHECKS);
+    out_field_str(o, ",\n    .config = ", t->config);
     out_field_str(o, ", .config_tail = ", t->config_tail);
     out_str(o, ",\n    .digest = ");
     out_c_string(o, t->digest, strnlen(t->digest, sizeof(t->digest) - 1));
@@ -748,6 +779,8 @@ emit_table(FILE *c, FILE *data, const struct yt_table *t, const char *input_name
         out_listeners(o, t->listeners, t->listener_count);
     if (t->bind_count > 0)
         out_binds(o, t->binds, t->bind_count);
+    if (t->check_count > 0)
+        out_checks(o, t->checks, t->check_count);
     if (t->range_count > 0)
         out_ranges(o, t->ranges, t->range_count);
     if (t->log_count > 0)

@@ -835,8 +835,9 @@ server_line(struct im *im, struct im_backend *be)
             abuf_printf(&b, " %s", ln->word[i]);
         } else if (is(ln, i, "check")) {
             diag_warning(im->d, DIAG_W_IGNORED, ln->at[i], "'check' is ignored: switchyard "
-                         "has no health checks; a server whose connect fails is skipped "
-                         "for 'timeout retry'");
+                         "checks whole pools (a 'check' line in the pool, see "
+                         "docs/language.md); without one, a server whose connect fails is "
+                         "skipped for 'timeout retry'");
         } else {
             return im_cannot(im, i, "server options that translate: weight, backup, "
                              "send-proxy, send-proxy-v2, check");

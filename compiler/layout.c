@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "errpage.h"
+#include "healthck.h"
 #include "phash.h"
 
 struct sref {
@@ -337,6 +338,7 @@ layout_table(struct ck *ck, struct yt_table *t, struct abuf *blob)
     porder = pool_order_of(ck);
     layout_sites(ck, t, blob);
     layout_pools(ck, porder, t, blob);
+    healthck_layout(ck, porder, t, blob);
     layout_listeners(ck, t, blob);
     layout_logs(ck, t, blob);
     layout_pages(ck, t, blob);

@@ -117,6 +117,7 @@ pools_check(struct ck *ck)
         idx = pools_new(ck, arena_strndup(ck->arena, name, ap->name.len), ap->name.len,
                         ap->name, true);
         ck_nameset_add(ck, &ck->pool_names, idx, h);
+        AVEC_AT(&ck->pools, struct ck_pool, idx)->check_items = ap->items;
         if (ap->servers == NULL) {
             diag_error(ck->diag, ap->name, "pool '%.*s' has no server", (int)ap->name.len,
                        name);

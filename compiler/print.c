@@ -156,6 +156,33 @@ print_global(struct abuf *out, const struct yt_table *t)
     abuf_printf(out, "    workers %u;\n    maxconn %u;\n}\n", g->workers, g->maxconn);
 }
 
+/* A resolved `check` line: every option written out; `tcp` for a connect check, the
+ * request's options for an http one (the Host only when set). */
+static void
+print_check(struct abuf *out, const struct yt_table *t, const struct yt_check *c)
+{
+    abuf_adds(out, "    check ");
+    if (c->kind == YT_CHECK_TCP)
+        abuf_adds(out, "tcp ");
+    abuf_adds(out, "interval ");
+    print_duration(out, c->interval_ms);
+    abuf_adds(out, " timeout ");
+    print_duration(out, c->timeout_ms);
+    abuf_printf(out, " rise %u fall %u", c->rise, c->fall);
+    if (c->kind == YT_CHECK_HTTP) {
+        abuf_adds(out, " method ");
+        add_str(out, t, c->method);
+        abuf_adds(out, " path ");
+        print_string(out, t->blob + c->path.off, c->path.len);
+        if (c->host.len > 0) {
+            abuf_adds(out, " host ");
+            print_string(out, t->blob + c->host.off, c->host.len);
+        }
+        abuf_printf(out, " status %u-%u", c->status_min, c->status_max);
+    }
+    abuf_adds(out, ";\n");
+}
+
 static void
 print_defaults(struct abuf *out, const struct yt_table *t)
 {
@@ -186,6 +213,8 @@ print_defaults(struct abuf *out, const struct yt_table *t)
         abuf_adds(out, ";\n");
     }
     arena_free(&scratch);
+    if (t->default_check != YT_NONE)
+        print_check(out, t, &t->checks[t->default_check]);
     abuf_adds(out, "}\n");
 }
 
@@ -284,7 +313,12 @@ print_config_head(struct abuf *out, const struct yt_table *t)
         add_str(out, t, p->name);
         abuf_adds(out, " {\n    server ");
         yt_print_servers(t, p, ";\n    server ", print_put, out);
-        abuf_adds(out, ";\n}\n");
+        abuf_adds(out, ";\n");
+        if (t->pool_checks != NULL && t->pool_checks[i] != YT_NONE)
+            print_check(out, t, &t->checks[t->pool_checks[i]]);
+        else if (t->default_check != YT_NONE)
+            abuf_adds(out, "    check off;\n");
+        abuf_adds(out, "}\n");
     }
     for (uint32_t i = 0; i < t->listener_count; i++)
         print_listener(out, t, &t->listeners[i]);

@@ -47,6 +47,7 @@ static const struct {
     KW("admin", TK_ADMIN),
     KW("alert", TK_ALERT),
     KW("backup", TK_BACKUP),
+    KW("check", TK_CHECK),
     KW("chroot", TK_CHROOT),
     KW("defaults", TK_DEFAULTS),
     KW("domains", TK_DOMAINS),
@@ -272,6 +273,7 @@ lexer_next(struct lexer *lx, struct loc *tok)
     "optional" { tok->len = 8; return TK_OPTIONAL; }
     "from" { tok->len = 4; return TK_FROM; }
     "metrics" { tok->len = 7; return TK_METRICS; }
+    "check" { tok->len = 5; return TK_CHECK; }
 
     [0-9]+ { tok->len = (uint32_t)(lx->cur - start); return TK_NUMBER; }
     [0-9]+ [a-zA-Z]+ { tok->len = (uint32_t)(lx->cur - start); return TK_NUMUNIT; }

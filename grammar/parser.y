@@ -20,6 +20,7 @@
        STATUS PORT SERVER WEIGHT BACKUP SEND_PROXY SEND_PROXY_V2 ACME ALERT METRICS
        UDP LOG_FORMAT OFF SAMPLE
        ACCEPT_PROXY OPTIONAL FROM
+       CHECK
        LBRACE RBRACE SEMI COMMA ARROW WORD STRING NUMBER NUMUNIT ADDR BAD RATIO.
 
 /* Where only a name can go, a keyword or a number is taken as one: a pool may be called
@@ -30,6 +31,7 @@
        STATUS PORT SERVER WEIGHT BACKUP SEND_PROXY SEND_PROXY_V2 ACME ALERT METRICS
        UDP LOG_FORMAT OFF SAMPLE
        ACCEPT_PROXY OPTIONAL FROM
+       CHECK
        NUMBER NUMUNIT.
 
 %include {
@@ -56,6 +58,11 @@ struct server_list {
 
 struct bind_list {
     struct ast_bind *head, *last;
+};
+
+struct pool_body {
+    struct server_list servers;
+    struct item_list items;         /* `check` */
 };
 
 struct expect_result {
@@ -201,7 +208,9 @@ static void report_syntax_error(void *parser, int major, struct loc tok, struct 
 %type target { struct ast_item * }
 %type server { struct ast_server * }
 %type serverlist { struct server_list }
-%type pitems { struct server_list }
+%type pitems { struct pool_body }
+%type check_args { struct ast_item * }
+%type check_arg { struct ast_arg }
 %type binds { struct bind_list }
 %type addrlist { struct bind_list }
 %type ranges { struct bind_list }
@@ -246,7 +255,8 @@ stmt ::= POOL(K) WORD(N) LBRACE pitems(S) RBRACE. {
 
     p->kw = K;
     p->name = N;
-    p->servers = S.head;
+    p->servers = S.servers.head;
+    p->items = S.items.head;
     AST_APPEND(ctx->ast->pools_tail, p);
     DONE();
 }
@@ -428,7 +438,22 @@ ditem ::= ERROR(K) NUMBER(N) TEXT(F) STRING(P) SEMI. {
     defaults_add(ctx, it);
     DONE();
 }
+ditem ::= CHECK(K) check_args(A) SEMI. {
+    A->kw = K;
+    defaults_add(ctx, A);
+    DONE();
+}
 ditem ::= error.
+
+/* `check` and its options, read as words and values: the checks (compiler/healthck.c) know
+ * the option names, so a misspelt one gets a "did you mean". */
+check_args(A) ::= . { A = item(ctx, (struct loc){ 0, 0, 0 }, AST_CHECK); }
+check_args(A) ::= check_args(B) check_arg(V). { A = B; item_add(ctx, A, V); }
+
+check_arg(A) ::= WORD(T). { A = arg(T, AST_WORD); }
+check_arg(A) ::= STRING(T). { A = arg(T, AST_STRING); }
+check_arg(A) ::= NUMBER(T). { A = arg(T, AST_NUMBER); }
+check_arg(A) ::= NUMUNIT(T). { A = arg(T, AST_NUMUNIT); }
 
 /* ---- listen ---- */
 
@@ -510,8 +535,18 @@ litem(A) ::= error. { A = NULL; }
 
 /* ---- pool ---- */
 
-pitems(A) ::= . { A.head = A.last = NULL; }
-pitems(A) ::= pitems(B) SERVER server(S) SEMI. { A = servers_add(B, S); DONE(); }
+pitems(A) ::= . { memset(&A, 0, sizeof(A)); }
+pitems(A) ::= pitems(B) SERVER server(S) SEMI. {
+    A = B;
+    A.servers = servers_add(B.servers, S);
+    DONE();
+}
+pitems(A) ::= pitems(B) CHECK(K) check_args(C) SEMI. {
+    A = B;
+    C->kw = K;
+    A.items = items_add(B.items, C);
+    DONE();
+}
 pitems(A) ::= pitems(B) error. { A = B; }
 
 server(A) ::= ADDR(T) sopts(O). {

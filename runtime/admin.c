@@ -199,9 +199,7 @@ dump_stat(struct session *s)
         c.down = down;
         row(s, "pool", name_of(pl->name), up ? "UP" : "DOWN", &c);
         for (uint32_t i = pl->first; i < pl->first + pl->count; i++) {
-            snprintf(sname, sizeof(sname), "%s/", name_of(pl->name));
-            snprintf(sname + strlen(sname), sizeof(sname) - strlen(sname), "%s",
-                     name_of(table->servers[i].name));
+            stats_server_name(i, sname, sizeof(sname));
             stats_server(i, &c);
             row(s, "server", sname, stats_server_is_down(i, now) ? "DOWN" : "UP", &c);
         }
@@ -318,6 +316,75 @@ getsocks(struct session *s)
     s->hand_total = n;
 }
 
+/* ---- servers: state, checks, maintenance ---- */
+
+/* show servers: one line per server, all workers' view (see docs/runtime.md). */
+static void
+show_servers(struct session *s)
+{
+    uint64_t now = (uint64_t)(ev_now(aloop) * 1000.0);
+    char name[4 * YT_NAME_MAX + 64];
+
+    out_add(s, "# server,state,check,latency_ms,passes,fails\n");
+    for (uint32_t i = 0; i < table->server_count && !s->closing; i++) {
+        struct stats_check ck;
+        char lat[32] = "-";
+        char res[32] = "-";
+
+        if (stats_server_check(i, &ck)) {
+            snprintf(lat, sizeof(lat), "%u.%03u", ck.latency_us / 1000, ck.latency_us % 1000);
+            if (ck.result == STATS_CHECK_L7STS || ck.result == STATS_CHECK_L7OK)
+                snprintf(res, sizeof(res), "%s %u", stats_check_result_names[ck.result],
+                         ck.status);
+            else
+                snprintf(res, sizeof(res), "%s", stats_check_result_names[ck.result]);
+        }
+        out_add(s, "%s,%s,%s,%s,%u,%u\n", stats_server_name(i, name, sizeof(name)),
+                stats_server_state_names[stats_server_state(i, now)], res, lat, ck.passes,
+                ck.fails);
+    }
+}
+
+/* The server that show stat names arg ("POOL/[addr]:port"), or YT_NONE. */
+static uint32_t
+server_named(const char *arg)
+{
+    char name[4 * YT_NAME_MAX + 64];
+
+    for (uint32_t i = 0; i < table->server_count; i++)
+        if (strcmp(stats_server_name(i, name, sizeof(name)), arg) == 0)
+            return i;
+    return YT_NONE;
+}
+
+static void
+set_maint(struct session *s, const char *arg, bool maint)
+{
+    uint32_t i = server_named(arg);
+
+    if (i == YT_NONE) {
+        out_add(s, "No such server: '%.128s' (names as in 'show stat': POOL/[addr]:port)\n",
+                arg);
+        return;
+    }
+    stats_server_set_maint(i, maint);
+    log_msg(LOG_LEVEL_NOTICE, "admin: server %s %s (uid %u)", arg,
+            maint ? "disabled: maintenance" : "enabled", (unsigned)s->uid);
+    out_add(s, "OK\n");
+}
+
+static void
+disable_server(struct session *s, const char *arg)
+{
+    set_maint(s, arg, true);
+}
+
+static void
+enable_server(struct session *s, const char *arg)
+{
+    set_maint(s, arg, false);
+}
+
 static const struct command {
     const char *name;
     enum level level;
@@ -334,8 +401,22 @@ static const struct command {
       "report the counters in the Prometheus text format" },
     { "shutdown", LEVEL_ADMIN, drain,
       "stop accepting, finish open connections, exit (as SIGTERM)" },
+    { "show servers", LEVEL_OPERATOR, show_servers,
+      "one line per server: state, last check, latency, passes, failures" },
     { "_getsocks", LEVEL_TAKEOVER, getsocks, NULL },
     { "_drain", LEVEL_TAKEOVER, drain, NULL },
+};
+
+/* Commands that take an argument: "NAME ARG". */
+static const struct arg_command {
+    const char *name;
+    enum level level;
+    void (*run)(struct session *s, const char *arg);
+    const char *help;
+} arg_commands[] = {
+    { "disable server", LEVEL_ADMIN, disable_server,
+      "POOL/SERVER: no new connection or request to it (maintenance)" },
+    { "enable server", LEVEL_ADMIN, enable_server, "POOL/SERVER: back from maintenance" },
 };
 
 static void
@@ -345,6 +426,37 @@ help(struct session *s)
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
         if (commands[i].help != NULL && commands[i].level <= s->level)
             out_add(s, "  %-14s : %s\n", commands[i].name, commands[i].help);
+    for (size_t i = 0; i < sizeof(arg_commands) / sizeof(arg_commands[0]); i++)
+        if (arg_commands[i].level <= s->level)
+            out_add(s, "  %-14s : %s\n", arg_commands[i].name, arg_commands[i].help);
+}
+
+/* Runs cmd if it is one of arg_commands (the name, spaces, the argument): true when it
+ * was, answered or refused. */
+static bool
+command_with_arg(struct session *s, const char *cmd)
+{
+    for (size_t i = 0; i < sizeof(arg_commands) / sizeof(arg_commands[0]); i++) {
+        const struct arg_command *c = &arg_commands[i];
+        size_t n = strlen(c->name);
+        const char *arg = cmd + n;
+
+        if (strncmp(cmd, c->name, n) != 0 || (*arg != ' ' && *arg != '\t' && *arg != '\0'))
+            continue;
+        while (*arg == ' ' || *arg == '\t')
+            arg++;
+        if (c->level > s->level) {
+            log_msg(LOG_LEVEL_WARNING, "admin: '%s' refused to uid %u", c->name,
+                    (unsigned)s->uid);
+            out_add(s, "Permission denied\n");
+        } else if (*arg == '\0') {
+            out_add(s, "Usage: %s %s\n", c->name, c->help);
+        } else {
+            c->run(s, arg);
+        }
+        return true;
+    }
+    return false;
 }
 
 static void
@@ -355,6 +467,8 @@ command(struct session *s, char *cmd)
     for (size_t n = strlen(cmd); n > 0 && (cmd[n - 1] == ' ' || cmd[n - 1] == '\t');)
         cmd[--n] = '\0';
     if (*cmd == '\0')
+        return;
+    if (command_with_arg(s, cmd))
         return;
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
         if (strcmp(cmd, commands[i].name) != 0)

@@ -374,7 +374,8 @@ start_forward(struct http_conn *c, const struct hh_request *r, uint32_t pool)
     if (c->state != HTTP_HEAD)
         return;
     if (c->sv.fd >= 0 && c->up.server >= p->first && c->up.server < p->first + p->count &&
-        !c->server_dirty && http_server_is_alive(c)) {
+        !c->server_dirty && ups_server_may_reuse(&http_eng.ups, c->up.server) &&
+        http_server_is_alive(c)) {
         http_reuse_server(c);
         return;
     }

@@ -14,6 +14,7 @@
 
 #include "admin.h"
 #include "conn.h"
+#include "health.h"
 #include "hostname.h"
 #include "http.h"
 #include "listener.h"
@@ -244,7 +245,7 @@ run_worker(uint32_t worker, uint32_t count, int takeover)
         .sockets = listener_fds,
     };
 
-    if (loop == NULL || conn_init(T) == -1 || http_init(T) == -1) {
+    if (loop == NULL || health_init(T) == -1 || conn_init(T) == -1 || http_init(T) == -1) {
         fprintf(stderr, "switchyard: cannot set up the event loop\n");
         return 1;
     }
@@ -252,6 +253,7 @@ run_worker(uint32_t worker, uint32_t count, int takeover)
     stats_set_worker(worker);
     log_start(loop);
     listener_start(loop);
+    health_start(loop);
     if (worker == 0)
         admin_start(loop, &info);
     else
@@ -283,6 +285,7 @@ run_worker(uint32_t worker, uint32_t count, int takeover)
             (unsigned long long)log_dropped());
     conn_fini();
     http_fini();
+    health_fini(loop);
     log_close();
     return 0;
 }

@@ -63,7 +63,8 @@ static const struct family families[] = {
     { "switchyard_server_errors_total", "counter",
       "Sessions of the server that ended in error, by termination class", SCOPE_SERVER,
       F_ERRORS },
-    { "switchyard_server_up", "gauge", "1 while the server is up, 0 while it is marked down",
+    { "switchyard_server_up", "gauge",
+      "1 while the server is up, 0 while it is down (checks, a failed connect) or in maintenance",
       SCOPE_SERVER, F_UP },
     { "switchyard_server_marked_down_total", "counter",
       "Times a failed connect marked the server down", SCOPE_SERVER, F_DOWN },
@@ -175,11 +176,11 @@ end_line(struct w *w)
 
 /* ---- what the counters say ---- */
 
-/* The one place a server's state becomes a value: 1 up, 0 marked down (passive health). */
+/* The one place a server's state becomes a value: 1 up, 0 down or in maintenance. */
 static uint64_t
 server_up(uint32_t server, const struct metrics_process *p)
 {
-    return stats_server_is_down(server, p->now_ms) ? 0 : 1;
+    return stats_server_state(server, p->now_ms) == STATS_SERVER_UP;
 }
 
 static uint64_t

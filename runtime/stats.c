@@ -2,8 +2,11 @@
 
 #include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+
+#include "pool.h"
 
 /* Writers note each SPAN bytes of rows they write to, and readers skip the rows of spans
  * that no worker ever wrote without reading them: reading a page of a shared anonymous
@@ -26,6 +29,13 @@ struct row {
 
 struct server_extra {
     uint64_t down_until_ms;         /* 0: up */
+    uint64_t check_at_ms;           /* the last check's result; 0: none */
+    uint32_t check_latency_us;
+    uint16_t check_result;          /* enum stats_check_result */
+    uint16_t check_status;
+    uint16_t check_passes, check_fails;
+    uint8_t check_down;             /* 1: down by its checks or a failed connect */
+    uint8_t pad[3];
 };
 
 static const struct yt_table *table;
@@ -36,6 +46,7 @@ static uint32_t worker_count;
 static uint64_t next_id = 1, id_step = 1;
 static uint8_t *mine;               /* this worker's slice */
 static size_t off_touched, off_listeners, off_pools, off_servers, off_extra;
+static uint32_t *admin_words;       /* after the slices: one per server, shared */
 
 static size_t
 round8(size_t n)
@@ -58,7 +69,7 @@ stats_init(const struct yt_table *t, uint32_t workers)
     off_servers = off_pools + c * t->pool_count;
     off_extra = off_servers + c * t->server_count;
     slice_len = round8(off_extra + sizeof(struct server_extra) * t->server_count);
-    map_len = slice_len * worker_count;
+    map_len = slice_len * worker_count + sizeof(uint32_t) * (t->server_count + 1);
     map = mmap(NULL, map_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (map == MAP_FAILED) {
         map = NULL;
@@ -66,6 +77,7 @@ stats_init(const struct yt_table *t, uint32_t workers)
         return -1;
     }
     mine = map;
+    admin_words = (uint32_t *)(map + slice_len * worker_count);
     return 0;
 }
 
@@ -75,6 +87,7 @@ stats_fini(void)
     if (map != NULL)
         munmap(map, map_len);
     map = mine = NULL;
+    admin_words = NULL;
 }
 
 void
@@ -146,6 +159,13 @@ ever_written(size_t off)
         if (__atomic_load_n(map + slice_len * w + span_of(off), __ATOMIC_RELAXED) != 0)
             return true;
     return false;
+}
+
+/* Worker slice's server_extra of server, to read. */
+static const struct server_extra *
+extra(const uint8_t *slice, uint32_t server)
+{
+    return (const struct server_extra *)(slice + off_extra) + server;
 }
 
 enum stats_err_class
@@ -274,13 +294,93 @@ stats_server_is_down(uint32_t server, uint64_t now_ms)
     if (!ever_written(off_extra + sizeof(struct server_extra) * server))
         return false;
     for (uint32_t w = 0; map != NULL && w < worker_count; w++) {
-        const struct server_extra *e = (const struct server_extra *)(map + slice_len * w +
-                                                                     off_extra);
+        const struct server_extra *e = extra(map + slice_len * w, server);
 
-        if (load(&e[server].down_until_ms) > now_ms)
+        if (load(&e->down_until_ms) > now_ms || __atomic_load_n(&e->check_down,
+                                                                __ATOMIC_RELAXED))
             return true;
     }
     return false;
+}
+
+void
+stats_server_checked(uint32_t server, const struct stats_check *c)
+{
+    struct server_extra *e;
+
+    if (mine == NULL || server >= table->server_count)
+        return;
+    e = extra_written(server);
+    __atomic_store_n(&e->check_latency_us, c->latency_us, __ATOMIC_RELAXED);
+    __atomic_store_n(&e->check_result, (uint16_t)c->result, __ATOMIC_RELAXED);
+    __atomic_store_n(&e->check_status, c->status, __ATOMIC_RELAXED);
+    __atomic_store_n(&e->check_passes, c->passes, __ATOMIC_RELAXED);
+    __atomic_store_n(&e->check_fails, c->fails, __ATOMIC_RELAXED);
+    __atomic_store_n(&e->check_down, c->down ? 1 : 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&e->check_at_ms, c->at_ms, __ATOMIC_RELEASE);
+}
+
+void
+stats_server_check_down(uint32_t server, bool down)
+{
+    if (mine != NULL && server < table->server_count)
+        __atomic_store_n(&extra_written(server)->check_down, down ? 1 : 0, __ATOMIC_RELAXED);
+}
+
+bool
+stats_server_check(uint32_t server, struct stats_check *out)
+{
+    const struct server_extra *latest = NULL;
+    uint64_t latest_ms = 0;
+
+    memset(out, 0, sizeof(*out));
+    if (map == NULL || server >= table->server_count ||
+        !ever_written(off_extra + sizeof(struct server_extra) * server))
+        return false;
+    for (uint32_t w = 0; map != NULL && server < table->server_count && w < worker_count;
+         w++) {
+        const struct server_extra *e = extra(map + slice_len * w, server);
+        uint64_t at = __atomic_load_n(&e->check_at_ms, __ATOMIC_ACQUIRE);
+
+        if (at > latest_ms) {
+            latest_ms = at;
+            latest = e;
+        }
+    }
+    if (latest == NULL)
+        return false;
+    out->at_ms = latest_ms;
+    out->latency_us = __atomic_load_n(&latest->check_latency_us, __ATOMIC_RELAXED);
+    out->result = __atomic_load_n(&latest->check_result, __ATOMIC_RELAXED);
+    out->status = __atomic_load_n(&latest->check_status, __ATOMIC_RELAXED);
+    out->passes = __atomic_load_n(&latest->check_passes, __ATOMIC_RELAXED);
+    out->fails = __atomic_load_n(&latest->check_fails, __ATOMIC_RELAXED);
+    out->down = __atomic_load_n(&latest->check_down, __ATOMIC_RELAXED) != 0;
+    if (out->result >= STATS_CHECK_COUNT)
+        out->result = STATS_CHECK_NONE;
+    return true;
+}
+
+enum stats_server_state
+stats_server_state(uint32_t server, uint64_t now_ms)
+{
+    if (admin_words != NULL && server < table->server_count &&
+        (__atomic_load_n(&admin_words[server], __ATOMIC_RELAXED) & POOL_ADMIN_MAINT))
+        return STATS_SERVER_MAINT;
+    return stats_server_is_down(server, now_ms) ? STATS_SERVER_DOWN : STATS_SERVER_UP;
+}
+
+void
+stats_server_set_maint(uint32_t server, bool maint)
+{
+    if (admin_words != NULL && server < table->server_count)
+        __atomic_store_n(&admin_words[server], maint ? POOL_ADMIN_MAINT : 0u, __ATOMIC_RELAXED);
+}
+
+const uint32_t *
+stats_server_admin_words(void)
+{
+    return admin_words;
 }
 
 uint64_t
@@ -301,4 +401,32 @@ stats_accepted(void)
     for (uint32_t w = 0; map != NULL && w < worker_count; w++)
         n += load(&((const struct slice_head *)(map + slice_len * w))->accepted);
     return n;
+}
+
+const char *
+stats_server_name(uint32_t server, char *out, size_t cap)
+{
+    uint32_t lo = 0, hi = table != NULL ? table->pool_count : 0;
+    const struct yt_pool *p;
+    const struct yt_server *s;
+
+    if (cap == 0)
+        return out;
+    out[0] = '\0';
+    if (hi == 0 || server >= table->server_count)
+        return out;
+    /* Pools hold their servers in order: the last pool that starts at or before it. */
+    while (hi - lo > 1) {
+        uint32_t mid = lo + (hi - lo) / 2;
+
+        if (table->pools[mid].first <= server)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    p = &table->pools[lo];
+    s = &table->servers[server];
+    snprintf(out, cap, "%.*s/%.*s", (int)p->name.len, table->blob + p->name.off,
+             (int)s->name.len, table->blob + s->name.off);
+    return out;
 }

@@ -12,6 +12,7 @@
 #define RUNTIME_STATS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "table.h"
@@ -73,7 +74,79 @@ void stats_end(const struct yt_listener *l, uint32_t pool, uint32_t server,
 void stats_server_down(uint32_t server, uint64_t until_ms);
 void stats_server_up(uint32_t server);
 
+/* ---- active checks and maintenance ----
+ *
+ * Each worker checks every checked server itself (checks are not shared between workers)
+ * and publishes its view in its slice; the administrative words (maintenance) are one
+ * array after the slices, written by the admin socket and read by every worker's server
+ * choice. A reader in another process may see the fields of two consecutive checks mixed,
+ * never a torn field. */
+
+/* How a check ended, HAProxy's names (stats_check_result_names). */
+enum stats_check_result {
+    STATS_CHECK_NONE = 0,           /* not checked yet */
+    STATS_CHECK_L4OK,               /* the connect succeeded (tcp check) */
+    STATS_CHECK_L4TOUT,             /* the connect did not finish within the timeout */
+    STATS_CHECK_L4CON,              /* the connect failed (refused, unreachable) */
+    STATS_CHECK_L7OK,               /* http: a status in the expected range */
+    STATS_CHECK_L7STS,              /* http: a status outside the expected range */
+    STATS_CHECK_L7TOUT,             /* http: no status line within the timeout */
+    STATS_CHECK_L7RSP,              /* http: not an HTTP status line, or closed early */
+    STATS_CHECK_SOCKERR,            /* no socket (descriptor shortage) */
+    STATS_CHECK_COUNT
+};
+
+static const char *const stats_check_result_names[STATS_CHECK_COUNT] = {
+    "-", "L4OK", "L4TOUT", "L4CON", "L7OK", "L7STS", "L7TOUT", "L7RSP", "SOCKERR",
+};
+
+struct stats_check {
+    enum stats_check_result result;
+    uint16_t status;                /* L7OK, L7STS: the response's status */
+    uint16_t passes, fails;         /* consecutive, after this check */
+    uint32_t latency_us;            /* from the start of the check to its result */
+    uint64_t at_ms;                 /* loop time of the result; 0: none yet */
+    bool down;                      /* the server's state after it */
+};
+
+enum stats_server_state {
+    STATS_SERVER_UP = 0,
+    STATS_SERVER_DOWN,              /* some worker has it down (checks or a failed connect) */
+    STATS_SERVER_MAINT,             /* disabled from the admin socket */
+    STATS_SERVER_STATE_COUNT
+};
+
+static const char *const stats_server_state_names[STATS_SERVER_STATE_COUNT] = {
+    "up", "down", "maint",
+};
+
+/* This worker's check of server ended with c (a worker's event loop calls it). */
+void stats_server_checked(uint32_t server, const struct stats_check *c);
+
+/* This worker's checked server went down or up by other means than a check (a client's
+ * failed connect). */
+void stats_server_check_down(uint32_t server, bool down);
+
+/* The latest check result of server over all workers, in *out; false when no worker has
+ * checked it yet. */
+bool stats_server_check(uint32_t server, struct stats_check *out);
+
+/* The state of server at now_ms: maint, else down when some worker has it down (its
+ * checks, or a failed connect whose retry time has not come), else up. */
+enum stats_server_state stats_server_state(uint32_t server, uint64_t now_ms);
+
+/* Puts server in or out of maintenance, for every worker (the admin socket). */
+void stats_server_set_maint(uint32_t server, bool maint);
+
+/* The administrative words, one per server (POOL_ADMIN_* bits, pool.h), for the server
+ * choice to read; NULL before stats_init(). */
+const uint32_t *stats_server_admin_words(void);
+
 /* ---- reading, for the admin socket: sums over the workers ---- */
+
+/* Writes server's name as show stat prints it, "POOL/[addr]:port", NUL-terminated and cut
+ * to cap bytes, into out. Returns out. */
+const char *stats_server_name(uint32_t server, char *out, size_t cap);
 
 void stats_listener(uint32_t listener, struct stats_counters *out);
 void stats_pool(uint32_t pool, struct stats_counters *out);

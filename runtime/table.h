@@ -70,6 +70,23 @@ struct yt_pool {
     uint32_t first, count;          /* servers[first .. first + count) */
 };
 
+/* Active health checks of a pool's servers (the `check` line). */
+enum yt_check_kind {
+    YT_CHECK_TCP = 0,               /* a connect that succeeds within timeout_ms passes */
+    YT_CHECK_HTTP,                  /* a request whose status is in [status_min, status_max] */
+};
+
+struct yt_check {
+    uint32_t kind;                  /* enum yt_check_kind; in defaults, HTTP means "HTTP for
+                                     * the pools that serve http, TCP for the others" */
+    uint32_t interval_ms;           /* from the start of one check to the next */
+    uint32_t timeout_ms;            /* <= interval_ms: at most one check in flight */
+    uint16_t rise, fall;            /* passes to come up, failures to go down */
+    uint16_t status_min, status_max;/* http: 100 .. 599 */
+    struct yt_str method, path;     /* http: "GET", "/health" */
+    struct yt_str host;             /* http: Host; empty: the server's "[addr]:port" */
+};
+
 enum {
     YT_SITE_ACME = 1u << 0,         /* redirect listeners proxy /.well-known/acme-challenge/ */
     YT_SITE_FORWARDED_FOR = 1u << 1,/* http: add X-Forwarded-For and X-Forwarded-Proto */
@@ -204,6 +221,11 @@ struct yt_table {
     uint32_t error_count;
     struct yt_global global;
     struct yt_timeouts timeouts;
+    const struct yt_check *checks;  /* distinct check settings */
+    uint32_t check_count;
+    uint32_t default_check;         /* the defaults' `check` line: index or YT_NONE */
+    const uint32_t *pool_checks;    /* pool_count entries: index into checks or YT_NONE;
+                                     * NULL when no pool is checked */
     struct yt_str config;           /* canonical text before the sites (yt_print_config) */
     char digest[65];                /* hex SHA-256 of the canonical text, NUL-terminated */
     struct yt_str config_tail;      /* canonical text after the sites (yt_print_config) */

@@ -13,6 +13,7 @@
 #include "admit.h"
 #include "buf.h"
 #include "clock.h"
+#include "health.h"
 #include "proxyproto.h"
 #include "stats.h"
 
@@ -74,7 +75,10 @@ ups_init(struct upstream *u, const struct yt_table *t, uint32_t idle_ms)
         }
         u->idle = ip;
     }
-    return pool_health_init(&u->health, t);
+    if (pool_health_init(&u->health, t) == -1)
+        return -1;
+    pool_health_attach(&u->health, health_states(), stats_server_admin_words());
+    return 0;
 }
 
 void
@@ -93,7 +97,9 @@ ups_fini(struct upstream *u)
 void
 ups_server_down(struct upstream *u, struct ev_loop *loop, uint32_t server)
 {
-    pool_mark_down(&u->health, server, clock_ms(loop), u->t->timeouts.retry_ms);
+    if (pool_mark_down(&u->health, server, clock_ms(loop), u->t->timeouts.retry_ms) ==
+        POOL_WENT_DOWN)
+        health_passive_down(server);
     stats_server_down(server, clock_ms(loop) + u->t->timeouts.retry_ms);
 }
 
@@ -102,6 +108,12 @@ ups_server_up(struct upstream *u, uint32_t server)
 {
     pool_mark_up(&u->health, server);
     stats_server_up(server);
+}
+
+bool
+ups_server_may_reuse(const struct upstream *u, uint32_t server)
+{
+    return pool_server_may_reuse(&u->health, server);
 }
 
 /* ---- the idle pool ---- */

@@ -57,11 +57,16 @@ enum ups_result {
 enum ups_result ups_connect_next(struct upstream *u, struct ev_loop *loop, uint32_t pool,
                                  struct ups_try *t, unsigned flags, int *fd, uint32_t *nreq);
 
-/* A connect to server failed: it is down until the retry interval has passed. */
+/* A connect to server failed: it is down until the retry interval has passed, or (a
+ * checked server) until its checks pass `rise` times in a row. */
 void ups_server_down(struct upstream *u, struct ev_loop *loop, uint32_t server);
 
 /* A connect to server succeeded. */
 void ups_server_up(struct upstream *u, uint32_t server);
+
+/* Whether a connection a client holds to server may carry its next request
+ * (pool_server_may_reuse()): not when the server is in maintenance or down by its checks. */
+bool ups_server_may_reuse(const struct upstream *u, uint32_t server);
 
 enum ups_sent {
     UPS_SENT = 0,                   /* the connect is done, *n bytes went */
