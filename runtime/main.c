@@ -2,6 +2,8 @@
  * (gen_table); this file is the command line, process set-up and the event loop. */
 #include <errno.h>
 #include <ev.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -31,6 +33,7 @@
 
 #define WORKERS_MAX YT_WORKERS_MAX
 #define STATUS_EVERY 5.0            /* seconds between STATUS= lines to the service manager */
+#define READY_WITHIN_MS 10000       /* new workers must say they serve within this */
 
 static const struct yt_table *const T = &gen_table;
 
@@ -38,6 +41,7 @@ static struct ev_timer grace_timer;
 static struct ev_prepare drain_watch;   /* after SIGTERM: ends the loop once idle */
 static pid_t supervisor;                /* a worker's parent; 0 in a single process */
 static bool master;                     /* --master: the supervisor re-executes on SIGHUP */
+static int ready_fd = -1;               /* a new worker's end of the supervisor's readiness pipe */
 
 static void
 usage(FILE *f)
@@ -291,6 +295,12 @@ run_worker(uint32_t worker, uint32_t count, int takeover)
     log_msg(LOG_LEVEL_NOTICE, "switchyard %s started, config sha256:%.12s, pid %d", SY_VERSION,
             T->digest, (int)getpid());
     notify_send("READY=1\nSTATUS=serving %u listeners, 0 connections", T->listener_count);
+    if (ready_fd != -1) {           /* tells the supervisor this worker serves */
+        if (write(ready_fd, "r", 1) == -1)
+            log_msg(LOG_LEVEL_WARNING, "readiness: %s", strerror(errno));
+        close(ready_fd);
+        ready_fd = -1;
+    }
     if (takeover != -1 && admin_takeover_finish(takeover) == 0)
         log_msg(LOG_LEVEL_NOTICE, "takeover: the old process stopped accepting");
     ev_run(loop, 0);
@@ -410,6 +420,54 @@ drain_old(struct workers *w)
         log_msg(LOG_LEVEL_ERR, "reload failed: %s; this binary (switchyard %s, config "
                                "sha256:%.12s) serves again", service_reload_failed(),
                 SY_VERSION, T->digest);
+}
+
+/* Waits (READY_WITHIN_MS at most) until the n workers just forked have each written their
+ * byte to the readiness pipe (fd, taken): false when one ended first (the pipe's end of
+ * file comes early) or time ran out. */
+static bool
+workers_ready(int fd, uint32_t n)
+{
+    struct timespec t0, t;
+    uint32_t got = 0;
+
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    while (got < n) {
+        struct pollfd p = { .fd = fd, .events = POLLIN };
+        char buf[WORKERS_MAX];
+        ssize_t r;
+        long left;
+
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        left = READY_WITHIN_MS - ((t.tv_sec - t0.tv_sec) * 1000 +
+                                  (t.tv_nsec - t0.tv_nsec) / 1000000);
+        if (left <= 0 || poll(&p, 1, (int)left) == 0)
+            break;
+        r = read(fd, buf, sizeof(buf));
+        if (r == -1 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        got += (uint32_t)r;
+    }
+    close(fd);
+    if (got < n)
+        log_msg(LOG_LEVEL_ERR, "%u of %u workers did not start serving", n - got, n);
+    return got >= n;
+}
+
+/* After a reload whose workers did not start: the previous binary again, which drains
+ * these workers with the others. Returns if it cannot be executed. */
+static void
+reload_fall_back(struct workers *w)
+{
+    pid_t pids[WORKERS_MAX];
+    size_t n = 0;
+
+    for (uint32_t i = 0; i < w->count; i++)
+        if (w->pid[i] > 0)
+            pids[n++] = w->pid[i];
+    service_fall_back(pids, n);
 }
 
 /* A worker of the previous image ended. Whether pid was one; logs how it ended. */
@@ -547,6 +605,12 @@ supervise(uint32_t count, int takeover)
     sigdelset(&w.mask, SIGINT);
     sigdelset(&w.mask, SIGCHLD);
     sigdelset(&w.mask, SIGHUP);
+    /* Each new worker writes a byte once it serves; restarted ones do not. */
+    int ready[2] = { -1, -1 };
+
+    if (pipe2(ready, O_CLOEXEC) == -1)
+        log_msg(LOG_LEVEL_WARNING, "readiness pipe: %s", strerror(errno));
+    ready_fd = ready[1];
     for (uint32_t i = 0; i < count; i++) {
         w.pid[i] = spawn(&w, i);
         if (w.pid[i] == -1) {
@@ -560,6 +624,13 @@ supervise(uint32_t count, int takeover)
     }
     /* The workers accept on the very sockets the old process had: what arrives before
      * they run waits in the backlog. */
+    if (ready[1] != -1)
+        close(ready[1]);
+    ready_fd = -1;
+    /* A reload whose workers cannot start goes back to the previous binary, whose workers
+     * have gone on serving meanwhile. */
+    if (ready[0] != -1 && !workers_ready(ready[0], w.alive) && service_is_reload())
+        reload_fall_back(&w);
     if (takeover != -1 && admin_takeover_finish(takeover) == 0)
         fprintf(stderr, "switchyard: takeover: the old process stopped accepting\n");
     w.takeover = -1;
@@ -691,7 +762,7 @@ main(int argc, char **argv)
         master = true;
         rc = cmd_run(NULL, argv);
         if (rc != 0)
-            service_fall_back();    /* a reload that cannot start: the previous binary */
+            service_fall_back(NULL, 0); /* a reload that cannot start: the previous one */
         return rc;
     }
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {

@@ -241,15 +241,30 @@ service_started(void)
     previous = -1;
 }
 
-void
-service_fall_back(void)
+bool
+service_is_reload(void)
 {
+    return previous != -1;
+}
+
+void
+service_fall_back(const pid_t *also, size_t n)
+{
+    static char workers[SERVICE_PIDS_MAX * 12];
+    size_t len;
+
     if (previous == -1)
         return;
     fprintf(stderr, "switchyard: reload: %s failed to start: going back to the previous "
                     "binary\n", start_path);
+    snprintf(workers, sizeof(workers), "%s", passed_workers != NULL ? passed_workers : "");
+    for (size_t i = 0; i < n; i++) {
+        len = strlen(workers);
+        snprintf(workers + len, sizeof(workers) - len, "%s%d", len > 0 ? "," : "",
+                 (int)also[i]);
+    }
     if ((passed_fds != NULL && setenv(ENV_FDS, passed_fds, 1) == -1) ||
-        (passed_workers != NULL && setenv(ENV_WORKERS, passed_workers, 1) == -1) ||
+        setenv(ENV_WORKERS, workers, 1) == -1 ||
         setenv(ENV_FAILED, "the new binary failed to start (its messages are above)", 1) == -1)
         return;
     fexecve(previous, start_argv, environ);

@@ -39,10 +39,14 @@ const char *service_reload_failed(void);
 /* The start after a reload went through: the previous binary is let go. */
 void service_started(void);
 
+/* Whether this image was started by a reload (and the previous binary is still at hand). */
+bool service_is_reload(void);
+
 /* The start after a reload failed: executes the previous binary again with the sockets
- * and workers this image received, which takes them back and goes on serving. Returns
- * when this start was not a reload (or that exec failed). */
-void service_fall_back(void);
+ * and workers this image received, and also[0 .. n) (workers this image forked), which it
+ * takes back and goes on serving with (it drains those workers). Returns when this start
+ * was not a reload (or that exec failed). */
+void service_fall_back(const pid_t *also, size_t n);
 
 /* Reload: checks that the binary at the start path runs (its --version, within 5 s), then
  * executes it in this process with the listening sockets fds[0 .. n) and the running

@@ -146,6 +146,24 @@ check "... no request failed meanwhile: $(cat "$WORK/bad.hammer")" \
     grep -qE '^ok=[1-9][0-9]* fail=0' "$WORK/bad.hammer"
 check "... same main pid" kill -0 "$MAIN"
 
+fallbacks() { grep -c 'going back to the previous binary' "$PROXY_LOG" || true; }
+if [ "$(id -u)" = 0 ]; then
+    ready=$(ready_count)
+    install_site proc-service-nouser
+    kill -HUP "$MAIN"
+    check "a binary whose workers cannot start (unknown user) goes back to the previous one" \
+        wait_for 15 count_is 2 fallbacks
+    check "... saying why" grep -q "unknown user 'no-such-user-sy'" "$PROXY_LOG"
+    check "... and that its worker did not start" \
+        grep -q '1 of 1 workers did not start serving' "$PROXY_LOG"
+    check "... READY=1 again" wait_for 10 count_is $((ready + 1)) ready_count
+    check "... two still serves" served_by two
+    check "... its worker is gone; binary two's two workers serve" \
+        wait_for 10 count_is 2 children "$MAIN"
+else
+    ok "# SKIP not root: a worker's privilege drop cannot fail"
+fi
+
 stop_proxy
 check "SIGTERM: the master exits 0 (got $PROXY_RC)" test "$PROXY_RC" = 0
 check "... having said STOPPING=1" grep -q "^pid=$MAIN STOPPING=1" "$WORK/notify.out"
