@@ -85,6 +85,8 @@ admin_open(const struct yt_table *t)
     path[p->len] = '\0';
     /* Bind under a temporary name, then rename: the path never points to nothing, and a
      * new binary taking over replaces the old one's socket in one step. */
+    if (sandbox_make_dir(t, path) == -1)
+        return -1;
     n = snprintf(sa.sun_path, sizeof(sa.sun_path), "%s.%d.tmp", path, (int)getpid());
     if (n < 0 || (size_t)n >= sizeof(sa.sun_path))
         snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);

@@ -40,6 +40,8 @@ static bool accepting;
 static int *inherited;                  /* takeover: sockets not yet matched to a bind */
 static size_t inherited_count;
 static int *first_fd;                   /* takeover: per bind, the set-0 socket, or -1 */
+static bool adopt_only;                 /* socket activation: no socket is bound here */
+static bool not_passed;                 /* open_bind() failed for want of a passed socket */
 
 uint32_t
 listener_live_count(void)
@@ -74,25 +76,33 @@ same_addr(const union yt_addr *a, const union yt_addr *b)
            a->in6.sin6_scope_id == b->in6.sin6_scope_id;
 }
 
+bool
+listener_fd_is(int fd, const struct yt_bind *b)
+{
+    union yt_addr a;
+    socklen_t len = sizeof(a);
+    int v6only = 0, listening = 0, type = 0;
+    socklen_t il = sizeof(int);
+
+    if (getsockname(fd, &a.sa, &len) == -1 || !same_addr(&a, &b->addr) ||
+        getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &il) == -1 || type != SOCK_STREAM)
+        return false;
+    il = sizeof(int);
+    if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &il) == -1 || !listening)
+        return false;
+    il = sizeof(int);
+    return a.sa.sa_family != AF_INET6 ||
+           (getsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, &il) == 0 &&
+            v6only == b->v6only);
+}
+
 /* An inherited listening socket bound exactly as b asks (address, port, IPV6_V6ONLY):
  * removed from the inherited ones and returned, or -1. */
 static int
 take_inherited(const struct yt_bind *b)
 {
     for (size_t i = 0; i < inherited_count; i++) {
-        union yt_addr a;
-        socklen_t len = sizeof(a);
-        int v6only = 0, listening = 0;
-        socklen_t il = sizeof(int);
-
-        if (getsockname(inherited[i], &a.sa, &len) == -1 || !same_addr(&a, &b->addr) ||
-            getsockopt(inherited[i], SOL_SOCKET, SO_ACCEPTCONN, &listening, &il) == -1 ||
-            !listening)
-            continue;
-        il = sizeof(int);
-        if (a.sa.sa_family == AF_INET6 &&
-            (getsockopt(inherited[i], IPPROTO_IPV6, IPV6_V6ONLY, &v6only, &il) == -1 ||
-             v6only != b->v6only))
+        if (!listener_fd_is(inherited[i], b))
             continue;
         int fd = inherited[i];
 
@@ -145,6 +155,10 @@ open_bind(const struct yt_listener *l, const struct yt_bind *b, bool reuseport)
                 first_fd[k] = fd;
             return fd;
         }
+        if (adopt_only) {
+            not_passed = true;
+            return -1;
+        }
     }
     fd = socket(b->addr.sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd == -1)
@@ -196,8 +210,13 @@ listener_bind_all(const struct yt_table *t, bool reuseport)
                 char name[80];
 
                 bind_name(b, name, sizeof(name));
-                fprintf(stderr, "switchyard: listener %.*s: cannot bind %s: %s\n",
-                        (int)l->name.len, t->blob + l->name.off, name, strerror(errno));
+                if (not_passed)
+                    fprintf(stderr, "switchyard: listener %.*s: no socket for %s among those "
+                            "passed (LISTEN_FDS): the socket unit lacks it\n",
+                            (int)l->name.len, t->blob + l->name.off, name);
+                else
+                    fprintf(stderr, "switchyard: listener %.*s: cannot bind %s: %s\n",
+                            (int)l->name.len, t->blob + l->name.off, name, strerror(errno));
                 return -1;
             }
             socks[at] = (struct sock){ .l = l, .set = set };
@@ -210,9 +229,10 @@ listener_bind_all(const struct yt_table *t, bool reuseport)
 }
 
 int
-listener_adopt(const struct yt_table *t, const int *fds, size_t count)
+listener_adopt(const struct yt_table *t, const int *fds, size_t count, bool only)
 {
     table = t;
+    adopt_only = only;
     inherited = malloc((count + 1) * sizeof(int));
     first_fd = malloc((t->bind_count + 1) * sizeof(int));
     if (inherited == NULL || first_fd == NULL) {
@@ -264,6 +284,7 @@ listener_adopt_done(void)
     free(first_fd);
     inherited = first_fd = NULL;
     inherited_count = 0;
+    adopt_only = false;
     return n;
 }
 

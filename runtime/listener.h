@@ -23,8 +23,13 @@ int listener_bind_all(const struct yt_table *t, bool reuseport);
 /* Takeover: the listening sockets fds[0 .. count) received from the old process (takes
  * them) are used by the following listener_bind_all() calls instead of fresh sockets
  * wherever address, port and IPV6_V6ONLY match; worker sets beyond those the old process
- * had share the first set's sockets. Keeps t. Returns 0, or -1 (out of memory, printed). */
-int listener_adopt(const struct yt_table *t, const int *fds, size_t count);
+ * had share the first set's sockets. only (socket activation): a bind that no socket
+ * matches fails instead of binding a fresh socket. Keeps t. Returns 0, or -1 (out of
+ * memory, printed). */
+int listener_adopt(const struct yt_table *t, const int *fds, size_t count, bool only);
+
+/* Whether fd is a listening TCP socket bound as b asks (address, port, IPV6_V6ONLY). */
+bool listener_fd_is(int fd, const struct yt_bind *b);
 
 /* Closes the inherited sockets no bind wanted; returns how many. */
 size_t listener_adopt_done(void);

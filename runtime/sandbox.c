@@ -11,6 +11,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "passwd.h"
@@ -118,6 +119,76 @@ out:
     free(group);
     free(dir);
     return rc;
+}
+
+/* The ids the process will run as after sandbox_drop(): `user` (and `group`) when root,
+ * else its own. Returns 0, or -1 with *why set. */
+static int
+run_ids(const struct yt_table *t, uid_t *uid, gid_t *gid, const char **why)
+{
+    char *user = str_dup(t, t->global.user), *group = str_dup(t, t->global.group);
+    uint32_t u, g;
+    int rc = -1;
+
+    *uid = geteuid();
+    *gid = getegid();
+    if (user == NULL || group == NULL) {
+        *why = "out of memory";
+    } else if (*user == '\0' || geteuid() != 0) {
+        rc = 0;
+    } else if (pw_lookup_user("/etc/passwd", user, &u, &g, why) == 0 &&
+               (*group == '\0' || pw_lookup_group("/etc/group", group, &g, why) == 0)) {
+        *uid = u;
+        *gid = g;
+        rc = 0;
+    }
+    free(user);
+    free(group);
+    return rc;
+}
+
+int
+sandbox_make_dir(const struct yt_table *t, const char *file)
+{
+    char dir[PATH_MAX];
+    const char *slash = strrchr(file, '/'), *why = "";
+    size_t len = slash != NULL ? (size_t)(slash - file) : 0;
+    uid_t uid;
+    gid_t gid;
+    struct stat st;
+
+    if (len == 0 || len >= sizeof(dir))
+        return 0;
+    memcpy(dir, file, len);
+    dir[len] = '\0';
+    if (stat(dir, &st) == 0)
+        return 0;
+    if (run_ids(t, &uid, &gid, &why) == -1) {
+        fprintf(stderr, "switchyard: cannot create %s: user: %s\n", dir, why);
+        return -1;
+    }
+    /* Each missing component, 0755; the last one belongs to the user the process runs
+     * as once it has dropped its privileges, which removes its socket there at exit. */
+    for (char *p = dir + 1;; p++) {
+        if (*p != '/' && *p != '\0')
+            continue;
+        char c = *p;
+
+        *p = '\0';
+        if (mkdir(dir, 0755) == -1 && errno != EEXIST) {
+            fprintf(stderr, "switchyard: cannot create the directory %s: %s\n", dir,
+                    strerror(errno));
+            return -1;
+        }
+        *p = c;
+        if (c == '\0')
+            break;
+    }
+    if (geteuid() == 0 && uid != 0 && chown(dir, uid, gid) == -1) {
+        fprintf(stderr, "switchyard: chown %s: %s\n", dir, strerror(errno));
+        return -1;
+    }
+    return 0;
 }
 
 const char *

@@ -15,6 +15,12 @@
  * or -1 with the reason printed to stderr. */
 int sandbox_drop(const struct yt_table *t);
 
+/* Creates the directory of file (a path) if it is missing, each missing component with
+ * mode 0755, the last one owned by t's `user` (and `group`) when root, so that the process
+ * can still remove what it puts there after the privilege drop. Borrows t. Returns 0
+ * (also when the directory exists), or -1 with the reason printed to stderr. */
+int sandbox_make_dir(const struct yt_table *t, const char *file);
+
 /* path as this process reaches it now: itself before any chroot; inside the chroot
  * directory D, the rest of an absolute path under D ("D/dev/log" -> "/dev/log"); NULL for
  * any other path (outside the jail, or relative). Returns a pointer into path. */

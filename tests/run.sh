@@ -106,6 +106,37 @@ installed_tree_builds_a_proxy() {
     rm -rf "$tmp"
 }
 
+# `make install SITE=...` installs the systemd units, with the paths of its PREFIX, and the
+# site's binary where the service unit runs it; systemd-analyze verify finds nothing to say
+# about them (a warning fails the test too).
+systemd_units_verify() {
+    local tmp u out
+    tmp=$(mktemp -d) || return 1
+    eval "make -s --no-print-directory BUILD='$BUILD' $BUILD_VARS install DESTDIR='$tmp/root' \
+        PREFIX=/usr SITE=examples/reference.yard" >/dev/null || return 1
+    u=$tmp/root/usr/lib/systemd/system
+    grep -qx 'ExecStart=/usr/lib/switchyard/sites/%i/switchyard --master' "$u/switchyard@.service" &&
+        test -f "$u/switchyard@.socket" &&
+        test -x "$tmp/root/usr/lib/switchyard/sites/reference/switchyard" ||
+        { ls -R "$tmp/root/usr/lib"; return 1; }
+    if ! command -v systemd-analyze >/dev/null; then
+        echo "SKIP systemd-analyze verify: systemd-analyze is not installed"
+        rm -rf "$tmp"
+        return 0
+    fi
+    # Installed under a prefix of its own, so that the commands the units name exist.
+    eval "make -s --no-print-directory BUILD='$BUILD' $BUILD_VARS install PREFIX='$tmp/p' \
+        SITE=examples/reference.yard" >/dev/null || return 1
+    u=$tmp/p/lib/systemd/system
+    cp "$u/switchyard@.service" "$u/switchyard@reference.service" &&
+        cp "$u/switchyard@.socket" "$u/switchyard@reference.socket" || return 1
+    out=$(cd "$u" && systemd-analyze verify switchyard@reference.service \
+        switchyard@reference.socket 2>&1) || { echo "$out"; return 1; }
+    [ -z "$out" ] || { echo "systemd-analyze verify: $out"; return 1; }
+    echo "systemd-analyze verify: switchyard@reference.service and .socket are clean"
+    rm -rf "$tmp"
+}
+
 # The same tree built in another directory gives the same site binary, byte for byte:
 # no path of the build leaks into it.
 binary_is_reproducible() {
@@ -210,6 +241,7 @@ echo "== build"
 run "make install builds a working proxy from the installed files" installed_tree_builds_a_proxy
 run "the same .yard built in another directory gives the same binary" binary_is_reproducible
 run "a site of 20,000 domains builds, routes and is reproducible" big_site_builds
+run "make install gives systemd units that systemd-analyze verify accepts" systemd_units_verify
 if [[ $LINK_FLAGS == *-fsanitize* ]]; then
     echo "skip   the CI example (a sanitizer build cannot link statically)"
     skipped=$((skipped + 1))

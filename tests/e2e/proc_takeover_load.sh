@@ -21,17 +21,7 @@ OLDS=("$PROXY_PID")
 LOGS=("$PROXY_LOG")
 
 secs=$((SWAPS * 3 / 2 + 4))
-HAMMERS=()
-for i in 1 2 3 4 5 6 7 8; do
-    start "$TOOLS/probe" hammer -H -a 127.0.0.1 -p 28380 -f "$WORK/req" -t "$secs" \
-        >"$WORK/http.$i"
-    HAMMERS+=("$LAST_PID")
-done
-for i in 1 2 3 4; do
-    start "$TOOLS/probe" hammer -a 127.0.0.1 -p 28343 -f "$WORK/echo.test.hello" -t "$secs" \
-        >"$WORK/tls.$i"
-    HAMMERS+=("$LAST_PID")
-done
+hammers 28380 8 28343 4 "$secs"
 sleep 1
 
 swapped=0
@@ -48,16 +38,7 @@ done
 check "$SWAPS swaps under load, each acknowledged by the old process ($swapped done)" \
     test "$swapped" -eq "$SWAPS"
 
-wait "${HAMMERS[@]}" || true
-sum() { cat "$@" | sed -n 's/^ok=\([0-9]*\) fail=\([0-9]*\).*/\1 \2/p' |
-        awk '{ ok += $1; fail += $2; n++ } END { printf "%d %d %d", ok, fail, n }'; }
-read -r hok hfail hn <<<"$(sum "$WORK"/http.*)"
-read -r tok tfail tn <<<"$(sum "$WORK"/tls.*)"
-firsts=$(grep -ho 'first=.*' "$WORK"/http.* "$WORK"/tls.* | sort | uniq -c | tr '\n' ';' || true)
-check "http, 8 clients, a connection per request: $hok answered, $hfail failed ${firsts}" \
-    test "$hn" -eq 8 -a "$hfail" -eq 0 -a "$hok" -gt 0
-check "tls, 4 clients, a connection per exchange: $tok answered, $tfail failed" \
-    test "$tn" -eq 4 -a "$tfail" -eq 0 -a "$tok" -gt 0
+hammers_check 8 4
 
 last=${OLDS[-1]}
 bad=0

@@ -176,3 +176,38 @@ stop_proxy() {
     wait_for 10 sh -c "! kill -0 $PROXY_PID 2>/dev/null" || PROXY_RC=timeout
     [ "$PROXY_RC" = timeout ] || wait "$PROXY_PID" || PROXY_RC=$?
 }
+
+# hammers HTTP_PORT NHTTP TLS_PORT NTLS SECONDS: connection-per-request clients on
+# 127.0.0.1 for SECONDS: NHTTP sending $WORK/req to HTTP_PORT, NTLS sending
+# $WORK/echo.test.hello to TLS_PORT (probe hammer); verdicts in $WORK/http.N and
+# $WORK/tls.N, pids in HAMMERS.
+hammers() {
+    local i
+    HAMMERS=()
+    for i in $(seq 1 "$2"); do
+        start "$TOOLS/probe" hammer -H -a 127.0.0.1 -p "$1" -f "$WORK/req" -t "$5" \
+            >"$WORK/http.$i"
+        HAMMERS+=("$LAST_PID")
+    done
+    for i in $(seq 1 "$4"); do
+        start "$TOOLS/probe" hammer -a 127.0.0.1 -p "$3" -f "$WORK/echo.test.hello" -t "$5" \
+            >"$WORK/tls.$i"
+        HAMMERS+=("$LAST_PID")
+    done
+}
+
+# hammers_check NHTTP NTLS: waits for the hammers; every client must have had answers and
+# no failure (the first failures' reasons are shown).
+hammers_check() {
+    local hok hfail hn tok tfail tn firsts
+    wait "${HAMMERS[@]}" || true
+    sum() { cat "$@" | sed -n 's/^ok=\([0-9]*\) fail=\([0-9]*\).*/\1 \2/p' |
+            awk '{ ok += $1; fail += $2; n++ } END { printf "%d %d %d", ok, fail, n }'; }
+    read -r hok hfail hn <<<"$(sum "$WORK"/http.*)"
+    read -r tok tfail tn <<<"$(sum "$WORK"/tls.*)"
+    firsts=$(grep -ho 'first=.*' "$WORK"/http.* "$WORK"/tls.* | sort | uniq -c | tr '\n' ';' || true)
+    check "http, $1 clients, a connection per request: $hok answered, $hfail failed ${firsts}" \
+        test "$hn" -eq "$1" -a "$hfail" -eq 0 -a "$hok" -gt 0
+    check "tls, $2 clients, a connection per exchange: $tok answered, $tfail failed" \
+        test "$tn" -eq "$2" -a "$tfail" -eq 0 -a "$tok" -gt 0
+}
