@@ -24,6 +24,7 @@ enum ast_kind {
     AST_LEVEL, AST_TIMEOUT, AST_WORKERS, AST_MAXCONN, AST_DONTLOGNULL, AST_ERROR, AST_FILE,
     AST_TEXT, AST_HTTP, AST_TLS, AST_REDIRECT, AST_FALLBACK, AST_FORWARDED_FOR, AST_MAX_HEAD,
     AST_STATUS, AST_PORT, AST_WEIGHT, AST_BACKUP, AST_SEND_PROXY, AST_SEND_PROXY_V2, AST_ACME,
+    AST_QUIC,
 };
 
 /* A token: where it is, and what it was (AST_WORD, AST_STRING, a keyword ...). The
@@ -62,7 +63,7 @@ struct ast_bind {
 
 struct ast_listener {
     struct loc kw, name, mode;
-    enum ast_kind mode_kind;        /* AST_HTTP, AST_TLS, AST_REDIRECT */
+    enum ast_kind mode_kind;        /* AST_HTTP, AST_TLS, AST_REDIRECT, AST_QUIC */
     struct ast_bind *binds;
     struct ast_item *items;
     struct ast_listener *next;
@@ -82,7 +83,7 @@ struct ast_site {
 
 struct ast_domains {
     struct loc kw, proto, path;
-    enum ast_kind proto_kind;       /* AST_TLS or AST_HTTP */
+    enum ast_kind proto_kind;       /* AST_TLS, AST_HTTP or AST_QUIC */
     struct ast_domains *next;
 };
 

@@ -248,8 +248,8 @@ out_header(struct out *o, const char *input_name)
         "_Static_assert(sizeof(struct yt_key) == 12 && offsetof(struct yt_key, site) == 4 &&\n"
         "               offsetof(struct yt_key, len) == 8 && offsetof(struct yt_key, fp) == 10,\n"
         "               \"struct yt_key layout\");\n"
-        "_Static_assert(sizeof(struct yt_site) == 20 && offsetof(struct yt_site, pool) == 8 &&\n"
-        "               offsetof(struct yt_site, flags) == 16, \"struct yt_site layout\");\n"
+        "_Static_assert(sizeof(struct yt_site) == 24 && offsetof(struct yt_site, pool) == 8 &&\n"
+        "               offsetof(struct yt_site, flags) == 20, \"struct yt_site layout\");\n"
         "_Static_assert(sizeof(struct yt_pool) == 16 && offsetof(struct yt_pool, first) == 8 &&\n"
         "               offsetof(struct yt_pool, count) == 12, \"struct yt_pool layout\");\n"
         "\n"
@@ -310,6 +310,7 @@ put_site(struct raw *r, const void *a, uint32_t i)
     put32(r, s->name.len);
     put32(r, s->pool[YT_PROTO_TLS]);
     put32(r, s->pool[YT_PROTO_HTTP]);
+    put32(r, s->pool[YT_PROTO_QUIC]);
     put32(r, s->flags);
 }
 
@@ -417,7 +418,7 @@ out_servers(struct out *o, const struct yt_server *s, uint32_t count)
 
 static const char *const mode_names[YT_MODE_COUNT] = {
     [YT_MODE_TLS] = "YT_MODE_TLS", [YT_MODE_HTTP] = "YT_MODE_HTTP",
-    [YT_MODE_REDIRECT] = "YT_MODE_REDIRECT",
+    [YT_MODE_REDIRECT] = "YT_MODE_REDIRECT", [YT_MODE_QUIC] = "YT_MODE_QUIC",
 };
 
 static void
@@ -621,7 +622,7 @@ emit_table(FILE *f, const struct yt_table *t, const char *input_name)
         out_raw_array(o, "struct yt_key", "gen_keys", t->keys, t->key_count, 12, put_key);
     out_blob(o, t->blob, t->blob_len);
     if (t->site_count > 0)
-        out_raw_array(o, "struct yt_site", "gen_sites", t->sites, t->site_count, 20, put_site);
+        out_raw_array(o, "struct yt_site", "gen_sites", t->sites, t->site_count, 24, put_site);
     if (t->pool_count > 0)
         out_raw_array(o, "struct yt_pool", "gen_pools", t->pools, t->pool_count, 16, put_pool);
     if (t->server_count > 0)

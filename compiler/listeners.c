@@ -11,6 +11,20 @@
 #define DEF_REDIRECT_PORT 443u
 #define DEF_MAX_HEAD 16384u
 
+/* Whether listeners of mode read HTTP request heads (the others pass bytes through). */
+static bool
+listener_reads_http(uint32_t mode)
+{
+    return mode == YT_MODE_HTTP || mode == YT_MODE_REDIRECT;
+}
+
+/* Whether listeners of mode receive UDP datagrams rather than TCP connections. */
+static bool
+listener_is_udp(uint32_t mode)
+{
+    return mode == YT_MODE_QUIC;
+}
+
 /* A new listener named by al with the defaults of its mode, or NULL when the name is
  * invalid or taken (reported). */
 static struct ck_listener *
@@ -43,7 +57,7 @@ new_listener(struct ck *ck, const struct ast_listener *al, uint32_t mode)
     ln->yl.fallback_status = mode == YT_MODE_HTTP ? DEF_FALLBACK_STATUS : 0;
     ln->yl.redirect_status = mode == YT_MODE_REDIRECT ? DEF_REDIRECT_STATUS : 0;
     ln->yl.redirect_port = mode == YT_MODE_REDIRECT ? DEF_REDIRECT_PORT : 0;
-    ln->yl.max_head = mode == YT_MODE_TLS ? 0 : DEF_MAX_HEAD;
+    ln->yl.max_head = listener_reads_http(mode) ? DEF_MAX_HEAD : 0;
     ln->yl.flags = ck->dontlognull ? YT_LISTENER_DONTLOGNULL : 0;
     return ln;
 }
@@ -78,7 +92,7 @@ item_applies(enum ast_kind kind, uint32_t mode)
     switch (kind) {
     case AST_FALLBACK: return mode != YT_MODE_REDIRECT;
     case AST_STATUS: case AST_PORT: return mode == YT_MODE_REDIRECT;
-    case AST_MAX_HEAD: return mode != YT_MODE_TLS;
+    case AST_MAX_HEAD: return listener_reads_http(mode);
     case AST_FORWARDED_FOR: return mode == YT_MODE_HTTP;
     default: return true;
     }
@@ -93,9 +107,10 @@ listener_item(struct ck *ck, struct ck_listener *ln, const struct ast_item *it)
     switch (it->kind) {
     case AST_FALLBACK:
         if (it->argv[0].kind == AST_NUMBER) {
-            if (mode == YT_MODE_TLS) {
-                diag_error(ck->diag, it->argv[0].loc, "a tls listener cannot answer with "
-                           "a status; name a pool, or leave the fallback out");
+            if (!listener_reads_http(mode)) {
+                diag_error(ck->diag, it->argv[0].loc, "a %s listener cannot answer with "
+                           "a status; name a pool, or leave the fallback out",
+                           yt_mode_names[mode]);
                 break;
             }
             if (ck_uint(ck, it->argv[0], 400, 599, "fallback status", &v))
@@ -135,7 +150,8 @@ static void
 check_listener(struct ck *ck, const struct ast_listener *al)
 {
     uint32_t mode = al->mode_kind == AST_TLS ? YT_MODE_TLS :
-                    al->mode_kind == AST_HTTP ? YT_MODE_HTTP : YT_MODE_REDIRECT;
+                    al->mode_kind == AST_HTTP ? YT_MODE_HTTP :
+                    al->mode_kind == AST_QUIC ? YT_MODE_QUIC : YT_MODE_REDIRECT;
     const struct ast_item *seen[8] = { NULL };
     struct ck_listener *ln = new_listener(ck, al, mode);
 
@@ -163,7 +179,8 @@ check_listener(struct ck *ck, const struct ast_listener *al)
     }
 }
 
-/* Two listeners (or one twice) on overlapping addresses cannot both bind. */
+/* Two listeners (or one twice) on overlapping addresses cannot both bind, unless one takes
+ * TCP and the other UDP (tls and quic on :443). */
 static void
 check_overlaps(struct ck *ck)
 {
@@ -177,7 +194,8 @@ check_overlaps(struct ck *ck)
                 struct ck_listener *b = AVEC_AT(&ck->listeners, struct ck_listener, j);
 
                 for (uint32_t bj = 0; bj < (j == i ? bi : b->bind_count) && !found; bj++) {
-                    if (!addr_binds_overlap(&a->binds[bi], &b->binds[bj]))
+                    if (listener_is_udp(a->yl.mode) != listener_is_udp(b->yl.mode) ||
+                        !addr_binds_overlap(&a->binds[bi], &b->binds[bj]))
                         continue;
                     diag_error(ck->diag, a->bind_locs[bi],
                                "address already used by listener '%s'", b->name);
@@ -189,14 +207,14 @@ check_overlaps(struct ck *ck)
     }
 }
 
-/* A tls or http listener needs somewhere to send someone. (Not said when a site was
+/* A tls, quic or http listener needs somewhere to send someone. (Not said when a site was
  * dropped for its errors: it may be the missing route.) */
 static void
 check_routes(struct ck *ck)
 {
     for (uint32_t i = 0; i < ck->listeners.count && !ck_stopped(ck) && !ck->site_errors; i++) {
         struct ck_listener *ln = AVEC_AT(&ck->listeners, struct ck_listener, i);
-        uint32_t proto = ln->yl.mode == YT_MODE_TLS ? YT_PROTO_TLS : YT_PROTO_HTTP;
+        uint32_t proto = yt_mode_proto(ln->yl.mode);
         bool routed = ln->yl.mode == YT_MODE_REDIRECT || ln->yl.fallback_pool != YT_NONE;
 
         for (uint32_t s = 0; s < ck->sites.count && !routed; s++)

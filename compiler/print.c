@@ -219,7 +219,7 @@ print_listener(struct abuf *out, const struct yt_table *t, const struct yt_liste
     }
     if (l->mode == YT_MODE_REDIRECT)
         abuf_printf(out, "    status %u;\n    port %u;\n", l->redirect_status, l->redirect_port);
-    if (l->mode != YT_MODE_TLS) {
+    if (l->mode == YT_MODE_HTTP || l->mode == YT_MODE_REDIRECT) {
         abuf_adds(out, "    max-head ");
         print_size(out, l->max_head);
         abuf_adds(out, ";\n");
@@ -234,8 +234,12 @@ print_listener(struct abuf *out, const struct yt_table *t, const struct yt_liste
 static void
 print_site(struct abuf *out, const struct yt_table *t, const struct yt_site *s)
 {
-    uint32_t lines = (s->pool[0] != YT_NONE) + (s->pool[1] != YT_NONE) +
-                     ((s->flags & YT_SITE_ACME) != 0) + ((s->flags & YT_SITE_FORWARDED_FOR) != 0);
+    /* http before tls: the order of the table's protocols is not the order of reading */
+    static const int order[YT_PROTO_COUNT] = { YT_PROTO_HTTP, YT_PROTO_TLS, YT_PROTO_QUIC };
+    uint32_t lines = ((s->flags & YT_SITE_ACME) != 0) + ((s->flags & YT_SITE_FORWARDED_FOR) != 0);
+
+    for (int k = 0; k < YT_PROTO_COUNT; k++)
+        lines += s->pool[k] != YT_NONE;
     const char *ind = lines == 1 ? " " : "    ";
     const char *eol = lines == 1 ? " " : "\n";
 
@@ -243,8 +247,8 @@ print_site(struct abuf *out, const struct yt_table *t, const struct yt_site *s)
     add_str(out, t, s->name);
     abuf_adds(out, " {");
     abuf_adds(out, eol);
-    /* http before tls: the order of the table's protocols is not the order of reading */
-    for (int k = 1; k >= 0; k--) {
+    for (int i = 0; i < YT_PROTO_COUNT; i++) {
+        int k = order[i];
         const struct yt_pool *p;
 
         if (s->pool[k] == YT_NONE)

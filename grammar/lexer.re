@@ -47,7 +47,7 @@ static const struct {
     { "http", TK_HTTP }, { "include", TK_INCLUDE }, { "level", TK_LEVEL },
     { "listen", TK_LISTEN }, { "log", TK_LOG },
     { "max-head", TK_MAX_HEAD }, { "maxconn", TK_MAXCONN }, { "mode", TK_MODE },
-    { "pool", TK_POOL }, { "port", TK_PORT }, { "redirect", TK_REDIRECT },
+    { "pool", TK_POOL }, { "port", TK_PORT }, { "quic", TK_QUIC }, { "redirect", TK_REDIRECT },
     { "send-proxy", TK_SEND_PROXY }, { "send-proxy-v2", TK_SEND_PROXY_V2 },
     { "server", TK_SERVER }, { "site", TK_SITE }, { "status", TK_STATUS },
     { "stderr", TK_STDERR }, { "syslog", TK_SYSLOG }, { "text", TK_TEXT },
@@ -81,7 +81,7 @@ lexer_token_desc(int tok)
         "'dontlognull'", "'error'", "'expect'", "'fallback'", "'file'", "'forwarded-for'",
         "'global'", "'group'", "'http'", "'include'", "'level'", "'listen'", "'log'",
         "'max-head'",
-        "'maxconn'", "'mode'", "'pool'", "'port'", "'redirect'", "'send-proxy'",
+        "'maxconn'", "'mode'", "'pool'", "'port'", "'quic'", "'redirect'", "'send-proxy'",
         "'send-proxy-v2'", "'server'", "'site'", "'status'", "'stderr'", "'syslog'",
         "'text'", "'timeout'", "'tls'", "'user'", "'weight'", "'workers'",
     };
@@ -223,6 +223,7 @@ lexer_next(struct lexer *lx, struct loc *tok)
     "text" { tok->len = 4; return TK_TEXT; }
     "http" { tok->len = 4; return TK_HTTP; }
     "tls" { tok->len = 3; return TK_TLS; }
+    "quic" { tok->len = 4; return TK_QUIC; }
     "redirect" { tok->len = 8; return TK_REDIRECT; }
     "fallback" { tok->len = 8; return TK_FALLBACK; }
     "forwarded-for" { tok->len = 13; return TK_FORWARDED_FOR; }

@@ -18,6 +18,7 @@
 #include "http.h"
 #include "listener.h"
 #include "log.h"
+#include "quicrelay.h"
 #include "sandbox.h"
 #include "stats.h"
 #include "table.h"
@@ -163,6 +164,7 @@ grace_cb(struct ev_loop *loop, struct ev_timer *w, int revents)
             listener_live_count());
     conn_close_all(loop);
     http_close_all(loop);
+    quicrelay_close_all(loop);
     ev_break(loop, EVBREAK_ALL);
 }
 
@@ -226,7 +228,7 @@ run_worker(uint32_t worker, uint32_t count, int takeover)
         .sockets = listener_fds,
     };
 
-    if (loop == NULL || conn_init(T) == -1 || http_init(T) == -1) {
+    if (loop == NULL || conn_init(T) == -1 || http_init(T) == -1 || quicrelay_init(T) == -1) {
         fprintf(stderr, "switchyard: cannot set up the event loop\n");
         return 1;
     }
@@ -258,11 +260,13 @@ run_worker(uint32_t worker, uint32_t count, int takeover)
     ev_prepare_stop(loop, &drain_watch);
     conn_close_all(loop);
     http_close_all(loop);
+    quicrelay_close_all(loop);
     admin_close(worker == 0);
     log_msg(LOG_LEVEL_NOTICE, "exiting, %llu log lines dropped",
             (unsigned long long)log_dropped());
     conn_fini();
     http_fini();
+    quicrelay_fini();
     log_close();
     return 0;
 }

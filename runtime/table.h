@@ -17,7 +17,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#define YT_ABI 1
+#define YT_ABI 2
 #define YT_NONE UINT32_MAX
 #define YT_NAME_MAX 253     /* longest host name, without a trailing dot (RFC 1035 §2.3.4) */
 #define YT_WORKERS_MAX 64   /* processes a binary runs at most (global workers) */
@@ -33,12 +33,13 @@ enum yt_mode {
     YT_MODE_TLS = 0,        /* layer 4: route by the ClientHello's SNI, pass bytes through */
     YT_MODE_HTTP,           /* layer 7: route each request by its Host */
     YT_MODE_REDIRECT,       /* answer plain HTTP with a redirect to https:// */
+    YT_MODE_QUIC,           /* UDP: route QUIC by its Initial's SNI, pass datagrams through */
     YT_MODE_COUNT
 };
 
-/* A site has at most one pool per protocol: the TLS one and the plain-HTTP one (which a
- * redirect listener also uses for the ACME HTTP-01 carve-out). */
-enum yt_proto { YT_PROTO_TLS = 0, YT_PROTO_HTTP, YT_PROTO_COUNT };
+/* A site has at most one pool per protocol: the TLS one, the plain-HTTP one (which a
+ * redirect listener also uses for the ACME HTTP-01 carve-out) and the QUIC one (UDP). */
+enum yt_proto { YT_PROTO_TLS = 0, YT_PROTO_HTTP, YT_PROTO_QUIC, YT_PROTO_COUNT };
 
 struct yt_str {
     uint32_t off, len;      /* bytes blob[off .. off + len), no NUL */
@@ -185,8 +186,8 @@ struct yt_table {
 /* ---- the language's words for the table's numbers: yardc reads and prints them, the
  * runtime logs them and takes them as arguments; one list each, indexed by the number ---- */
 
-static const char *const yt_mode_names[YT_MODE_COUNT] = { "tls", "http", "redirect" };
-static const char *const yt_proto_names[YT_PROTO_COUNT] = { "tls", "http" };
+static const char *const yt_mode_names[YT_MODE_COUNT] = { "tls", "http", "redirect", "quic" };
+static const char *const yt_proto_names[YT_PROTO_COUNT] = { "tls", "http", "quic" };
 
 /* struct yt_timeouts, field by field */
 #define YT_TIMEOUT_COUNT 7
@@ -334,7 +335,8 @@ yt_site_for(const struct yt_table *t, const char *name, size_t len)
 enum yt_action {
     YT_ACT_POOL = 0,        /* connect to .pool */
     YT_ACT_STATUS,          /* http: answer .status (no route) */
-    YT_ACT_ALERT,           /* tls: no route: alert unrecognized_name and close */
+    YT_ACT_ALERT,           /* tls: no route: alert unrecognized_name and close; quic:
+                             * no route: the flow's datagrams are dropped */
     YT_ACT_REDIRECT,        /* redirect: answer .status with Location: https://... */
 };
 
@@ -376,6 +378,14 @@ yt_acme_path_ok(const char *path, size_t len)
     }
 }
 
+/* The protocol whose pool a listener of mode routes to (redirect: http, for ACME). */
+static inline uint32_t
+yt_mode_proto(uint32_t mode)
+{
+    return mode == YT_MODE_TLS ? YT_PROTO_TLS : mode == YT_MODE_QUIC ? YT_PROTO_QUIC
+                                                                     : YT_PROTO_HTTP;
+}
+
 /* The one routing decision, used by the proxy, `switchyard --resolve` and yardc's
  * `expect` checks. name is normalised; path is the request target (redirect
  * listeners only; may be NULL). */
@@ -384,7 +394,7 @@ yt_resolve(const struct yt_table *t, const struct yt_listener *l, const char *na
            size_t len, const char *path, size_t path_len)
 {
     struct yt_decision d = { .action = YT_ACT_POOL, .site = YT_NONE, .pool = YT_NONE };
-    uint32_t proto = l->mode == YT_MODE_TLS ? YT_PROTO_TLS : YT_PROTO_HTTP;
+    uint32_t proto = yt_mode_proto(l->mode);
     const struct yt_site *s;
 
     d.site = name != NULL ? yt_site_for(t, name, len) : YT_NONE;
@@ -408,8 +418,8 @@ yt_resolve(const struct yt_table *t, const struct yt_listener *l, const char *na
         d.pool = l->fallback_pool;
         return d;
     }
-    d.action = l->mode == YT_MODE_TLS ? YT_ACT_ALERT : YT_ACT_STATUS;
-    d.status = l->mode == YT_MODE_TLS ? 0 : l->fallback_status;
+    d.action = proto != YT_PROTO_HTTP ? YT_ACT_ALERT : YT_ACT_STATUS;
+    d.status = proto != YT_PROTO_HTTP ? 0 : l->fallback_status;
     return d;
 }
 

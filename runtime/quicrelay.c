@@ -1,0 +1,816 @@
+#include "quicrelay.h"
+
+#include <errno.h>
+#include <ev.h>
+#include <openssl/crypto.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "admit.h"
+#include "alog.h"
+#include "clock.h"
+#include "log.h"
+#include "quic.h"
+#include "stats.h"
+#include "upstream.h"
+
+/* Connection IDs of its server a flow is found by, besides its client's address. */
+#define FLOW_CIDS 2
+#define HASH_MIN 1024               /* buckets to start with; doubled as keys come */
+
+enum flow_state { FLOW_INSPECT = 0, FLOW_RELAY, FLOW_REFUSED };
+
+enum key_kind { KEY_ADDR = 0, KEY_CID };
+
+/* A key of the flow index: the client's address (with the listening socket it came to)
+ * or one of the server's connection IDs. Embedded in its flow. */
+struct key {
+    struct key *next;               /* same bucket */
+    struct flow *flow;
+    uint64_t hash;
+    uint8_t len;                    /* of bytes; 0: not in the index */
+    uint8_t bytes[1 + sizeof(int) + sizeof(struct sockaddr_in6)];
+};
+
+/* What a flow holds before its server is chosen; freed once it is. */
+struct undecided {
+    struct quic_flow qf;
+    uint32_t held_len, held_cap;
+    uint8_t *held;                  /* datagrams as [u16 length][bytes], in arrival order */
+};
+
+struct flow {
+    struct ev_io io;                /* the connected socket towards the server, -1 before */
+    struct ev_timer timer;
+    struct flow *prev, *next;       /* every flow, for quicrelay_close_all() */
+    const struct yt_listener *l;
+    int lfd;                        /* the listening socket: replies leave through it */
+    struct undecided *u;            /* FLOW_INSPECT only */
+    char *sni;                      /* owned, for the log line; NULL when none */
+    struct key addr_key, cid_key[FLOW_CIDS];
+    union yt_addr peer;
+    socklen_t peer_len;
+    ev_tstamp t_first, t_routed, last_c, last_s;
+    uint64_t id, bytes_c, bytes_s;
+    uint32_t site, pool, server;    /* YT_NONE until known */
+    uint32_t rebinds;               /* times the client's address changed */
+    uint8_t state;                  /* enum flow_state */
+    char term[2];
+    const char *err;                /* why it ended abnormally (static), or NULL */
+    int err_no;
+};
+
+static const struct yt_table *table;
+static struct upstream ups;
+static struct flow *flows;
+static uint32_t undecided_count;
+static struct key **buckets;
+static size_t bucket_count, key_count;
+static uint64_t seed;
+static uint32_t cid_lengths;        /* bit n: some server chose CIDs of n bytes */
+static uint8_t dgram[65536];        /* one datagram at a time, either direction */
+
+static void flow_timer_cb(struct ev_loop *loop, struct ev_timer *w, int revents);
+static void timer_restart(struct ev_loop *loop, struct flow *f);
+static void flow_server_cb(struct ev_loop *loop, struct ev_io *w, int revents);
+
+/* ---- set-up ---- */
+
+int
+quicrelay_init(const struct yt_table *t)
+{
+    static const uint8_t dcid[QUIC_INITIAL_DCID_MIN];
+    uint8_t pkt[64] = { 0xc0 }, out[64];
+    struct quic_keys k;
+    size_t hl;
+    uint64_t pn;
+
+    table = t;
+    /* libcrypto's clean-up at exit takes locks the system call filter does not allow;
+     * nothing of it needs cleaning up when the process ends. */
+    if (OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, NULL) != 1)
+        return -1;
+    if (getrandom(&seed, sizeof(seed), 0) != (ssize_t)sizeof(seed))
+        seed = (uint64_t)(uintptr_t)&seed ^ (uint64_t)getpid();
+    /* libcrypto loads its configuration and fetches its ciphers on first use: do it now,
+     * while files may be opened, not under the system call filter. */
+    if (quic_initial_keys(QUIC_VERSION_1, dcid, sizeof(dcid), false, &k) == -1 ||
+        quic_open(&k, pkt, sizeof(pkt), 18, UINT64_MAX, out, &hl, &pn) == -2)
+        return -1;
+    return ups_init(&ups, t, 0);
+}
+
+void
+quicrelay_fini(void)
+{
+    ups_fini(&ups);
+    free(buckets);
+    buckets = NULL;
+    bucket_count = key_count = 0;
+}
+
+size_t
+quicrelay_flow_size(void)
+{
+    return sizeof(struct flow);
+}
+
+size_t
+quicrelay_undecided_size(void)
+{
+    return sizeof(struct undecided);
+}
+
+/* ---- the index: client addresses and server connection IDs to flows ---- */
+
+static void
+key_set_addr(struct key *k, int lfd, const union yt_addr *a)
+{
+    size_t n = a->sa.sa_family == AF_INET ? sizeof(a->in4) : sizeof(a->in6);
+    union yt_addr c;
+
+    /* Only what identifies the address: the rest of the struct may hold anything. */
+    memset(&c, 0, sizeof(c));
+    c.sa.sa_family = a->sa.sa_family;
+    if (a->sa.sa_family == AF_INET) {
+        c.in4.sin_port = a->in4.sin_port;
+        c.in4.sin_addr = a->in4.sin_addr;
+    } else {
+        c.in6.sin6_port = a->in6.sin6_port;
+        c.in6.sin6_addr = a->in6.sin6_addr;
+        c.in6.sin6_scope_id = a->in6.sin6_scope_id;
+    }
+    k->bytes[0] = KEY_ADDR;
+    memcpy(k->bytes + 1, &lfd, sizeof(lfd));
+    memcpy(k->bytes + 1 + sizeof(lfd), &c, n);
+    k->len = (uint8_t)(1 + sizeof(lfd) + n);
+}
+
+static void
+key_set_cid(struct key *k, const uint8_t *cid, size_t len)
+{
+    k->bytes[0] = KEY_CID;
+    memcpy(k->bytes + 1, cid, len);
+    k->len = (uint8_t)(1 + len);
+}
+
+static bool
+index_grow(void)
+{
+    size_t n = bucket_count ? bucket_count * 2 : HASH_MIN;
+    struct key **b = calloc(n, sizeof(*b));
+
+    if (b == NULL)
+        return false;
+    for (size_t i = 0; i < bucket_count; i++) {
+        struct key *k = buckets[i], *next;
+
+        for (; k != NULL; k = next) {
+            next = k->next;
+            k->next = b[k->hash & (n - 1)];
+            b[k->hash & (n - 1)] = k;
+        }
+    }
+    free(buckets);
+    buckets = b;
+    bucket_count = n;
+    return true;
+}
+
+/* The flow whose key is k's bytes (k need not be in the index), or NULL. */
+static struct flow *
+index_find(const struct key *k)
+{
+    uint64_t h = yt_hash(k->bytes, k->len, seed);
+
+    if (bucket_count == 0)
+        return NULL;
+    for (const struct key *e = buckets[h & (bucket_count - 1)]; e != NULL; e = e->next)
+        if (e->hash == h && e->len == k->len && memcmp(e->bytes, k->bytes, k->len) == 0)
+            return e->flow;
+    return NULL;
+}
+
+/* Adds k (set, not in the index) for f; false when out of memory. */
+static bool
+index_add(struct flow *f, struct key *k)
+{
+    if (key_count >= bucket_count && !index_grow() && bucket_count == 0)
+        return false;
+    k->flow = f;
+    k->hash = yt_hash(k->bytes, k->len, seed);
+    k->next = buckets[k->hash & (bucket_count - 1)];
+    buckets[k->hash & (bucket_count - 1)] = k;
+    key_count++;
+    return true;
+}
+
+static void
+index_remove(struct key *k)
+{
+    struct key **p;
+
+    if (k->len == 0 || bucket_count == 0)
+        return;
+    for (p = &buckets[k->hash & (bucket_count - 1)]; *p != NULL; p = &(*p)->next) {
+        if (*p == k) {
+            *p = k->next;
+            key_count--;
+            break;
+        }
+    }
+    k->len = 0;
+}
+
+/* The flow a client datagram from an address no flow has belongs to, by the destination
+ * connection ID it carries: one the flow's server chose (a client whose address changed:
+ * NAT rebinding, migration). Short headers do not say the ID's length: every length a
+ * server chose is tried. */
+static struct flow *
+find_by_cid(const uint8_t *d, size_t n)
+{
+    struct key k;
+
+    if (n == 0)
+        return NULL;
+    if (d[0] & 0x80) {
+        if (n < 6 || d[5] == 0 || d[5] > QUIC_CID_MAX || n < 6u + d[5])
+            return NULL;
+        key_set_cid(&k, d + 6, d[5]);
+        return index_find(&k);
+    }
+    for (size_t len = 1; len <= QUIC_CID_MAX && len < n; len++) {
+        struct flow *f;
+
+        if (!(cid_lengths & (1u << len)))
+            continue;
+        key_set_cid(&k, d + 1, len);
+        if ((f = index_find(&k)) != NULL)
+            return f;
+    }
+    return NULL;
+}
+
+/* ---- the end of a flow ---- */
+
+static void
+flow_fail(struct flow *f, char who, const char *err, int err_no)
+{
+    static const char state_letter[] = { 'R', 'D', 'R' };
+
+    if (f->term[0] != 0)
+        return;
+    f->term[0] = who;
+    f->term[1] = state_letter[f->state];
+    f->err = err;
+    f->err_no = err_no;
+}
+
+static void
+flow_log(struct ev_loop *loop, const struct flow *f)
+{
+    struct alog a;
+    char addr[INET6_ADDRSTRLEN + 16], sni[4 * LOG_PEER_MAX + 4];
+    struct yt_str none = { 0, 0 };
+    ev_tstamp now = ev_now(loop);
+
+    if ((f->l->flags & YT_LISTENER_DONTLOGNULL) && f->bytes_c == 0)
+        return;
+    alog_begin(&a);
+    alog_lit(&a, "conn=");
+    alog_u64(&a, f->id);
+    alog_lit(&a, " client=");
+    alog_mem(&a, addr, alog_addr(&f->peer, addr, sizeof(addr), true));
+    alog_lit(&a, " listener=");
+    alog_mem(&a, table->blob + f->l->name.off, f->l->name.len);
+    alog_lit(&a, " sni=");
+    alog_str(&a, f->sni != NULL ? log_escape(sni, f->sni, strlen(f->sni)) : "-");
+    alog_lit(&a, " site=");
+    alog_name(&a, table->blob, f->site != YT_NONE ? table->sites[f->site].name : none);
+    alog_lit(&a, " server=");
+    alog_name(&a, table->blob, f->server != YT_NONE ? table->servers[f->server].name : none);
+    alog_lit(&a, " c2s=");
+    alog_u64(&a, f->bytes_c);
+    alog_lit(&a, " s2c=");
+    alog_u64(&a, f->bytes_s);
+    alog_lit(&a, " inspect=");
+    alog_long(&a, clock_ms_between(f->t_first, f->t_routed > 0 ? f->t_routed : now));
+    alog_lit(&a, " rebinds=");
+    alog_u64(&a, f->rebinds);
+    alog_lit(&a, " total=");
+    alog_long(&a, clock_ms_between(f->t_first, now));
+    alog_lit(&a, " term=");
+    alog_mem(&a, f->term, 2);
+    if (f->err != NULL)
+        alog_err(&a, f->err, f->err_no);
+    alog_emit(&a);
+}
+
+static void
+undecided_free(struct flow *f)
+{
+    if (f->u == NULL)
+        return;
+    free(f->u->held);
+    free(f->u);
+    f->u = NULL;
+    undecided_count--;
+}
+
+/* The one place a flow is freed. */
+static void
+flow_free(struct ev_loop *loop, struct flow *f)
+{
+    flow_log(loop, f);
+    stats_end(f->l, f->pool, f->server, f->bytes_c, f->bytes_s, f->term);
+    index_remove(&f->addr_key);
+    for (int i = 0; i < FLOW_CIDS; i++)
+        index_remove(&f->cid_key[i]);
+    ev_io_stop(loop, &f->io);
+    if (f->io.fd != -1)
+        close(f->io.fd);
+    ev_timer_stop(loop, &f->timer);
+    undecided_free(f);
+    if (f->prev != NULL)
+        f->prev->next = f->next;
+    else
+        flows = f->next;
+    if (f->next != NULL)
+        f->next->prev = f->prev;
+    admit_leave();
+    free(f->sni);
+    free(f);
+}
+
+/* ---- timers ---- */
+
+/* Until the server is chosen, and once refused: the inspect time from the first
+ * datagram. Relaying: a client silent for `timeout client` or a server silent for
+ * `timeout server` ends the flow; QUIC closes inside its encryption, so this is how every
+ * flow ends. */
+static ev_tstamp
+flow_deadline(const struct flow *f, char *who)
+{
+    const struct yt_timeouts *to = &table->timeouts;
+    ev_tstamp dc, ds;
+
+    if (f->state != FLOW_RELAY) {
+        *who = 'c';
+        return deadline_after(f->t_first, to->inspect_ms);
+    }
+    dc = deadline_after(f->last_c, to->client_ms);
+    ds = deadline_after(f->last_s, to->server_ms);
+    *who = dc <= ds ? 'c' : 's';
+    return deadline_min(dc, ds);
+}
+
+static void
+timer_restart(struct ev_loop *loop, struct flow *f)
+{
+    char who;
+    ev_tstamp left = flow_deadline(f, &who) - ev_now(loop);
+
+    ev_timer_stop(loop, &f->timer);
+    if (deadline_is_none(left))
+        return;
+    ev_timer_set(&f->timer, left > 0 ? left : 0, 0.);
+    ev_timer_start(loop, &f->timer);
+}
+
+static void
+flow_timer_cb(struct ev_loop *loop, struct ev_timer *w, int revents)
+{
+    struct flow *f = w->data;
+    char who;
+
+    (void)revents;
+    if (flow_deadline(f, &who) > ev_now(loop)) {
+        timer_restart(loop, f);
+        return;
+    }
+    if (f->state == FLOW_INSPECT)
+        flow_fail(f, 'c', "inspect-timeout", 0);
+    else if (f->state == FLOW_RELAY)
+        f->term[0] = f->term[1] = '-';      /* idle: the usual end of a QUIC flow */
+    flow_free(loop, f);
+}
+
+/* ---- relaying ---- */
+
+/* Learns the connection ID the server chose from the long header of its datagram d
+ * (Initial, Handshake, Retry: the Source Connection ID), so that the flow is found by it
+ * once its client's address changes. */
+static void
+learn_server_cid(struct flow *f, const uint8_t *d, size_t n)
+{
+    size_t dl, sl;
+    struct key k;
+
+    if (n < 7 || !(d[0] & 0x80) || (d[1] | d[2] | d[3] | d[4]) == 0)
+        return;
+    dl = d[5];
+    if (dl > QUIC_CID_MAX || n < 7 + dl)
+        return;
+    sl = d[6 + dl];
+    if (sl == 0 || sl > QUIC_CID_MAX || n < 7 + dl + sl)
+        return;
+    key_set_cid(&k, d + 7 + dl, sl);
+    if (index_find(&k) != NULL)
+        return;                     /* this flow's already, or another's: keep the first */
+    for (int i = 0; i < FLOW_CIDS; i++) {
+        if (f->cid_key[i].len != 0)
+            continue;
+        f->cid_key[i] = k;
+        if (index_add(f, &f->cid_key[i]))
+            cid_lengths |= 1u << sl;
+        else
+            f->cid_key[i].len = 0;
+        return;
+    }
+}
+
+/* The server's datagrams, each sent on to the client from the listening socket it wrote
+ * to, untouched. A datagram the client's socket cannot take now is dropped: QUIC
+ * retransmits, as it does for any loss. */
+static void
+flow_server_cb(struct ev_loop *loop, struct ev_io *w, int revents)
+{
+    struct flow *f = w->data;
+
+    (void)revents;
+    for (int i = 0; i < QUICRELAY_BURST; i++) {
+        ssize_t n = recv(w->fd, dgram, sizeof(dgram), 0);
+
+        if (n == -1) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+                return;
+            /* ICMP port unreachable and the like: the server is not there. */
+            if (f->bytes_s == 0)
+                ups_server_down(&ups, loop, f->server);
+            flow_fail(f, 'S', "read", errno);
+            flow_free(loop, f);
+            return;
+        }
+        if (f->bytes_s == 0)
+            ups_server_up(&ups, f->server);
+        f->bytes_s += (uint64_t)n;
+        f->last_s = ev_now(loop);
+        learn_server_cid(f, dgram, (size_t)n);
+        if (sendto(f->lfd, dgram, (size_t)n, MSG_DONTWAIT, &f->peer.sa, f->peer_len) == -1 &&
+            errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+            log_msg(LOG_LEVEL_INFO, "quic: sendto client: %s", strerror(errno));
+    }
+}
+
+/* Sends a client datagram to the server; a failure is a loss, for QUIC to recover. */
+static void
+to_server(struct flow *f, const uint8_t *d, size_t n)
+{
+    if (send(f->io.fd, d, n, MSG_DONTWAIT) == -1 && errno != EAGAIN && errno != EWOULDBLOCK &&
+        errno != EINTR && errno != ECONNREFUSED)
+        log_msg(LOG_LEVEL_INFO, "quic: send to server: %s", strerror(errno));
+}
+
+/* Opens the flow's socket to the next server of its pool that is up and sends it what the
+ * client sent so far, in order. */
+static void
+flow_connect(struct ev_loop *loop, struct flow *f)
+{
+    const struct undecided *u = f->u;
+    int fd;
+
+    f->server = pool_pick(&ups.health, f->pool, clock_ms(loop));
+    if (f->server == YT_NONE) {
+        flow_fail(f, 'S', "no-server", 0);
+        return;
+    }
+    fd = socket(AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd == -1) {
+        if (errno == EMFILE || errno == ENFILE)
+            admit_out_of_fds("socket", errno);
+        flow_fail(f, 'R', "socket", errno);
+        return;
+    }
+    if (connect(fd, (const struct sockaddr *)&table->servers[f->server].addr,
+                sizeof(table->servers[f->server].addr)) == -1) {
+        flow_fail(f, 'S', "connect", errno);
+        close(fd);
+        return;
+    }
+    ev_io_set(&f->io, fd, EV_READ);
+    ev_io_start(loop, &f->io);
+    for (uint32_t off = 0; off + 2 <= u->held_len;) {
+        size_t n = (size_t)u->held[off] << 8 | u->held[off + 1];
+
+        to_server(f, u->held + off + 2, n);
+        off += 2 + (uint32_t)n;
+    }
+    f->state = FLOW_RELAY;
+    f->last_c = f->last_s = ev_now(loop);
+    timer_restart(loop, f);
+}
+
+/* Keeps a datagram of the client until the server is chosen; false when the flow holds
+ * too much already. */
+static bool
+hold(struct undecided *u, const uint8_t *d, size_t n)
+{
+    uint32_t need = u->held_len + 2 + (uint32_t)n;
+
+    if (n > UINT16_MAX || need > QUICRELAY_HOLD_MAX)
+        return false;
+    if (need > u->held_cap) {
+        uint32_t cap = u->held_cap ? u->held_cap : 4096;
+        uint8_t *p;
+
+        while (cap < need)
+            cap *= 2;
+        if (cap > QUICRELAY_HOLD_MAX)
+            cap = QUICRELAY_HOLD_MAX;
+        if ((p = realloc(u->held, cap)) == NULL)
+            return false;
+        u->held = p;
+        u->held_cap = cap;
+    }
+    u->held[u->held_len] = (uint8_t)(n >> 8);
+    u->held[u->held_len + 1] = (uint8_t)n;
+    memcpy(u->held + u->held_len + 2, d, n);
+    u->held_len = need;
+    return true;
+}
+
+/* The ClientHello is whole: choose the server, or refuse the flow. */
+static void
+flow_route(struct ev_loop *loop, struct flow *f, enum quic_result r)
+{
+    const struct quic_flow *qf = &f->u->qf;
+    struct yt_decision d;
+
+    if (r == QUIC_FOUND)
+        f->sni = strndup(qf->host, qf->host_len);
+    d = yt_resolve(table, f->l, r == QUIC_FOUND ? qf->host : NULL, qf->host_len, NULL, 0);
+    f->site = d.site;
+    f->t_routed = ev_now(loop);
+    if (d.action != YT_ACT_POOL) {
+        flow_fail(f, 'P', r == QUIC_FOUND ? "unknown-name" : "no-sni", 0);
+        f->state = FLOW_REFUSED;
+    } else {
+        if (r == QUIC_NO_SNI)
+            f->err = "no-sni";
+        f->pool = d.pool;
+        flow_connect(loop, f);
+    }
+    undecided_free(f);
+}
+
+/* A datagram of a flow whose server is not chosen yet. Returns false when the datagram is
+ * refused and the flow not changed by it. */
+static bool
+flow_inspect(struct ev_loop *loop, struct flow *f, const uint8_t *d, size_t n)
+{
+    enum quic_result r = quic_feed(&f->u->qf, d, n);
+
+    /* Handshake or 0-RTT packets in a datagram of their own come after the Initials and
+     * go to the server with them. Other refused datagrams are damaged or forged. */
+    if (!quic_is_final(r) && r != QUIC_NEED_MORE &&
+        !(r == QUIC_ERR_NOT_INITIAL && f->u->qf.version != 0))
+        return false;
+    if (!hold(f->u, d, n)) {
+        flow_fail(f, 'P', "too-large", 0);
+        f->state = FLOW_REFUSED;
+        undecided_free(f);
+        return true;
+    }
+    if (r == QUIC_FOUND || r == QUIC_NO_SNI) {
+        flow_route(loop, f, r);
+    } else if (quic_is_final(r)) {
+        flow_fail(f, 'P', r == QUIC_ERR_HELLO ? sni_result_str(f->u->qf.sni)
+                                              : quic_result_str(r), 0);
+        f->state = FLOW_REFUSED;
+        undecided_free(f);
+    }
+    return true;
+}
+
+/* A new flow for a client's first datagram, or NULL when the client cannot have one now
+ * (maxconn, too many undecided flows, memory). */
+static struct flow *
+flow_new(struct ev_loop *loop, int lfd, const struct yt_listener *l, const union yt_addr *peer,
+         socklen_t peer_len)
+{
+    struct flow *f;
+
+    if (admit_live() >= admit_maxconn() || undecided_count >= QUICRELAY_UNDECIDED_MAX)
+        return NULL;
+    f = calloc(1, sizeof(*f));
+    if (f == NULL)
+        return NULL;
+    f->u = malloc(sizeof(*f->u));
+    if (f->u == NULL) {
+        free(f);
+        return NULL;
+    }
+    quic_flow_init(&f->u->qf);
+    f->u->held = NULL;
+    f->u->held_len = f->u->held_cap = 0;
+    undecided_count++;
+    ev_io_init(&f->io, flow_server_cb, -1, EV_READ);
+    f->io.data = f;
+    ev_timer_init(&f->timer, flow_timer_cb, 0., 0.);
+    f->timer.data = f;
+    f->l = l;
+    f->lfd = lfd;
+    f->peer = *peer;
+    f->peer_len = peer_len;
+    f->site = f->pool = f->server = YT_NONE;
+    f->t_first = ev_now(loop);
+    f->state = FLOW_INSPECT;
+    return f;
+}
+
+/* Makes f a live flow: indexed by its client's address, counted, timed. */
+static bool
+flow_start(struct ev_loop *loop, struct flow *f)
+{
+    key_set_addr(&f->addr_key, f->lfd, &f->peer);
+    if (!index_add(f, &f->addr_key))
+        return false;
+    f->id = stats_next_id();
+    f->next = flows;
+    if (flows != NULL)
+        flows->prev = f;
+    flows = f;
+    admit_enter();
+    stats_accept(f->l);
+    timer_restart(loop, f);
+    return true;
+}
+
+/* Frees a flow that never started (flow_start()): no log line, no counts of its own. */
+static void
+flow_discard(struct ev_loop *loop, struct flow *f)
+{
+    ev_io_stop(loop, &f->io);
+    if (f->io.fd != -1)
+        close(f->io.fd);
+    ev_timer_stop(loop, &f->timer);
+    undecided_free(f);
+    free(f->sni);
+    free(f);
+}
+
+/* RFC 9000 §6, §17.2.1: a client's datagram of a version we cannot read is answered with
+ * the versions we can, when it is large enough to be a first Initial (1200 bytes): the
+ * answer is at most 63 bytes, far below what came, so it amplifies nothing. */
+static void
+version_negotiation(int lfd, const union yt_addr *peer, socklen_t peer_len, const uint8_t *d,
+                    size_t n)
+{
+    static const uint8_t versions[8] = { 0x00, 0x00, 0x00, 0x01, 0x6b, 0x33, 0x43, 0xcf };
+    uint8_t vn[7 + 2 * QUIC_CID_MAX + sizeof(versions)];
+    size_t dl, sl, at = 0;
+
+    if (n < QUIC_INITIAL_DATAGRAM_MIN || n < 7)
+        return;
+    dl = d[5];
+    if (dl > QUIC_CID_MAX || n < 7 + dl)
+        return;
+    sl = d[6 + dl];
+    if (sl > QUIC_CID_MAX || n < 7 + dl + sl)
+        return;
+    vn[at++] = (uint8_t)(0x80 | (d[0] & 0x7f));
+    memset(vn + at, 0, 4);
+    at += 4;
+    vn[at++] = (uint8_t)sl;                 /* the client's SCID as our DCID ... */
+    memcpy(vn + at, d + 7 + dl, sl);
+    at += sl;
+    vn[at++] = (uint8_t)dl;                 /* ... and its DCID as our SCID */
+    memcpy(vn + at, d + 6, dl);
+    at += dl;
+    memcpy(vn + at, versions, sizeof(versions));
+    at += sizeof(versions);
+    (void)sendto(lfd, vn, at, MSG_DONTWAIT, &peer->sa, peer_len);
+}
+
+/* A datagram from an address no flow has, found by none of its connection IDs either:
+ * the first of a new client connection, or refused. */
+static void
+first_datagram(struct ev_loop *loop, int lfd, const struct yt_listener *l,
+               const union yt_addr *peer, socklen_t plen, const uint8_t *d, size_t n)
+{
+    struct flow *f;
+    const char *term = "PR";
+
+    if (n >= 5 && (d[0] & 0x80)) {
+        uint32_t v = (uint32_t)d[1] << 24 | (uint32_t)d[2] << 16 | (uint32_t)d[3] << 8 | d[4];
+
+        if (v != QUIC_VERSION_1 && v != QUIC_VERSION_2 && v != 0) {
+            version_negotiation(lfd, peer, plen, d, n);
+            stats_end(l, YT_NONE, YT_NONE, n, 0, term);
+            return;
+        }
+    }
+    f = flow_new(loop, lfd, l, peer, plen);
+    if (f == NULL) {
+        stats_end(l, YT_NONE, YT_NONE, n, 0, term);
+        return;
+    }
+    /* A datagram that starts no connection (damaged, forged, short-header of a flow we
+     * do not know) costs no flow and no log line: it is only counted. */
+    if (!flow_inspect(loop, f, d, n) || !flow_start(loop, f)) {
+        flow_discard(loop, f);
+        stats_end(l, YT_NONE, YT_NONE, n, 0, term);
+        return;
+    }
+    f->bytes_c = n;
+    f->last_c = ev_now(loop);
+    if (f->term[0] != 0 && f->state != FLOW_REFUSED)
+        flow_free(loop, f);
+}
+
+/* f's client wrote from another address (NAT rebinding, migration): replies go there. */
+static void
+flow_rebind(struct flow *f, const union yt_addr *peer, socklen_t plen)
+{
+    struct key k;
+
+    key_set_addr(&k, f->lfd, peer);
+    if (index_find(&k) != NULL)
+        return;                     /* that address is another flow's */
+    index_remove(&f->addr_key);
+    f->addr_key = k;
+    if (!index_add(f, &f->addr_key))
+        f->addr_key.len = 0;
+    f->peer = *peer;
+    f->peer_len = plen;
+    f->rebinds++;
+}
+
+static void
+client_datagram(struct ev_loop *loop, int lfd, const struct yt_listener *l,
+                const union yt_addr *peer, socklen_t plen, const uint8_t *d, size_t n)
+{
+    struct key k;
+    struct flow *f;
+
+    key_set_addr(&k, lfd, peer);
+    f = index_find(&k);
+    if (f == NULL && (f = find_by_cid(d, n)) != NULL && f->lfd == lfd &&
+        f->state == FLOW_RELAY)
+        flow_rebind(f, peer, plen);
+    else if (f != NULL && f->addr_key.len != 0 && memcmp(f->addr_key.bytes, k.bytes, k.len) != 0)
+        f = NULL;                   /* found by a CID, but not movable here */
+    if (f == NULL) {
+        first_datagram(loop, lfd, l, peer, plen, d, n);
+        return;
+    }
+    switch (f->state) {
+    case FLOW_INSPECT:
+        if (!flow_inspect(loop, f, d, n)) {
+            stats_end(l, YT_NONE, YT_NONE, 0, 0, "PR");
+            return;
+        }
+        break;
+    case FLOW_RELAY:
+        to_server(f, d, n);
+        break;
+    default:
+        break;                      /* refused: dropped until the flow times out */
+    }
+    f->bytes_c += n;
+    f->last_c = ev_now(loop);
+    if (f->term[0] != 0 && f->state != FLOW_REFUSED)
+        flow_free(loop, f);
+}
+
+void
+quicrelay_read(struct ev_loop *loop, int fd, const struct yt_listener *l)
+{
+    for (int i = 0; i < QUICRELAY_BURST; i++) {
+        union yt_addr peer;
+        socklen_t plen = sizeof(peer);
+        ssize_t n = recvfrom(fd, dgram, sizeof(dgram), 0, &peer.sa, &plen);
+
+        if (n == -1) {
+            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+                log_msg(LOG_LEVEL_WARNING, "quic: recvfrom: %s", strerror(errno));
+            return;
+        }
+        if (n == 0 || plen > sizeof(peer))
+            continue;
+        client_datagram(loop, fd, l, &peer, plen, dgram, (size_t)n);
+    }
+}
+
+void
+quicrelay_close_all(struct ev_loop *loop)
+{
+    while (flows != NULL) {
+        flow_fail(flows, 'P', "shutdown", 0);
+        flow_free(loop, flows);
+    }
+}
