@@ -117,6 +117,9 @@ listener_item(struct ck *ck, struct ck_listener *ln, const struct ast_item *it)
                 ln->yl.fallback_status = (uint16_t)v;
         } else {
             ln->yl.fallback_pool = pools_find(ck, it->argv[0].loc);
+            if (ln->yl.fallback_pool != YT_NONE && listener_is_udp(mode) &&
+                !pools_check_udp(ck, ln->yl.fallback_pool, it->argv[0].loc))
+                ln->yl.fallback_pool = YT_NONE;
         }
         break;
     case AST_STATUS:

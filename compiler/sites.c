@@ -70,7 +70,8 @@ check_site(struct ck *ck, const struct ast_site *as)
                 if (!pools_fill(ck, pool, it->servers))
                     pool = YT_NONE;
             }
-            if (pool == YT_NONE) {
+            if (pool == YT_NONE ||
+                (proto == YT_PROTO_QUIC && !pools_check_udp(ck, pool, it->kw))) {
                 ok = false;
                 continue;
             }
@@ -188,7 +189,7 @@ check_domains(struct ck *ck, const struct ast_domains *ad)
             pool = last_pool;
         } else {
             pool = pools_find(ck, ql);
-            if (pool == YT_NONE)
+            if (pool == YT_NONE || (proto == YT_PROTO_QUIC && !pools_check_udp(ck, pool, ql)))
                 continue;
             last_pool = pool;
             last_name = q;

@@ -238,9 +238,12 @@ find_by_cid(const uint8_t *d, size_t n)
     if (n == 0)
         return NULL;
     if (d[0] & 0x80) {
-        if (n < 6 || d[5] == 0 || d[5] > QUIC_CID_MAX || n < 6u + d[5])
+        struct quic_cid dcid, scid;
+        uint32_t version;
+
+        if (quic_long_header_ids(d, n, &version, &dcid, &scid) == -1 || dcid.len == 0)
             return NULL;
-        key_set_cid(&k, d + 6, d[5]);
+        key_set_cid(&k, dcid.id, dcid.len);
         return index_find(&k);
     }
     for (size_t len = 1; len <= QUIC_CID_MAX && len < n; len++) {
@@ -407,18 +410,14 @@ flow_timer_cb(struct ev_loop *loop, struct ev_timer *w, int revents)
 static void
 learn_server_cid(struct flow *f, const uint8_t *d, size_t n)
 {
-    size_t dl, sl;
+    struct quic_cid dcid, scid;
+    uint32_t version;
     struct key k;
 
-    if (n < 7 || !(d[0] & 0x80) || (d[1] | d[2] | d[3] | d[4]) == 0)
+    if (quic_long_header_ids(d, n, &version, &dcid, &scid) == -1 || version == 0 ||
+        scid.len == 0)
         return;
-    dl = d[5];
-    if (dl > QUIC_CID_MAX || n < 7 + dl)
-        return;
-    sl = d[6 + dl];
-    if (sl == 0 || sl > QUIC_CID_MAX || n < 7 + dl + sl)
-        return;
-    key_set_cid(&k, d + 7 + dl, sl);
+    key_set_cid(&k, scid.id, scid.len);
     if (index_find(&k) != NULL)
         return;                     /* this flow's already, or another's: keep the first */
     for (int i = 0; i < FLOW_CIDS; i++) {
@@ -426,7 +425,7 @@ learn_server_cid(struct flow *f, const uint8_t *d, size_t n)
             continue;
         f->cid_key[i] = k;
         if (index_add(f, &f->cid_key[i]))
-            cid_lengths |= 1u << sl;
+            cid_lengths |= 1u << scid.len;
         else
             f->cid_key[i].len = 0;
         return;
@@ -663,39 +662,6 @@ flow_discard(struct ev_loop *loop, struct flow *f)
     free(f);
 }
 
-/* RFC 9000 §6, §17.2.1: a client's datagram of a version we cannot read is answered with
- * the versions we can, when it is large enough to be a first Initial (1200 bytes): the
- * answer is at most 63 bytes, far below what came, so it amplifies nothing. */
-static void
-version_negotiation(int lfd, const union yt_addr *peer, socklen_t peer_len, const uint8_t *d,
-                    size_t n)
-{
-    static const uint8_t versions[8] = { 0x00, 0x00, 0x00, 0x01, 0x6b, 0x33, 0x43, 0xcf };
-    uint8_t vn[7 + 2 * QUIC_CID_MAX + sizeof(versions)];
-    size_t dl, sl, at = 0;
-
-    if (n < QUIC_INITIAL_DATAGRAM_MIN || n < 7)
-        return;
-    dl = d[5];
-    if (dl > QUIC_CID_MAX || n < 7 + dl)
-        return;
-    sl = d[6 + dl];
-    if (sl > QUIC_CID_MAX || n < 7 + dl + sl)
-        return;
-    vn[at++] = (uint8_t)(0x80 | (d[0] & 0x7f));
-    memset(vn + at, 0, 4);
-    at += 4;
-    vn[at++] = (uint8_t)sl;                 /* the client's SCID as our DCID ... */
-    memcpy(vn + at, d + 7 + dl, sl);
-    at += sl;
-    vn[at++] = (uint8_t)dl;                 /* ... and its DCID as our SCID */
-    memcpy(vn + at, d + 6, dl);
-    at += dl;
-    memcpy(vn + at, versions, sizeof(versions));
-    at += sizeof(versions);
-    (void)sendto(lfd, vn, at, MSG_DONTWAIT, &peer->sa, peer_len);
-}
-
 /* A datagram from an address no flow has, found by none of its connection IDs either:
  * the first of a new client connection, or refused. */
 static void
@@ -705,14 +671,14 @@ first_datagram(struct ev_loop *loop, int lfd, const struct yt_listener *l,
     struct flow *f;
     const char *term = "PR";
 
-    if (n >= 5 && (d[0] & 0x80)) {
-        uint32_t v = (uint32_t)d[1] << 24 | (uint32_t)d[2] << 16 | (uint32_t)d[3] << 8 | d[4];
+    uint8_t vn[QUIC_VN_MAX];
+    size_t vn_len = quic_version_negotiation(d, n, vn, sizeof(vn));
 
-        if (v != QUIC_VERSION_1 && v != QUIC_VERSION_2 && v != 0) {
-            version_negotiation(lfd, peer, plen, d, n);
-            stats_end(l, YT_NONE, YT_NONE, n, 0, term);
-            return;
-        }
+    /* A version we cannot read: the client is told which we can (RFC 9000 §6). */
+    if (vn_len > 0) {
+        (void)sendto(lfd, vn, vn_len, MSG_DONTWAIT, &peer->sa, plen);
+        stats_end(l, YT_NONE, YT_NONE, n, 0, term);
+        return;
     }
     f = flow_new(loop, lfd, l, peer, plen);
     if (f == NULL) {
