@@ -475,9 +475,9 @@ to_server(struct flow *f, const uint8_t *d, size_t n)
 }
 
 /* Opens the flow's socket to the next server of its pool that is up and sends it what the
- * client sent so far, in order. */
+ * client sent so far, in order: the held datagrams, then d[0..n). */
 static void
-flow_connect(struct ev_loop *loop, struct flow *f)
+flow_connect(struct ev_loop *loop, struct flow *f, const uint8_t *d, size_t n)
 {
     const struct undecided *u = f->u;
     int fd;
@@ -502,12 +502,13 @@ flow_connect(struct ev_loop *loop, struct flow *f)
     }
     ev_io_set(&f->io, fd, EV_READ);
     ev_io_start(loop, &f->io);
-    for (uint32_t off = 0; off + 2 <= u->held_len;) {
-        size_t n = (size_t)u->held[off] << 8 | u->held[off + 1];
+    for (uint32_t off = 0; u != NULL && off + 2 <= u->held_len;) {
+        size_t len = (size_t)u->held[off] << 8 | u->held[off + 1];
 
-        to_server(f, u->held + off + 2, n);
-        off += 2 + (uint32_t)n;
+        to_server(f, u->held + off + 2, len);
+        off += 2 + (uint32_t)len;
     }
+    to_server(f, d, n);
     f->state = FLOW_RELAY;
     f->last_c = f->last_s = ev_now(loop);
     timer_restart(loop, f);
@@ -542,28 +543,66 @@ hold(struct undecided *u, const uint8_t *d, size_t n)
     return true;
 }
 
-/* The ClientHello is whole: choose the server, or refuse the flow. */
+/* The flow is refused: its datagrams are dropped until it times out. */
 static void
-flow_route(struct ev_loop *loop, struct flow *f, enum quic_result r)
+flow_refuse(struct flow *f, const char *err)
 {
-    const struct quic_flow *qf = &f->u->qf;
-    struct yt_decision d;
+    flow_fail(f, 'P', err, 0);
+    f->state = FLOW_REFUSED;
+    undecided_free(f);
+}
+
+/* The ClientHello in qf is whole: choose the server and send it d[0..n) after what the
+ * flow held, or refuse the flow. */
+static void
+flow_route(struct ev_loop *loop, struct flow *f, const struct quic_flow *qf,
+           enum quic_result r, const uint8_t *d, size_t n)
+{
+    struct yt_decision dec;
 
     if (r == QUIC_FOUND)
         f->sni = strndup(qf->host, qf->host_len);
-    d = yt_resolve(table, f->l, r == QUIC_FOUND ? qf->host : NULL, qf->host_len, NULL, 0);
-    f->site = d.site;
+    dec = yt_resolve(table, f->l, r == QUIC_FOUND ? qf->host : NULL, qf->host_len, NULL, 0);
+    f->site = dec.site;
     f->t_routed = ev_now(loop);
-    if (d.action != YT_ACT_POOL) {
-        flow_fail(f, 'P', r == QUIC_FOUND ? "unknown-name" : "no-sni", 0);
-        f->state = FLOW_REFUSED;
-    } else {
-        if (r == QUIC_NO_SNI)
-            f->err = "no-sni";
-        f->pool = d.pool;
-        flow_connect(loop, f);
+    if (dec.action != YT_ACT_POOL) {
+        flow_refuse(f, r == QUIC_FOUND ? "unknown-name" : "no-sni");
+        return;
     }
+    if (r == QUIC_NO_SNI)
+        f->err = "no-sni";
+    f->pool = dec.pool;
+    flow_connect(loop, f, d, n);
     undecided_free(f);
+}
+
+/* Makes qf (a flow's first datagrams, read outside it) the flow's own. */
+static bool
+undecided_new(struct flow *f, const struct quic_flow *qf)
+{
+    if (undecided_count >= QUICRELAY_UNDECIDED_MAX || (f->u = malloc(sizeof(*f->u))) == NULL)
+        return false;
+    memcpy(&f->u->qf, qf, sizeof(*qf));
+    f->u->held = NULL;
+    f->u->held_len = f->u->held_cap = 0;
+    undecided_count++;
+    return true;
+}
+
+/* What quic_feed() said of the client's datagram d[0..n), which it read into qf: route,
+ * refuse, or hold the datagram until the hello is whole. */
+static void
+flow_verdict(struct ev_loop *loop, struct flow *f, const struct quic_flow *qf,
+             enum quic_result r, const uint8_t *d, size_t n)
+{
+    if (r == QUIC_FOUND || r == QUIC_NO_SNI)
+        flow_route(loop, f, qf, r, d, n);
+    else if (quic_is_final(r))
+        flow_refuse(f, r == QUIC_ERR_HELLO ? sni_result_str(qf->sni) : quic_result_str(r));
+    else if (f->u == NULL && !undecided_new(f, qf))
+        flow_refuse(f, "no-memory");
+    else if (!hold(f->u, d, n))
+        flow_refuse(f, "too-large");
 }
 
 /* A datagram of a flow whose server is not chosen yet. Returns false when the datagram is
@@ -575,48 +614,22 @@ flow_inspect(struct ev_loop *loop, struct flow *f, const uint8_t *d, size_t n)
 
     /* Handshake or 0-RTT packets in a datagram of their own come after the Initials and
      * go to the server with them. Other refused datagrams are damaged or forged. */
-    if (!quic_is_final(r) && r != QUIC_NEED_MORE &&
-        !(r == QUIC_ERR_NOT_INITIAL && f->u->qf.version != 0))
+    if (!quic_is_final(r) && r != QUIC_NEED_MORE && r != QUIC_ERR_NOT_INITIAL)
         return false;
-    if (!hold(f->u, d, n)) {
-        flow_fail(f, 'P', "too-large", 0);
-        f->state = FLOW_REFUSED;
-        undecided_free(f);
-        return true;
-    }
-    if (r == QUIC_FOUND || r == QUIC_NO_SNI) {
-        flow_route(loop, f, r);
-    } else if (quic_is_final(r)) {
-        flow_fail(f, 'P', r == QUIC_ERR_HELLO ? sni_result_str(f->u->qf.sni)
-                                              : quic_result_str(r), 0);
-        f->state = FLOW_REFUSED;
-        undecided_free(f);
-    }
+    flow_verdict(loop, f, &f->u->qf, r, d, n);
     return true;
 }
 
-/* A new flow for a client's first datagram, or NULL when the client cannot have one now
- * (maxconn, too many undecided flows, memory). */
+/* A new flow of listener l for a client, started: indexed by the client's address,
+ * counted, timed; or NULL (out of memory). */
 static struct flow *
 flow_new(struct ev_loop *loop, int lfd, const struct yt_listener *l, const union yt_addr *peer,
          socklen_t peer_len)
 {
-    struct flow *f;
+    struct flow *f = calloc(1, sizeof(*f));
 
-    if (admit_live() >= admit_maxconn() || undecided_count >= QUICRELAY_UNDECIDED_MAX)
-        return NULL;
-    f = calloc(1, sizeof(*f));
     if (f == NULL)
         return NULL;
-    f->u = malloc(sizeof(*f->u));
-    if (f->u == NULL) {
-        free(f);
-        return NULL;
-    }
-    quic_flow_init(&f->u->qf);
-    f->u->held = NULL;
-    f->u->held_len = f->u->held_cap = 0;
-    undecided_count++;
     ev_io_init(&f->io, flow_server_cb, -1, EV_READ);
     f->io.data = f;
     ev_timer_init(&f->timer, flow_timer_cb, 0., 0.);
@@ -628,16 +641,11 @@ flow_new(struct ev_loop *loop, int lfd, const struct yt_listener *l, const union
     f->site = f->pool = f->server = YT_NONE;
     f->t_first = ev_now(loop);
     f->state = FLOW_INSPECT;
-    return f;
-}
-
-/* Makes f a live flow: indexed by its client's address, counted, timed. */
-static bool
-flow_start(struct ev_loop *loop, struct flow *f)
-{
     key_set_addr(&f->addr_key, f->lfd, &f->peer);
-    if (!index_add(f, &f->addr_key))
-        return false;
+    if (!index_add(f, &f->addr_key)) {
+        free(f);
+        return NULL;
+    }
     f->id = stats_next_id();
     f->next = flows;
     if (flows != NULL)
@@ -646,54 +654,38 @@ flow_start(struct ev_loop *loop, struct flow *f)
     admit_enter();
     stats_accept(f->l);
     timer_restart(loop, f);
-    return true;
-}
-
-/* Frees a flow that never started (flow_start()): no log line, no counts of its own. */
-static void
-flow_discard(struct ev_loop *loop, struct flow *f)
-{
-    ev_io_stop(loop, &f->io);
-    if (f->io.fd != -1)
-        close(f->io.fd);
-    ev_timer_stop(loop, &f->timer);
-    undecided_free(f);
-    free(f->sni);
-    free(f);
+    return f;
 }
 
 /* A datagram from an address no flow has, found by none of its connection IDs either:
- * the first of a new client connection, or refused. */
+ * the first of a new client connection, or refused. It is read first into one scratch
+ * flow: a hello in one datagram (most) is routed without the memory of an undecided flow.
+ * A datagram that starts no connection (damaged, forged, a short header of a flow we do
+ * not know, a client past maxconn) costs no flow and no log line: it is only counted. */
 static void
 first_datagram(struct ev_loop *loop, int lfd, const struct yt_listener *l,
                const union yt_addr *peer, socklen_t plen, const uint8_t *d, size_t n)
 {
-    struct flow *f;
-    const char *term = "PR";
-
+    static struct quic_flow scratch;
     uint8_t vn[QUIC_VN_MAX];
     size_t vn_len = quic_version_negotiation(d, n, vn, sizeof(vn));
+    enum quic_result r;
+    struct flow *f;
 
     /* A version we cannot read: the client is told which we can (RFC 9000 §6). */
-    if (vn_len > 0) {
+    if (vn_len > 0)
         (void)sendto(lfd, vn, vn_len, MSG_DONTWAIT, &peer->sa, plen);
-        stats_end(l, YT_NONE, YT_NONE, n, 0, term);
-        return;
-    }
-    f = flow_new(loop, lfd, l, peer, plen);
-    if (f == NULL) {
-        stats_end(l, YT_NONE, YT_NONE, n, 0, term);
-        return;
-    }
-    /* A datagram that starts no connection (damaged, forged, short-header of a flow we
-     * do not know) costs no flow and no log line: it is only counted. */
-    if (!flow_inspect(loop, f, d, n) || !flow_start(loop, f)) {
-        flow_discard(loop, f);
-        stats_end(l, YT_NONE, YT_NONE, n, 0, term);
+    quic_flow_init(&scratch);
+    r = vn_len > 0 ? QUIC_ERR_VERSION : quic_feed(&scratch, d, n);
+    if ((!quic_is_final(r) && r != QUIC_NEED_MORE) || admit_live() >= admit_maxconn() ||
+        (r == QUIC_NEED_MORE && undecided_count >= QUICRELAY_UNDECIDED_MAX) ||
+        (f = flow_new(loop, lfd, l, peer, plen)) == NULL) {
+        stats_end(l, YT_NONE, YT_NONE, n, 0, "PR");
         return;
     }
     f->bytes_c = n;
     f->last_c = ev_now(loop);
+    flow_verdict(loop, f, &scratch, r, d, n);
     if (f->term[0] != 0 && f->state != FLOW_REFUSED)
         flow_free(loop, f);
 }
