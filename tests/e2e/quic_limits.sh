@@ -7,24 +7,16 @@
 set -euo pipefail
 . "$(dirname "$0")/lib/common.sh"
 
-PATH=$PATH:/usr/sbin
-if ! command -v gtlsserver >/dev/null; then
-    ok "# SKIP gtlsserver not installed (Debian package ngtcp2-server)"
-    finish
-fi
+need_ngtcp2 gtlsserver
 SOCK=/tmp/switchyard-e2e-quic-limits.sock
 
-cert alpha.test
-start gtlsserver -d "$WORK" ::1 24801 "$WORK/alpha.test.key" "$WORK/alpha.test.crt" \
-    >"$WORK/alpha.log" 2>&1
-wait_for 10 sh -c "ss -Hlun 'sport = :24801' | grep -q ." ||
-    { not_ok "gtlsserver on [::1]:24801 starts"; exit 1; }
+h3_backend alpha.test 24801
 proxy quic-limits
 
 # send NAME [OPTIONS...]: the synthetic client through the proxy; its report in $WORK/send.
 send() { "$TOOLS/quicsend" -a 127.0.0.1 -p 24843 -n "$@" >"$WORK/send"; }
 dcid() { sed -n 's/^dcid=//p' "$WORK/send"; }
-server_saw() { grep -q "dcid=$1 " "$WORK/alpha.log"; }
+server_saw() { grep -q "dcid=$1 " "$WORK/alpha.test.log"; }
 answered() { sed -n 's/^answered=//p' "$WORK/send"; }
 stat() { "$TOOLS/probe" admin "$SOCK" "show stat" | awk -F, -v n="$1" '$1 == "listener" && $2 == n { print $7 }'; }
 sockets() { find "/proc/$PROXY_PID/fd" -lname "socket:*" | wc -l; }
@@ -41,13 +33,13 @@ send alpha.test -k 3000 -d 2 -w 0
 d=$(dcid)
 check "a hello never finished ends at the inspect timeout" \
     log_has 'listener=lim sni=- site=- server=- c2s=2400 .*term=cR err=inspect-timeout'
-check "... and nothing of it reached the server" sh -c "! grep -q 'dcid=$d ' '$WORK/alpha.log'"
+check "... and nothing of it reached the server" sh -c "! grep -q 'dcid=$d ' '$WORK/alpha.test.log'"
 
 send alpha.test -k 63000 -w 0
 d=$(dcid)
 check "a hello of 58 datagrams (over the 64 KiB an undecided flow may hold) is refused" \
     log_has 'listener=lim sni=- site=- .*term=PR err=too-large'
-check "... and nothing of it reached the server" sh -c "! grep -q 'dcid=$d ' '$WORK/alpha.log'"
+check "... and nothing of it reached the server" sh -c "! grep -q 'dcid=$d ' '$WORK/alpha.test.log'"
 
 check "idle flows end and their sockets are closed" wait_for 5 count_is "$base" sockets
 errors=$(stat lim)
@@ -58,8 +50,8 @@ second=$(dcid)
 send alpha.test -w 1
 check "maxconn 2: a third client while two flows live is dropped" \
     test "$(answered)" -eq 0
-check "... the server never saw it" sh -c "! grep -q 'dcid=$(dcid) ' '$WORK/alpha.log'"
-check "... but saw the first two" sh -c "grep -q 'dcid=$first ' '$WORK/alpha.log' && grep -q 'dcid=$second ' '$WORK/alpha.log'"
+check "... the server never saw it" sh -c "! grep -q 'dcid=$(dcid) ' '$WORK/alpha.test.log'"
+check "... but saw the first two" sh -c "grep -q 'dcid=$first ' '$WORK/alpha.test.log' && grep -q 'dcid=$second ' '$WORK/alpha.test.log'"
 check "... and the drop is counted" test "$(stat lim)" -gt "$errors"
 check "the flows end when idle, with their sockets" wait_for 5 count_is "$base" sockets
 send alpha.test -w 1

@@ -9,28 +9,11 @@
 set -euo pipefail
 . "$(dirname "$0")/lib/common.sh"
 
-for p in gtlsclient gtlsserver; do
-    if ! command -v "$p" >/dev/null && ! [ -x "/usr/sbin/$p" ]; then
-        ok "# SKIP $p not installed (Debian packages ngtcp2-client, ngtcp2-server)"
-        finish
-    fi
-done
+need_ngtcp2 gtlsclient gtlsserver
 # The client sends the name it connects to as its SNI (numeric addresses as "localhost"):
 # it runs in a mount namespace of its own whose /etc/hosts names the loopback addresses.
 need_root "the QUIC client needs its own /etc/hosts (unshare -m)"
-PATH=$PATH:/usr/sbin
 SOCK=/tmp/switchyard-e2e-quic.sock
-
-# h3_backend NAME PORT: gtlsserver serving $WORK/NAME/index.html ("this is NAME") on
-# [::1]:PORT; its packet trace goes to $WORK/NAME.log.
-h3_backend() {
-    cert "$1"
-    mkdir -p "$WORK/$1"
-    echo "this is $1" >"$WORK/$1/index.html"
-    start gtlsserver -d "$WORK/$1" ::1 "$2" "$WORK/$1.key" "$WORK/$1.crt" >"$WORK/$1.log" 2>&1
-    wait_for 10 sh -c "ss -Hlun 'sport = :$2' | grep -q ." ||
-        { not_ok "gtlsserver $1 on [::1]:$2 starts"; exit 1; }
-}
 
 printf '127.0.0.1 alpha.test nosuch.test\n::1 beta.test\n' >"$WORK/hosts"
 # h3get NAME PORT [OPTIONS...]: fetches https://NAME/index.html through the proxy's PORT
