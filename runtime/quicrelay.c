@@ -51,7 +51,9 @@ struct flow {
     int lfd;                        /* the listening socket: replies leave through it */
     struct undecided *u;            /* FLOW_INSPECT only */
     char *sni;                      /* owned, for the log line; NULL when none */
-    struct key addr_key, cid_key[FLOW_CIDS];
+    struct key addr_key;            /* the client's address */
+    struct key dcid_key;            /* the DCID of the client's first Initial */
+    struct key cid_key[FLOW_CIDS];  /* CIDs the server chose */
     union yt_addr peer;
     socklen_t peer_len;
     ev_tstamp t_first, t_routed, last_c, last_s;
@@ -226,10 +228,9 @@ index_remove(struct key *k)
     k->len = 0;
 }
 
-/* The flow a client datagram from an address no flow has belongs to, by the destination
- * connection ID it carries: one the flow's server chose (a client whose address changed:
- * NAT rebinding, migration). Short headers do not say the ID's length: every length a
- * server chose is tried. */
+/* The flow a client datagram belongs to by the destination connection ID it carries: the
+ * one the client chose for its first Initial, or one the flow's server chose. Short
+ * headers do not say the ID's length: every length a server chose is tried. */
 static struct flow *
 find_by_cid(const uint8_t *d, size_t n)
 {
@@ -331,6 +332,7 @@ flow_free(struct ev_loop *loop, struct flow *f)
     flow_log(loop, f);
     stats_end(f->l, f->pool, f->server, f->bytes_c, f->bytes_s, f->term);
     index_remove(&f->addr_key);
+    index_remove(&f->dcid_key);
     for (int i = 0; i < FLOW_CIDS; i++)
         index_remove(&f->cid_key[i]);
     ev_io_stop(loop, &f->io);
@@ -685,6 +687,9 @@ first_datagram(struct ev_loop *loop, int lfd, const struct yt_listener *l,
     }
     f->bytes_c = n;
     f->last_c = ev_now(loop);
+    key_set_cid(&f->dcid_key, scratch.dcid.id, scratch.dcid.len);
+    if (index_find(&f->dcid_key) != NULL || !index_add(f, &f->dcid_key))
+        f->dcid_key.len = 0;        /* another listening socket's flow has it */
     flow_verdict(loop, f, &scratch, r, d, n);
     if (f->term[0] != 0 && f->state != FLOW_REFUSED)
         flow_free(loop, f);
@@ -697,8 +702,6 @@ flow_rebind(struct flow *f, const union yt_addr *peer, socklen_t plen)
     struct key k;
 
     key_set_addr(&k, f->lfd, peer);
-    if (index_find(&k) != NULL)
-        return;                     /* that address is another flow's */
     index_remove(&f->addr_key);
     f->addr_key = k;
     if (!index_add(f, &f->addr_key))
@@ -708,20 +711,39 @@ flow_rebind(struct flow *f, const union yt_addr *peer, socklen_t plen)
     f->rebinds++;
 }
 
+/* Whether d[0..n), from an address that has a flow but carrying no CID of it, is rather
+ * the first datagram of another connection from that address: a long header with a DCID
+ * long enough to be a client's first (RFC 9000 §7.2). */
+static bool
+starts_other_connection(const uint8_t *d, size_t n)
+{
+    struct quic_cid dcid, scid;
+    uint32_t version;
+
+    return quic_long_header_ids(d, n, &version, &dcid, &scid) == 0 &&
+           dcid.len >= QUIC_INITIAL_DCID_MIN;
+}
+
+/* A datagram from a client: its flow is found by the DCID it carries, else (servers
+ * with zero-length CIDs) by the client's address. A flow found by its CID from a new
+ * address follows its client there (NAT rebinding, migration on the same CID). */
 static void
 client_datagram(struct ev_loop *loop, int lfd, const struct yt_listener *l,
                 const union yt_addr *peer, socklen_t plen, const uint8_t *d, size_t n)
 {
     struct key k;
-    struct flow *f;
+    struct flow *f = find_by_cid(d, n);
 
     key_set_addr(&k, lfd, peer);
-    f = index_find(&k);
-    if (f == NULL && (f = find_by_cid(d, n)) != NULL && f->lfd == lfd &&
-        f->state == FLOW_RELAY)
+    if (f != NULL && f->lfd != lfd)
+        f = NULL;                   /* another listening socket's: not this one's */
+    if (f == NULL) {
+        f = index_find(&k);
+        if (f != NULL && starts_other_connection(d, n))
+            f = NULL;
+    } else if (f->addr_key.len != k.len || memcmp(f->addr_key.bytes, k.bytes, k.len) != 0) {
         flow_rebind(f, peer, plen);
-    else if (f != NULL && f->addr_key.len != 0 && memcmp(f->addr_key.bytes, k.bytes, k.len) != 0)
-        f = NULL;                   /* found by a CID, but not movable here */
+    }
     if (f == NULL) {
         first_datagram(loop, lfd, l, peer, plen, d, n);
         return;

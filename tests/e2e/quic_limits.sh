@@ -2,8 +2,9 @@
 # The QUIC relay's limits, with a synthetic client (tools/quicsend.c: a ClientHello sealed
 # in Initial packets, one per datagram) and a real QUIC server (gtlsserver): a hello over
 # three datagrams sent in reverse order, a hello never finished (inspect timeout), one
-# larger than an undecided flow may hold, maxconn, and idle flows ended with their sockets.
-# Ports: 24843 (quic, 127.0.0.1 and [::1]), server 24801 on [::1].
+# larger than an undecided flow may hold, maxconn, idle flows ended with their sockets, and
+# two connections from one client port to two names.
+# Ports: 24843 (quic, 127.0.0.1 and [::1]), servers 24801, 24802 on [::1].
 set -euo pipefail
 . "$(dirname "$0")/lib/common.sh"
 
@@ -11,6 +12,7 @@ need_ngtcp2 gtlsserver
 SOCK=/tmp/switchyard-e2e-quic-limits.sock
 
 h3_backend alpha.test 24801
+h3_backend beta.test 24802
 proxy quic-limits
 
 # send NAME [OPTIONS...]: the synthetic client through the proxy; its report in $WORK/send.
@@ -56,6 +58,15 @@ check "... and the drop is counted" test "$(stat lim)" -gt "$errors"
 check "the flows end when idle, with their sockets" wait_for 5 count_is "$base" sockets
 send alpha.test -w 1
 check "... then a new client is served" test "$(answered)" -gt 0
+
+check "idle flows end (again)" wait_for 5 count_is "$base" sockets
+send alpha.test -m beta.test -w 1
+first=$(sed -n '1s/^dcid=//p' "$WORK/send")
+second=$(sed -n '3s/^dcid=//p' "$WORK/send")
+check "two connections from one client port: the first reaches the alpha server" \
+    sh -c "grep -q 'dcid=$first ' '$WORK/alpha.test.log' && ! grep -q 'dcid=$first ' '$WORK/beta.test.log'"
+check "... the second the beta server" \
+    sh -c "grep -q 'dcid=$second ' '$WORK/beta.test.log' && ! grep -q 'dcid=$second ' '$WORK/alpha.test.log'"
 
 stop_proxy
 check "the proxy stops cleanly" test "$PROXY_RC" = 0
