@@ -677,8 +677,14 @@ first_datagram(struct ev_loop *loop, int lfd, const struct yt_listener *l,
     /* A version we cannot read: the client is told which we can (RFC 9000 §6). */
     if (vn_len > 0)
         (void)sendto(lfd, vn, vn_len, MSG_DONTWAIT, &peer->sa, plen);
-    quic_flow_init(&scratch);
-    r = vn_len > 0 ? QUIC_ERR_VERSION : quic_feed(&scratch, d, n);
+    /* A connection starts with a long header in 1200 bytes or more (RFC 9000 §14.1):
+     * anything else is refused before the scratch flow is cleared for it. */
+    if (vn_len > 0 || n < QUIC_INITIAL_DATAGRAM_MIN || !(d[0] & 0x80)) {
+        r = QUIC_ERR_SHORT_DATAGRAM;
+    } else {
+        quic_flow_init(&scratch);
+        r = quic_feed(&scratch, d, n);
+    }
     if ((!quic_is_final(r) && r != QUIC_NEED_MORE) || admit_live() >= admit_maxconn() ||
         (r == QUIC_NEED_MORE && undecided_count >= QUICRELAY_UNDECIDED_MAX) ||
         (f = flow_new(loop, lfd, l, peer, plen)) == NULL) {
