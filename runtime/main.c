@@ -46,7 +46,8 @@ usage(FILE *f)
             "       switchyard --print-config     the configuration this binary was built from\n"
             "       switchyard --resolve LISTENER HOST [PATH]\n"
             "                                     show the route for HOST; LISTENER is a\n"
-            "                                     listener name or tls, http, redirect\n"
+            "                                     listener name or tls, http, redirect,\n"
+            "                                     quic\n"
             "       switchyard --help\n");
 }
 
@@ -105,7 +106,10 @@ cmd_resolve(const char *lname, const char *host, const char *path)
         for (uint32_t i = 0; i < T->listener_count; i++)
             fprintf(stderr, "%s%.*s", i > 0 ? ", " : "", (int)T->listeners[i].name.len,
                     T->blob + T->listeners[i].name.off);
-        fputs("; or a mode: tls, http, redirect)\n", stderr);
+        fputs("; or a mode:", stderr);
+        for (uint32_t m = 0; m < YT_MODE_COUNT; m++)
+            fprintf(stderr, "%s %s", m > 0 ? "," : "", yt_mode_names[m]);
+        fputs(")\n", stderr);
         return 2;
     }
     n = hostname_normalise(host, name, sizeof(name), &why);
