@@ -28,6 +28,7 @@ enum ast_kind {
     AST_ACCEPT_PROXY, AST_OPTIONAL,
     AST_METRICS,
     AST_CHECK,
+    AST_QUIC,
 };
 
 /* A token: where it is, and what it was (AST_WORD, AST_STRING, a keyword ...). The
@@ -68,7 +69,7 @@ struct ast_bind {
 
 struct ast_listener {
     struct loc kw, name, mode;
-    enum ast_kind mode_kind;        /* AST_HTTP, AST_TLS, AST_REDIRECT, AST_METRICS */
+    enum ast_kind mode_kind;        /* AST_HTTP, AST_TLS, AST_REDIRECT, AST_METRICS, AST_QUIC */
     struct ast_bind *binds;
     struct ast_item *items;
     struct ast_listener *next;
@@ -89,7 +90,7 @@ struct ast_site {
 
 struct ast_domains {
     struct loc kw, proto, path;
-    enum ast_kind proto_kind;       /* AST_TLS or AST_HTTP */
+    enum ast_kind proto_kind;       /* AST_TLS, AST_HTTP or AST_QUIC */
     struct ast_domains *next;
 };
 

@@ -472,6 +472,7 @@ out_in6(struct out *o, const struct sockaddr_in6 *a)
 static const char *const mode_names[YT_MODE_COUNT] = {
     [YT_MODE_TLS] = "YT_MODE_TLS", [YT_MODE_HTTP] = "YT_MODE_HTTP",
     [YT_MODE_REDIRECT] = "YT_MODE_REDIRECT", [YT_MODE_METRICS] = "YT_MODE_METRICS",
+    [YT_MODE_QUIC] = "YT_MODE_QUIC",
 };
 
 static void

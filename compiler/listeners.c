@@ -12,6 +12,20 @@
 #define DEF_REDIRECT_PORT 443u
 #define DEF_MAX_HEAD 16384u
 
+/* Whether listeners of mode read HTTP request heads (the others pass bytes through). */
+static bool
+listener_reads_http(uint32_t mode)
+{
+    return mode == YT_MODE_HTTP || mode == YT_MODE_REDIRECT || mode == YT_MODE_METRICS;
+}
+
+/* Whether listeners of mode receive UDP datagrams rather than TCP connections. */
+static bool
+listener_is_udp(uint32_t mode)
+{
+    return mode == YT_MODE_QUIC;
+}
+
 /* A new listener named by al with the defaults of its mode, or NULL when the name is
  * invalid or taken (reported). */
 static struct ck_listener *
@@ -44,7 +58,7 @@ new_listener(struct ck *ck, const struct ast_listener *al, uint32_t mode)
     ln->yl.fallback_status = mode == YT_MODE_HTTP ? DEF_FALLBACK_STATUS : 0;
     ln->yl.redirect_status = mode == YT_MODE_REDIRECT ? DEF_REDIRECT_STATUS : 0;
     ln->yl.redirect_port = mode == YT_MODE_REDIRECT ? DEF_REDIRECT_PORT : 0;
-    ln->yl.max_head = mode == YT_MODE_TLS ? 0 : DEF_MAX_HEAD;
+    ln->yl.max_head = listener_reads_http(mode) ? DEF_MAX_HEAD : 0;
     /* metrics listeners write no access log: dontlognull means nothing to them */
     ln->yl.flags = ck->dontlognull && mode != YT_MODE_METRICS ? YT_LISTENER_DONTLOGNULL : 0;
     if (ck->log_json && mode != YT_MODE_METRICS)
@@ -134,12 +148,13 @@ static bool
 item_applies(enum ast_kind kind, uint32_t mode)
 {
     switch (kind) {
-    case AST_FALLBACK: return mode == YT_MODE_TLS || mode == YT_MODE_HTTP;
+    case AST_FALLBACK: return mode == YT_MODE_TLS || mode == YT_MODE_HTTP || mode == YT_MODE_QUIC;
     case AST_STATUS: case AST_PORT: return mode == YT_MODE_REDIRECT;
-    case AST_MAX_HEAD: return mode != YT_MODE_TLS;
+    case AST_MAX_HEAD: return listener_reads_http(mode);
     case AST_FORWARDED_FOR: return mode == YT_MODE_HTTP;
-    case AST_DONTLOGNULL: case AST_LOG: case AST_LOG_FORMAT: case AST_ACCEPT_PROXY:
-        return mode != YT_MODE_METRICS;
+    case AST_DONTLOGNULL: case AST_LOG: case AST_LOG_FORMAT: return mode != YT_MODE_METRICS;
+    /* no PROXY header comes over UDP */
+    case AST_ACCEPT_PROXY: return mode != YT_MODE_METRICS && mode != YT_MODE_QUIC;
     default: return true;
     }
 }
@@ -180,15 +195,19 @@ listener_item(struct ck *ck, struct ck_listener *ln, const struct ast_item *it)
     switch (it->kind) {
     case AST_FALLBACK:
         if (it->argv[0].kind == AST_NUMBER) {
-            if (mode == YT_MODE_TLS) {
-                diag_error(ck->diag, it->argv[0].loc, "a tls listener cannot answer with "
-                           "a status; name a pool, or leave the fallback out");
+            if (!listener_reads_http(mode)) {
+                diag_error(ck->diag, it->argv[0].loc, "a %s listener cannot answer with "
+                           "a status; name a pool, or leave the fallback out",
+                           yt_mode_names[mode]);
                 break;
             }
             if (ck_uint(ck, it->argv[0], 400, 599, "fallback status", &v))
                 ln->yl.fallback_status = (uint16_t)v;
         } else {
             ln->yl.fallback_pool = pools_find(ck, it->argv[0].loc);
+            if (ln->yl.fallback_pool != YT_NONE && listener_is_udp(mode) &&
+                !pools_check_udp(ck, ln->yl.fallback_pool, it->argv[0].loc))
+                ln->yl.fallback_pool = YT_NONE;
         }
         break;
     case AST_STATUS:
@@ -239,7 +258,8 @@ check_listener(struct ck *ck, const struct ast_listener *al)
 {
     uint32_t mode = al->mode_kind == AST_TLS ? YT_MODE_TLS :
                     al->mode_kind == AST_HTTP ? YT_MODE_HTTP :
-                    al->mode_kind == AST_METRICS ? YT_MODE_METRICS : YT_MODE_REDIRECT;
+                    al->mode_kind == AST_METRICS ? YT_MODE_METRICS :
+                    al->mode_kind == AST_QUIC ? YT_MODE_QUIC : YT_MODE_REDIRECT;
     const struct ast_item *seen[9] = { NULL };
     struct ck_listener *ln = new_listener(ck, al, mode);
 
@@ -269,7 +289,8 @@ check_listener(struct ck *ck, const struct ast_listener *al)
     }
 }
 
-/* Two listeners (or one twice) on overlapping addresses cannot both bind. */
+/* Two listeners (or one twice) on overlapping addresses cannot both bind, unless one takes
+ * TCP and the other UDP (tls and quic on :443). */
 static void
 check_overlaps(struct ck *ck)
 {
@@ -283,7 +304,8 @@ check_overlaps(struct ck *ck)
                 struct ck_listener *b = AVEC_AT(&ck->listeners, struct ck_listener, j);
 
                 for (uint32_t bj = 0; bj < (j == i ? bi : b->bind_count) && !found; bj++) {
-                    if (!addr_binds_overlap(&a->binds[bi], &b->binds[bj]))
+                    if (listener_is_udp(a->yl.mode) != listener_is_udp(b->yl.mode) ||
+                        !addr_binds_overlap(&a->binds[bi], &b->binds[bj]))
                         continue;
                     diag_error(ck->diag, a->bind_locs[bi],
                                "address already used by listener '%s'", b->name);
@@ -295,15 +317,15 @@ check_overlaps(struct ck *ck)
     }
 }
 
-/* A tls or http listener needs somewhere to send someone (redirect and metrics listeners
- * answer themselves). (Not said when a site was
+/* A tls, quic or http listener needs somewhere to send someone (redirect and metrics
+ * listeners answer themselves). (Not said when a site was
  * dropped for its errors: it may be the missing route.) */
 static void
 check_routes(struct ck *ck)
 {
     for (uint32_t i = 0; i < ck->listeners.count && !ck_stopped(ck) && !ck->site_errors; i++) {
         struct ck_listener *ln = AVEC_AT(&ck->listeners, struct ck_listener, i);
-        uint32_t proto = ln->yl.mode == YT_MODE_TLS ? YT_PROTO_TLS : YT_PROTO_HTTP;
+        uint32_t proto = yt_mode_proto(ln->yl.mode);
         bool routed = ln->yl.mode == YT_MODE_REDIRECT || ln->yl.mode == YT_MODE_METRICS ||
                       ln->yl.fallback_pool != YT_NONE;
 

@@ -94,6 +94,23 @@ pools_fill(struct ck *ck, uint32_t idx, const struct ast_server *list)
     return ok;
 }
 
+bool
+pools_check_udp(struct ck *ck, uint32_t idx, struct loc use)
+{
+    const struct ck_pool *p = AVEC_AT(&ck->pools, struct ck_pool, idx);
+
+    for (uint32_t i = 0; i < p->count; i++) {
+        if (!(p->servers[i].flags & (YT_SERVER_PROXY_V1 | YT_SERVER_PROXY_V2)))
+            continue;
+        diag_error(ck->diag, use, "a quic pool cannot send a PROXY header (a datagram has no "
+                   "room for one): leave out 'send-proxy' and 'send-proxy-v2'");
+        if (p->named)
+            diag_note(ck->diag, p->loc, "pool '%s' defined here", p->name);
+        return false;
+    }
+    return true;
+}
+
 void
 pools_check(struct ck *ck)
 {

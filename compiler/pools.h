@@ -23,6 +23,11 @@ uint32_t pools_find(struct ck *ck, struct loc name);
  * servers. */
 bool pools_equal(const struct ck *ck, uint32_t a, uint32_t b);
 
+/* Whether pool idx may serve a UDP protocol (quic): none of its servers asks for a PROXY
+ * header, which a datagram has no room for. Otherwise reports it at `use` (with a note at
+ * the pool) and returns false. */
+bool pools_check_udp(struct ck *ck, uint32_t idx, struct loc use);
+
 /* Warns about named pools nothing uses [-Wunused]. */
 void pools_warn_unused(struct ck *ck);
 

@@ -239,7 +239,7 @@ print_listener(struct abuf *out, const struct yt_table *t, const struct yt_liste
     }
     if (l->mode == YT_MODE_REDIRECT)
         abuf_printf(out, "    status %u;\n    port %u;\n", l->redirect_status, l->redirect_port);
-    if (l->mode != YT_MODE_TLS) {
+    if (l->mode == YT_MODE_HTTP || l->mode == YT_MODE_REDIRECT || l->mode == YT_MODE_METRICS) {
         abuf_adds(out, "    max-head ");
         print_size(out, l->max_head);
         abuf_adds(out, ";\n");

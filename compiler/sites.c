@@ -15,7 +15,8 @@ new_site(struct ck *ck, const char *name, size_t len, uint32_t h, struct loc loc
     s->name = len == loc.len && memcmp(src, name, len) == 0 ? src
                                                             : arena_strndup(ck->arena, name, len);
     s->len = (uint32_t)len;
-    s->pool[0] = s->pool[1] = YT_NONE;
+    for (int p = 0; p < YT_PROTO_COUNT; p++)
+        s->pool[p] = YT_NONE;
     s->loc = loc;
     s->from_block = block;
     if (name[0] == '*')
@@ -30,7 +31,7 @@ check_site(struct ck *ck, const struct ast_site *as)
     char name[DOMAIN_BUF];
     size_t len;
     uint32_t h, prev, idx;
-    const struct ast_item *first[YT_PROTO_COUNT] = { NULL, NULL };
+    const struct ast_item *first[YT_PROTO_COUNT] = { NULL };
     const struct ast_item *acme = NULL, *fwd = NULL;
     bool ok = true;
 
@@ -51,7 +52,9 @@ check_site(struct ck *ck, const struct ast_site *as)
         switch (it->kind) {
         case AST_TLS:
         case AST_HTTP:
-            proto = it->kind == AST_TLS ? YT_PROTO_TLS : YT_PROTO_HTTP;
+        case AST_QUIC:
+            proto = it->kind == AST_TLS ? YT_PROTO_TLS :
+                    it->kind == AST_QUIC ? YT_PROTO_QUIC : YT_PROTO_HTTP;
             if (first[proto] != NULL) {
                 diag_error(ck->diag, it->kw, "duplicate '%s' in site '%s'",
                            yt_proto_names[proto], name);
@@ -71,7 +74,8 @@ check_site(struct ck *ck, const struct ast_site *as)
                 if (!pools_fill(ck, pool, it->servers))
                     pool = YT_NONE;
             }
-            if (pool == YT_NONE) {
+            if (pool == YT_NONE ||
+                (proto == YT_PROTO_QUIC && !pools_check_udp(ck, pool, it->kw))) {
                 ok = false;
                 continue;
             }
@@ -99,9 +103,10 @@ check_site(struct ck *ck, const struct ast_site *as)
     }
     if (!ok || ck_stopped(ck))
         return;
-    if (first[YT_PROTO_TLS] == NULL && first[YT_PROTO_HTTP] == NULL) {
-        diag_error(ck->diag, as->name, "site '%s' has no route: give it a 'tls' or 'http' pool",
-                   name);
+    if (first[YT_PROTO_TLS] == NULL && first[YT_PROTO_HTTP] == NULL &&
+        first[YT_PROTO_QUIC] == NULL) {
+        diag_error(ck->diag, as->name, "site '%s' has no route: give it a 'tls', 'http' or "
+                   "'quic' pool", name);
         return;
     }
     if (acme != NULL && first[YT_PROTO_HTTP] == NULL)
@@ -121,7 +126,8 @@ is_blank(char c)
 static void
 check_domains(struct ck *ck, const struct ast_domains *ad)
 {
-    uint32_t proto = ad->proto_kind == AST_TLS ? YT_PROTO_TLS : YT_PROTO_HTTP;
+    uint32_t proto = ad->proto_kind == AST_TLS ? YT_PROTO_TLS :
+                     ad->proto_kind == AST_QUIC ? YT_PROTO_QUIC : YT_PROTO_HTTP;
     int64_t src = load_file_at(ck->l, ad->path, "domain list");
     const struct diag_source *s;
     const char *p, *end;
@@ -187,7 +193,7 @@ check_domains(struct ck *ck, const struct ast_domains *ad)
             pool = last_pool;
         } else {
             pool = pools_find(ck, ql);
-            if (pool == YT_NONE)
+            if (pool == YT_NONE || (proto == YT_PROTO_QUIC && !pools_check_udp(ck, pool, ql)))
                 continue;
             last_pool = pool;
             last_name = q;
@@ -256,8 +262,11 @@ sites_warn_shadowed(struct ck *ck)
         if (w == YT_NONE)
             continue;
         ws = AVEC_AT(&ck->sites, struct ck_site, w);
-        if (!pools_equal(ck, s->pool[0], ws->pool[0]) ||
-            !pools_equal(ck, s->pool[1], ws->pool[1]) || s->flags != ws->flags)
+        bool same = s->flags == ws->flags;
+
+        for (int p = 0; p < YT_PROTO_COUNT && same; p++)
+            same = pools_equal(ck, s->pool[p], ws->pool[p]);
+        if (!same)
             continue;
         if (diag_warning(ck->diag, DIAG_W_SHADOWED, s->loc,
                          "site '%.*s' is redundant: '%.*s' routes it the same way",

@@ -74,6 +74,7 @@ static const struct {
     KW("optional", TK_OPTIONAL),
     KW("pool", TK_POOL),
     KW("port", TK_PORT),
+    KW("quic", TK_QUIC),
     KW("redirect", TK_REDIRECT),
     KW("sample", TK_SAMPLE),
     KW("send-proxy", TK_SEND_PROXY),
@@ -252,6 +253,7 @@ lexer_next(struct lexer *lx, struct loc *tok)
     "text" { tok->len = 4; return TK_TEXT; }
     "http" { tok->len = 4; return TK_HTTP; }
     "tls" { tok->len = 3; return TK_TLS; }
+    "quic" { tok->len = 4; return TK_QUIC; }
     "redirect" { tok->len = 8; return TK_REDIRECT; }
     "fallback" { tok->len = 8; return TK_FALLBACK; }
     "forwarded-for" { tok->len = 13; return TK_FORWARDED_FOR; }

@@ -17,7 +17,7 @@
 %token INCLUDE GLOBAL DEFAULTS LISTEN POOL SITE DOMAINS EXPECT
        USER GROUP CHROOT LOG STDERR SYSLOG ADMIN MODE LEVEL TIMEOUT WORKERS MAXCONN
        DONTLOGNULL ERROR FILE TEXT HTTP TLS REDIRECT FALLBACK FORWARDED_FOR MAX_HEAD
-       STATUS PORT SERVER WEIGHT BACKUP SEND_PROXY SEND_PROXY_V2 ACME ALERT METRICS
+       STATUS PORT SERVER WEIGHT BACKUP SEND_PROXY SEND_PROXY_V2 ACME ALERT METRICS QUIC
        UDP LOG_FORMAT OFF SAMPLE
        ACCEPT_PROXY OPTIONAL FROM
        CHECK
@@ -28,7 +28,7 @@
 %fallback WORD INCLUDE GLOBAL DEFAULTS LISTEN POOL SITE DOMAINS EXPECT
        USER GROUP CHROOT LOG STDERR SYSLOG ADMIN MODE LEVEL TIMEOUT WORKERS MAXCONN
        DONTLOGNULL ERROR FILE TEXT HTTP TLS REDIRECT FALLBACK FORWARDED_FOR MAX_HEAD
-       STATUS PORT SERVER WEIGHT BACKUP SEND_PROXY SEND_PROXY_V2 ACME ALERT METRICS
+       STATUS PORT SERVER WEIGHT BACKUP SEND_PROXY SEND_PROXY_V2 ACME ALERT METRICS QUIC
        UDP LOG_FORMAT OFF SAMPLE
        ACCEPT_PROXY OPTIONAL FROM
        CHECK
@@ -461,6 +461,7 @@ lmode(A) ::= HTTP(T). { A = arg(T, AST_HTTP); }
 lmode(A) ::= TLS(T). { A = arg(T, AST_TLS); }
 lmode(A) ::= REDIRECT(T). { A = arg(T, AST_REDIRECT); }
 lmode(A) ::= METRICS(T). { A = arg(T, AST_METRICS); }
+lmode(A) ::= QUIC(T). { A = arg(T, AST_QUIC); }
 
 binds(A) ::= ADDR(T). { A.head = A.last = NULL; A = binds_add(ctx, A, T); }
 binds(A) ::= binds(B) COMMA ADDR(T). { A = binds_add(ctx, B, T); }
@@ -573,6 +574,7 @@ sitems(A) ::= sitems(B) sitem(I). { A = items_add(B, I); }
 
 sitem(A) ::= TLS(K) target(T) SEMI. { A = T; A->kw = K; A->kind = AST_TLS; DONE(); }
 sitem(A) ::= HTTP(K) target(T) SEMI. { A = T; A->kw = K; A->kind = AST_HTTP; DONE(); }
+sitem(A) ::= QUIC(K) target(T) SEMI. { A = T; A->kw = K; A->kind = AST_QUIC; DONE(); }
 sitem(A) ::= ACME(K) SEMI. { A = item(ctx, K, AST_ACME); DONE(); }
 sitem(A) ::= FORWARDED_FOR(K) SEMI. { A = item(ctx, K, AST_FORWARDED_FOR); DONE(); }
 sitem(A) ::= error. { A = NULL; }
@@ -593,6 +595,7 @@ serverlist(A) ::= serverlist(B) COMMA server(S). { A = servers_add(B, S); }
 
 proto(A) ::= TLS(T). { A = arg(T, AST_TLS); }
 proto(A) ::= HTTP(T). { A = arg(T, AST_HTTP); }
+proto(A) ::= QUIC(T). { A = arg(T, AST_QUIC); }
 
 opt_path(A) ::= . { A.src = DIAG_NO_SOURCE; A.off = A.len = 0; }
 opt_path(A) ::= STRING(T). { A = T; }

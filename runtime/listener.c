@@ -16,6 +16,7 @@
 #include "conn.h"
 #include "http.h"
 #include "log.h"
+#include "quicrelay.h"
 #include "scrape.h"
 #include "stats.h"
 
@@ -76,8 +77,15 @@ same_addr(const union yt_addr *a, const union yt_addr *b)
            a->in6.sin6_scope_id == b->in6.sin6_scope_id;
 }
 
+/* Whether l's sockets take UDP datagrams (quic) rather than TCP connections. */
+static bool
+is_udp(const struct yt_listener *l)
+{
+    return l->mode == YT_MODE_QUIC;
+}
+
 bool
-listener_fd_is(int fd, const struct yt_bind *b)
+listener_fd_is(int fd, const struct yt_listener *l, const struct yt_bind *b)
 {
     union yt_addr a;
     socklen_t len = sizeof(a);
@@ -85,10 +93,12 @@ listener_fd_is(int fd, const struct yt_bind *b)
     socklen_t il = sizeof(int);
 
     if (getsockname(fd, &a.sa, &len) == -1 || !same_addr(&a, &b->addr) ||
-        getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &il) == -1 || type != SOCK_STREAM)
+        getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &il) == -1 ||
+        type != (is_udp(l) ? SOCK_DGRAM : SOCK_STREAM))
         return false;
     il = sizeof(int);
-    if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &il) == -1 || !listening)
+    if (!is_udp(l) &&
+        (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &il) == -1 || !listening))
         return false;
     il = sizeof(int);
     return a.sa.sa_family != AF_INET6 ||
@@ -96,13 +106,14 @@ listener_fd_is(int fd, const struct yt_bind *b)
             v6only == b->v6only);
 }
 
-/* An inherited listening socket bound exactly as b asks (address, port, IPV6_V6ONLY):
- * removed from the inherited ones and returned, or -1. */
+/* An inherited socket bound exactly as b of l asks (address, port, IPV6_V6ONLY; a
+ * listening TCP socket, or a UDP one for quic): removed from the inherited ones and
+ * returned, or -1. */
 static int
-take_inherited(const struct yt_bind *b)
+take_inherited(const struct yt_listener *l, const struct yt_bind *b)
 {
     for (size_t i = 0; i < inherited_count; i++) {
-        if (!listener_fd_is(inherited[i], b))
+        if (!listener_fd_is(inherited[i], l, b))
             continue;
         int fd = inherited[i];
 
@@ -121,6 +132,8 @@ set_accept_options(const struct yt_listener *l, int fd)
 {
     int one = 1, lowat = SEND_LOWAT;
 
+    if (is_udp(l))
+        return;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     setsockopt(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &lowat, sizeof(lowat));
     if (l->mode == YT_MODE_TLS) {
@@ -145,7 +158,7 @@ open_bind(const struct yt_listener *l, const struct yt_bind *b, bool reuseport)
      * in its queue and arriving meanwhile are never refused. A worker set beyond those
      * the old process had shares the first set's socket. */
     if (first_fd != NULL) {
-        fd = take_inherited(b);
+        fd = take_inherited(l, b);
         if (fd == -1 && first_fd[k] != -1)
             fd = fcntl(first_fd[k], F_DUPFD_CLOEXEC, 0);
         if (fd != -1) {
@@ -160,7 +173,8 @@ open_bind(const struct yt_listener *l, const struct yt_bind *b, bool reuseport)
             return -1;
         }
     }
-    fd = socket(b->addr.sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    fd = socket(b->addr.sa.sa_family,
+                (is_udp(l) ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd == -1)
         return -1;
     if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1 ||
@@ -169,7 +183,7 @@ open_bind(const struct yt_listener *l, const struct yt_bind *b, bool reuseport)
          setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof(v6only)) == -1))
         goto fail;
     set_accept_options(l, fd);
-    if (bind(fd, &b->addr.sa, len) == -1 || listen(fd, BACKLOG) == -1)
+    if (bind(fd, &b->addr.sa, len) == -1 || (!is_udp(l) && listen(fd, BACKLOG) == -1))
         goto fail;
     if (first_fd != NULL && first_fd[k] == -1)
         first_fd[k] = fd;
@@ -261,7 +275,7 @@ listener_adopt_done(void)
             const struct yt_bind *b = &table->binds[l->first_bind + j];
             int fd;
 
-            while ((fd = take_inherited(b)) != -1) {
+            while ((fd = take_inherited(l, b)) != -1) {
                 struct sock *s = realloc(socks, (sock_count + 1) * sizeof(*s));
 
                 if (s == NULL) {
@@ -323,7 +337,9 @@ static void
 set_accepting(bool on)
 {
     for (size_t i = 0; i < sock_count; i++) {
-        if (socks[i].set != kept_set)
+        /* A quic socket carries the datagrams of open flows too: it is read from
+         * listener_start() to listener_close_all(); quicrelay.c admits new flows. */
+        if (socks[i].set != kept_set || is_udp(socks[i].l))
             continue;
         if (on)
             ev_io_start(lloop, &socks[i].io);
@@ -355,6 +371,15 @@ resume_cb(struct ev_loop *loop, struct ev_timer *w, int revents)
     (void)w;
     (void)revents;
     set_accepting(true);
+}
+
+static void
+datagram_cb(struct ev_loop *loop, struct ev_io *w, int revents)
+{
+    struct sock *s = w->data;
+
+    (void)revents;
+    quicrelay_read(loop, w->fd, s->l);
 }
 
 static void
@@ -442,7 +467,9 @@ listener_start(struct ev_loop *loop)
     ev_prepare_init(&maxconn_watch, maxconn_cb);
     for (size_t i = 0; i < sock_count; i++) {
         socks[i].io.data = &socks[i];
-        ev_set_cb(&socks[i].io, accept_cb);
+        ev_set_cb(&socks[i].io, is_udp(socks[i].l) ? datagram_cb : accept_cb);
+        if (is_udp(socks[i].l) && socks[i].set == kept_set)
+            ev_io_start(loop, &socks[i].io);
     }
     ev_prepare_init(&live_watch, live_cb);
     ev_prepare_start(loop, &live_watch);
@@ -463,6 +490,7 @@ listener_close_all(struct ev_loop *loop)
     ev_timer_stop(loop, &resume_timer);
     ev_prepare_stop(loop, &maxconn_watch);
     paused = false;
+    quicrelay_close_all(loop);      /* its flows answer through the sockets closed here */
     for (size_t i = 0; i < sock_count; i++) {
         ev_io_stop(loop, &socks[i].io);
         close(socks[i].io.fd);

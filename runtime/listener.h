@@ -28,8 +28,9 @@ int listener_bind_all(const struct yt_table *t, bool reuseport);
  * memory, printed). */
 int listener_adopt(const struct yt_table *t, const int *fds, size_t count, bool only);
 
-/* Whether fd is a listening TCP socket bound as b asks (address, port, IPV6_V6ONLY). */
-bool listener_fd_is(int fd, const struct yt_bind *b);
+/* Whether fd is a socket of l bound as its bind b asks (address, port, IPV6_V6ONLY): a
+ * listening TCP socket, or a UDP socket for a quic listener. */
+bool listener_fd_is(int fd, const struct yt_listener *l, const struct yt_bind *b);
 
 /* Closes the inherited sockets no bind wanted; returns how many. */
 size_t listener_adopt_done(void);

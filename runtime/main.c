@@ -24,6 +24,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "notify.h"
+#include "quicrelay.h"
 #include "sandbox.h"
 #include "scrape.h"
 #include "service.h"
@@ -68,7 +69,8 @@ usage(FILE *f)
             "       switchyard --print-config     the configuration this binary was built from\n"
             "       switchyard --resolve LISTENER HOST [PATH]\n"
             "                                     show the route for HOST; LISTENER is a\n"
-            "                                     listener name or tls, http, redirect\n"
+            "                                     listener name or tls, http, redirect,\n"
+            "                                     quic\n"
             "       switchyard --help\n");
 }
 
@@ -127,8 +129,9 @@ cmd_resolve(const char *lname, const char *host, const char *path)
         for (uint32_t i = 0; i < T->listener_count; i++)
             fprintf(stderr, "%s%.*s", i > 0 ? ", " : "", (int)T->listeners[i].name.len,
                     T->blob + T->listeners[i].name.off);
+        fputs("; or a mode:", stderr);
         for (uint32_t m = 0; m < YT_MODE_COUNT; m++)
-            fprintf(stderr, "%s%s", m > 0 ? ", " : "; or a mode: ", yt_mode_names[m]);
+            fprintf(stderr, "%s %s", m > 0 ? "," : "", yt_mode_names[m]);
         fputs(")\n", stderr);
         return 2;
     }
@@ -193,6 +196,7 @@ grace_cb(struct ev_loop *loop, struct ev_timer *w, int revents)
     conn_close_all(loop);
     http_close_all(loop);
     scrape_close_all(loop);
+    quicrelay_close_all(loop);
     ev_break(loop, EVBREAK_ALL);
 }
 
@@ -282,7 +286,8 @@ run_worker(uint32_t worker, uint32_t count, int takeover)
         .sockets = listener_fds,
     };
 
-    if (loop == NULL || health_init(T) == -1 || conn_init(T) == -1 || http_init(T) == -1) {
+    if (loop == NULL || health_init(T) == -1 || conn_init(T) == -1 || http_init(T) == -1 ||
+        quicrelay_init(T) == -1) {
         fprintf(stderr, "switchyard: cannot set up the event loop\n");
         return 1;
     }
@@ -342,12 +347,14 @@ run_worker(uint32_t worker, uint32_t count, int takeover)
     conn_close_all(loop);
     http_close_all(loop);
     scrape_close_all(loop);
+    quicrelay_close_all(loop);
     admin_close(worker == 0);
     log_msg(LOG_LEVEL_NOTICE, "exiting, %llu log lines dropped",
             (unsigned long long)log_dropped());
     conn_fini();
     http_fini();
     health_fini(loop);
+    quicrelay_fini();
     log_close();
     return 0;
 }

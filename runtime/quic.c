@@ -626,3 +626,50 @@ quic_result_str(enum quic_result r)
     }
     return "unknown";
 }
+
+int
+quic_long_header_ids(const uint8_t *d, size_t len, uint32_t *version, struct quic_cid *dcid,
+                     struct quic_cid *scid)
+{
+    size_t dl, sl;
+
+    if (len < 7 || !(d[0] & 0x80))
+        return -1;
+    dl = d[5];
+    if (dl > QUIC_CID_MAX || len - 7 < dl)
+        return -1;
+    sl = d[6 + dl];
+    if (sl > QUIC_CID_MAX || len - 7 - dl < sl)
+        return -1;
+    *version = (uint32_t)d[1] << 24 | (uint32_t)d[2] << 16 | (uint32_t)d[3] << 8 | d[4];
+    dcid->len = (uint8_t)dl;
+    memcpy(dcid->id, d + 6, dl);
+    scid->len = (uint8_t)sl;
+    memcpy(scid->id, d + 7 + dl, sl);
+    return 0;
+}
+
+size_t
+quic_version_negotiation(const uint8_t *d, size_t len, uint8_t *out, size_t cap)
+{
+    static const uint8_t listed[8] = { 0x00, 0x00, 0x00, 0x01, 0x6b, 0x33, 0x43, 0xcf };
+    struct quic_cid dcid, scid;
+    uint32_t version;
+    size_t at = 0;
+
+    if (cap < QUIC_VN_MAX || len < QUIC_INITIAL_DATAGRAM_MIN ||
+        quic_long_header_ids(d, len, &version, &dcid, &scid) == -1 || version == 0 ||
+        find_version(version) != NULL)
+        return 0;
+    out[at++] = (uint8_t)(0x80 | (d[0] & 0x7f));    /* the other 7 bits are free */
+    memset(out + at, 0, 4);
+    at += 4;
+    out[at++] = scid.len;                           /* addressed to the client's CID ... */
+    memcpy(out + at, scid.id, scid.len);
+    at += scid.len;
+    out[at++] = dcid.len;                           /* ... from the one it chose for us */
+    memcpy(out + at, dcid.id, dcid.len);
+    at += dcid.len;
+    memcpy(out + at, listed, sizeof(listed));
+    return at + sizeof(listed);
+}

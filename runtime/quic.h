@@ -150,6 +150,24 @@ int quic_initial_keys(uint32_t version, const uint8_t *dcid, size_t dcid_len, bo
 long quic_open(const struct quic_keys *k, const uint8_t *pkt, size_t pkt_len, size_t pn_off,
                uint64_t largest_pn, uint8_t *out, size_t *hdr_len, uint64_t *pn);
 
+/* The version and connection IDs of the long-header packet at d[0..len) (RFC 8999 §5.1:
+ * the same in every version), borrowed; nothing else is read. Returns 0, or -1 when d is
+ * not a long header (first bit 0), is cut short, or has a CID longer than QUIC_CID_MAX. */
+int quic_long_header_ids(const uint8_t *d, size_t len, uint32_t *version,
+                         struct quic_cid *dcid, struct quic_cid *scid);
+
+/* Longest Version Negotiation packet quic_version_negotiation() writes. */
+#define QUIC_VN_MAX (7 + 2 * QUIC_CID_MAX + 8)
+
+/* Writes to out[0..cap) the Version Negotiation packet (RFC 9000 §6, §17.2.1; RFC 8999
+ * §6) answering the client datagram d[0..len): the client's CIDs swapped, versions 1 and 2
+ * listed. Returns its length, or 0 when none is to be sent: not a long header, version 0
+ * (a Version Negotiation itself: never answered), version 1 or 2, unreadable CIDs, a
+ * datagram under 1200 bytes (RFC 9000 §6.1: only what may be a first Initial is answered;
+ * the answer, at most QUIC_VN_MAX bytes, is then far smaller than what came), or cap
+ * under QUIC_VN_MAX. */
+size_t quic_version_negotiation(const uint8_t *d, size_t len, uint8_t *out, size_t cap);
+
 /* Short, stable kebab-case token naming r for logs ("need-more", "decrypt"); "unknown" for
  * a value outside the enum. Never NULL; the string is static. */
 const char *quic_result_str(enum quic_result r);

@@ -250,8 +250,8 @@ allow_socket(scmp_filter_ctx ctx, int domain, int type)
                             SCMP_A1(SCMP_CMP_MASKED_EQ, 0xf, (scmp_datum_t)type));
 }
 
-/* The calls allowed only with some arguments: TCP sockets to servers and the syslog
- * datagram socket; memory never executable; the descriptor limit read, never set; a
+/* The calls allowed only with some arguments: TCP and UDP sockets to servers and the
+ * syslog datagram socket; memory never executable; the descriptor limit read, never set; a
  * signal to the supervisor; abort(). */
 static int
 add_rules(scmp_filter_ctx ctx, pid_t parent)
@@ -262,6 +262,7 @@ add_rules(scmp_filter_ctx ctx, pid_t parent)
         rc = rc < 0 ? rc : seccomp_rule_add(ctx, SCMP_ACT_ALLOW, allowed[i], 0);
     rc = rc < 0 ? rc : allow_socket(ctx, AF_INET, SOCK_STREAM);
     rc = rc < 0 ? rc : allow_socket(ctx, AF_INET6, SOCK_STREAM);
+    rc = rc < 0 ? rc : allow_socket(ctx, AF_INET6, SOCK_DGRAM);     /* quic: to servers */
     rc = rc < 0 ? rc : allow_socket(ctx, AF_UNIX, SOCK_DGRAM);
     rc = rc < 0 ? rc : allow_masked(ctx, SCMP_SYS(mmap), 2, PROT_EXEC, 0);
     rc = rc < 0 ? rc : allow_masked(ctx, SCMP_SYS(mprotect), 2, PROT_EXEC, 0);

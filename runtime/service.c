@@ -64,7 +64,7 @@ static bool
 listener_has(const struct yt_table *t, const struct yt_listener *l, int fd)
 {
     for (uint32_t j = 0; j < l->bind_count; j++)
-        if (listener_fd_is(fd, &t->binds[l->first_bind + j]))
+        if (listener_fd_is(fd, l, &t->binds[l->first_bind + j]))
             return true;
     return false;
 }

@@ -35,12 +35,13 @@ enum yt_mode {
     YT_MODE_HTTP,           /* layer 7: route each request by its Host */
     YT_MODE_REDIRECT,       /* answer plain HTTP with a redirect to https:// */
     YT_MODE_METRICS,        /* answer GET /metrics with the counters (Prometheus) */
+    YT_MODE_QUIC,           /* UDP: route QUIC by its Initial's SNI, pass datagrams through */
     YT_MODE_COUNT
 };
 
-/* A site has at most one pool per protocol: the TLS one and the plain-HTTP one (which a
- * redirect listener also uses for the ACME HTTP-01 carve-out). */
-enum yt_proto { YT_PROTO_TLS = 0, YT_PROTO_HTTP, YT_PROTO_COUNT };
+/* A site has at most one pool per protocol: the TLS one, the plain-HTTP one (which a
+ * redirect listener also uses for the ACME HTTP-01 carve-out) and the QUIC one (UDP). */
+enum yt_proto { YT_PROTO_TLS = 0, YT_PROTO_HTTP, YT_PROTO_QUIC, YT_PROTO_COUNT };
 
 struct yt_str {
     uint32_t off, len;      /* bytes blob[off .. off + len), no NUL */
@@ -235,9 +236,9 @@ struct yt_table {
  * runtime logs them and takes them as arguments; one list each, indexed by the number ---- */
 
 static const char *const yt_mode_names[YT_MODE_COUNT] = {
-    "tls", "http", "redirect", "metrics",
+    "tls", "http", "redirect", "metrics", "quic",
 };
-static const char *const yt_proto_names[YT_PROTO_COUNT] = { "tls", "http" };
+static const char *const yt_proto_names[YT_PROTO_COUNT] = { "tls", "http", "quic" };
 
 /* struct yt_timeouts, field by field */
 #define YT_TIMEOUT_COUNT 7
@@ -435,7 +436,8 @@ yt_proxy_trusted(const struct yt_table *t, const struct yt_listener *l, const un
 enum yt_action {
     YT_ACT_POOL = 0,        /* connect to .pool */
     YT_ACT_STATUS,          /* http: answer .status (no route) */
-    YT_ACT_ALERT,           /* tls: no route: alert unrecognized_name and close */
+    YT_ACT_ALERT,           /* tls: no route: alert unrecognized_name and close; quic:
+                             * no route: the flow's datagrams are dropped */
     YT_ACT_REDIRECT,        /* redirect: answer .status with Location: https://... */
 };
 
@@ -477,6 +479,14 @@ yt_acme_path_ok(const char *path, size_t len)
     }
 }
 
+/* The protocol whose pool a listener of mode routes to (redirect: http, for ACME). */
+static inline uint32_t
+yt_mode_proto(uint32_t mode)
+{
+    return mode == YT_MODE_TLS ? YT_PROTO_TLS : mode == YT_MODE_QUIC ? YT_PROTO_QUIC
+                                                                     : YT_PROTO_HTTP;
+}
+
 /* The one routing decision, used by the proxy, `switchyard --resolve` and yardc's
  * `expect` checks. name is normalised; path is the request target (redirect
  * listeners only; may be NULL). */
@@ -485,7 +495,7 @@ yt_resolve(const struct yt_table *t, const struct yt_listener *l, const char *na
            size_t len, const char *path, size_t path_len)
 {
     struct yt_decision d = { .action = YT_ACT_POOL, .site = YT_NONE, .pool = YT_NONE };
-    uint32_t proto = l->mode == YT_MODE_TLS ? YT_PROTO_TLS : YT_PROTO_HTTP;
+    uint32_t proto = yt_mode_proto(l->mode);
     const struct yt_site *s;
 
     d.site = name != NULL ? yt_site_for(t, name, len) : YT_NONE;
@@ -509,8 +519,8 @@ yt_resolve(const struct yt_table *t, const struct yt_listener *l, const char *na
         d.pool = l->fallback_pool;
         return d;
     }
-    d.action = l->mode == YT_MODE_TLS ? YT_ACT_ALERT : YT_ACT_STATUS;
-    d.status = l->mode == YT_MODE_TLS ? 0 : l->fallback_status;
+    d.action = proto != YT_PROTO_HTTP ? YT_ACT_ALERT : YT_ACT_STATUS;
+    d.status = proto != YT_PROTO_HTTP ? 0 : l->fallback_status;
     return d;
 }
 

@@ -134,7 +134,7 @@ check "--resolve with an unknown listener exits 2 with a message" \
     test "$rc" -eq 2 -a -s "$WORK/err"
 "$SY" --resolve frnot alpha.test >/dev/null 2>"$WORK/err" || true
 check "--resolve with an unknown listener names the listeners" \
-    grep -qF "no listener named 'frnot' (listeners: dual, front; or a mode: tls, http, redirect, metrics)" \
+    grep -qF "no listener named 'frnot' (listeners: dual, front; or a mode: tls, http, redirect, metrics, quic)" \
     "$WORK/err"
 
 kill -TERM "$PROXY_PID"

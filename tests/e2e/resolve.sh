@@ -10,7 +10,7 @@ count=0
 # answer BIN LISTENER HOST [PATH]: the decision in the words of an expect's right side.
 answer() {
     "$@" | awk '
-        /^action: pool/     { pool = 1 }
+        /^action: (pool|fallback)/ { pool = 1 }
         /^action: status /  { print $3; exit }
         /^action: alert/    { print "alert"; exit }
         /^action: redirect/ { print "redirect " $3; exit }

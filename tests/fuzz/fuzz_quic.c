@@ -9,7 +9,8 @@
  *      be the one of the whole message in one frame.
  *
  * Besides memory errors it checks what quic_feed() promises: a refused datagram leaves the
- * flow as it was, a final verdict stays, a name is NUL-terminated at host_len. */
+ * flow as it was, a final verdict stays, a name is NUL-terminated at host_len; and, on raw
+ * datagrams, what quic_long_header_ids() and quic_version_negotiation() promise. */
 #include "quic.h"
 
 #include <stdbool.h>
@@ -112,14 +113,37 @@ next_record(const uint8_t **data, size_t *len, const uint8_t **rec, size_t *rec_
     return true;
 }
 
+/* The relay's header readers on the same datagram: ids within it, and a Version
+ * Negotiation only for another version, smaller than a third of what came. */
+static void
+check_headers(const uint8_t *p, size_t n)
+{
+    struct quic_cid d, s;
+    uint32_t v;
+    uint8_t vn[QUIC_VN_MAX];
+    size_t m = quic_version_negotiation(p, n, vn, sizeof(vn));
+    bool ids = quic_long_header_ids(p, n, &v, &d, &s) == 0;
+
+    if (ids)
+        CHECK(d.len <= QUIC_CID_MAX && s.len <= QUIC_CID_MAX && 7u + d.len + s.len <= n);
+    if (m == 0)
+        return;
+    CHECK(ids && v != 0 && v != QUIC_VERSION_1 && v != QUIC_VERSION_2);
+    CHECK(m <= QUIC_VN_MAX && m * 3 < n && (vn[0] & 0x80));
+    CHECK(vn[5] == s.len && memcmp(vn + 6, s.id, s.len) == 0);
+    CHECK(vn[6 + s.len] == d.len && memcmp(vn + 7 + s.len, d.id, d.len) == 0);
+}
+
 static void
 run_raw(const uint8_t *data, size_t len)
 {
     const uint8_t *p;
     size_t n;
 
-    while (next_record(&data, &len, &p, &n))
+    while (next_record(&data, &len, &p, &n)) {
+        check_headers(p, n);
         feed(p, n);
+    }
 }
 
 static void

@@ -671,6 +671,61 @@ test_quic_guard_page(void)
     CU_ASSERT_EQUAL(munmap(map, span + (size_t)page), 0);
 }
 
+/* The ids of a long header: any version; every cut of it refused, not read past. */
+static void
+test_quic_long_header_ids(void)
+{
+    static const uint8_t pkt[] = { 0xc3, 0x1a, 0x2a, 0x3a, 0x4a, 3, 0xd1, 0xd2, 0xd3,
+                                   2, 0x5c, 0x1d, 0xee };
+    struct quic_cid d, s;
+    uint32_t v = 0;
+
+    CU_ASSERT_EQUAL(quic_long_header_ids(pkt, sizeof(pkt), &v, &d, &s), 0);
+    CU_ASSERT_EQUAL(v, 0x1a2a3a4au);
+    CU_ASSERT_TRUE(d.len == 3 && memcmp(d.id, pkt + 6, 3) == 0);
+    CU_ASSERT_TRUE(s.len == 2 && memcmp(s.id, pkt + 10, 2) == 0);
+    for (size_t n = 0; n < 12; n++)
+        CU_ASSERT_EQUAL(quic_long_header_ids(pkt, n, &v, &d, &s), -1);
+    CU_ASSERT_EQUAL(quic_long_header_ids(pkt, 12, &v, &d, &s), 0);
+    uint8_t short_hdr[sizeof(pkt)], long_cid[64] = { 0xc0, 0, 0, 0, 1, 21 };
+
+    memcpy(short_hdr, pkt, sizeof(pkt));
+    short_hdr[0] = 0x43;
+    CU_ASSERT_EQUAL(quic_long_header_ids(short_hdr, sizeof(pkt), &v, &d, &s), -1);
+    CU_ASSERT_EQUAL(quic_long_header_ids(long_cid, sizeof(long_cid), &v, &d, &s), -1);
+}
+
+/* Version Negotiation: only for a long header of another version in 1200 bytes or more;
+ * the CIDs swapped, versions 1 and 2 listed, far smaller than what came. */
+static void
+test_quic_version_negotiation(void)
+{
+    static uint8_t d[DGRAM], out[QUIC_VN_MAX];
+    static const uint8_t head[] = { 0xc3, 0x1a, 0x2a, 0x3a, 0x4a, 8, 1, 2, 3, 4, 5, 6, 7, 8,
+                                    4, 0x5c, 0x1d, 0x00, 0x01 };
+    size_t n;
+
+    memcpy(d, head, sizeof(head));
+    n = quic_version_negotiation(d, DGRAM, out, sizeof(out));
+    CU_ASSERT_TRUE(bytes_are(out, n, "c3 00000000 04 5c1d0001 08 0102030405060708 "
+                                     "00000001 6b3343cf"));
+    CU_ASSERT_TRUE(n <= QUIC_VN_MAX && n * 3 < DGRAM);
+    CU_ASSERT_EQUAL(quic_version_negotiation(d, DGRAM - 1, out, sizeof(out)), 0);
+    CU_ASSERT_EQUAL(quic_version_negotiation(d, DGRAM, out, sizeof(out) - 1), 0);
+    memcpy(d + 1, "\x00\x00\x00\x01", 4);
+    CU_ASSERT_EQUAL(quic_version_negotiation(d, DGRAM, out, sizeof(out)), 0);
+    memcpy(d + 1, "\x6b\x33\x43\xcf", 4);
+    CU_ASSERT_EQUAL(quic_version_negotiation(d, DGRAM, out, sizeof(out)), 0);
+    memcpy(d + 1, "\x00\x00\x00\x00", 4);
+    CU_ASSERT_EQUAL(quic_version_negotiation(d, DGRAM, out, sizeof(out)), 0);
+    d[1] = 0x1a;
+    d[0] = 0x43;                                /* short header */
+    CU_ASSERT_EQUAL(quic_version_negotiation(d, DGRAM, out, sizeof(out)), 0);
+    d[0] = 0xc3;
+    d[5] = 21;                                  /* DCID too long */
+    CU_ASSERT_EQUAL(quic_version_negotiation(d, DGRAM, out, sizeof(out)), 0);
+}
+
 int
 main(void)
 {
@@ -698,6 +753,8 @@ main(void)
         { "no SNI, final verdicts", test_quic_no_sni_and_final_verdicts },
         { "result names", test_quic_result_names },
         { "guard page", test_quic_guard_page },
+        { "long header ids", test_quic_long_header_ids },
+        { "version negotiation", test_quic_version_negotiation },
     };
 
     return UNIT_RUN("quic", tests);

@@ -211,3 +211,30 @@ hammers_check() {
     check "tls, $2 clients, a connection per exchange: $tok answered, $tfail failed" \
         test "$tn" -eq "$2" -a "$tfail" -eq 0 -a "$tok" -gt 0
 }
+
+# ---- QUIC (quic_*.sh) ----
+
+# need_ngtcp2 PROGRAM...: ngtcp2's example programs (Debian: ngtcp2-client for gtlsclient,
+# ngtcp2-server for gtlsserver in /usr/sbin); without one, SKIP and stop.
+need_ngtcp2() {
+    local p
+    PATH=$PATH:/usr/sbin
+    for p in "$@"; do
+        if ! command -v "$p" >/dev/null; then
+            ok "# SKIP $p not installed (Debian packages ngtcp2-client, ngtcp2-server)"
+            finish
+        fi
+    done
+}
+
+# h3_backend NAME PORT: an HTTP/3 server (gtlsserver) for NAME's certificate on
+# [::1]:PORT, serving $WORK/NAME/index.html ("this is NAME"); its packet trace goes to
+# $WORK/NAME.log.
+h3_backend() {
+    cert "$1"
+    mkdir -p "$WORK/$1"
+    echo "this is $1" >"$WORK/$1/index.html"
+    start gtlsserver -d "$WORK/$1" ::1 "$2" "$WORK/$1.key" "$WORK/$1.crt" >"$WORK/$1.log" 2>&1
+    wait_for 10 sh -c "ss -Hlun 'sport = :$2' | grep -q ." ||
+        { not_ok "gtlsserver $1 on [::1]:$2 starts"; exit 1; }
+}
