@@ -289,8 +289,9 @@ lexer_next(struct lexer *lx, struct loc *tok)
         tok->len = (uint32_t)(lx->cur - start);
         return TK_ADDR;
     }
-    /* A source range: "10.0.0.0/8", "2001:db8::/32", "[2001:db8::]/32". */
-    ([0-9a-fA-F.:]+ | "[" [^\]\x00-\x20;{}#,"]* "]") "/" [0-9a-zA-Z]* {
+    /* A source range: "10.0.0.0/8", "2001:db8::/32", "[2001:db8::]/32" (a dot or a colon
+     * before the '/': "1/100" is a ratio). */
+    ([0-9a-fA-F]* [.:] [0-9a-fA-F.:]* | "[" [^\]\x00-\x20;{}#,"]* "]") "/" [0-9a-zA-Z]* {
         tok->len = (uint32_t)(lx->cur - start);
         return TK_ADDR;
     }

@@ -591,18 +591,24 @@ static inline void
 yt_print_site(const struct yt_table *t, const struct yt_site *s,
               void (*put)(void *ctx, const char *s, size_t len), void *ctx)
 {
-    uint32_t lines = (s->pool[0] != YT_NONE) + (s->pool[1] != YT_NONE) +
-                     ((s->flags & YT_SITE_ACME) != 0) + ((s->flags & YT_SITE_FORWARDED_FOR) != 0);
-    const char *ind = lines == 1 ? " " : "    ";
-    const char *eol = lines == 1 ? " " : "\n";
-    size_t ind_len = strlen(ind);
+    /* http before tls: the order of the table's protocols is not the order of reading */
+    static const int order[YT_PROTO_COUNT] = { YT_PROTO_HTTP, YT_PROTO_TLS, YT_PROTO_QUIC };
+    uint32_t lines = ((s->flags & YT_SITE_ACME) != 0) + ((s->flags & YT_SITE_FORWARDED_FOR) != 0);
+    const char *ind, *eol;
+    size_t ind_len;
+
+    for (int k = 0; k < YT_PROTO_COUNT; k++)
+        lines += s->pool[k] != YT_NONE;
+    ind = lines == 1 ? " " : "    ";
+    eol = lines == 1 ? " " : "\n";
+    ind_len = strlen(ind);
 
     YT_PUT_LIT(put, ctx, "site ");
     yt_print_str(t, s->name, put, ctx);
     YT_PUT_LIT(put, ctx, " {");
     put(ctx, eol, 1);
-    /* http before tls: the order of the table's protocols is not the order of reading */
-    for (int k = YT_PROTO_COUNT - 1; k >= 0; k--) {
+    for (int i = 0; i < YT_PROTO_COUNT; i++) {
+        int k = order[i];
         const struct yt_pool *p;
 
         if (s->pool[k] == YT_NONE)

@@ -46,7 +46,7 @@ mapfile -t opts < <(sed -n 's/^ *\(-[-a-z]*\)\(\*\)\{0,1\})[^;]*;.*/\1/p' tools/
 names "$tmp/switchyard-build.1" "switchyard-build option" "${opts[@]}"
 
 # The language: the lexer's keyword table.
-mapfile -t kws < <(grep -o '{ "[a-z0-9-]*", TK_' grammar/lexer.re | sed 's/{ "\(.*\)".*/\1/')
+mapfile -t kws < <(grep -o 'KW("[a-z0-9-]*", TK_' grammar/lexer.re | sed 's/KW("\(.*\)".*/\1/')
 [ "${#kws[@]}" -ge 30 ] || { echo "the lexer's keywords not found"; exit 1; }
 names "$tmp/yard.5" "keyword" "${kws[@]}"
 grep '^syn keyword' contrib/vim/syntax/yard.vim >"$tmp/yard.vim"

@@ -112,6 +112,8 @@ fixture_build(struct fixture *fx, bool shuffle)
                                  .site = (uint32_t)i };
         fx->sites[i].name = s;
     }
+    for (int i = 0; i < 3; i++)
+        fx->sites[i].pool[YT_PROTO_QUIC] = YT_NONE;
     fx->sites[0].pool[YT_PROTO_TLS] = 0;
     fx->sites[0].pool[YT_PROTO_HTTP] = 1;
     fx->sites[0].flags = YT_SITE_ACME;
@@ -583,7 +585,8 @@ test_emit_big_table(void)
         blob[(size_t)i * 8 + 1] = (char)(i >> 8);
         blob[(size_t)i * 8 + 2] = (char)(i >> 16);
         in[i] = (struct yt_key){ .off = i * 8, .len = 8, .site = i };
-        sites[i] = (struct yt_site){ .name = { i * 8, 8 }, .pool = { i, YT_NONE }, .flags = i };
+        sites[i] = (struct yt_site){ .name = { i * 8, 8 }, .pool = { i, YT_NONE, YT_NONE },
+                                     .flags = i };
     }
     CU_ASSERT_EQUAL_FATAL(phash_build(blob, in, N, &ph), 0);
     t = (struct yt_table){ .seed = ph.seed, .bucket_count = ph.bucket_count,
