@@ -46,6 +46,12 @@ if [ "$(id -u)" != 0 ]; then
     echo "SKIP: installing the package into a throwaway root needs root (mount, chroot)"
     exit 0
 fi
+# A mount namespace of its own whose mounts stay private (not where / is no mount point,
+# as inside a chroot: the overlay would then show in the parent's namespace too).
+if ! unshare -m --propagation private true 2>/dev/null; then
+    echo "SKIP: no private mount namespace here (unshare --propagation private fails)"
+    exit 0
+fi
 cp "$deb" "$tmp/switchyard.deb"
 cp "$(dirname "$0")/deb-chroot.sh" "$tmp/"
 mkdir "$tmp/ovl"
