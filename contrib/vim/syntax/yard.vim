@@ -26,12 +26,16 @@ syn keyword yardStatement include global defaults listen pool site domains expec
 syn keyword yardOption user group chroot log admin mode level workers maxconn timeout
 syn keyword yardOption dontlognull error file text fallback forwarded-for max-head
 syn keyword yardOption status port server weight backup send-proxy send-proxy-v2 acme
+syn keyword yardOption log-format sample format accept-proxy optional from
+" Health checks: `check` in a pool or in defaults, and its options
+syn keyword yardOption check interval rise fall method path host
 
 " Listener modes (also the protocols of a site's pools)
-syn keyword yardMode tls http redirect
+syn keyword yardMode tls http redirect metrics quic
 
 " Values with a fixed vocabulary
-syn keyword yardConstant stderr syslog alert operator
+syn keyword yardConstant stderr syslog udp alert operator off
+syn keyword yardConstant rfc3164 rfc5424 json tcp
 syn keyword yardConstant connect client inspect tunnel grace retry
 syn keyword yardConstant kern mail daemon auth lpr news uucp cron authpriv ftp ntp audit cron2
 syn keyword yardConstant local0 local1 local2 local3 local4 local5 local6 local7
@@ -39,13 +43,17 @@ syn keyword yardConstant emerg crit err warning notice info debug
 
 " Numbers, durations (1ms to 24h), sizes (k: KiB, m: MiB)
 syn match yardNumber "\<\d\+\>"
+" a check's status range: 200-299
+syn match yardNumber "\<\d\{3}-\d\{3}\>"
 syn match yardDuration "\<\d\+\(ms\|s\|m\|h\)\>"
 syn match yardSize "\<\d\+[km]\>"
 
-" Addresses: [IPv6]:port, a.b.c.d:port, :port and *:port
-syn match yardAddress "\[[0-9A-Fa-f:.]*\]\(:\d\+\)\="
-syn match yardAddress "\<\d\{1,3}\(\.\d\{1,3}\)\{3}:\d\+\>"
+" Addresses: [IPv6]:port, a.b.c.d:port, :port and *:port; the source ranges of
+" accept-proxy: a.b.c.d, a.b.c.d/n, IPv6 and IPv6/n, bare or in brackets
+syn match yardAddress "\[[0-9A-Fa-f:.]*\]\(:\d\+\|/\d\{1,3}\)\="
+syn match yardAddress "\<\d\{1,3}\(\.\d\{1,3}\)\{3}\(:\d\+\|/\d\{1,3}\)\=\>"
 syn match yardAddress "\(^\|[[:space:],]\)\zs\*\=:\d\+\>"
+syn match yardAddress "\(^\|[[:space:],]\)\zs\x*:\x*:[0-9A-Fa-f:.]*\(/\d\{1,3}\)\="
 
 syn match yardArrow "->"
 syn match yardDelimiter "[{};,]"
