@@ -285,8 +285,7 @@ pool_protocols(struct ck *ck)
         const struct ck_listener *l = AVEC_AT(&ck->listeners, struct ck_listener, i);
 
         if (l->yl.fallback_pool != YT_NONE)
-            serves[l->yl.fallback_pool] |=
-                (uint8_t)(1u << (l->yl.mode == YT_MODE_TLS ? YT_PROTO_TLS : YT_PROTO_HTTP));
+            serves[l->yl.fallback_pool] |= (uint8_t)(1u << yt_mode_proto(l->yl.mode));
     }
     return serves;
 }
@@ -301,6 +300,14 @@ resolve(struct ck *ck, const struct ck_check *own, uint8_t serves)
 
     if (line == NULL || line->off)
         return NULL;
+    /* A QUIC server listens on UDP: there is nothing to connect to. The defaults' line
+     * leaves quic pools unchecked; a pool's own line is an error. */
+    if (serves & (1u << YT_PROTO_QUIC)) {
+        if (own != NULL)
+            diag_error(ck->diag, own->kw, "'check' does not apply to a pool that serves quic "
+                       "(its servers take UDP: no connect to check)");
+        return NULL;
+    }
     c = arena_zalloc(ck->arena, sizeof(*c));
     c->kw = line->kw;
     c->yc.interval_ms = HEALTHCK_DEF_INTERVAL_MS;

@@ -188,12 +188,15 @@ dump_stat(struct session *s)
             pos = UINT32_MAX;
             break;
         }
+        static const char *const server_status[STATS_SERVER_STATE_COUNT] = {
+            [STATS_SERVER_UP] = "UP", [STATS_SERVER_DOWN] = "DOWN",
+            [STATS_SERVER_MAINT] = "MAINT",
+        };
         const struct yt_pool *pl = &table->pools[p];
-
         uint64_t down = 0;
 
         for (uint32_t i = pl->first; i < pl->first + pl->count; i++) {
-            up = up || !stats_server_is_down(i, now);
+            up = up || stats_server_state(i, now) == STATS_SERVER_UP;
             stats_server(i, &c);
             down += c.down;
         }
@@ -203,7 +206,7 @@ dump_stat(struct session *s)
         for (uint32_t i = pl->first; i < pl->first + pl->count; i++) {
             stats_server_name(i, sname, sizeof(sname));
             stats_server(i, &c);
-            row(s, "server", sname, stats_server_is_down(i, now) ? "DOWN" : "UP", &c);
+            row(s, "server", sname, server_status[stats_server_state(i, now)], &c);
         }
         pos++;
     }

@@ -70,7 +70,7 @@ usage(FILE *f)
             "       switchyard --resolve LISTENER HOST [PATH]\n"
             "                                     show the route for HOST; LISTENER is a\n"
             "                                     listener name or tls, http, redirect,\n"
-            "                                     quic\n"
+            "                                     metrics, quic\n"
             "       switchyard --help\n");
 }
 

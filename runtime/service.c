@@ -85,8 +85,9 @@ check_passed(const struct yt_table *t, int fd, const char *name, size_t len)
         if (listener_has(t, l, fd))
             return 0;
         fprintf(stderr, "switchyard: LISTEN_FDS: socket %d named '%.*s' (%s) is not a "
-                        "listening TCP socket on an address of listener %.*s\n",
-                fd, (int)len, name, addr, (int)len, name);
+                        "%s socket on an address of listener %.*s\n",
+                fd, (int)len, name, addr, l->mode == YT_MODE_QUIC ? "UDP" : "listening TCP",
+                (int)len, name);
         return -1;
     }
     for (uint32_t i = 0; i < t->listener_count; i++)
