@@ -77,8 +77,8 @@ struct conn {
     };
     uint64_t id;
     union yt_addr peer;             /* the client: accept()'s, or a PROXY header's */
-    union yt_addr local;            /* the address it reached, from a PROXY header; or
-                                     * family 0: the client socket's own */
+    union yt_addr *local;           /* the address it reached, from a PROXY header (owned);
+                                     * NULL: the client socket's own */
     uint32_t site, pool;            /* YT_NONE until known */
     struct ups_try up;              /* server (YT_NONE until known), tries; err_no: errno
                                      * behind err, or 0 */
@@ -280,7 +280,7 @@ conn_connected(struct ev_loop *loop, struct conn *c, bool early)
 
     assert(!buf_is_empty(b));
     ups_prepend_proxy(b, table->servers[c->up.server].flags, c->side[SIDE_CLIENT].io.fd,
-                      &c->peer, &c->local);
+                      &c->peer, c->local);
     r = ups_send_first(c->side[SIDE_SERVER].io.fd, b->data + b->start, buf_len(b), &n);
     if (r == UPS_FAILED || (r == UPS_WAIT && early)) {
         b->start = start;               /* the next try adds its own PROXY header */
@@ -374,13 +374,15 @@ static bool
 take_proxy_header(struct conn *c)
 {
     struct side *cl = &c->side[SIDE_CLIENT];
+    union yt_addr local;
     size_t used;
     const char *err;
 
     if (cl->in == NULL || buf_is_empty(cl->in))
         return true;                    /* nothing yet: the mode handles an early EOF */
+    local.sa.sa_family = AF_UNSPEC;
     switch (pin_take(table, c->l, cl->in->data + cl->in->start, buf_len(cl->in), &c->peer,
-                     &c->local, &used, &err)) {
+                     &local, &used, &err)) {
     case PIN_WAIT:
         if (cl->flags & SIDE_EOF)
             conn_fail(c, 'C', "truncated-proxy", 0);
@@ -390,6 +392,15 @@ take_proxy_header(struct conn *c)
         return false;
     case PIN_PASS:
         break;
+    }
+    /* kept apart: most connections come with no header, and need no room for it */
+    if (local.sa.sa_family != AF_UNSPEC) {
+        c->local = malloc(sizeof(*c->local));
+        if (c->local == NULL) {
+            conn_fail(c, 'R', "no-memory", ENOMEM);
+            return false;
+        }
+        *c->local = local;
     }
     c->proxy_pending = false;
     cl->in->start += (uint32_t)used;
@@ -831,6 +842,7 @@ conn_free(struct ev_loop *loop, struct conn *c)
         c->next->prev = c->prev;
     admit_leave();
     free(c->sni);
+    free(c->local);
     free(c);
 }
 

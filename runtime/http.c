@@ -258,6 +258,7 @@ conn_free(struct http_conn *c)
     if (c->next != NULL)
         c->next->prev = c->prev;
     admit_leave();
+    free(c->local);
     free(c);
 }
 

@@ -85,8 +85,8 @@ struct http_conn {
 
     uint64_t id;
     union yt_addr peer;             /* the client: accept()'s, or a PROXY header's */
-    union yt_addr local;            /* the address it reached, from a PROXY header; or
-                                     * family 0: the client socket's own */
+    union yt_addr *local;           /* the address it reached, from a PROXY header (owned);
+                                     * NULL: the client socket's own */
     char peer_text[INET6_ADDRSTRLEN + 8];   /* peer as the log line writes it */
     uint32_t peer_text_len;
     uint32_t max_head;

@@ -391,10 +391,12 @@ static bool
 take_proxy_header(struct http_conn *c)
 {
     struct buf *b = c->cl.in;
+    union yt_addr local;
     size_t used;
     const char *err;
 
-    switch (pin_take(http_eng.t, c->l, b->data + b->start, buf_len(b), &c->peer, &c->local,
+    local.sa.sa_family = AF_UNSPEC;
+    switch (pin_take(http_eng.t, c->l, b->data + b->start, buf_len(b), &c->peer, &local,
                      &used, &err)) {
     case PIN_WAIT:
         if (c->cl.eof) {
@@ -410,6 +412,17 @@ take_proxy_header(struct http_conn *c)
         return false;
     case PIN_PASS:
         break;
+    }
+    /* kept apart: most connections come with no header, and need no room for it */
+    if (local.sa.sa_family != AF_UNSPEC) {
+        c->local = malloc(sizeof(*c->local));
+        if (c->local == NULL) {
+            c->err = "no-memory";
+            set_term(c, "RR");
+            c->state = HTTP_CLOSED;
+            return false;
+        }
+        *c->local = local;
     }
     c->proxy_pending = false;
     b->start += (uint32_t)used;

@@ -160,7 +160,7 @@ connected(struct http_conn *c)
     if (s->flags & (YT_SERVER_PROXY_V1 | YT_SERVER_PROXY_V2)) {
         size_t n = c->cl.in != NULL
                    ? ups_prepend_proxy(c->cl.in, s->flags, c->cl.fd, &c->peer,
-                                                     &c->local) : 0;
+                                                     c->local) : 0;
 
         if (n == 0)
             http_answer_error(c, 503, "proxy-header", "PC");

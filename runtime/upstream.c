@@ -349,7 +349,7 @@ ups_prepend_proxy(struct buf *b, uint16_t flags, int client_fd, const union yt_a
 
     if (!(flags & (YT_SERVER_PROXY_V1 | YT_SERVER_PROXY_V2)))
         return 0;
-    if (local->sa.sa_family == 0) {
+    if (local == NULL) {
         if (getsockname(client_fd, &own.sa, &len) == -1)
             return 0;
         local = &own;

@@ -82,7 +82,7 @@ enum ups_sent ups_send_first(int fd, const void *data, size_t len, ssize_t *n);
 
 /* Puts the PROXY header a server asks for (flags: YT_SERVER_PROXY_*) in front of b's bytes,
  * in its headroom or else moving them (b must have room): peer is the client's address,
- * local the address it reached (family 0: unknown, then client_fd's own, its socket).
+ * local the address it reached (NULL: unknown, then client_fd's own, its socket).
  * Returns the header's length, 0 when none was asked or the local address could not be
  * had. */
 size_t ups_prepend_proxy(struct buf *b, uint16_t flags, int client_fd,
