@@ -77,6 +77,7 @@ struct http_conn {
     struct ev_loop *loop;
     const struct yt_listener *l;
     enum http_state state;
+    int status;                     /* final status sent or being sent; 0: none yet */
     struct http_side cl, sv;             /* the client; the server (fd -1: none) */
     struct ev_timer timer;
     ev_tstamp timer_at;             /* when the timer fires, while active */
@@ -85,10 +86,11 @@ struct http_conn {
 
     uint64_t id;
     union yt_addr peer;             /* the client: accept()'s, or a PROXY header's */
+    uint32_t peer_text_len;
     union yt_addr *local;           /* the address it reached, from a PROXY header (owned);
                                      * NULL: the client socket's own */
     char peer_text[INET6_ADDRSTRLEN + 8];   /* peer as the log line writes it */
-    uint32_t peer_text_len;
+    char term[2];                   /* HAProxy-like termination state */
     uint32_t max_head;
 
     /* the current request */
@@ -99,11 +101,9 @@ struct http_conn {
     uint32_t nreq;                  /* heads parsed on this connection */
     uint32_t server_nreq;           /* requests sent on the current server connection */
     uint32_t req_hold;              /* sent request bytes kept before cl.in->start (retry) */
-    int status;                     /* final status sent or being sent; 0: none yet */
     uint64_t bytes_in, bytes_out;
     ev_tstamp t_req, t_head, t_conn_start, t_conn_done, t_resp, t_linger;
     const char *err;                /* why it failed, for the log line */
-    char term[2];                   /* HAProxy-like termination state */
     struct req_text *text;          /* of the request under way, for its log line */
 
     bool proxy_pending;             /* accept-proxy: the first bytes are not looked at yet */
