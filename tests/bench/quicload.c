@@ -226,20 +226,22 @@ flow_drain(struct flow *f)
 }
 
 /* Opens opt.flows flows, at most SETUP_CONC awaiting their first answer at a time, until
- * each is answered or has had its tries, or the deadline; returns the flows routed. */
+ * each is answered or has had its tries, or the deadline; returns the flows routed. Once
+ * SETUP_CONC flows in a row went unanswered (a relay at its maxconn), it opens no more. */
 static long
 open_flows(double deadline, long *failed)
 {
     static uint8_t initial[SETUP_CONC][DGRAM];
     struct epoll_event evs[SETUP_CONC];
-    long pend[SETUP_CONC], npend = 0, next = 0, routed = 0;
+    long pend[SETUP_CONC], npend = 0, next = 0, routed = 0, unanswered = 0;
 
     *failed = 0;
-    while ((next < opt.flows || npend > 0) && now_s() < deadline && !stop_flag) {
+    while (((next < opt.flows && unanswered < SETUP_CONC) || npend > 0) && now_s() < deadline &&
+           !stop_flag) {
         double now;
         int n;
 
-        while (npend < SETUP_CONC && next < opt.flows) {
+        while (npend < SETUP_CONC && next < opt.flows && unanswered < SETUP_CONC) {
             struct flow *f = &flows[next];
 
             if (!flow_open(f, initial[npend])) {
@@ -263,6 +265,7 @@ open_flows(double deadline, long *failed)
                 f->routed = true;
                 f->t_heard = now_s();
                 routed++;
+                unanswered = 0;
             }
         }
         /* The answered and the given-up leave the pending set; the late are sent again. */
@@ -276,8 +279,10 @@ open_flows(double deadline, long *failed)
                 f->t_sent = now;
             }
             if (f->routed || now - f->t_sent >= SETUP_RESEND_S) {
-                if (!f->routed)
+                if (!f->routed) {
                     (*failed)++;
+                    unanswered++;
+                }
                 npend--;
                 pend[i] = pend[npend];
                 memcpy(initial[i], initial[npend], DGRAM);
