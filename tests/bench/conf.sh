@@ -10,6 +10,10 @@ P_HA_HTTP=30180 P_HA_TLS=30543
 P_NG_HTTP=30280 P_NG_TLS=30643
 P_SN_TLS=30743
 P_START=30990                           # start-up runs, one proxy at a time
+# QUIC (UDP): switchyard's quic listener shares the TLS port; HTTP/3 servers for a and b,
+# and the datagram echo (c.bench.test), on [::1].
+P_SY_QUIC=30443                         # fixed by tests/bench/benchsite.yard
+P_QUIC_A=31451 P_QUIC_B=31452 P_QUIC_ECHO=31453
 
 NGX_STREAM_MODULE=/usr/lib/nginx/modules/ngx_stream_module.so
 
@@ -277,4 +281,18 @@ EOF
         fi
         echo "}"
     } > "$out"
+}
+
+# The HTTP/3 servers' document roots (a small page and the bulk file) and, per subject, the
+# /etc/hosts its QUIC client sees: gtlsclient sends the name it connects to as its SNI
+# ("localhost" for a numeric address), so the names must resolve to the address under test.
+write_quic_conf() {
+    local s
+    for s in a b; do
+        mkdir -p "$B/quic/$s"
+        echo "$s-quic" >"$B/quic/$s/index.html"
+        ln -sfn ../../www/big "$B/quic/$s/big"
+    done
+    echo "::1 a.bench.test b.bench.test" >"$B/conf/hosts.direct"
+    echo "127.0.0.1 a.bench.test b.bench.test" >"$B/conf/hosts.switchyard"
 }

@@ -29,3 +29,15 @@ stop_proc() {
     wait "$pid" 2>/dev/null
     unset "PID[$1]"
 }
+
+# cpu_ns PID: user + system time of all the process's threads in nanoseconds, from the
+# scheduler's own count (/proc/PID/task/*/schedstat), for runs too short for the clock
+# ticks of cpu_ticks; ticks when the kernel has no schedstat. 0 once it is gone, or for no PID.
+cpu_ns() {
+    [ -n "$1" ] && [ -d "/proc/$1" ] || { echo 0; return; }
+    if [ -e "/proc/$1/schedstat" ]; then
+        cat "/proc/$1"/task/*/schedstat 2>/dev/null | awk '{ t += $1 } END { printf "%.0f\n", t }'
+    else
+        awk -v t="$(cpu_ticks "$1")" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.0f\n", t * 1e9 / hz }'
+    fi
+}

@@ -52,6 +52,12 @@ bulk_http|Bulk transfer through the HTTP listener (curl, ${BIG_MB} MiB file ×${
 bulk_tls|Bulk transfer through the TLS listener (curl, ${BIG_MB} MiB file ×${BULK_GETS})|MiB/s|0
 mem_http|Memory per idle routed HTTP connection (${NIDLE} connections, RSS delta / N)|bytes/conn|0
 mem_tls|Memory per idle routed TLS connection (${NIDLE} connections, RSS delta / N)|bytes/conn|0"
+# The QUIC workloads have tables of their own (quic_section); the same fields for the summary.
+QUIC_INFO="quic_hs|QUIC handshake and a small GET|ms p50|0
+quic_bulk|QUIC transfer|MiB/s|0
+quic_dgram|QUIC datagrams relayed|dgram/s|0
+quic_mem|QUIC memory per idle flow|bytes/flow|0"
+QUIC_NA="n/a (cannot route QUIC by SNI)"
 
 # ---------------------------------------------------------------- plots
 plot() {    # gnuplot script on stdin
@@ -59,35 +65,56 @@ plot() {    # gnuplot script on stdin
 }
 
 
-for wl in http_ka http_close tls_conn tls_ka bulk_http bulk_tls http_ka_cap http_close_cap \
-          tls_conn_cap; do
+# bar_panel WORKLOAD YLABEL COLOUR FORMAT: the gnuplot lines of one bar chart of a
+# multiplot, from $P/WORKLOAD.dat ("subject value" lines), values printed over the bars.
+bar_panel() {
+    local f=$P/$1.dat
+    echo "set title '$1'; set ylabel '$2'"
+    if [ -s "$f" ]; then
+        echo "plot '$f' using 0:2:xtic(1) with boxes lc rgb '$3', \\"
+        echo "     '$f' using 0:2:(sprintf('$4', \$2)) with labels offset 0,0.7"
+    else
+        echo "set label 1 'no data' at graph 0.5,0.5 center; plot [0:1] [0:1] NaN; unset label 1"
+    fi
+}
+
+# bar_data WORKLOAD SUBJECT...: writes $P/WORKLOAD.dat, "subject median" for each subject
+# measured; fails when none was.
+bar_data() {
+    local wl=$1 s m
+    shift
     : >"$P/$wl.dat"
-    for s in $SUBJECTS; do
+    for s in "$@"; do
         m=$(med "$wl" "$s" main)
         [ -n "$m" ] && echo "$s $m" >>"$P/$wl.dat"
     done
-done
-{
+    [ -s "$P/$wl.dat" ]
+}
+
+# bar_multiplot SIZE PNG LAYOUT TITLE: the head of a multiplot of bar_panel charts.
+bar_multiplot() {
     cat <<EOF
-set terminal pngcairo noenhanced size 1500,1250 font ",10"
-set output "$P/throughput.png"
-set multiplot layout 3,3 title "Throughput, median of $REPS rounds (higher is better)"
+set terminal pngcairo noenhanced size $1 font ",10"
+set output "$2"
+set multiplot layout $3 title "$4"
 set style fill solid 0.8 border -1
 set boxwidth 0.6
 set yrange [0:*]
 set grid ytics
 unset key
 EOF
+}
+
+for wl in http_ka http_close tls_conn tls_ka bulk_http bulk_tls http_ka_cap http_close_cap \
+          tls_conn_cap; do
+    bar_data "$wl" $SUBJECTS
+done
+{
+    bar_multiplot 1500,1250 "$P/throughput.png" 3,3 \
+        "Throughput, median of $REPS rounds (higher is better)"
     for w in http_ka:req/s http_close:req/s tls_conn:conn/s tls_ka:req/s bulk_http:MiB/s \
              bulk_tls:MiB/s http_ka_cap:req/s http_close_cap:req/s tls_conn_cap:conn/s; do
-        f=$P/${w%%:*}.dat
-        echo "set title '${w%%:*}'; set ylabel '${w#*:}'"
-        if [ -s "$f" ]; then
-            echo "plot '$f' using 0:2:xtic(1) with boxes lc rgb '#4477aa', \\"
-            echo "     '$f' using 0:2:(sprintf('%.0f', \$2)) with labels offset 0,0.7"
-        else
-            echo "set label 1 'no data' at graph 0.5,0.5 center; plot [0:1] [0:1] NaN; unset label 1"
-        fi
+        bar_panel "${w%%:*}" "${w#*:}" '#4477aa' '%.0f'
     done
     echo "unset multiplot"
 } >"$P/throughput.gp"
@@ -140,6 +167,21 @@ EOF
     } | plot
 fi
 
+QPLOT=""
+for wl in quic_hs quic_bulk quic_dgram; do
+    bar_data "$wl" $SUBJECTS && QPLOT+=" $wl"
+done
+if [ -n "$QPLOT" ]; then
+    {
+        bar_multiplot 1300,450 "$P/quic.png" 1,3 \
+            "QUIC through switchyard's quic listener against direct, median of $REPS rounds"
+        bar_panel quic_hs "ms per handshake + GET, p50 (lower is better)" '#228833' '%.1f'
+        bar_panel quic_bulk "MiB/s (higher is better)" '#228833' '%.1f'
+        bar_panel quic_dgram "datagrams/s (higher is better)" '#228833' '%.0f'
+        echo "unset multiplot"
+    } | plot
+fi
+
 SPLOT=""
 for s in $SUBJECTS; do
     [ "$s" = direct ] && continue
@@ -169,6 +211,98 @@ plot for [s in "$SPLOT"] "$P/startup_".s.".dat" using 1:(\$3/1024) with linespoi
 unset multiplot
 EOF
 fi
+
+# ---------------------------------------------------------------- QUIC tables
+
+# quic_table WORKLOAD CELLS HEADER...: the table of a QUIC workload, one row per subject:
+# CELLS (a function, given the subject) prints a measured subject's cells after its name;
+# HAProxy, nginx and sniproxy are not applicable; direct has no memory row.
+quic_table() {
+    local wl=$1 cells=$2 s empty=""
+    shift 2
+    printf '| subject |'; printf ' %s |' "$@"; echo
+    printf '| --- |'; printf ' %.0s---: |' "$@"; echo
+    for _ in $(seq $(($# - 1))); do empty+=" |"; done
+    for s in $SUBJECTS; do
+        case $s:$wl in
+        haproxy:*|nginx:*|sniproxy:*) echo "| $s | $QUIC_NA |$empty" ;;
+        direct:quic_mem) ;;
+        *) if [ -n "$(med "$wl" "$s" main)" ]; then
+               echo "| $s | $($cells "$s") |"
+           else
+               echo "| $s | skipped: $(skip_reason "$s" "$wl") |$empty"
+           fi ;;
+        esac
+    done
+}
+vs_direct() { [ "$2" = direct ] && echo "-" || xr "$(ratio "$1" "$2" direct)"; }
+proxy_only() { [ "$1" = direct ] && echo "-" || fmt "$2"; }
+hs_cells() {
+    echo "$(fmt "$(med quic_hs "$1" main)") | $(fmt "$(med quic_hs "$1" p90_ms)") |" \
+         "$(proxy_only "$1" "$(med quic_hs "$1" cpu_us)") | $(vs_direct quic_hs "$1") |" \
+         "$(med quic_hs "$1" errors | awk '{ printf "%d", $1 }') | $(nrounds quic_hs "$1")"
+}
+bulk_cells() {
+    echo "$(fmt "$(med quic_bulk "$1" main)") | $(vs_direct quic_bulk "$1") | $(nrounds quic_bulk "$1")"
+}
+dgram_cells() {
+    echo "$(fmt "$(med quic_dgram "$1" main)") | $(proxy_only "$1" "$(med quic_dgram "$1" cpu_pct)") |" \
+         "$(proxy_only "$1" "$(med quic_dgram "$1" per_core)") |" \
+         "$(proxy_only "$1" "$(med quic_dgram "$1" cpu_us)") | $(vs_direct quic_dgram "$1") |" \
+         "$(med quic_dgram "$1" lost | awk '{ printf "%d", $1 }') | $(nrounds quic_dgram "$1")"
+}
+mem_cells() {
+    echo "$(fmt "$(med quic_mem "$1" main)") | $(med quic_mem "$1" conns | awk '{ printf "%d", $1 }') |" \
+         "$(awk -v k="$(med quic_mem "$1" rss_kib)" 'BEGIN { printf "%.1f", k / 1024 }') |" \
+         "$(nrounds quic_mem "$1")"
+}
+
+# quic_part WORKLOAD TITLE NOTE CELLS HEADER...: a QUIC workload's title, table (quic_table
+# CELLS HEADER...) and note, when it was run.
+quic_part() {
+    local wl=$1 title=$2 text=$3
+    shift 3
+    grep -q "	$wl	" "$SUM" || grep -q "^[^|]*|$wl:" "$B/notes.txt" 2>/dev/null || return 0
+    printf '\n#### %s\n\n' "$title"
+    quic_table "$wl" "$@"
+    printf '\n%s\n' "$text"
+}
+
+# The QUIC part of the report: switchyard's quic listener against direct.
+quic_section() {
+    grep -q '	quic_' "$SUM" || grep -q '^[^|]*|quic_' "$B/notes.txt" 2>/dev/null || return 0
+    cat <<TXT
+
+### QUIC: HTTP/3 passed through by the SNI of the client's Initial
+
+switchyard's \`quic\` listener against \`direct\` (the client straight to the server), in
+the same rounds. HAProxy, nginx and sniproxy cannot route QUIC by SNI (their rows say so).
+Handshakes and transfers: ngtcp2's \`gtlsclient\` against its \`gtlsserver\`, one per site
+on [::1]; datagrams and idle flows: \`tests/bench/quicload.c\` against a datagram echo.
+Proxy CPU is user + system time from the scheduler's count (/proc/PID/task/*/schedstat).
+TXT
+    quic_part quic_hs \
+        "Handshake and a small GET (${Q_HS} per round, each a new gtlsclient, exec to exit)" \
+        "The time includes the client process's start and ngtcp2's own timers: the proxy's
+share is the difference to \`direct\`. p50 and p90 are those of each round; the table
+gives their median over the rounds." \
+        hs_cells "p50 ms" "p90 ms" "proxy CPU µs/handshake" "vs direct" errors rounds
+    quic_part quic_bulk "Transfer of a ${BIG_MB} MiB file over HTTP/3 (gtlsclient, ×${BULK_GETS})" \
+        "Each download is a new gtlsclient; MiB/s is the bytes over the time of all of them." \
+        bulk_cells MiB/s "vs direct" rounds
+    quic_part quic_dgram \
+        "Datagrams relayed (${QUIC_FLOWS} flows, 1200-byte datagrams, one in flight per flow, ${DUR} s)" \
+        "Each datagram that came back from the echo crossed the proxy twice (client to server,
+then server to client) and counts twice; lost ones do not count. \"Per core\" is the
+datagrams relayed over the proxy's CPU time in the run; \"proxy CPU %\" is that time over
+the run's length (near 100 %: the proxy was the limit)." \
+        dgram_cells datagrams/s "proxy CPU %" "datagrams/s per core" "proxy CPU µs/datagram" \
+        "vs direct" lost rounds
+    quic_part quic_mem "Memory per idle flow (${NIDLE} flows, RSS delta / N)" \
+        "Each flow was routed (its Initial came back through the proxy) and holds one UDP
+socket in the proxy, whose kernel buffers are not in RSS." \
+        mem_cells bytes/flow flows "RSS MiB" rounds
+}
 
 # ---------------------------------------------------------------- report.md
 {
@@ -266,6 +400,7 @@ EOF
             [ -n "$line" ] && { echo; echo "Quota used (median): $line."; } ;;
         esac
     done <<<"$WORKLOADS_INFO"
+    quic_section
 
     if grep -q '	startup	' "$SUM"; then
         echo
@@ -335,7 +470,7 @@ EOF
     echo
     echo "## Plots"
     echo
-    for f in throughput memory cpu startup; do
+    for f in throughput memory cpu startup quic; do
         [ -f "$P/$f.png" ] && echo "![$f](plots/$f.png)"
     done
     echo
@@ -366,7 +501,8 @@ while IFS='|' read -r wl title unit lat; do
         line+=";"
     done
     [ -n "$line" ] && printf '%-10s %-10s%s\n' "$wl" "$unit" "$line"
-done <<<"$WORKLOADS_INFO"
+done <<<"$WORKLOADS_INFO
+$QUIC_INFO"
 for s in $SUBJECTS; do
     [ "$s" = direct ] && continue
     line=""

@@ -6,6 +6,7 @@
 #                      [--workloads "http_ka tls_conn ..."] [--cap-http PERCENT]
 #                      [--cap-tls PERCENT] [--verify-only]
 #
+# --workloads quic stands for the QUIC workloads: quic_hs quic_bulk quic_dgram quic_mem.
 # Traffic goes only to loopback. Every load run is bounded in count and in time and ends
 # by itself; the harness stops only the processes it started, by PID, on any exit.
 # See docs/bench.md for the method and how to read the report.
@@ -18,15 +19,17 @@ B=$ROOT/build/bench
 . "$HERE/conf.sh"
 # shellcheck source=tests/bench/lib.sh
 . "$HERE/lib.sh"
+# shellcheck source=tests/bench/quic.sh
+. "$HERE/quic.sh"
 
 ALL_SUBJECTS="direct switchyard haproxy nginx sniproxy"
 ALL_WORKLOADS="http_ka http_close tls_conn tls_ka http_ka_cap http_close_cap tls_conn_cap"
-ALL_WORKLOADS+=" bulk_http bulk_tls mem_http mem_tls startup table build"
+ALL_WORKLOADS+=" bulk_http bulk_tls mem_http mem_tls startup table build $QUIC_WORKLOADS"
 QUICK=0 REPS="" SUBJECTS=$ALL_SUBJECTS WORKLOADS=$ALL_WORKLOADS VERIFY_ONLY=0
 CAP_HTTP=25 CAP_TLS=10  # the *_cap workloads: the proxy gets this % of one CPU
 
 usage() {
-    sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
 }
 
@@ -44,6 +47,7 @@ while [ $# -gt 0 ]; do
     esac
     shift
 done
+WORKLOADS=$(sed "s/\(^\| \)quic\( \|$\)/\1$QUIC_WORKLOADS\2/g" <<<"$WORKLOADS")
 
 if [ $QUICK = 1 ]; then
     : "${REPS:=2}"
@@ -54,6 +58,7 @@ if [ $QUICK = 1 ]; then
     SIZES="1000 100000"
     START_REPS=1
     BUILD_N=100000 BUILD_RUNS=1
+    Q_HS=20             # QUIC handshakes per round
 else
     : "${REPS:=3}"
     DUR=10
@@ -63,6 +68,7 @@ else
     SIZES="1000 100000 1000000"
     START_REPS=3
     BUILD_N=1000000 BUILD_RUNS=3   # tests/bench/table/build.sh: .yard to binary
+    Q_HS=100
 fi
 HOLD=30                 # upper bound on how long idle connections are held
 
@@ -97,6 +103,8 @@ check_tools() {
     command -v bc >/dev/null || pkgs+=" bc"
     [ -e /usr/include/openssl/ssl.h ] || pkgs+=" libssl-dev"
     [ -e /usr/include/ev.h ] || pkgs+=" libev-dev"
+    command -v gtlsclient >/dev/null || pkgs+=" ngtcp2-client"
+    command -v gtlsserver >/dev/null || pkgs+=" ngtcp2-server"
     [ -z "$pkgs" ] && return 0
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
         say "installing:$pkgs"
@@ -120,6 +128,9 @@ check_ports() {
              $P_NG_HTTP $P_NG_TLS $P_SN_TLS $P_START; do
         ss -Hltn "sport = :$p" | grep -q . && busy+=" $p"
     done
+    for p in $P_SY_QUIC $P_QUIC_A $P_QUIC_B $P_QUIC_ECHO; do
+        ss -Hlun "sport = :$p" | grep -q . && busy+=" $p/udp"
+    done
     if [ -n "$busy" ]; then
         echo "run.sh: ports already in use:$busy (something else is listening; not touching it)" >&2
         exit 1
@@ -127,7 +138,7 @@ check_ports() {
 }
 
 prepare() {
-    mkdir -p "$B"/{conf,certs,logs,run,www,plots,startup,tmp/backend,tmp/nginx,tmp/nginx-start}
+    mkdir -p "$B"/{conf,certs,logs,run,www,plots,startup,quic,tmp/backend,tmp/nginx,tmp/nginx-start}
     : >"$RES"; : >"$CMDS"; : >"$NOTES"
     # A proxy needs two descriptors per routed connection (client + backend). Raising the
     # hard limit needs CAP_SYS_RESOURCE; without it the idle-connection count is capped.
@@ -154,6 +165,9 @@ prepare() {
     write_sniproxy_conf "$B/conf/sniproxy.conf"
     cc -std=c11 -O2 -Wall -Wextra -o "$B/tlsload" "$HERE/tlsload.c" -lssl -lcrypto ||
         { echo "run.sh: cannot build tlsload" >&2; exit 1; }
+    cc -std=c11 -O2 -Wall -Wextra -I"$ROOT/runtime" -I"$ROOT/tests/unit" \
+        -I"$ROOT/tests/e2e/tools" -o "$B/quicload" "$HERE/quicload.c" "$ROOT/runtime/quic.c" \
+        "$ROOT/runtime/sni.c" -lcrypto || { echo "run.sh: cannot build quicload" >&2; exit 1; }
     cat >"$B/wrk-bound.lua" <<'EOF'
 -- Stop each wrk thread after WRK_MAX responses: every run is bounded in count and time.
 local n, max = 0, tonumber(os.getenv("WRK_MAX") or "1000000")
@@ -509,7 +523,7 @@ run_bulk() {        # round workload subject
 # got routed (TLS: handshake through the proxy + one request; HTTP: one keep-alive request),
 # then read the serving process's RSS growth / connections.
 run_mem() {         # round workload subject
-    local r=$1 wl=$2 s=$3 h p plain=() fifo pid0 rss0 rss1 line est
+    local r=$1 wl=$2 s=$3 h p plain=()
     [ "$s" = direct ] && return 0
     if [ "$wl" = mem_http ]; then
         local t
@@ -519,6 +533,17 @@ run_mem() {         # round workload subject
     else
         read -r h p < <(tls_target "$s") || return 0
     fi
+    idle_rss "$r" "$wl" "$s" established taskset -c $CPU_LOAD "$B/tlsload" -m idle \
+        "${plain[@]}" -s a.bench.test -n "$NIDLE" -c 200 -t $HOLD "$h" "$p"
+}
+
+# idle_rss ROUND WORKLOAD SUBJECT KEY CMD...: restarts the subject and reads its RSS, runs
+# CMD, an idle client that prints "ready ... KEY=N ..." once it holds N routed connections
+# (or QUIC flows) and then holds them, reads the RSS again and records the growth per
+# connection.
+idle_rss() {
+    local r=$1 wl=$2 s=$3 key=$4 pid0 rss0 rss1 line est
+    shift 4
     stop_proc "$s"
     start_subject "$s" || { note "$s|$wl: restart failed"; return 0; }
     sleep 0.3
@@ -526,10 +551,8 @@ run_mem() {         # round workload subject
     rss0=$(rss_kib "$pid0")
     local out=$B/run/idle.out
     : >"$out"
-    local cmd=(taskset -c $CPU_LOAD "$B/tlsload" -m idle "${plain[@]}" -s a.bench.test
-               -n "$NIDLE" -c 200 -t $HOLD "$h" "$p")
-    [ "$r" = 1 ] && echo "[$wl/$s] $(printf '%q ' "${cmd[@]}")" >>"$CMDS"
-    "${cmd[@]}" >"$out" 2>&1 </dev/null &
+    [ "$r" = 1 ] && echo "[$wl/$s] $(printf '%q ' "$@")" >>"$CMDS"
+    "$@" >"$out" 2>&1 </dev/null &
     PID[idle-client]=$!
     local end=$((SECONDS + HOLD + 10))
     while [ $SECONDS -lt $end ] && ! grep -q '^ready' "$out" &&
@@ -540,7 +563,7 @@ run_mem() {         # round workload subject
     rss1=$(rss_kib "$pid0")
     line=$(grep '^ready' "$out")
     stop_proc idle-client
-    est=$(sed -n 's/.*established=\([0-9]*\).*/\1/p' <<<"$line")
+    est=$(sed -n "s/.* $key=\([0-9]*\).*/\1/p" <<<"$line")
     if [ -z "$est" ] || [ "$est" = 0 ]; then
         note "$s|$wl: no idle connection established: $(tr '\n' ' ' <"$out")"
         return 0
@@ -711,6 +734,8 @@ write_versions() {
         echo "gnuplot:   $(gnuplot --version)"
         echo "cc:        $(cc --version | head -n 1)"
         echo "libev:     $(dpkg-query -W -f='${Version}' libev-dev 2>/dev/null || echo '?')"
+        echo "ngtcp2:    $(dpkg-query -W -f='${Version}' ngtcp2-client 2>/dev/null || echo '?')" \
+             "(gtlsclient, gtlsserver)"
         if [ -x "$SY_BIN" ]; then
             echo "switchyard: $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo '?')" \
                  "(build/benchsite/switchyard, $(stat -c %s "$SY_BIN") bytes)"
@@ -723,7 +748,7 @@ write_versions() {
 write_params() {
     local v
     for v in QUICK REPS DUR MAXREQ NIDLE BIG_MB BULK_GETS SIZES START_REPS BUILD_N BUILD_RUNS \
-             SUBJECTS CAP_HTTP CAP_TLS \
+             SUBJECTS CAP_HTTP CAP_TLS Q_HS QUIC_FLOWS \
              CPU_LOAD CPU_PROXY FD_LIMIT PROXY_MAXCONN CLK_TCK LOAD_BEFORE; do
         printf '%s=%q\n' "$v" "${!v}"
     done >"$B/params.env"
@@ -750,6 +775,7 @@ main() {
 
     write_versions
     start_backends
+    has_quic && start_quic_backends
     for s in $SUBJECTS; do
         [ -n "${SKIP[$s]:-}" ] && { note "$s: skipped: ${SKIP[$s]}"; continue; }
         if ! start_subject "$s"; then
@@ -764,6 +790,7 @@ main() {
             continue
         fi
         say "  $s: routes a.bench.test and b.bench.test to their own backends"
+        has_quic && [ -n "$(quic_addr "$s")" ] && verify_quic "$s"
     done
     [ $VERIFY_ONLY = 1 ] && { say "verify only: done"; exit 0; }
 
@@ -791,6 +818,7 @@ main() {
                 tls_ka) run_tlsload "$r" $wl "$s" ka 64 ;;
                 bulk_http|bulk_tls) run_bulk "$r" $wl "$s" ;;
                 mem_http|mem_tls) run_mem "$r" $wl "$s" ;;
+                quic_*) run_quic "$r" $wl "$s" ;;
                 esac
             done
         done
@@ -805,6 +833,7 @@ main() {
     has "$WORKLOADS" build && run_build
 
     stop_proc backend
+    stop_quic_backends
     write_params
     "$HERE/report.sh" "$B"
 }

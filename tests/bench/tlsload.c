@@ -38,6 +38,8 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include "loadlib.h"
+
 enum mode { MODE_CONN = 0, MODE_KA, MODE_IDLE };
 
 enum lstate { L_FREE = 0, L_CONNECT, L_HANDSHAKE, L_SEND, L_RECV, L_IDLE };
@@ -66,7 +68,6 @@ struct opts {
     long conc;
 };
 
-static volatile sig_atomic_t stop_flag;
 static struct opts opt;
 static SSL_CTX *ctx;
 static struct sockaddr_storage dst;
@@ -77,22 +78,6 @@ static size_t req_len;
 
 static long started, completed, errors, established, dropped;
 static uint32_t *lat_us;        /* one entry per completed request */
-
-static void
-on_signal(int sig)
-{
-    (void)sig;
-    stop_flag = 1;
-}
-
-static double
-now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void
 usage(void)
@@ -447,7 +432,6 @@ setup(void)
 {
     struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICHOST };
     struct addrinfo *ai;
-    struct rlimit rl;
     struct sigaction sa = { .sa_handler = on_signal };
 
     if (getaddrinfo(opt.host, opt.port, &hints, &ai) != 0) {
@@ -462,10 +446,7 @@ setup(void)
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
 
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-        rl.rlim_cur = rl.rlim_max;
-        setrlimit(RLIMIT_NOFILE, &rl);
-    }
+    raise_nofile();
 
     if (!opt.plain) {
         ctx = SSL_CTX_new(TLS_client_method());

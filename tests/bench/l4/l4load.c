@@ -35,45 +35,18 @@
 #include <unistd.h>
 
 #include "../../e2e/tools/hello.h"
+#include "../loadlib.h"
 
 #define MAX_EVENTS 256
 
 static uint8_t hello[HELLO_MAX];
 static size_t hello_len;
-static volatile sig_atomic_t stop_flag;
 static union {
     struct sockaddr sa;
     struct sockaddr_in in4;
     struct sockaddr_in6 in6;
 } dst;
 static socklen_t dst_len;
-
-static double
-now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void
-on_signal(int sig)
-{
-    (void)sig;
-    stop_flag = 1;
-}
-
-static void
-raise_nofile(void)
-{
-    struct rlimit r;
-
-    if (getrlimit(RLIMIT_NOFILE, &r) == 0) {
-        r.rlim_cur = r.rlim_max;
-        setrlimit(RLIMIT_NOFILE, &r);
-    }
-}
 
 /* ---- sink ---- */
 
