@@ -55,6 +55,25 @@ put_stdout(void *ctx, const char *s, size_t len)
     fwrite(s, 1, len, stdout);
 }
 
+/* The servers in maintenance, carried over a reload by name. */
+#define ENV_MAINT "SWITCHYARD_MAINT"
+#define MAINT_LIST_MAX 65536
+
+static void
+restore_maint(void)
+{
+    const char *list = getenv(ENV_MAINT);
+    uint32_t kept, missing;
+
+    if (list == NULL)
+        return;
+    kept = stats_maint_restore(list, &missing);
+    log_msg(LOG_LEVEL_NOTICE, "reload: %u servers kept in maintenance", kept);
+    if (missing > 0)
+        log_msg(LOG_LEVEL_WARNING, "reload: %u servers in maintenance are not in this "
+                "configuration", missing);
+}
+
 static void
 usage(FILE *f)
 {
@@ -527,6 +546,7 @@ reap_old(struct workers *w, pid_t pid, int st)
 static void
 reload(struct workers *w)
 {
+    static char maint[MAINT_LIST_MAX];
     int fds[ADMIN_FDS_MAX];
     pid_t pids[SERVICE_PIDS_MAX];
     size_t n = listener_fds(fds, ADMIN_FDS_MAX), np = 0;
@@ -545,6 +565,12 @@ reload(struct workers *w)
     for (uint32_t i = 0; i < w->old_count && np < SERVICE_PIDS_MAX; i++)
         if (w->old[i] > 0)
             pids[np++] = w->old[i];
+    /* the servers in maintenance stay there in the new image (and in this one, if the new
+     * one cannot start and this is executed again) */
+    if (stats_maint_names(maint, sizeof(maint)) > 0)
+        setenv(ENV_MAINT, maint, 1);
+    else
+        unsetenv(ENV_MAINT);
     service_reexec(fds, n, pids, np, why, sizeof(why));
     log_msg(LOG_LEVEL_ERR, "reload failed: %s; this binary goes on serving", why);
     notify_send("READY=1\nSTATUS=reload failed: %s; serving %u listeners with %u workers", why,
@@ -752,6 +778,7 @@ cmd_run(const char *takeover_path, char **argv)
         return 1;
     }
     metrics_init(SY_VERSION, workers);
+    restore_maint();
     if (takeover_path != NULL) {
         int fds[ADMIN_FDS_MAX];
         size_t n;

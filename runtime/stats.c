@@ -377,6 +377,60 @@ stats_server_set_maint(uint32_t server, bool maint)
         __atomic_store_n(&admin_words[server], maint ? POOL_ADMIN_MAINT : 0u, __ATOMIC_RELAXED);
 }
 
+uint32_t
+stats_maint_names(char *out, size_t cap)
+{
+    char name[256];
+    size_t len = 0;
+    uint32_t n = 0;
+
+    if (cap > 0)
+        out[0] = '\0';
+    for (uint32_t i = 0; admin_words != NULL && i < table->server_count; i++) {
+        size_t k;
+
+        if (!(__atomic_load_n(&admin_words[i], __ATOMIC_RELAXED) & POOL_ADMIN_MAINT))
+            continue;
+        k = strlen(stats_server_name(i, name, sizeof(name)));
+        if (len + k + 2 > cap)
+            break;
+        memcpy(out + len, name, k);
+        len += k;
+        out[len++] = '\n';
+        out[len] = '\0';
+        n++;
+    }
+    return n;
+}
+
+uint32_t
+stats_maint_restore(const char *list, uint32_t *missing)
+{
+    char name[256];
+    uint32_t found = 0;
+
+    *missing = 0;
+    while (admin_words != NULL && *list != '\0') {
+        const char *end = strchr(list, '\n');
+        size_t len = end != NULL ? (size_t)(end - list) : strlen(list);
+        bool hit = false;
+
+        for (uint32_t i = 0; i < table->server_count && !hit; i++) {
+            stats_server_name(i, name, sizeof(name));
+            if (strlen(name) == len && memcmp(name, list, len) == 0) {
+                stats_server_set_maint(i, true);
+                hit = true;
+            }
+        }
+        if (len > 0) {
+            found += hit;
+            *missing += !hit;
+        }
+        list += len + (end != NULL);
+    }
+    return found;
+}
+
 const uint32_t *
 stats_server_admin_words(void)
 {

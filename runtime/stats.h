@@ -138,6 +138,15 @@ enum stats_server_state stats_server_state(uint32_t server, uint64_t now_ms);
 /* Puts server in or out of maintenance, for every worker (the admin socket). */
 void stats_server_set_maint(uint32_t server, bool maint);
 
+/* The servers in maintenance, by name ("POOL/[addr]:port", one per line), written
+ * NUL-terminated into out[0 .. cap), for a reload to carry over. Returns how many;
+ * a list that does not fit ends at the last whole line. */
+uint32_t stats_maint_names(char *out, size_t cap);
+
+/* Puts the servers named in list (as stats_maint_names writes it) in maintenance. Returns
+ * how many of its names this table has; *missing counts the others. */
+uint32_t stats_maint_restore(const char *list, uint32_t *missing);
+
 /* The administrative words, one per server (POOL_ADMIN_* bits, pool.h), for the server
  * choice to read; NULL before stats_init(). */
 const uint32_t *stats_server_admin_words(void);

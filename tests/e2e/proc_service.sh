@@ -119,6 +119,19 @@ digest=$("$BUILD/proc-service2/switchyard" --version | sed 's/.*config //')
 check "... the admin socket reports its digest" \
     wait_for 5 sh -c "'$TOOLS/probe' admin '$DIR/run/admin.sock' 'show info' | grep -qx 'Config-Digest: $digest'"
 
+# ---- a server in maintenance stays there across a reload ----
+sy_admin() { "$TOOLS/probe" admin "$DIR/run/admin.sock" "$@"; }
+maint_is() { sy_admin "show servers" | grep -qx "echo.test/tls/\[::1\]:28653,$1,.*"; }
+check "disable server before a reload" \
+    sh -c "'$TOOLS/probe' admin '$DIR/run/admin.sock' 'disable server echo.test/tls/[::1]:28653' | grep -qx OK"
+check "... show servers says maint" maint_is maint
+kill -HUP "$MAIN"
+check "... after the reload it is still in maintenance" wait_for 10 log_has 'reload: 1 servers kept in maintenance'
+check "... as show servers of the new image says" wait_for 5 maint_is maint
+check "... enable server brings it back" \
+    sh -c "'$TOOLS/probe' admin '$DIR/run/admin.sock' 'enable server echo.test/tls/[::1]:28653' | grep -qx OK"
+check "... up again" wait_for 5 maint_is up
+
 # ---- binaries that cannot take over ----
 ready=$(ready_count)
 printf 'not a binary\n' >"$SY.new" && chmod 755 "$SY.new" && mv -f "$SY.new" "$SY"
