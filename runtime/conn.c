@@ -10,13 +10,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <linux/sockios.h>
+#include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "admit.h"
 #include "alog.h"
 #include "buf.h"
 #include "clock.h"
+#include "krelay.h"
 #include "log.h"
 #include "proxyin.h"
 #include "sni.h"
@@ -82,9 +87,12 @@ struct conn {
     uint32_t site, pool;            /* YT_NONE until known */
     struct ups_try up;              /* server (YT_NONE until known), tries; err_no: errno
                                      * behind err, or 0 */
+    struct kconn *k;                /* in the kernel relay, or NULL */
     uint8_t state;                  /* enum conn_state */
     bool proxy_pending;             /* accept-proxy: the first bytes are not looked at yet */
     char term[2];                   /* termination code, see docs/runtime.md */
+    uint16_t proxy_len;             /* the PROXY header sent to the server, bytes */
+    bool user_only;                 /* the kernel relay refused it: relayed here */
     const char *err;                /* why it ended abnormally (static), or NULL */
 };
 
@@ -98,6 +106,16 @@ static inspect_fn inspect_tls;
 
 static inspect_fn *const inspect_by_mode[YT_MODE_COUNT] = {
     [YT_MODE_TLS] = inspect_tls,
+};
+
+/* A connection the kernel relays: its sockets' keys, what user space read from and wrote
+ * to each side before (the kernel's counts start from there), and the timer that waits,
+ * once a side's FIN is in, for the kernel to have passed on all it read before it. */
+struct kconn {
+    struct krelay_pair pair;
+    struct ev_timer drain;
+    uint64_t read[2], sent[2];
+    ev_tstamp every;                /* the drain timer's period: grows while it waits */
 };
 
 static const struct yt_table *table;
@@ -281,6 +299,7 @@ conn_connected(struct ev_loop *loop, struct conn *c, bool early)
     assert(!buf_is_empty(b));
     ups_prepend_proxy(b, table->servers[c->up.server].flags, c->side[SIDE_CLIENT].io.fd,
                       &c->peer, c->local);
+    c->proxy_len = (uint16_t)(start - b->start);
     r = ups_send_first(c->side[SIDE_SERVER].io.fd, b->data + b->start, buf_len(b), &n);
     if (r == UPS_FAILED || (r == UPS_WAIT && early)) {
         b->start = start;               /* the next try adds its own PROXY header */
@@ -761,6 +780,196 @@ conn_arm(struct ev_loop *loop, struct conn *c)
     assert(ev_is_active(&c->side[SIDE_CLIENT].io) || ev_is_active(&c->side[SIDE_SERVER].io));
 }
 
+/* ---- the kernel relay (krelay.h) ---- */
+
+#define KDRAIN_FIRST 0.001          /* s: the first look at a drain, then twice as long */
+#define KDRAIN_MAX 0.1              /* s: the longest wait between two looks */
+
+static void conn_free(struct ev_loop *loop, struct conn *c);
+static void kconn_drain_cb(struct ev_loop *loop, struct ev_timer *w, int revents);
+
+/* Whether socket fd has nothing unread. The kernel relay takes what a socket receives
+ * in whole chunks, and would send again the part of one the proxy has read already. */
+static bool
+unread_none(int fd)
+{
+    int unread;
+
+    return ioctl(fd, SIOCINQ, &unread) == 0 && unread == 0;
+}
+
+/* Whether the connection can go to the kernel now: relaying, nothing of either side
+ * waiting here or unread, no FIN seen yet. */
+static bool
+kconn_ready(const struct conn *c)
+{
+    return c->state == CONN_RELAY && c->k == NULL && !c->user_only && krelay_on() &&
+           c->side[0].in == NULL && c->side[1].in == NULL &&
+           c->side[0].pipe == NULL && c->side[1].pipe == NULL &&
+           !((c->side[0].flags | c->side[1].flags) & (SIDE_EOF | SIDE_SHUT)) &&
+           unread_none(c->side[0].io.fd) && unread_none(c->side[1].io.fd);
+}
+
+/* Hands the connection's sockets to the kernel relay; stays here when it refuses. */
+static void
+kconn_start(struct conn *c)
+{
+    static bool told;
+    struct kconn *k = calloc(1, sizeof(*k));
+    int fd[2] = { c->side[SIDE_CLIENT].io.fd, c->side[SIDE_SERVER].io.fd };
+
+    if (k == NULL || krelay_link(&k->pair, fd) == -1) {
+        /* EOPNOTSUPP: a socket is no longer established (its FIN came meanwhile). */
+        if (!told && (k == NULL || errno != EOPNOTSUPP))
+            log_msg(LOG_LEVEL_WARNING, "relay: the kernel refused a connection (%s): "
+                    "relaying it in user space", strerror(k == NULL ? ENOMEM : errno));
+        told = true;
+        free(k);
+        c->user_only = true;
+        return;
+    }
+    for (int i = 0; i < 2; i++)
+        k->read[i] = c->side[i].bytes;
+    k->sent[SIDE_CLIENT] = c->side[SIDE_SERVER].bytes;
+    k->sent[SIDE_SERVER] = c->side[SIDE_CLIENT].bytes + c->proxy_len;
+    ev_timer_init(&k->drain, kconn_drain_cb, 0., 0.);
+    k->drain.data = c;
+    c->k = k;
+}
+
+/* Takes the kernel's counts: bytes read from each side, and when (each read is a write
+ * to the other side, which is as recent). */
+static void
+kconn_refresh(struct ev_loop *loop, struct conn *c)
+{
+    struct timespec ts;
+    uint64_t now_ns;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    now_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+    for (int i = 0; i < 2; i++) {
+        uint64_t bytes, last_ns;
+        ev_tstamp last;
+
+        if (krelay_stat(&c->k->pair, i, &bytes, &last_ns) == -1)
+            continue;
+        c->side[i].bytes = c->k->read[i] + bytes;
+        if (last_ns == 0 || last_ns > now_ns)
+            continue;
+        last = ev_now(loop) - (ev_tstamp)(now_ns - last_ns) / 1e9;
+        for (int j = 0; j < 2; j++)
+            if (c->side[j].last < last)
+                c->side[j].last = last;
+    }
+}
+
+/* Side i woke the proxy: its FIN or an error (its bytes go to the other side unseen). */
+static void
+kconn_event(struct conn *c, int i)
+{
+    struct side *s = &c->side[i];
+    struct pollfd p = { .fd = s->io.fd, .events = POLLIN | POLLRDHUP };
+    int err = 0;
+    socklen_t len = sizeof(err);
+
+    if (poll(&p, 1, 0) <= 0)
+        return;
+    if (p.revents & POLLERR) {
+        getsockopt(s->io.fd, SOL_SOCKET, SO_ERROR, &err, &len);
+        conn_fail(c, i == SIDE_CLIENT ? 'C' : 'S', "read", err != 0 ? err : ECONNRESET);
+    } else if (p.revents & (POLLRDHUP | POLLHUP)) {
+        s->flags |= SIDE_EOF;
+    }
+}
+
+/* Whether all that side i sent before its FIN has left for the other side: the kernel
+ * took it all from i's receive queue, and the other socket has written it. */
+static int
+kconn_drained(struct conn *c, int i)
+{
+    uint64_t bytes, last_ns;
+    int unread;
+
+    if (ioctl(c->side[i].io.fd, SIOCINQ, &unread) == -1)
+        return -1;
+    if (unread > 0 || krelay_stat(&c->k->pair, i, &bytes, &last_ns) == -1)
+        return unread > 0 ? 0 : -1;
+    c->side[i].bytes = c->k->read[i] + bytes;
+    return krelay_delivered(c->side[!i].io.fd, c->k->sent[!i] + bytes);
+}
+
+/* Passes each FIN on once what came before it is delivered; finishes when both are. */
+static void
+kconn_settle(struct ev_loop *loop, struct conn *c)
+{
+    bool waiting = false;
+
+    for (int i = 0; i < 2 && c->state != CONN_CLOSED; i++) {
+        struct side *from = &c->side[i], *to = &c->side[!i];
+        int r;
+
+        if (!(from->flags & SIDE_EOF) || (to->flags & SIDE_SHUT))
+            continue;
+        r = kconn_drained(c, i);
+        if (r == 0) {
+            waiting = true;
+        } else if (r == -1 || shutdown(to->io.fd, SHUT_WR) == -1) {
+            conn_fail(c, i == SIDE_CLIENT ? 'S' : 'C', "write", errno);
+        } else {
+            to->flags |= SIDE_SHUT;
+            c->state = CONN_DRAIN;
+        }
+    }
+    if (c->state != CONN_CLOSED && (c->side[0].flags & SIDE_SHUT) &&
+        (c->side[1].flags & SIDE_SHUT)) {
+        c->term[0] = c->term[1] = '-';
+        c->state = CONN_CLOSED;
+    }
+    if (!waiting || c->state == CONN_CLOSED) {
+        ev_timer_stop(loop, &c->k->drain);
+        c->k->every = 0;
+    } else if (!ev_is_active(&c->k->drain)) {
+        c->k->every = c->k->every == 0 ? KDRAIN_FIRST : c->k->every * 2;
+        if (c->k->every > KDRAIN_MAX)
+            c->k->every = KDRAIN_MAX;
+        ev_timer_set(&c->k->drain, c->k->every, 0.);
+        ev_timer_start(loop, &c->k->drain);
+    }
+}
+
+/* Watches each side for its FIN or an error until it has sent its FIN. */
+static void
+kconn_arm(struct ev_loop *loop, struct conn *c)
+{
+    for (int i = 0; i < 2; i++)
+        io_want(loop, &c->side[i].io, (c->side[i].flags & SIDE_EOF) ? 0 : EV_READ);
+}
+
+static void
+kconn_drain_cb(struct ev_loop *loop, struct ev_timer *w, int revents)
+{
+    struct conn *c = w->data;
+
+    (void)revents;
+    kconn_settle(loop, c);
+    if (c->state == CONN_CLOSED) {
+        conn_free(loop, c);
+        return;
+    }
+    kconn_arm(loop, c);
+}
+
+/* The connection leaves the kernel relay (it is being freed): its last counts. */
+static void
+kconn_end(struct ev_loop *loop, struct conn *c)
+{
+    kconn_refresh(loop, c);
+    krelay_unlink(&c->k->pair);
+    ev_timer_stop(loop, &c->k->drain);
+    free(c->k);
+    c->k = NULL;
+}
+
 /* The connection's access line, as text or JSON (alog.h: json is a constant). */
 static inline __attribute__((always_inline)) void
 conn_log_line(ev_tstamp now, const struct conn *c, bool json)
@@ -825,6 +1034,8 @@ conn_log(struct ev_loop *loop, const struct conn *c)
 static void
 conn_free(struct ev_loop *loop, struct conn *c)
 {
+    if (c->k != NULL)
+        kconn_end(loop, c);
     conn_log(loop, c);
     stats_end(c->l, c->pool, c->up.server, c->side[SIDE_CLIENT].bytes, c->side[SIDE_SERVER].bytes,
               c->term);
@@ -851,6 +1062,16 @@ conn_io_cb(struct ev_loop *loop, struct ev_io *w, int revents)
 {
     struct conn *c = w->data;
 
+    if (c->k != NULL) {
+        kconn_event(c, w == &c->side[SIDE_CLIENT].io ? SIDE_CLIENT : SIDE_SERVER);
+        if (c->state != CONN_CLOSED)
+            kconn_settle(loop, c);
+        if (c->state == CONN_CLOSED)
+            conn_free(loop, c);
+        else
+            kconn_arm(loop, c);
+        return;
+    }
     conn_transfer(loop, c, w, revents);
     if (c->state == CONN_INSPECT)
         conn_route(loop, c);
@@ -860,7 +1081,12 @@ conn_io_cb(struct ev_loop *loop, struct ev_io *w, int revents)
         conn_free(loop, c);
         return;
     }
-    conn_arm(loop, c);
+    if (kconn_ready(c))
+        kconn_start(c);
+    if (c->k != NULL)
+        kconn_arm(loop, c);
+    else
+        conn_arm(loop, c);
 }
 
 static void
@@ -870,6 +1096,8 @@ conn_timer_cb(struct ev_loop *loop, struct ev_timer *w, int revents)
     char who;
 
     (void)revents;
+    if (c->k != NULL)
+        kconn_refresh(loop, c);
     if (conn_deadline(c, &who) > ev_now(loop)) {
         timer_restart(loop, c);
         return;
@@ -891,7 +1119,10 @@ conn_timer_cb(struct ev_loop *loop, struct ev_timer *w, int revents)
         conn_free(loop, c);
         return;
     }
-    conn_arm(loop, c);
+    if (c->k != NULL)
+        kconn_arm(loop, c);
+    else
+        conn_arm(loop, c);
 }
 
 void
