@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <linux/sockios.h>
 #include <poll.h>
+#include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -52,6 +53,7 @@ enum {
     SIDE_PIPE_FULL = 1u << 2,       /* the pipe took no more: read again once it drains */
     SIDE_BULK = 1u << 3,            /* a read filled a relay buffer: splice from now on */
     SIDE_LOWAT = 1u << 4,           /* TCP_NOTSENT_LOWAT is set on the socket */
+    SIDE_SHUT_WATCH = 1u << 5,      /* kernel relay: no longer watched for its FIN */
 };
 
 /* Bytes read from a side wait for the other side in its buffer or in its pipe, never in
@@ -798,6 +800,45 @@ unread_none(int fd)
     return ioctl(fd, SIOCINQ, &unread) == 0 && unread == 0;
 }
 
+/* The sockets the kernel relays are watched in an epoll set of their own for their FIN
+ * (EPOLLRDHUP) and errors only: libev's EV_READ is EPOLLIN, and the kernel signals EPOLLIN
+ * for every chunk it relays, which would wake the proxy for each. The set is read by one
+ * watcher of the loop. */
+static int kepoll = -1;
+static struct ev_io kepoll_io;
+
+static void kepoll_cb(struct ev_loop *loop, struct ev_io *w, int revents);
+
+/* Adds side i of c to the set (watch) or takes it out. Returns 0, or -1 (errno). */
+static int
+kepoll_watch(struct ev_loop *loop, struct conn *c, int i, bool watch)
+{
+    struct epoll_event e = { .events = EPOLLRDHUP, .data.u64 = (uintptr_t)c | (unsigned)i };
+
+    if (kepoll == -1) {
+        kepoll = epoll_create1(EPOLL_CLOEXEC);
+        if (kepoll == -1)
+            return -1;
+        ev_io_init(&kepoll_io, kepoll_cb, kepoll, EV_READ);
+        ev_io_start(loop, &kepoll_io);
+        ev_unref(loop);             /* the connections' timers keep the loop running */
+    }
+    return epoll_ctl(kepoll, watch ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, c->side[i].io.fd, &e);
+}
+
+/* Watches both sockets in the kernel relay's epoll set, or stops. Returns 0, or -1
+ * (errno) with neither watched. */
+static int
+kconn_watch_both(struct ev_loop *loop, struct conn *c, bool watch)
+{
+    if (kepoll_watch(loop, c, 0, watch) == -1 && watch)
+        return -1;
+    if (kepoll_watch(loop, c, 1, watch) == 0 || !watch)
+        return 0;
+    kepoll_watch(loop, c, 0, false);
+    return -1;
+}
+
 /* Whether the connection can go to the kernel now: relaying, nothing of either side
  * waiting here or unread, no FIN seen yet. */
 static bool
@@ -810,22 +851,38 @@ kconn_ready(const struct conn *c)
            unread_none(c->side[0].io.fd) && unread_none(c->side[1].io.fd);
 }
 
-/* Hands the connection's sockets to the kernel relay; stays here when it refuses. */
+/* The kernel relay refused c (err): it is relayed here, the first time with a word why.
+ * EOPNOTSUPP is not worth one: a socket was no longer established (its FIN came). */
 static void
-kconn_start(struct conn *c)
+kconn_refused(struct conn *c, struct kconn *k, int err)
 {
     static bool told;
+
+    if (!told && err != EOPNOTSUPP) {
+        log_msg(LOG_LEVEL_WARNING, "relay: the kernel refused a connection (%s): "
+                "relaying it in user space", strerror(err));
+        told = true;
+    }
+    free(k);
+    c->user_only = true;
+}
+
+/* Hands the connection's sockets to the kernel relay; stays here when it refuses. */
+static void
+kconn_start(struct ev_loop *loop, struct conn *c)
+{
     struct kconn *k = calloc(1, sizeof(*k));
     int fd[2] = { c->side[SIDE_CLIENT].io.fd, c->side[SIDE_SERVER].io.fd };
+    int err;
 
-    if (k == NULL || krelay_link(&k->pair, fd) == -1) {
-        /* EOPNOTSUPP: a socket is no longer established (its FIN came meanwhile). */
-        if (!told && (k == NULL || errno != EOPNOTSUPP))
-            log_msg(LOG_LEVEL_WARNING, "relay: the kernel refused a connection (%s): "
-                    "relaying it in user space", strerror(k == NULL ? ENOMEM : errno));
-        told = true;
-        free(k);
-        c->user_only = true;
+    if (k == NULL || kconn_watch_both(loop, c, true) == -1) {
+        kconn_refused(c, k, k == NULL ? ENOMEM : errno);
+        return;
+    }
+    if (krelay_link(&k->pair, fd) == -1) {
+        err = errno;
+        kconn_watch_both(loop, c, false);
+        kconn_refused(c, k, err);
         return;
     }
     for (int i = 0; i < 2; i++)
@@ -863,21 +920,18 @@ kconn_refresh(struct ev_loop *loop, struct conn *c)
     }
 }
 
-/* Side i woke the proxy: its FIN or an error (its bytes go to the other side unseen). */
+/* Side i woke the proxy (revents, epoll's): its FIN or an error. */
 static void
-kconn_event(struct conn *c, int i)
+kconn_event(struct conn *c, int i, uint32_t revents)
 {
     struct side *s = &c->side[i];
-    struct pollfd p = { .fd = s->io.fd, .events = POLLIN | POLLRDHUP };
     int err = 0;
     socklen_t len = sizeof(err);
 
-    if (poll(&p, 1, 0) <= 0)
-        return;
-    if (p.revents & POLLERR) {
+    if (revents & EPOLLERR) {
         getsockopt(s->io.fd, SOL_SOCKET, SO_ERROR, &err, &len);
         conn_fail(c, i == SIDE_CLIENT ? 'C' : 'S', "read", err != 0 ? err : ECONNRESET);
-    } else if (p.revents & (POLLRDHUP | POLLHUP)) {
+    } else if (revents & (EPOLLRDHUP | EPOLLHUP)) {
         s->flags |= SIDE_EOF;
     }
 }
@@ -937,12 +991,39 @@ kconn_settle(struct ev_loop *loop, struct conn *c)
     }
 }
 
-/* Watches each side for its FIN or an error until it has sent its FIN. */
+/* Watches each side for its FIN until it has come; the loop's watchers stay off. */
 static void
 kconn_arm(struct ev_loop *loop, struct conn *c)
 {
-    for (int i = 0; i < 2; i++)
-        io_want(loop, &c->side[i].io, (c->side[i].flags & SIDE_EOF) ? 0 : EV_READ);
+    for (int i = 0; i < 2; i++) {
+        io_want(loop, &c->side[i].io, 0);
+        if ((c->side[i].flags & (SIDE_EOF | SIDE_SHUT_WATCH)) == SIDE_EOF) {
+            kepoll_watch(loop, c, i, false);
+            c->side[i].flags |= SIDE_SHUT_WATCH;
+        }
+    }
+}
+
+/* One event at a time: handling one may free its connection, whose other socket could be
+ * in the same batch. */
+static void
+kepoll_cb(struct ev_loop *loop, struct ev_io *w, int revents)
+{
+    struct epoll_event e;
+
+    (void)w;
+    (void)revents;
+    while (epoll_wait(kepoll, &e, 1, 0) == 1) {
+        struct conn *c = (struct conn *)(uintptr_t)(e.data.u64 & ~(uint64_t)1);
+
+        kconn_event(c, (int)(e.data.u64 & 1), e.events);
+        if (c->state != CONN_CLOSED)
+            kconn_settle(loop, c);
+        if (c->state == CONN_CLOSED)
+            conn_free(loop, c);
+        else
+            kconn_arm(loop, c);
+    }
 }
 
 static void
@@ -1062,16 +1143,6 @@ conn_io_cb(struct ev_loop *loop, struct ev_io *w, int revents)
 {
     struct conn *c = w->data;
 
-    if (c->k != NULL) {
-        kconn_event(c, w == &c->side[SIDE_CLIENT].io ? SIDE_CLIENT : SIDE_SERVER);
-        if (c->state != CONN_CLOSED)
-            kconn_settle(loop, c);
-        if (c->state == CONN_CLOSED)
-            conn_free(loop, c);
-        else
-            kconn_arm(loop, c);
-        return;
-    }
     conn_transfer(loop, c, w, revents);
     if (c->state == CONN_INSPECT)
         conn_route(loop, c);
@@ -1082,7 +1153,7 @@ conn_io_cb(struct ev_loop *loop, struct ev_io *w, int revents)
         return;
     }
     if (kconn_ready(c))
-        kconn_start(c);
+        kconn_start(loop, c);
     if (c->k != NULL)
         kconn_arm(loop, c);
     else

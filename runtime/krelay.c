@@ -21,11 +21,14 @@
 #endif
 
 /* What the program keeps per socket, keyed by its cookie: its peer's cookie (the key of
- * the peer in the sockhash), the bytes it redirected, when it last did. */
+ * the peer in the sockhash), the bytes it redirected, when it last did, and whether a
+ * redirect failed (the peer was not in the sockhash yet): from then on the socket's bytes
+ * stay with it, in order, where user space can read them. */
 struct link {
     uint64_t peer;
     uint64_t bytes;
     uint64_t last_ns;
+    uint64_t held;
 };
 
 /* Entries per connection: two sockets; workers share the maps (made before the fork). */
@@ -53,6 +56,7 @@ sys_bpf(int cmd, union bpf_attr *attr)
 #define LOAD32(d, s, o) INSN(BPF_LDX | BPF_W | BPF_MEM, d, s, o, 0)
 #define ATOMIC_ADD64(d, o, s) INSN(BPF_STX | BPF_DW | BPF_ATOMIC, d, s, o, BPF_ADD)
 #define JEQ_IMM(d, i, o) INSN(BPF_JMP | BPF_JEQ | BPF_K, d, 0, o, i)
+#define JNE_IMM(d, i, o) INSN(BPF_JMP | BPF_JNE | BPF_K, d, 0, o, i)
 #define CALL(f) INSN(BPF_JMP | BPF_CALL, 0, 0, 0, f)
 #define EXIT() INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0)
 
@@ -60,9 +64,12 @@ sys_bpf(int cmd, union bpf_attr *attr)
  *
  *     if (skb->len == 0) return SK_DROP;       // a FIN: user space passes it on
  *     struct link *l = lookup(links, get_socket_cookie(skb));
- *     if (l == NULL) return SK_PASS;          // not linked: left for user space
+ *     if (l == NULL || l->held) return SK_PASS;   // kept for user space
  *     l->bytes += skb->len; l->last_ns = ktime_get_ns();
- *     return sk_redirect_hash(skb, socks, &l->peer, 0);   // to the peer's send queue
+ *     if (sk_redirect_hash(skb, socks, &l->peer, 0) == SK_PASS)
+ *         return SK_PASS;                     // to the peer's send queue
+ *     l->held = 1;
+ *     return SK_PASS;
  *
  * Written as instructions so that building the proxy needs no BPF compiler. */
 static int
@@ -71,7 +78,7 @@ prog_load(char *log, size_t log_size)
     struct bpf_insn insns[] = {
         MOV_REG(BPF_REG_6, BPF_REG_1),
         LOAD32(BPF_REG_1, BPF_REG_6, offsetof(struct __sk_buff, len)),
-        JEQ_IMM(BPF_REG_1, 0, 26),                  /* to "a FIN" */
+        JEQ_IMM(BPF_REG_1, 0, 31),                  /* to "a FIN" */
         MOV_REG(BPF_REG_1, BPF_REG_6),
         CALL(BPF_FUNC_get_socket_cookie),
         STORE64(BPF_REG_10, -8, BPF_REG_0),
@@ -79,8 +86,10 @@ prog_load(char *log, size_t log_size)
         MOV_REG(BPF_REG_2, BPF_REG_10),
         ADD_IMM(BPF_REG_2, -8),
         CALL(BPF_FUNC_map_lookup_elem),
-        JEQ_IMM(BPF_REG_0, 0, 15),                  /* to "not linked" */
+        JEQ_IMM(BPF_REG_0, 0, 20),                  /* to "kept" */
         MOV_REG(BPF_REG_7, BPF_REG_0),
+        LOAD64(BPF_REG_1, BPF_REG_7, offsetof(struct link, held)),
+        JNE_IMM(BPF_REG_1, 0, 17),                  /* to "kept" */
         LOAD32(BPF_REG_1, BPF_REG_6, offsetof(struct __sk_buff, len)),
         ATOMIC_ADD64(BPF_REG_7, offsetof(struct link, bytes), BPF_REG_1),
         CALL(BPF_FUNC_ktime_get_ns),
@@ -93,8 +102,11 @@ prog_load(char *log, size_t log_size)
         ADD_IMM(BPF_REG_3, -16),
         MOV_IMM(BPF_REG_4, 0),
         CALL(BPF_FUNC_sk_redirect_hash),
+        JNE_IMM(BPF_REG_0, SK_PASS, 1),             /* to "not redirected" */
         EXIT(),
-        MOV_IMM(BPF_REG_0, SK_PASS),                /* not linked */
+        MOV_IMM(BPF_REG_1, 1),                      /* not redirected */
+        STORE64(BPF_REG_7, offsetof(struct link, held), BPF_REG_1),
+        MOV_IMM(BPF_REG_0, SK_PASS),                /* kept */
         EXIT(),
         MOV_IMM(BPF_REG_0, SK_DROP),                /* a FIN */
         EXIT(),
@@ -241,17 +253,53 @@ map_delete(int map, const void *key)
     sys_bpf(BPF_MAP_DELETE_ELEM, &a);
 }
 
-int
-krelay_link(struct krelay_pair *p, const int fd[2])
+static int
+link_get(const struct krelay_pair *p, int i, struct link *l)
 {
-    int one = 1, e;
+    union bpf_attr a;
 
+    memset(&a, 0, sizeof(a));
+    a.map_fd = (uint32_t)links_fd;
+    a.key = (uint64_t)(uintptr_t)&p->cookie[i];
+    a.value = (uint64_t)(uintptr_t)l;
+    return (int)sys_bpf(BPF_MAP_LOOKUP_ELEM, &a);
+}
+
+int
+krelay_stat(const struct krelay_pair *p, int i, uint64_t *bytes, uint64_t *last_ns)
+{
+    struct link l;
+
+    if (link_get(p, i, &l) == -1)
+        return -1;
+    *bytes = l.bytes;
+    *last_ns = l.last_ns;
+    return 0;
+}
+
+/* Sets the receive low-water mark of both sockets: hold (a part of the receive buffer)
+ * keeps what arrives in the receive queue, unseen by the program, until the mark is set
+ * back to 1, which signals what is there (tcp_set_rcvlowat()) for the program to take. A
+ * mark within the buffer leaves the buffer and the window as they are. */
+static void
+rcvlowat_set(const int fd[2], bool hold)
+{
     for (int i = 0; i < 2; i++) {
-        socklen_t len = sizeof(p->cookie[i]);
+        int v = 1, rcvbuf;
+        socklen_t len = sizeof(rcvbuf);
 
-        if (getsockopt(fd[i], SOL_SOCKET, SO_COOKIE, &p->cookie[i], &len) == -1)
-            return -1;
+        if (hold && getsockopt(fd[i], SOL_SOCKET, SO_RCVBUF, &rcvbuf, &len) == 0)
+            v = rcvbuf / 4 > 1 ? rcvbuf / 4 : 1;
+        setsockopt(fd[i], SOL_SOCKET, SO_RCVLOWAT, &v, sizeof(v));
     }
+}
+
+/* Puts both sockets in the maps. Returns 0, or -1 (errno) with neither in them. */
+static int
+link_both(struct krelay_pair *p, const int fd[2])
+{
+    int e;
+
     for (int i = 0; i < 2; i++) {
         struct link l = { .peer = p->cookie[!i] };
 
@@ -264,11 +312,6 @@ krelay_link(struct krelay_pair *p, const int fd[2])
         if (map_update(socks_fd, &p->cookie[i], &v, BPF_NOEXIST) == -1)
             goto undo;
     }
-    /* What arrived between the proxy's last read and now waits in the receive queues,
-     * and the program only runs when more comes: setting the receive low-water mark
-     * signals the data that is there (tcp_set_rcvlowat()), which the program then takes. */
-    for (int i = 0; i < 2; i++)
-        setsockopt(fd[i], SOL_SOCKET, SO_RCVLOWAT, &one, sizeof(one));
     return 0;
 undo:
     e = errno;
@@ -280,19 +323,33 @@ undo:
 }
 
 int
-krelay_stat(const struct krelay_pair *p, int i, uint64_t *bytes, uint64_t *last_ns)
+krelay_link(struct krelay_pair *p, const int fd[2])
 {
-    union bpf_attr a;
-    struct link l;
+    int rc, e;
 
-    memset(&a, 0, sizeof(a));
-    a.map_fd = (uint32_t)links_fd;
-    a.key = (uint64_t)(uintptr_t)&p->cookie[i];
-    a.value = (uint64_t)(uintptr_t)&l;
-    if (sys_bpf(BPF_MAP_LOOKUP_ELEM, &a) == -1)
+    for (int i = 0; i < 2; i++) {
+        socklen_t len = sizeof(p->cookie[i]);
+
+        if (getsockopt(fd[i], SOL_SOCKET, SO_COOKIE, &p->cookie[i], &len) == -1)
+            return -1;
+    }
+    /* Bytes that arrive while one socket is in the sockhash and its peer not yet would
+     * find no peer to go to: they wait in the receive queue meanwhile. */
+    rcvlowat_set(fd, true);
+    rc = link_both(p, fd);
+    e = errno;
+    rcvlowat_set(fd, false);
+    if (rc == -1) {
+        errno = e;
         return -1;
-    *bytes = l.bytes;
-    *last_ns = l.last_ns;
+    }
+    /* Only a FIN (or a full receive queue) in between could have run the program early. */
+    for (int i = 0; i < 2; i++) {
+        struct link l;
+
+        if (link_get(p, i, &l) == 0 && l.held)
+            return 1;
+    }
     return 0;
 }
 

@@ -24,8 +24,11 @@ struct krelay_pair {
 };
 
 /* Hands the two connected sockets fd[0] and fd[1] to the kernel relay: from now on what
- * one receives is sent to the other. The caller must have nothing of theirs left to send.
- * Returns 0, or -1 (errno) with nothing changed: relay in user space then. */
+ * one receives is sent to the other. The caller must have nothing of theirs left to send,
+ * and nothing unread in them. Returns 0; -1 (errno) with nothing changed: relay in user
+ * space then; 1 when a socket's FIN came with bytes while the two went in, which the
+ * kernel kept aside: the connection cannot go on (the rare price of a handover without
+ * a lock on the sockets). */
 int krelay_link(struct krelay_pair *p, const int fd[2]);
 
 /* What the kernel relayed from socket i so far, and when it last did (CLOCK_MONOTONIC,
