@@ -39,7 +39,11 @@ client=$!
 check "a client that does not read gets bytes queued toward it" wait_for 2 queued "sport = :25443"
 sleep 0.5
 q=$(unsent "sport = :25443")
-check "... at most 128 KiB of them unsent in the proxy's socket ($q)" test "$q" -le 131072
+if [ "${SWITCHYARD_RELAY:-}" = kernel ]; then
+    ok "# SKIP the kernel relay does not bound what it queues toward a client ($q unsent)"
+else
+    check "... at most 128 KiB of them unsent in the proxy's socket ($q)" test "$q" -le 131072
+fi
 check "... and once it reads, all 16 MiB arrive byte-exact" wait "$client"
 # The kernel relay (SWITCHYARD_RELAY=kernel) queues what a server sends without a limit
 # (docs/runtime.md, "Kernel relay"): what follows holds for the relay in user space only.
