@@ -873,13 +873,14 @@ kconn_start(struct ev_loop *loop, struct conn *c)
 {
     struct kconn *k = calloc(1, sizeof(*k));
     int fd[2] = { c->side[SIDE_CLIENT].io.fd, c->side[SIDE_SERVER].io.fd };
-    int err;
+    int rc, err;
 
     if (k == NULL || kconn_watch_both(loop, c, true) == -1) {
         kconn_refused(c, k, k == NULL ? ENOMEM : errno);
         return;
     }
-    if (krelay_link(&k->pair, fd) == -1) {
+    rc = krelay_link(&k->pair, fd);
+    if (rc == -1) {
         err = errno;
         kconn_watch_both(loop, c, false);
         kconn_refused(c, k, err);
@@ -900,6 +901,8 @@ kconn_start(struct ev_loop *loop, struct conn *c)
     ev_timer_init(&k->drain, kconn_drain_cb, 0., 0.);
     k->drain.data = c;
     c->k = k;
+    if (rc == 1)
+        conn_fail(c, 'P', "relay-handover", 0);
 }
 
 /* Takes the kernel's counts: bytes read from each side, and when (each read is a write
@@ -1162,6 +1165,10 @@ conn_io_cb(struct ev_loop *loop, struct ev_io *w, int revents)
     }
     if (kconn_ready(c))
         kconn_start(loop, c);
+    if (c->state == CONN_CLOSED) {
+        conn_free(loop, c);
+        return;
+    }
     if (c->k != NULL)
         kconn_arm(loop, c);
     else
