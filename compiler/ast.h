@@ -29,6 +29,7 @@ enum ast_kind {
     AST_METRICS,
     AST_CHECK,
     AST_QUIC,
+    AST_RELAY,
 };
 
 /* A token: where it is, and what it was (AST_WORD, AST_STRING, a keyword ...). The

@@ -703,6 +703,7 @@ out_table(struct out *o, const struct yt_table *t, const struct bin *b)
     out_field_u64(o, ", .admin_level = ", g->admin_level);
     out_field_u64(o, ",\n        .workers = ", g->workers);
     out_field_u64(o, ", .maxconn = ", g->maxconn);
+    out_field_u64(o, ", .relay = ", g->relay);
     out_field_u64(o, ",\n    },\n    .timeouts = {\n        .connect_ms = ", to->connect_ms);
     out_field_u64(o, ", .client_ms = ", to->client_ms);
     out_field_u64(o, ", .server_ms = ", to->server_ms);

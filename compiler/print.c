@@ -153,7 +153,11 @@ print_global(struct abuf *out, const struct yt_table *t)
         print_duration(out, g->admin_timeout_ms);
         abuf_adds(out, ";\n");
     }
-    abuf_printf(out, "    workers %u;\n    maxconn %u;\n}\n", g->workers, g->maxconn);
+    abuf_printf(out, "    workers %u;\n    maxconn %u;\n", g->workers, g->maxconn);
+    /* The default is left out: the text (and digest) of older configurations stays. */
+    if (g->relay != YT_RELAY_USER && g->relay < YT_RELAY_COUNT)
+        abuf_printf(out, "    relay %s;\n", yt_relay_names[g->relay]);
+    abuf_adds(out, "}\n");
 }
 
 /* A resolved `check` line: every option written out; `tcp` for a connect check, the

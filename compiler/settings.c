@@ -226,6 +226,15 @@ check_log_targets(struct ck *ck)
     }
 }
 
+static void
+check_relay(struct ck *ck, const struct ast_item *it)
+{
+    int r = ck_lookup_word(ck, it->argv[0], yt_relay_names, YT_RELAY_COUNT, "relay");
+
+    if (r >= 0)
+        ck->global.relay = (uint32_t)r;
+}
+
 void
 settings_global(struct ck *ck)
 {
@@ -254,6 +263,10 @@ settings_global(struct ck *ck)
         case AST_MAXCONN:
             if (!ck_is_duplicate(ck, first, it, "maxconn"))
                 ck_uint(ck, it->argv[0], 1, 1000000, "maxconn", &ck->global.maxconn);
+            break;
+        case AST_RELAY:
+            if (!ck_is_duplicate(ck, first, it, "relay"))
+                check_relay(ck, it);
             break;
         default:
             break;

@@ -76,6 +76,7 @@ static const struct {
     KW("port", TK_PORT),
     KW("quic", TK_QUIC),
     KW("redirect", TK_REDIRECT),
+    KW("relay", TK_RELAY),
     KW("sample", TK_SAMPLE),
     KW("send-proxy", TK_SEND_PROXY),
     KW("send-proxy-v2", TK_SEND_PROXY_V2),
@@ -247,6 +248,7 @@ lexer_next(struct lexer *lx, struct loc *tok)
     "timeout" { tok->len = 7; return TK_TIMEOUT; }
     "workers" { tok->len = 7; return TK_WORKERS; }
     "maxconn" { tok->len = 7; return TK_MAXCONN; }
+    "relay" { tok->len = 5; return TK_RELAY; }
     "dontlognull" { tok->len = 11; return TK_DONTLOGNULL; }
     "error" { tok->len = 5; return TK_ERROR; }
     "file" { tok->len = 4; return TK_FILE; }

@@ -20,7 +20,7 @@
        STATUS PORT SERVER WEIGHT BACKUP SEND_PROXY SEND_PROXY_V2 ACME ALERT METRICS QUIC
        UDP LOG_FORMAT OFF SAMPLE
        ACCEPT_PROXY OPTIONAL FROM
-       CHECK
+       CHECK RELAY
        LBRACE RBRACE SEMI COMMA ARROW WORD STRING NUMBER NUMUNIT ADDR BAD RATIO.
 
 /* Where only a name can go, a keyword or a number is taken as one: a pool may be called
@@ -31,7 +31,7 @@
        STATUS PORT SERVER WEIGHT BACKUP SEND_PROXY SEND_PROXY_V2 ACME ALERT METRICS QUIC
        UDP LOG_FORMAT OFF SAMPLE
        ACCEPT_PROXY OPTIONAL FROM
-       CHECK
+       CHECK RELAY
        NUMBER NUMUNIT.
 
 %include {
@@ -359,6 +359,12 @@ gitem ::= WORKERS(K) NUMBER(N) SEMI. {
 gitem ::= MAXCONN(K) NUMBER(N) SEMI. {
     struct ast_item *it = item(ctx, K, AST_MAXCONN);
     item_add(ctx, it, arg(N, AST_NUMBER));
+    global_add(ctx, it);
+    DONE();
+}
+gitem ::= RELAY(K) WORD(W) SEMI. {
+    struct ast_item *it = item(ctx, K, AST_RELAY);
+    item_add(ctx, it, arg(W, AST_WORD));
     global_add(ctx, it);
     DONE();
 }

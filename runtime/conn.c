@@ -10,13 +10,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <linux/sockios.h>
+#include <poll.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "admit.h"
 #include "alog.h"
 #include "buf.h"
 #include "clock.h"
+#include "krelay.h"
 #include "log.h"
 #include "proxyin.h"
 #include "sni.h"
@@ -47,6 +53,7 @@ enum {
     SIDE_PIPE_FULL = 1u << 2,       /* the pipe took no more: read again once it drains */
     SIDE_BULK = 1u << 3,            /* a read filled a relay buffer: splice from now on */
     SIDE_LOWAT = 1u << 4,           /* TCP_NOTSENT_LOWAT is set on the socket */
+    SIDE_SHUT_WATCH = 1u << 5,      /* kernel relay: no longer watched for its FIN */
 };
 
 /* Bytes read from a side wait for the other side in its buffer or in its pipe, never in
@@ -82,9 +89,12 @@ struct conn {
     uint32_t site, pool;            /* YT_NONE until known */
     struct ups_try up;              /* server (YT_NONE until known), tries; err_no: errno
                                      * behind err, or 0 */
+    struct kconn *k;                /* in the kernel relay, or NULL */
     uint8_t state;                  /* enum conn_state */
     bool proxy_pending;             /* accept-proxy: the first bytes are not looked at yet */
     char term[2];                   /* termination code, see docs/runtime.md */
+    uint16_t proxy_len;             /* the PROXY header sent to the server, bytes */
+    bool user_only;                 /* the kernel relay refused it: relayed here */
     const char *err;                /* why it ended abnormally (static), or NULL */
 };
 
@@ -98,6 +108,16 @@ static inspect_fn inspect_tls;
 
 static inspect_fn *const inspect_by_mode[YT_MODE_COUNT] = {
     [YT_MODE_TLS] = inspect_tls,
+};
+
+/* A connection the kernel relays: its sockets' keys, what user space read from and wrote
+ * to each side before (the kernel's counts start from there), and the timer that waits,
+ * once a side's FIN is in, for the kernel to have passed on all it read before it. */
+struct kconn {
+    struct krelay_pair pair;
+    struct ev_timer drain;
+    uint64_t read[2], sent[2];
+    ev_tstamp every;                /* the drain timer's period: grows while it waits */
 };
 
 static const struct yt_table *table;
@@ -281,6 +301,7 @@ conn_connected(struct ev_loop *loop, struct conn *c, bool early)
     assert(!buf_is_empty(b));
     ups_prepend_proxy(b, table->servers[c->up.server].flags, c->side[SIDE_CLIENT].io.fd,
                       &c->peer, c->local);
+    c->proxy_len = (uint16_t)(start - b->start);
     r = ups_send_first(c->side[SIDE_SERVER].io.fd, b->data + b->start, buf_len(b), &n);
     if (r == UPS_FAILED || (r == UPS_WAIT && early)) {
         b->start = start;               /* the next try adds its own PROXY header */
@@ -761,6 +782,286 @@ conn_arm(struct ev_loop *loop, struct conn *c)
     assert(ev_is_active(&c->side[SIDE_CLIENT].io) || ev_is_active(&c->side[SIDE_SERVER].io));
 }
 
+/* ---- the kernel relay (krelay.h) ---- */
+
+#define KDRAIN_FIRST 0.001          /* s: the first look at a drain, then twice as long */
+#define KDRAIN_MAX 0.1              /* s: the longest wait between two looks */
+
+static void conn_free(struct ev_loop *loop, struct conn *c);
+static void kconn_drain_cb(struct ev_loop *loop, struct ev_timer *w, int revents);
+
+/* Whether socket fd has nothing unread. The kernel relay takes what a socket receives
+ * in whole chunks, and would send again the part of one the proxy has read already. */
+static bool
+unread_none(int fd)
+{
+    int unread;
+
+    return ioctl(fd, SIOCINQ, &unread) == 0 && unread == 0;
+}
+
+/* The sockets the kernel relays are watched in an epoll set of their own for their FIN
+ * (EPOLLRDHUP) and errors only: libev's EV_READ is EPOLLIN, and the kernel signals EPOLLIN
+ * for every chunk it relays, which would wake the proxy for each. The set is read by one
+ * watcher of the loop. */
+static int kepoll = -1;
+static struct ev_io kepoll_io;
+
+static void kepoll_cb(struct ev_loop *loop, struct ev_io *w, int revents);
+
+/* Adds side i of c to the set (watch) or takes it out. Returns 0, or -1 (errno). */
+static int
+kepoll_watch(struct ev_loop *loop, struct conn *c, int i, bool watch)
+{
+    struct epoll_event e = { .events = EPOLLRDHUP, .data.u64 = (uintptr_t)c | (unsigned)i };
+
+    if (kepoll == -1) {
+        kepoll = epoll_create1(EPOLL_CLOEXEC);
+        if (kepoll == -1)
+            return -1;
+        ev_io_init(&kepoll_io, kepoll_cb, kepoll, EV_READ);
+        ev_io_start(loop, &kepoll_io);
+        ev_unref(loop);             /* the connections' timers keep the loop running */
+    }
+    return epoll_ctl(kepoll, watch ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, c->side[i].io.fd, &e);
+}
+
+/* Watches both sockets in the kernel relay's epoll set, or stops. Returns 0, or -1
+ * (errno) with neither watched. */
+static int
+kconn_watch_both(struct ev_loop *loop, struct conn *c, bool watch)
+{
+    if (kepoll_watch(loop, c, 0, watch) == -1 && watch)
+        return -1;
+    if (kepoll_watch(loop, c, 1, watch) == 0 || !watch)
+        return 0;
+    kepoll_watch(loop, c, 0, false);
+    return -1;
+}
+
+/* Whether the connection can go to the kernel now: relaying, nothing of either side
+ * waiting here or unread, no FIN seen yet. */
+static bool
+kconn_ready(const struct conn *c)
+{
+    return c->state == CONN_RELAY && c->k == NULL && !c->user_only && krelay_on() &&
+           c->side[0].in == NULL && c->side[1].in == NULL &&
+           c->side[0].pipe == NULL && c->side[1].pipe == NULL &&
+           !((c->side[0].flags | c->side[1].flags) & (SIDE_EOF | SIDE_SHUT)) &&
+           unread_none(c->side[0].io.fd) && unread_none(c->side[1].io.fd);
+}
+
+/* The kernel relay refused c (err): it is relayed here, the first time with a word why.
+ * EOPNOTSUPP is not worth one: a socket was no longer established (its FIN came). */
+static void
+kconn_refused(struct conn *c, struct kconn *k, int err)
+{
+    static bool told;
+
+    if (!told && err != EOPNOTSUPP) {
+        log_msg(LOG_LEVEL_WARNING, "relay: the kernel refused a connection (%s): "
+                "relaying it in user space", strerror(err));
+        told = true;
+    }
+    free(k);
+    c->user_only = true;
+}
+
+/* Hands the connection's sockets to the kernel relay; stays here when it refuses. */
+static void
+kconn_start(struct ev_loop *loop, struct conn *c)
+{
+    struct kconn *k = calloc(1, sizeof(*k));
+    int fd[2] = { c->side[SIDE_CLIENT].io.fd, c->side[SIDE_SERVER].io.fd };
+    int rc, err;
+
+    if (k == NULL || kconn_watch_both(loop, c, true) == -1) {
+        kconn_refused(c, k, k == NULL ? ENOMEM : errno);
+        return;
+    }
+    rc = krelay_link(&k->pair, fd);
+    if (rc == -1) {
+        err = errno;
+        kconn_watch_both(loop, c, false);
+        kconn_refused(c, k, err);
+        return;
+    }
+    /* The kernel's queue toward a socket waits a scheduler tick whenever the socket takes
+     * no more, which the unsent-bytes bound (TCP_NOTSENT_LOWAT) makes every few segments:
+     * bulk transfers ran at a fifth of the speed. The bound goes; the queue has none. */
+    for (int i = 0; i < 2; i++) {
+        int unbounded = 0;
+
+        setsockopt(fd[i], IPPROTO_TCP, TCP_NOTSENT_LOWAT, &unbounded, sizeof(unbounded));
+    }
+    for (int i = 0; i < 2; i++)
+        k->read[i] = c->side[i].bytes;
+    k->sent[SIDE_CLIENT] = c->side[SIDE_SERVER].bytes;
+    k->sent[SIDE_SERVER] = c->side[SIDE_CLIENT].bytes + c->proxy_len;
+    ev_timer_init(&k->drain, kconn_drain_cb, 0., 0.);
+    k->drain.data = c;
+    c->k = k;
+    if (rc == 1)
+        conn_fail(c, 'P', "relay-handover", 0);
+}
+
+/* Takes the kernel's counts: bytes read from each side, and when (each read is a write
+ * to the other side, which is as recent). */
+static void
+kconn_refresh(struct ev_loop *loop, struct conn *c)
+{
+    struct timespec ts;
+    uint64_t now_ns;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    now_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+    for (int i = 0; i < 2; i++) {
+        uint64_t bytes, last_ns;
+        ev_tstamp last;
+
+        if (krelay_stat(&c->k->pair, i, &bytes, &last_ns) == -1)
+            continue;
+        c->side[i].bytes = c->k->read[i] + bytes;
+        if (last_ns == 0 || last_ns > now_ns)
+            continue;
+        last = ev_now(loop) - (ev_tstamp)(now_ns - last_ns) / 1e9;
+        for (int j = 0; j < 2; j++)
+            if (c->side[j].last < last)
+                c->side[j].last = last;
+    }
+}
+
+/* Side i woke the proxy (revents, epoll's): its FIN or an error. */
+static void
+kconn_event(struct conn *c, int i, uint32_t revents)
+{
+    struct side *s = &c->side[i];
+    int err = 0;
+    socklen_t len = sizeof(err);
+
+    if (revents & EPOLLERR) {
+        getsockopt(s->io.fd, SOL_SOCKET, SO_ERROR, &err, &len);
+        conn_fail(c, i == SIDE_CLIENT ? 'C' : 'S', "read", err != 0 ? err : ECONNRESET);
+    } else if (revents & (EPOLLRDHUP | EPOLLHUP)) {
+        s->flags |= SIDE_EOF;
+    }
+}
+
+/* Whether all that side i sent before its FIN has left for the other side: the kernel
+ * took it all from i's receive queue, and the other socket has written it. */
+static int
+kconn_drained(struct conn *c, int i)
+{
+    uint64_t bytes, last_ns;
+    int unread;
+
+    if (ioctl(c->side[i].io.fd, SIOCINQ, &unread) == -1)
+        return -1;
+    if (unread > 0 || krelay_stat(&c->k->pair, i, &bytes, &last_ns) == -1)
+        return unread > 0 ? 0 : -1;
+    c->side[i].bytes = c->k->read[i] + bytes;
+    return krelay_delivered(c->side[!i].io.fd, c->k->sent[!i] + bytes);
+}
+
+/* Passes each FIN on once what came before it is delivered; finishes when both are. */
+static void
+kconn_settle(struct ev_loop *loop, struct conn *c)
+{
+    bool waiting = false;
+
+    for (int i = 0; i < 2 && c->state != CONN_CLOSED; i++) {
+        struct side *from = &c->side[i], *to = &c->side[!i];
+        int r;
+
+        if (!(from->flags & SIDE_EOF) || (to->flags & SIDE_SHUT))
+            continue;
+        r = kconn_drained(c, i);
+        if (r == 0) {
+            waiting = true;
+        } else if (r == -1 || shutdown(to->io.fd, SHUT_WR) == -1) {
+            conn_fail(c, i == SIDE_CLIENT ? 'S' : 'C', "write", errno);
+        } else {
+            to->flags |= SIDE_SHUT;
+            c->state = CONN_DRAIN;
+        }
+    }
+    if (c->state != CONN_CLOSED && (c->side[0].flags & SIDE_SHUT) &&
+        (c->side[1].flags & SIDE_SHUT)) {
+        c->term[0] = c->term[1] = '-';
+        c->state = CONN_CLOSED;
+    }
+    if (!waiting || c->state == CONN_CLOSED) {
+        ev_timer_stop(loop, &c->k->drain);
+        c->k->every = 0;
+    } else if (!ev_is_active(&c->k->drain)) {
+        c->k->every = c->k->every == 0 ? KDRAIN_FIRST : c->k->every * 2;
+        if (c->k->every > KDRAIN_MAX)
+            c->k->every = KDRAIN_MAX;
+        ev_timer_set(&c->k->drain, c->k->every, 0.);
+        ev_timer_start(loop, &c->k->drain);
+    }
+}
+
+/* Watches each side for its FIN until it has come; the loop's watchers stay off. */
+static void
+kconn_arm(struct ev_loop *loop, struct conn *c)
+{
+    for (int i = 0; i < 2; i++) {
+        io_want(loop, &c->side[i].io, 0);
+        if ((c->side[i].flags & (SIDE_EOF | SIDE_SHUT_WATCH)) == SIDE_EOF) {
+            kepoll_watch(loop, c, i, false);
+            c->side[i].flags |= SIDE_SHUT_WATCH;
+        }
+    }
+}
+
+/* One event at a time: handling one may free its connection, whose other socket could be
+ * in the same batch. */
+static void
+kepoll_cb(struct ev_loop *loop, struct ev_io *w, int revents)
+{
+    struct epoll_event e;
+
+    (void)w;
+    (void)revents;
+    while (epoll_wait(kepoll, &e, 1, 0) == 1) {
+        struct conn *c = (struct conn *)(uintptr_t)(e.data.u64 & ~(uint64_t)1);
+
+        kconn_event(c, (int)(e.data.u64 & 1), e.events);
+        if (c->state != CONN_CLOSED)
+            kconn_settle(loop, c);
+        if (c->state == CONN_CLOSED)
+            conn_free(loop, c);
+        else
+            kconn_arm(loop, c);
+    }
+}
+
+static void
+kconn_drain_cb(struct ev_loop *loop, struct ev_timer *w, int revents)
+{
+    struct conn *c = w->data;
+
+    (void)revents;
+    kconn_settle(loop, c);
+    if (c->state == CONN_CLOSED) {
+        conn_free(loop, c);
+        return;
+    }
+    kconn_arm(loop, c);
+}
+
+/* The connection leaves the kernel relay (it is being freed): its last counts. */
+static void
+kconn_end(struct ev_loop *loop, struct conn *c)
+{
+    kconn_refresh(loop, c);
+    krelay_unlink(&c->k->pair);
+    ev_timer_stop(loop, &c->k->drain);
+    free(c->k);
+    c->k = NULL;
+}
+
 /* The connection's access line, as text or JSON (alog.h: json is a constant). */
 static inline __attribute__((always_inline)) void
 conn_log_line(ev_tstamp now, const struct conn *c, bool json)
@@ -825,6 +1126,8 @@ conn_log(struct ev_loop *loop, const struct conn *c)
 static void
 conn_free(struct ev_loop *loop, struct conn *c)
 {
+    if (c->k != NULL)
+        kconn_end(loop, c);
     conn_log(loop, c);
     stats_end(c->l, c->pool, c->up.server, c->side[SIDE_CLIENT].bytes, c->side[SIDE_SERVER].bytes,
               c->term);
@@ -860,7 +1163,16 @@ conn_io_cb(struct ev_loop *loop, struct ev_io *w, int revents)
         conn_free(loop, c);
         return;
     }
-    conn_arm(loop, c);
+    if (kconn_ready(c))
+        kconn_start(loop, c);
+    if (c->state == CONN_CLOSED) {
+        conn_free(loop, c);
+        return;
+    }
+    if (c->k != NULL)
+        kconn_arm(loop, c);
+    else
+        conn_arm(loop, c);
 }
 
 static void
@@ -870,6 +1182,8 @@ conn_timer_cb(struct ev_loop *loop, struct ev_timer *w, int revents)
     char who;
 
     (void)revents;
+    if (c->k != NULL)
+        kconn_refresh(loop, c);
     if (conn_deadline(c, &who) > ev_now(loop)) {
         timer_restart(loop, c);
         return;
@@ -891,7 +1205,10 @@ conn_timer_cb(struct ev_loop *loop, struct ev_timer *w, int revents)
         conn_free(loop, c);
         return;
     }
-    conn_arm(loop, c);
+    if (c->k != NULL)
+        kconn_arm(loop, c);
+    else
+        conn_arm(loop, c);
 }
 
 void

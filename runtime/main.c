@@ -18,6 +18,7 @@
 #include "admin.h"
 #include "conn.h"
 #include "health.h"
+#include "krelay.h"
 #include "hostname.h"
 #include "http.h"
 #include "listener.h"
@@ -802,6 +803,9 @@ cmd_run(const char *takeover_path, char **argv)
             fprintf(stderr, "switchyard: %s: %zu sockets no listener wants, closed\n",
                     takeover != -1 ? "takeover" : "reload", unused);
     }
+    /* The kernel relay is loaded while the process may still do it, for every worker. */
+    if (krelay_load(T))
+        sandbox_allow_relay_maps();
     if (!master && sandbox_drop(T) == -1)
         return 1;
     return workers > 1 || master ? supervise(workers, takeover) : run_worker(0, 1, takeover);

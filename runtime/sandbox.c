@@ -3,12 +3,15 @@
 #include <errno.h>
 #include <grp.h>
 #include <limits.h>
+#include <linux/bpf.h>
+#include <linux/sockios.h>
 #include <seccomp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -234,6 +237,31 @@ static const int allowed[] = {
     SCMP_SYS(exit), SCMP_SYS(exit_group),
 };
 
+static bool relay_maps;             /* sandbox_allow_relay_maps() */
+
+void
+sandbox_allow_relay_maps(void)
+{
+    relay_maps = true;
+}
+
+/* bpf() on the maps made at start, and the socket queue sizes. */
+static int
+allow_relay_maps(scmp_filter_ctx ctx)
+{
+    static const int cmds[] = { BPF_MAP_LOOKUP_ELEM, BPF_MAP_UPDATE_ELEM, BPF_MAP_DELETE_ELEM };
+    static const unsigned long ioctls[] = { SIOCINQ, SIOCOUTQ };
+    int rc = 0;
+
+    for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+        rc = rc < 0 ? rc : seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(bpf), 1,
+                                            SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)cmds[i]));
+    for (size_t i = 0; i < sizeof(ioctls) / sizeof(ioctls[0]); i++)
+        rc = rc < 0 ? rc : seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
+                                            SCMP_A1(SCMP_CMP_EQ, (scmp_datum_t)ioctls[i]));
+    return rc;
+}
+
 /* Allows syscall nr when its argument arg, masked, equals val. */
 static int
 allow_masked(scmp_filter_ctx ctx, int nr, unsigned arg, uint64_t mask, uint64_t val)
@@ -270,6 +298,8 @@ add_rules(scmp_filter_ctx ctx, pid_t parent)
                                         SCMP_A0(SCMP_CMP_EQ, 0), SCMP_A2(SCMP_CMP_EQ, 0));
     rc = rc < 0 ? rc : seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1,
                                         SCMP_A2(SCMP_CMP_EQ, SIGABRT));
+    if (relay_maps)
+        rc = rc < 0 ? rc : allow_relay_maps(ctx);
     if (parent > 0)
         rc = rc < 0 ? rc : seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(kill), 2,
                                             SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)parent),

@@ -33,4 +33,9 @@ const char *sandbox_path(const char *path);
  * reason printed to stderr. */
 int sandbox_seccomp(pid_t parent);
 
+/* Lets the filter of sandbox_seccomp() allow what the kernel relay needs while serving:
+ * bpf() to look up, update and delete map entries (the maps are made before), and the
+ * ioctl()s that tell how much a socket holds (SIOCINQ, SIOCOUTQ). */
+void sandbox_allow_relay_maps(void);
+
 #endif

@@ -183,6 +183,11 @@ struct yt_errpage {
  * may do everything): operator reads (show ...), admin also stops the proxy. */
 enum yt_admin_level { YT_ADMIN_OPERATOR = 0, YT_ADMIN_ADMIN };
 
+/* Which relay moves a layer-4 connection's bytes once it is routed (`relay`): user space
+ * (the default); the kernel's (user space, with a warning, when it cannot be loaded); the
+ * kernel's when it can be loaded, else user space. */
+enum yt_relay { YT_RELAY_USER = 0, YT_RELAY_KERNEL, YT_RELAY_AUTO };
+
 struct yt_global {
     struct yt_str user, group, chroot;      /* empty: unchanged */
     struct yt_str admin_socket;             /* empty: none */
@@ -191,6 +196,7 @@ struct yt_global {
     uint32_t admin_level;                   /* enum yt_admin_level */
     uint32_t workers;                       /* processes, default 1 */
     uint32_t maxconn;                       /* per worker */
+    uint32_t relay;                         /* enum yt_relay */
 };
 
 struct yt_table {
@@ -267,6 +273,10 @@ static const char *const yt_line_format_names[YT_LINE_FORMAT_COUNT] = { "text", 
 /* enum yt_admin_level */
 #define YT_ADMIN_LEVEL_COUNT 2
 static const char *const yt_admin_level_names[YT_ADMIN_LEVEL_COUNT] = { "operator", "admin" };
+
+/* enum yt_relay */
+#define YT_RELAY_COUNT 3
+static const char *const yt_relay_names[YT_RELAY_COUNT] = { "user", "kernel", "auto" };
 
 /* The table linked into the binary, emitted by yardc. */
 extern const struct yt_table gen_table;

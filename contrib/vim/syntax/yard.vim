@@ -23,7 +23,7 @@ syn region yardString start=+"+ skip=+\\\\\|\\"+ end=+"+ end=+$+ oneline
 syn keyword yardStatement include global defaults listen pool site domains expect
 
 " Settings and options inside blocks and statements
-syn keyword yardOption user group chroot log admin mode level workers maxconn timeout
+syn keyword yardOption user group chroot log admin mode level workers maxconn timeout relay
 syn keyword yardOption dontlognull error file text fallback forwarded-for max-head
 syn keyword yardOption status port server weight backup send-proxy send-proxy-v2 acme
 syn keyword yardOption log-format sample format accept-proxy optional from
@@ -35,7 +35,7 @@ syn keyword yardMode tls http redirect metrics quic
 
 " Values with a fixed vocabulary
 syn keyword yardConstant stderr syslog udp alert operator off
-syn keyword yardConstant rfc3164 rfc5424 json tcp
+syn keyword yardConstant rfc3164 rfc5424 json tcp kernel auto
 syn keyword yardConstant connect client inspect tunnel grace retry
 syn keyword yardConstant kern mail daemon auth lpr news uucp cron authpriv ftp ntp audit cron2
 syn keyword yardConstant local0 local1 local2 local3 local4 local5 local6 local7

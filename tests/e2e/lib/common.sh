@@ -79,6 +79,11 @@ proxy() {
     start "$BUILD/$1/switchyard" 2>"$PROXY_LOG"
     PROXY_PID=$LAST_PID
     wait_for 10 grep -q ' started' "$PROXY_LOG" || { not_ok "proxy $1 starts"; exit 1; }
+    # Asked for the kernel relay (tests/run.sh runs the layer-4 tests with both): say so
+    # when the machine cannot load it.
+    if [ "${SWITCHYARD_RELAY:-}" = kernel ] && ! grep -q 'relay: kernel' "$PROXY_LOG"; then
+        echo "# SKIP kernel relay: $(grep -o 'relay: .*' "$PROXY_LOG" | head -n 1)"
+    fi
 }
 
 # log_has PATTERN: the proxy log has a line matching the extended regex, within 5 s

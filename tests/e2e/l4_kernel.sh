@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# `relay kernel`: once routed, a connection's bytes go from socket to socket in the kernel
+# (BPF sockhash and stream verdict), byte-exact both ways, without waking the proxy; FINs,
+# resets, the idle timeout and the log's byte counts stay as with the relay in user space.
+# Without the rights to load it, the proxy says so and relays in user space.
+# Ports 29700-29749: proxy 29743, backends 29701 (echo), 29702 (respond).
+set -euo pipefail
+. "$(dirname "$0")/lib/common.sh"
+
+MIB=$((1 << 20))
+hello_len() { "$TOOLS/client" -n "$1" -m dump | wc -c; }
+# cpu_ticks PID: user and system time of the process so far, in clock ticks.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+
+byte_backend echo 29701 -m echo
+byte_backend respond 29702 -m respond -n $((4 * MIB))
+
+# Not root: no BPF; the proxy says why and relays in user space, byte for byte.
+if command -v setpriv >/dev/null; then
+    chmod 755 "$WORK"
+    start setpriv --reuid=nobody --regid=nogroup --clear-groups \
+        "$BUILD/l4_kernel/switchyard" 2>"$PROXY_LOG"
+    PROXY_PID=$LAST_PID
+    wait_for 10 grep -q ' started' "$PROXY_LOG" || not_ok "the proxy starts as nobody"
+    check "without the rights for BPF it says which relay it uses and why" \
+        grep -Eq 'relay: user \(bpf [a-z]+: Operation not permitted\)' "$PROXY_LOG"
+    check "... and relays in user space, byte-exact" \
+        "$TOOLS/client" -a 127.0.0.1 -p 29743 -n echo.test -u $MIB -t 10
+    kill "$PROXY_PID"
+    wait "$PROXY_PID" 2>/dev/null || true
+fi
+
+proxy l4_kernel
+if ! grep -q 'relay: kernel (sockmap)' "$PROXY_LOG"; then
+    ok "# SKIP the kernel relay cannot be loaded here: $(grep -o 'relay: .*' "$PROXY_LOG")"
+    finish
+fi
+ok "the proxy says it relays in the kernel"
+
+n=$(hello_len echo.test)
+before=$(cpu_ticks "$PROXY_PID")
+check "64 MiB each way, byte-exact" \
+    "$TOOLS/client" -a 127.0.0.1 -p 29743 -n echo.test -w 100 -u $((64 * MIB)) -t 30
+after=$(cpu_ticks "$PROXY_PID")
+check "the relayed bytes did not wake the proxy: $((after - before)) ticks of CPU (at most 3)" \
+    test $((after - before)) -le 3
+check "the log counts every byte both ways" \
+    log_has "sni=echo\.test .*c2s=$((n + 64 * MIB)) s2c=$((n + 64 * MIB)) .*term=--"
+check "8 MiB each way from an IPv6 client, byte-exact" \
+    "$TOOLS/client" -a ::1 -p 29743 -n echo.test -u $((8 * MIB)) -t 20
+
+# Half-close: the client's FIN reaches the server after its last byte; the server's
+# answer still flows back, then its FIN.
+check "half-close: the client shuts its write side and still gets the whole 4 MiB answer" \
+    "$TOOLS/client" -a 127.0.0.1 -p 29743 -n respond.test -u $MIB -m respond -e $((4 * MIB)) -t 20
+n=$(hello_len respond.test)
+check "the answering backend saw the client's EOF after the hello and 1 MiB, no more" \
+    wait_for 5 grep -q "^bytes=$((n + MIB)) " "$WORK/respond/1.done"
+check "the half-closed connection ended normally, with its counts" \
+    log_has "sni=respond\.test .*c2s=$((n + MIB)) s2c=$((4 * MIB)) .*term=--"
+
+# A reset: a client that exits with the echo unread resets its connection; the proxy
+# closes the server side and logs the reset.
+last=$(conns echo)
+"$TOOLS/client" -a 127.0.0.1 -p 29743 -n echo.test -u 65536 -m deaf -t 0.5 >/dev/null || true
+check "a client's reset ends the connection, logged as the client's" \
+    log_has "sni=echo\.test .*c2s=$((n + 65536 - $(hello_len respond.test) + $(hello_len echo.test))) .*term=CD err=read:ECONNRESET"
+check "... and the server sees it end" \
+    wait_for 5 test -e "$WORK/echo/$((last + 1)).done"
+
+# Idle timeout (timeout tunnel 1s): bytes the kernel relays keep the connection alive;
+# silence ends it after a second.
+exec 5<>/dev/tcp/127.0.0.1/29743
+"$TOOLS/client" -n echo.test -m dump >&5
+for i in 1 2 3 4 5 6 7 8; do
+    sleep 0.3
+    printf 'x' >&5
+done
+check "a connection that sends a byte every 0.3 s outlives the 1 s idle limit" \
+    bash -c 'sleep 0.2; ! grep -q "c2s=$1 .*idle-timeout" "$2"' _ "$((n + 8))" "$PROXY_LOG"
+check "... silent, it is closed after the limit, blaming the side idle longest" \
+    log_has "sni=echo\.test .*c2s=$(($(hello_len echo.test) + 8)) s2c=$(($(hello_len echo.test) + 8)) .*term=cD err=idle-timeout"
+exec 5<&-
+finish
