@@ -9,6 +9,12 @@ cpu_ticks() {
     awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat" 2>/dev/null || echo 0
 }
 
+# sys_ticks PID: the system (kernel) part of cpu_ticks.
+sys_ticks() {
+    [ -n "$1" ] || { echo 0; return; }
+    awk '{ sub(/^.*\) /, ""); print $13 }' "/proc/$1/stat" 2>/dev/null || echo 0
+}
+
 # rss_kib PID: resident set size in KiB; 0 once it is gone, or for no PID.
 rss_kib() {
     [ -n "$1" ] || { echo 0; return; }

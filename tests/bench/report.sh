@@ -189,7 +189,8 @@ syscall_table() {
     echo "(at most $SC_MAX requests), with \`perf stat\` on the kernel's syscall tracepoints of"
     echo "the serving process (no ptrace: it runs at nearly full speed, unlike under"
     echo "\`strace -c\`); median of the rounds. A call below 0.001 per request is not listed;"
-    echo "\"(not named)\" is the total less the calls counted by name."
+    echo "\"(not named)\" is the total less the calls counted by name. The first line is the"
+    echo "system (kernel) part of the proxy CPU µs/req of the throughput runs."
     head="| call |" sep="| --- |"
     for wl in $SC_WORKLOADS; do
         for s in switchyard haproxy; do
@@ -200,8 +201,9 @@ syscall_table() {
     echo
     echo "$head"
     echo "$sep"
-    for c in total $(syscall_names) $(grep -q '	sys_other	' "$SUM" && echo other); do
+    for c in cpu_sys total $(syscall_names) $(grep -q '	sys_other	' "$SUM" && echo other); do
         case $c in
+        cpu_sys) line="| kernel CPU µs/req |" ;;
         total) line="| **all** |" ;;
         other) line="| (not named) |" ;;
         *) line="| $c |" ;;
@@ -209,7 +211,11 @@ syscall_table() {
         for wl in $SC_WORKLOADS; do
             for s in switchyard haproxy; do
                 has_subject "$s" || continue
-                line+=" $(fmt "$(med "$wl" "$s" "sys_$c")") |"
+                if [ "$c" = cpu_sys ]; then
+                    line+=" $(fmt "$(med "$wl" "$s" cpu_sys_us)") |"
+                else
+                    line+=" $(fmt "$(med "$wl" "$s" "sys_$c")") |"
+                fi
             done
         done
         echo "$line"

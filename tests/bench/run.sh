@@ -424,19 +424,21 @@ to_us() {
 }
 
 # cpu_begin SUBJECT / cpu_end SUBJECT ROUND WORKLOAD REQUESTS: the proxy's own CPU time
-# (user + sys from /proc/PID/stat) per request, in microseconds.
+# (user + sys from /proc/PID/stat) per request, in microseconds; cpu_sys_us: the kernel's
+# part of it.
 cpu_begin() {
     CPU_PID=$(serving_pid "$1") || CPU_PID=""
-    CPU0=0
-    [ -n "$CPU_PID" ] && CPU0=$(cpu_ticks "$CPU_PID")
+    CPU0=0 SYS0=0
+    [ -n "$CPU_PID" ] && CPU0=$(cpu_ticks "$CPU_PID") SYS0=$(sys_ticks "$CPU_PID")
 }
 cpu_end() {
     [ -z "$CPU_PID" ] && return 0
-    local t1
-    t1=$(cpu_ticks "$CPU_PID")
-    [ "$4" -gt 0 ] && record "$2" "$3" "$1" cpu_us \
-        "$(awk -v a="$CPU0" -v b="$t1" -v n="$4" -v hz="$CLK_TCK" \
-            'BEGIN { printf "%.2f", (b - a) * 1e6 / hz / n }')"
+    [ "$4" -gt 0 ] || return 0
+    record "$2" "$3" "$1" cpu_us "$(per_request_us "$CPU0" "$(cpu_ticks "$CPU_PID")" "$4")"
+    record "$2" "$3" "$1" cpu_sys_us "$(per_request_us "$SYS0" "$(sys_ticks "$CPU_PID")" "$4")"
+}
+per_request_us() {  # ticks-before ticks-after requests
+    awk -v a="$1" -v b="$2" -v n="$3" -v hz="$CLK_TCK" 'BEGIN { printf "%.2f", (b - a) * 1e6 / hz / n }'
 }
 
 # syscalls_begin SUBJECT / syscalls_end SUBJECT ROUND WORKLOAD REQUESTS: the serving
