@@ -49,7 +49,23 @@ reap() {
 SYSCALLS_NAMED="read write readv writev recvfrom sendto recvmsg sendmsg recvmmsg sendmmsg
     accept accept4 connect socket close shutdown setsockopt getsockopt getsockname
     getpeername epoll_wait epoll_pwait epoll_ctl splice pipe2 fcntl ioctl timer_settime
-    timerfd_settime getpid brk mmap munmap madvise futex rt_sigreturn openat"
+    timerfd_settime getpid brk mmap munmap madvise futex rt_sigreturn openat clock_gettime
+    gettimeofday sched_yield nanosleep clock_nanosleep getrusage mprotect newfstat newfstatat
+    lseek poll ppoll select"
+
+# syscalls_known: keeps in SYSCALLS_NAMED the calls this kernel has a tracepoint for (perf
+# refuses to count if one is unknown: epoll_wait, poll and select are not on arm64).
+syscalls_known() {
+    local d c kept=""
+    for d in /sys/kernel/tracing /sys/kernel/debug/tracing; do
+        [ -d "$d/events/syscalls" ] || continue
+        for c in $SYSCALLS_NAMED; do
+            [ -d "$d/events/syscalls/sys_enter_$c" ] && kept+=" $c"
+        done
+        SYSCALLS_NAMED=$kept
+        return 0
+    done
+}
 
 # syscalls_start PID CSV SECONDS: counts, for SECONDS, the system calls PID enters, into
 # CSV, in the background ($! is perf's PID; it ends by itself). perf takes a moment to

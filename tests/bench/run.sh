@@ -175,6 +175,7 @@ EOF
 # kernel.perf_event_paranoid low enough); without them the counts are skipped, with why.
 syscalls_probe() {
     local out
+    syscalls_known
     if ! out=$(perf stat -x, -e raw_syscalls:sys_enter -e syscalls:sys_enter_close -- true 2>&1) ||
        ! grep -q '^[0-9][0-9]*,,syscalls:sys_enter_close' <<<"$out"; then
         SC_WHY="perf cannot count system calls here: $(grep -m 1 -v '^$' <<<"$out")"
