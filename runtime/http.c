@@ -34,10 +34,19 @@ http_set_io(struct ev_loop *loop, struct ev_io *w, int fd, int events)
             return;
         ev_io_stop(loop, w);
     }
-    if (events != 0) {
-        ev_io_set(w, fd, events);
-        ev_io_start(loop, w);
+    if (fd < 0) {
+        ev_io_set(w, -1, 0);        /* the socket goes: a later one is a new file */
+        return;
     }
+    if (events == 0)
+        return;
+    /* The same socket: libev calls epoll_ctl only when the events differ from what it
+     * registered (ev_io_set would have it register the socket again). */
+    if (w->fd == fd)
+        ev_io_modify(w, events);
+    else
+        ev_io_set(w, fd, events);
+    ev_io_start(loop, w);
 }
 
 void
@@ -379,7 +388,7 @@ http_accept(struct ev_loop *loop, int fd, const struct yt_listener *l,
     if (c->max_head > req_limit())
         c->max_head = req_limit();
     ev_io_init(&c->cl.io, io_cb, fd, EV_READ);
-    ev_io_init(&c->sv.io, io_cb, 0, EV_READ);
+    ev_io_init(&c->sv.io, io_cb, -1, 0);
     ev_timer_init(&c->timer, timer_cb, 0, 0);
     c->cl.io.data = c->sv.io.data = c->timer.data = c;
     http_reset_request(c);

@@ -121,6 +121,7 @@ struct http_conn {
     bool close_stripped;            /* "close" taken out of the request's Connection */
     bool close_after;               /* answer this response, then close */
     bool lingering;
+    bool nothing_unread;            /* drain: the client said it sends no more, and did not */
     unsigned server_read_iter;      /* loop iteration of the last read from the server */
 };
 

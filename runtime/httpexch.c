@@ -651,6 +651,16 @@ http_closing_after(const struct http_conn *c)
     return !c->req_keep_alive || !c->resp_keep_alive || c->close_after || http_eng.quiescing;
 }
 
+/* The client asked for this exchange to be the last (Connection: close, or HTTP/1.0), sent
+ * its whole request and nothing after it: no byte past the request was read, and the last
+ * read did not fill its buffer. */
+static bool
+client_is_done(const struct http_conn *c)
+{
+    return !c->req_keep_alive && body_is_done(&c->cl.body) && !request_pending(c) &&
+           c->cl.pipe == NULL && (c->cl.in == NULL || buf_len(c->cl.in) == 0) && !c->cl.more;
+}
+
 /* The response is complete and sent: log, then the next request or the end. */
 static void
 exchange_end(struct http_conn *c)
@@ -665,6 +675,7 @@ exchange_end(struct http_conn *c)
     http_log_request(c);
     c->server_idle = server_keep;
     if (!keep) {
+        c->nothing_unread = client_is_done(c);
         http_release_server(c);          /* to the idle pool, or closed */
         enter_drain(c);
         return;
@@ -740,9 +751,18 @@ on_drain(struct http_conn *c)
     if (output_pending(c))
         return;
     if (!c->lingering) {
+        /* With nothing unread, the close sends the answer and a FIN, as a shutdown would,
+         * and the client has promised to send nothing more: no half-close, no wait for
+         * its FIN (a shutdown, a poll, an epoll_ctl and a read less per connection). */
+        if (c->nothing_unread) {
+            c->state = HTTP_CLOSED;
+            return;
+        }
         /* Closing with unread input would reset the connection and could destroy the
-         * answer in flight; half-close, then read and drop for a moment (RFC 9112 §9.6). */
+         * answer in flight; half-close, then read and drop for a moment (RFC 9112 §9.6).
+         * The shutdown sends what MSG_MORE held back. */
         shutdown(c->cl.fd, SHUT_WR);
+        c->cl.corked = false;
         c->lingering = true;
         c->t_linger = ev_now(c->loop);
     }

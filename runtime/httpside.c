@@ -19,6 +19,7 @@
 #include "admit.h"
 #include "alog.h"
 #include "clock.h"
+#include "evio.h"
 #include "reply.h"
 #include "rewrite.h"
 #include "stats.h"
@@ -184,6 +185,7 @@ http_connect_next(struct http_conn *c)
     switch (r) {
     case UPS_REUSED:
         c->sv.fd = fd;
+        io_handover(&c->sv.io, fd, 0);  /* the idle pool's watcher had it until now */
         http_reuse_server(c);
         return;
     case UPS_CONNECTED:

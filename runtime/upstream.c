@@ -13,6 +13,7 @@
 #include "admit.h"
 #include "buf.h"
 #include "clock.h"
+#include "evio.h"
 #include "health.h"
 #include "proxyproto.h"
 #include "stats.h"
@@ -251,7 +252,8 @@ ups_idle_park(struct upstream *u, struct ev_loop *loop, int fd, uint32_t server,
     it = ip->free;
     ip->free = it->next;
     ip->loop = loop;
-    ev_io_init(&it->io, idle_io_cb, fd, EV_READ);
+    ev_init(&it->io, idle_io_cb);
+    io_handover(&it->io, fd, EV_READ);   /* its client's watcher had it until now */
     it->io.data = it;
     ev_io_start(loop, &it->io);
     it->since = ev_now(loop);

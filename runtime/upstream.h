@@ -101,7 +101,8 @@ bool ups_idle_enabled(const struct upstream *u);
 
 /* Takes fd, a connection to server that has carried nreq requests and is clean and idle:
  * parks it, or closes it (a server that gets a PROXY header: that binds the connection to
- * one client; or no idle pool). */
+ * one client; or no idle pool). fd has stayed open since a watcher of loop last watched
+ * it, so it is not registered with the kernel again (evio.h). */
 void ups_idle_park(struct upstream *u, struct ev_loop *loop, int fd, uint32_t server,
                    uint32_t nreq);
 

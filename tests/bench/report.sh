@@ -303,6 +303,58 @@ the run's length (near 100 %: the proxy was the limit)." \
 socket in the proxy, whose kernel buffers are not in RSS." \
         mem_cells bytes/flow flows "RSS MiB" rounds
 }
+# ---------------------------------------------------------------- system calls
+# The calls counted per request (sys_NAME metrics), most frequent first over the subjects.
+syscall_names() {
+    awk -F'\t' '$1 == "med" && $4 ~ /^sys_/ && $4 != "sys_total" && $4 != "sys_other" {
+        sub(/^sys_/, "", $4); n[$4] += $5 } END { for (k in n) print n[k], k }' "$SUM" |
+        sort -g -r | awk '{ print $2 }'
+}
+
+# Per workload, each proxy's system calls per request (the "syscalls/req" column), then
+# switchyard's and HAProxy's by call, side by side.
+syscall_table() {
+    local wl s c line head sep
+    echo
+    echo "### System calls per request, by call"
+    echo
+    echo "Counted in a separate ${SC_DUR} s run after each throughput run of the same load"
+    echo "(at most $SC_MAX requests), with \`perf stat\` on the kernel's syscall tracepoints of"
+    echo "the serving process (no ptrace: it runs at nearly full speed, unlike under"
+    echo "\`strace -c\`); median of the rounds. A call below 0.001 per request is not listed;"
+    echo "\"(not named)\" is the total less the calls counted by name. The first line is the"
+    echo "system (kernel) part of the proxy CPU µs/req of the throughput runs."
+    head="| call |" sep="| --- |"
+    for wl in $SC_WORKLOADS; do
+        for s in switchyard haproxy; do
+            has_subject "$s" || continue
+            head+=" $wl $s |" sep+=" ---: |"
+        done
+    done
+    echo
+    echo "$head"
+    echo "$sep"
+    for c in cpu_sys total $(syscall_names) $(grep -q '	sys_other	' "$SUM" && echo other); do
+        case $c in
+        cpu_sys) line="| kernel CPU µs/req |" ;;
+        total) line="| **all** |" ;;
+        other) line="| (not named) |" ;;
+        *) line="| $c |" ;;
+        esac
+        for wl in $SC_WORKLOADS; do
+            for s in switchyard haproxy; do
+                has_subject "$s" || continue
+                if [ "$c" = cpu_sys ]; then
+                    line+=" $(fmt "$(med "$wl" "$s" cpu_sys_us)") |"
+                else
+                    line+=" $(fmt "$(med "$wl" "$s" "sys_$c")") |"
+                fi
+            done
+        done
+        echo "$line"
+    done
+}
+has_subject() { case " $SUBJECTS " in *" $1 "*) return 0 ;; esac; return 1; }
 
 # ---------------------------------------------------------------- report.md
 {
@@ -363,8 +415,8 @@ EOF
         echo "### $title"
         echo
         if [ "$lat" = 1 ]; then
-            echo "| subject | $unit | p50 µs | p99 µs | proxy CPU µs/req | vs HAProxy | vs direct | errors | rounds |"
-            echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+            echo "| subject | $unit | p50 µs | p99 µs | proxy CPU µs/req | syscalls/req | vs HAProxy | vs direct | errors | rounds |"
+            echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
         else
             echo "| subject | $unit | vs HAProxy | vs direct | rounds |"
             echo "| --- | ---: | ---: | ---: | ---: |"
@@ -376,13 +428,14 @@ EOF
                 sniproxy:http_*|sniproxy:bulk_http|sniproxy:mem_http) continue ;;
                 direct:mem_*|direct:*_cap) continue ;;
                 esac
-                echo "| $s | skipped: $(skip_reason "$s" "$wl") | | | | | | | |" | \
-                    { [ "$lat" = 1 ] && cat || sed 's/| | | | | | |$/| | |/'; }
+                echo "| $s | skipped: $(skip_reason "$s" "$wl") | | | | | | | | |" | \
+                    { [ "$lat" = 1 ] && cat || sed 's/| | | | | | | |$/| | |/'; }
                 continue
             fi
             if [ "$lat" = 1 ]; then
                 echo "| $s | $(fmt "$m") | $(fmt "$(med "$wl" "$s" p50_us)") | $(fmt "$(med "$wl" "$s" p99_us)") |" \
                      "$([ $s = direct ] && echo "-" || fmt "$(med "$wl" "$s" cpu_us)") |" \
+                     "$(fmt "$(med "$wl" "$s" sys_total)") |" \
                      "$(xr "$(ratio "$wl" "$s" haproxy)") | $(xr "$(ratio "$wl" "$s" direct)") |" \
                      "$(med "$wl" "$s" errors | awk '{ printf "%d", $1 }') | $(nrounds "$wl" "$s") |"
             else
@@ -401,6 +454,10 @@ EOF
         esac
     done <<<"$WORKLOADS_INFO"
     quic_section
+
+    if grep -q '	sys_total	' "$SUM"; then
+        syscall_table
+    fi
 
     if grep -q '	startup	' "$SUM"; then
         echo
@@ -486,7 +543,7 @@ EOF
 
 # ---------------------------------------------------------------- stdout summary
 echo
-echo "== summary ($([ "$QUICK" = 1 ] && echo quick || echo full), $REPS rounds; medians; ×N ha = ratio to haproxy, ×N d = ratio to direct, same round; µs = proxy CPU per request)"
+echo "== summary ($([ "$QUICK" = 1 ] && echo quick || echo full), $REPS rounds; medians; ×N ha = ratio to haproxy, ×N d = ratio to direct, same round; µs = proxy CPU per request; sc = its system calls per request)"
 while IFS='|' read -r wl title unit lat; do
     line=""
     for s in $SUBJECTS; do
@@ -498,6 +555,8 @@ while IFS='|' read -r wl title unit lat; do
         [ "$s" = haproxy ] && [ -n "$(ratio "$wl" "$s" direct)" ] && line+=" $(xr "$(ratio "$wl" "$s" direct)")d"
         c=$(med "$wl" "$s" cpu_us)
         [ -n "$c" ] && [ "$s" != direct ] && line+=" $(fmt "$c")µs"
+        c=$(med "$wl" "$s" sys_total)
+        [ -n "$c" ] && line+=" $(fmt "$c")sc"
         line+=";"
     done
     [ -n "$line" ] && printf '%-10s %-10s%s\n' "$wl" "$unit" "$line"

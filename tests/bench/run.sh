@@ -59,6 +59,7 @@ if [ $QUICK = 1 ]; then
     START_REPS=1
     BUILD_N=100000 BUILD_RUNS=1
     Q_HS=20             # QUIC handshakes per round
+    SC_DUR=1 SC_MAX=100000  # the run under the system call counter: seconds, requests
 else
     : "${REPS:=3}"
     DUR=10
@@ -69,7 +70,12 @@ else
     START_REPS=3
     BUILD_N=1000000 BUILD_RUNS=3   # tests/bench/table/build.sh: .yard to binary
     Q_HS=100
+    SC_DUR=3 SC_MAX=1000000
 fi
+LOAD_DUR=$DUR LOAD_MAX=$MAXREQ  # bounds of the load run under way
+# After each of these runs, a shorter one counts the proxy's system calls per request.
+SC_WORKLOADS="http_ka http_close tls_conn tls_ka"
+COUNTING=0 SC_WHY=""
 HOLD=30                 # upper bound on how long idle connections are held
 
 CPU_LOAD=0 CPU_PROXY=1
@@ -101,6 +107,7 @@ check_tools() {
     command -v make >/dev/null || pkgs+=" make"
     [ -x /usr/bin/time ] || pkgs+=" time"            # tests/bench/table/run.sh
     command -v bc >/dev/null || pkgs+=" bc"
+    command -v perf >/dev/null || pkgs+=" linux-perf"
     [ -e /usr/include/openssl/ssl.h ] || pkgs+=" libssl-dev"
     [ -e /usr/include/ev.h ] || pkgs+=" libev-dev"
     command -v gtlsclient >/dev/null || pkgs+=" ngtcp2-client"
@@ -176,6 +183,18 @@ function response(status, headers, body)
     if n >= max then wrk.thread:stop() end
 end
 EOF
+}
+
+# The system call counter needs perf and the kernel's syscall tracepoints (root, or
+# kernel.perf_event_paranoid low enough); without them the counts are skipped, with why.
+syscalls_probe() {
+    local out
+    syscalls_known
+    if ! out=$(perf stat -x, -e raw_syscalls:sys_enter -e syscalls:sys_enter_close -- true 2>&1) ||
+       ! grep -q '^[0-9][0-9]*,,syscalls:sys_enter_close' <<<"$out"; then
+        SC_WHY="perf cannot count system calls here: $(grep -m 1 -v '^$' <<<"$out")"
+        note "syscalls: skipped: $SC_WHY"
+    fi
 }
 
 # ---------------------------------------------------------------- processes
@@ -420,19 +439,69 @@ to_us() {
 }
 
 # cpu_begin SUBJECT / cpu_end SUBJECT ROUND WORKLOAD REQUESTS: the proxy's own CPU time
-# (user + sys from /proc/PID/stat) per request, in microseconds.
+# (user + sys from /proc/PID/stat) per request, in microseconds; cpu_sys_us: the kernel's
+# part of it.
 cpu_begin() {
     CPU_PID=$(serving_pid "$1") || CPU_PID=""
-    CPU0=0
-    [ -n "$CPU_PID" ] && CPU0=$(cpu_ticks "$CPU_PID")
+    CPU0=0 SYS0=0
+    [ -n "$CPU_PID" ] && CPU0=$(cpu_ticks "$CPU_PID") SYS0=$(sys_ticks "$CPU_PID")
 }
 cpu_end() {
     [ -z "$CPU_PID" ] && return 0
-    local t1
-    t1=$(cpu_ticks "$CPU_PID")
-    [ "$4" -gt 0 ] && record "$2" "$3" "$1" cpu_us \
-        "$(awk -v a="$CPU0" -v b="$t1" -v n="$4" -v hz="$CLK_TCK" \
-            'BEGIN { printf "%.2f", (b - a) * 1e6 / hz / n }')"
+    [ "$4" -gt 0 ] || return 0
+    record "$2" "$3" "$1" cpu_us "$(per_request_us "$CPU0" "$(cpu_ticks "$CPU_PID")" "$4")"
+    record "$2" "$3" "$1" cpu_sys_us "$(per_request_us "$SYS0" "$(sys_ticks "$CPU_PID")" "$4")"
+}
+per_request_us() {  # ticks-before ticks-after requests
+    awk -v a="$1" -v b="$2" -v n="$3" -v hz="$CLK_TCK" 'BEGIN { printf "%.2f", (b - a) * 1e6 / hz / n }'
+}
+
+# syscalls_begin SUBJECT / syscalls_end SUBJECT ROUND WORKLOAD REQUESTS: the serving
+# process's system calls per request during the run (COUNTING=1): "sys_total", then
+# "sys_NAME" for each call made at least once per 1000 requests.
+syscalls_begin() {
+    SC_PID=$(serving_pid "$1") || SC_PID=""
+    [ -z "$SC_PID" ] && return 0
+    rm -f "$B/run/syscalls.csv"
+    # from half a second before the load to about 1.5 s after it (the load is bounded by time)
+    syscalls_start "$SC_PID" "$B/run/syscalls.csv" $((LOAD_DUR + 2))
+    PID[perf]=$!
+    sleep 0.5
+}
+syscalls_end() {
+    [ -z "$SC_PID" ] && return 0
+    syscalls_wait "${PID[perf]}"
+    unset "PID[perf]"
+    [ "$4" -gt 0 ] || return 0
+    local per name v
+    per=$(syscalls_per "$B/run/syscalls.csv" "$4")
+    [ -n "$per" ] || { note "$1|$3: round $2: perf counted no system call"; return 0; }
+    while read -r name v; do
+        awk -v v="$v" 'BEGIN { exit !(v >= 0.001) }' && record "$2" "$3" "$1" "sys_$name" "$v"
+    done <<<"$per"
+    say "  $3 $1: $(head -n 4 <<<"$per" | tr '\n' ' ')... system calls per request"
+}
+
+# meter_begin / meter_end: what a load run measures of the proxy besides the load's own
+# figures: its CPU time, or its system calls in a counting run.
+meter_begin() {
+    if [ $COUNTING = 1 ]; then syscalls_begin "$@"; else cpu_begin "$@"; fi
+}
+meter_end() {
+    if [ $COUNTING = 1 ]; then syscalls_end "$@"; else cpu_end "$@"; fi
+}
+
+# count_syscalls ROUND WORKLOAD SUBJECT: the workload again, shorter, under the counter.
+count_syscalls() {
+    [ -z "$SC_WHY" ] && [ "$3" != direct ] && has "$SC_WORKLOADS" "$2" || return 0
+    COUNTING=1 LOAD_DUR=$SC_DUR LOAD_MAX=$SC_MAX
+    run_workload "$@"
+    COUNTING=0 LOAD_DUR=$DUR LOAD_MAX=$MAXREQ
+}
+
+counting_tag() {
+    [ $COUNTING = 1 ] && echo ", system calls: perf stat -x, -e raw_syscalls:sys_enter" \
+        "-e syscalls:sys_enter_NAME... -p PID -- sleep $((LOAD_DUR + 2))"
 }
 
 run_wrk() {     # round workload subject conns extra-header...
@@ -440,12 +509,12 @@ run_wrk() {     # round workload subject conns extra-header...
     shift 4
     t=$(http_target "$s") || return 0
     truncate_logs
-    local cmd=(taskset -c $CPU_LOAD timeout $((DUR + 30)) wrk -t1 -c"$c" -d"${DUR}s" --latency
-               -s "$B/wrk-bound.lua" -H "Host: a.bench.test" "$@" "http://$t/")
-    [ "$r" = 1 ] && echo "[$wl/$s] WRK_MAX=$MAXREQ $(printf '%q ' "${cmd[@]}")" >>"$CMDS"
-    cpu_begin "$s"
-    out=$(WRK_MAX=$MAXREQ "${cmd[@]}" 2>&1)
-    printf '%s\n' "$out" >"$B/logs/load-$wl-$s.out"
+    local cmd=(taskset -c $CPU_LOAD timeout $((LOAD_DUR + 30)) wrk -t1 -c"$c" -d"${LOAD_DUR}s"
+               --latency -s "$B/wrk-bound.lua" -H "Host: a.bench.test" "$@" "http://$t/")
+    [ "$r" = 1 ] && echo "[$wl/$s$(counting_tag)] WRK_MAX=$LOAD_MAX $(printf '%q ' "${cmd[@]}")" >>"$CMDS"
+    meter_begin "$s"
+    out=$(WRK_MAX=$LOAD_MAX "${cmd[@]}" 2>&1)
+    [ $COUNTING = 0 ] && printf '%s\n' "$out" >"$B/logs/load-$wl-$s.out"
     local n rps p50 p99 errs
     n=$(awk '/requests in/ { print $1; exit }' <<<"$out")
     rps=$(awk '/^Requests\/sec:/ { print $2 }' <<<"$out")
@@ -453,7 +522,8 @@ run_wrk() {     # round workload subject conns extra-header...
     p99=$(awk '$1 == "99%" { print $2 }' <<<"$out")
     errs=$(awk '/Socket errors:/ { gsub(/,/, ""); e = $4 + $6 + $8 + $10 }
                 /Non-2xx/ { e += $NF } END { print e + 0 }' <<<"$out")
-    cpu_end "$s" "$r" "$wl" "${n:-0}"
+    meter_end "$s" "$r" "$wl" "${n:-0}"
+    [ $COUNTING = 1 ] && return 0
     if [ -z "$rps" ] || [ "${n:-0}" = 0 ]; then
         note "$s|$wl: round $r: wrk completed no request: $(tail -n 2 <<<"$out" | tr '\n' ' ')"
         return 0
@@ -469,19 +539,20 @@ run_tlsload() {     # round workload subject mode conns
     local r=$1 wl=$2 s=$3 mode=$4 c=$5 h p out
     read -r h p < <(tls_target "$s") || return 0
     truncate_logs
-    local cmd=(taskset -c $CPU_LOAD timeout $((DUR + 30)) "$B/tlsload" -m "$mode"
-               -s a.bench.test -n "$MAXREQ" -t "$DUR" -c "$c" "$h" "$p")
-    [ "$r" = 1 ] && echo "[$wl/$s] $(printf '%q ' "${cmd[@]}")" >>"$CMDS"
-    cpu_begin "$s"
+    local cmd=(taskset -c $CPU_LOAD timeout $((LOAD_DUR + 30)) "$B/tlsload" -m "$mode"
+               -s a.bench.test -n "$LOAD_MAX" -t "$LOAD_DUR" -c "$c" "$h" "$p")
+    [ "$r" = 1 ] && echo "[$wl/$s$(counting_tag)] $(printf '%q ' "${cmd[@]}")" >>"$CMDS"
+    meter_begin "$s"
     out=$("${cmd[@]}" 2>&1)
-    printf '%s\n' "$out" >"$B/logs/load-$wl-$s.out"
+    [ $COUNTING = 0 ] && printf '%s\n' "$out" >"$B/logs/load-$wl-$s.out"
     local n rate p50 p99 errs
     n=$(sed -n 's/.*requests=\([0-9]*\).*/\1/p' <<<"$out")
     rate=$(sed -n 's/.* rate=\([0-9.]*\).*/\1/p' <<<"$out")
     p50=$(sed -n 's/.*p50_us=\([0-9]*\).*/\1/p' <<<"$out")
     p99=$(sed -n 's/.*p99_us=\([0-9]*\).*/\1/p' <<<"$out")
     errs=$(sed -n 's/.*errors=\([0-9]*\).*/\1/p' <<<"$out")
-    cpu_end "$s" "$r" "$wl" "${n:-0}"
+    meter_end "$s" "$r" "$wl" "${n:-0}"
+    [ $COUNTING = 1 ] && return 0
     if [ -z "$rate" ] || [ "${n:-0}" = 0 ]; then
         note "$s|$wl: round $r: tlsload completed no request: $(tail -n 2 <<<"$out" | tr '\n' ' ')"
         return 0
@@ -749,9 +820,30 @@ write_params() {
     local v
     for v in QUICK REPS DUR MAXREQ NIDLE BIG_MB BULK_GETS SIZES START_REPS BUILD_N BUILD_RUNS \
              SUBJECTS CAP_HTTP CAP_TLS Q_HS QUIC_FLOWS \
+             SUBJECTS CAP_HTTP CAP_TLS SC_DUR SC_MAX SC_WORKLOADS \
              CPU_LOAD CPU_PROXY FD_LIMIT PROXY_MAXCONN CLK_TCK LOAD_BEFORE; do
         printf '%s=%q\n' "$v" "${!v}"
     done >"$B/params.env"
+}
+
+# One run of a workload against a subject: its figures go to results.tsv.
+run_workload() {    # round workload subject
+    local r=$1 wl=$2 s=$3
+    case $wl in
+    http_ka) run_wrk "$r" $wl "$s" 64 ;;
+    http_close) run_wrk "$r" $wl "$s" 32 -H "Connection: close" ;;
+    tls_conn) run_tlsload "$r" $wl "$s" conn 32 ;;
+    *_cap) [ "$s" = direct ] || [ -z "$CG" ] || case $wl in
+        http_ka_cap) capped $CAP_HTTP "$r" $wl "$s" run_wrk "$r" $wl "$s" 64 ;;
+        http_close_cap) capped $CAP_HTTP "$r" $wl "$s" \
+            run_wrk "$r" $wl "$s" 32 -H "Connection: close" ;;
+        tls_conn_cap) capped $CAP_TLS "$r" $wl "$s" \
+            run_tlsload "$r" $wl "$s" conn 32 ;;
+        esac ;;
+    tls_ka) run_tlsload "$r" $wl "$s" ka 64 ;;
+    bulk_http|bulk_tls) run_bulk "$r" $wl "$s" ;;
+    mem_http|mem_tls) run_mem "$r" $wl "$s" ;;
+    esac
 }
 
 # ---------------------------------------------------------------- main
@@ -763,6 +855,7 @@ main() {
     check_tools
     check_ports
     prepare
+    syscalls_probe
     say "== setup: results in $B"
 
     for s in $SUBJECTS; do
@@ -820,6 +913,8 @@ main() {
                 mem_http|mem_tls) run_mem "$r" $wl "$s" ;;
                 quic_*) run_quic "$r" $wl "$s" ;;
                 esac
+                run_workload "$r" "$wl" "$s"
+                count_syscalls "$r" "$wl" "$s"
             done
         done
     done

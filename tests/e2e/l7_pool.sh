@@ -70,6 +70,30 @@ check "each client connection to a PROXY server gets its own connection and head
     test "$(cid <<<"$p1") $(cid <<<"$p2") $(grep -c '^proxy=PROXY TCP4 127.0.0.1 ' <<<"$p1$p2")" \
     = "$(cid <<<"$p1") $(( $(cid <<<"$p1" | cut -d/ -f1) + 1 ))/1 2"
 
+# --- the system calls of a request on a new client connection (strace -c) ---
+# Per request: accept4, one epoll_ctl (the client), a read and a write on each side, the
+# close; the kept server connection passes between client and idle pool without epoll_ctl,
+# and a client that asked to close and sent nothing more is not half-closed and waited for.
+if command -v strace >/dev/null; then
+    get one.test /warm >/dev/null
+    start strace -c -f -o "$WORK/strace.out" -p "$PROXY_PID" 2>"$WORK/strace.err"
+    ST=$LAST_PID
+    wait_for 10 grep -q attached "$WORK/strace.err"
+    for i in $(seq 20); do get one.test "/s$i" >/dev/null; done
+    kill -TERM "$ST"
+    wait_for 10 test -s "$WORK/strace.out"
+    calls() { awk -v c="$1" '$NF == c { n = $4 } END { print n + 0 }' "$WORK/strace.out"; }
+    # (before: 4 epoll_ctl, a shutdown and 3 reads per request; a response that comes in
+    # two segments costs a read more)
+    check "20 requests on new client connections: at most 25 epoll_ctl ($(calls epoll_ctl))" \
+        test "$(calls epoll_ctl)" -le 25
+    check "... no shutdown ($(calls shutdown)) and at most 50 reads ($(calls recvfrom))" \
+        test "$(calls shutdown)" = 0 -a "$(calls recvfrom)" -le 50
+    check "... no TCP_NODELAY push ($(calls setsockopt) setsockopt)" test "$(calls setsockopt)" = 0
+else
+    ok "# SKIP strace is not installed (make test installs it: PKGS_TEST)"
+fi
+
 # --- graceful stop with idle server connections open ---
 get one.test /last >/dev/null
 get two.test /last >/dev/null
