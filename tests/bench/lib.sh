@@ -41,6 +41,8 @@ cpu_ns() {
     else
         awk -v t="$(cpu_ticks "$1")" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.0f\n", t * 1e9 / hz }'
     fi
+}
+
 # reap PID TENTHS: waits up to TENTHS tenths of a second for PID to end, then kills it.
 reap() {
     local i
