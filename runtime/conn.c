@@ -74,7 +74,6 @@ struct conn {
     struct side side[2];            /* SIDE_CLIENT, SIDE_SERVER */
     struct ev_timer timer;          /* deadline of the state: inspect, connect, idle */
     struct conn *prev, *next;       /* open connections, for the end of the grace period */
-    const struct yt_listener *l;
     char *sni;                      /* owned, for the log line; NULL when none */
     ev_tstamp t_accept;             /* the accept, or the connect before a deferred one */
     ev_tstamp t_routed, t_connected;
@@ -84,6 +83,7 @@ struct conn {
     };
     uint64_t id;
     union yt_addr peer;             /* the client: accept()'s, or a PROXY header's */
+    uint32_t listener;              /* index in the table (conn_listener()) */
     union yt_addr *local;           /* the address it reached, from a PROXY header (owned);
                                      * NULL: the client socket's own */
     uint32_t site, pool;            /* YT_NONE until known */
@@ -121,6 +121,13 @@ struct kconn {
 };
 
 static const struct yt_table *table;
+
+/* The listener c came in on (an index rather than a pointer: 8 bytes less per connection). */
+static inline const struct yt_listener *
+conn_listener(const struct conn *c)
+{
+    return &table->listeners[c->listener];
+}
 static struct buf_pool relay_pool, inspect_pool, inspect_large_pool;
 static struct buf_pipe_pool pipe_pool;
 static bool splice_off;             /* splice(2) refused by this kernel: buffers only */
@@ -377,7 +384,7 @@ inspect_tls(struct ev_loop *loop, struct conn *c)
         conn_answer(c, alert_decode_error, sizeof(alert_decode_error), sni_result_str(r));
         return;
     }
-    d = yt_resolve(table, c->l, r == SNI_FOUND ? name : NULL, len, NULL, 0);
+    d = yt_resolve(table, conn_listener(c), r == SNI_FOUND ? name : NULL, len, NULL, 0);
     c->site = d.site;
     if (d.action != YT_ACT_POOL) {
         conn_answer(c, alert_unrecognized_name, sizeof(alert_unrecognized_name),
@@ -402,7 +409,8 @@ take_proxy_header(struct conn *c)
     if (cl->in == NULL || buf_is_empty(cl->in))
         return true;                    /* nothing yet: the mode handles an early EOF */
     local.sa.sa_family = AF_UNSPEC;
-    switch (pin_take(table, c->l, cl->in->data + cl->in->start, buf_len(cl->in), &c->peer,
+    switch (pin_take(table, conn_listener(c), cl->in->data + cl->in->start, buf_len(cl->in),
+                     &c->peer,
                      &local, &used, &err)) {
     case PIN_WAIT:
         if (cl->flags & SIDE_EOF)
@@ -434,10 +442,10 @@ take_proxy_header(struct conn *c)
 static void
 conn_route(struct ev_loop *loop, struct conn *c)
 {
-    assert(inspect_by_mode[c->l->mode] != NULL);
+    assert(inspect_by_mode[conn_listener(c)->mode] != NULL);
     if (c->proxy_pending && !take_proxy_header(c))
         return;
-    inspect_by_mode[c->l->mode](loop, c);
+    inspect_by_mode[conn_listener(c)->mode](loop, c);
     if (c->state == CONN_INSPECT)
         return;
     c->t_routed = ev_now(loop);
@@ -1080,7 +1088,7 @@ conn_log_line(ev_tstamp now, const struct conn *c, bool json)
     alog_key(&a, json, " client=", "client");
     alog_quoted(&a, json, addr, alog_addr(&c->peer, addr, sizeof(addr), true));
     alog_key(&a, json, " listener=", "listener");
-    alog_table_name(&a, json, table->blob, c->l->name);
+    alog_table_name(&a, json, table->blob, conn_listener(c)->name);
     alog_key(&a, json, " sni=", "sni");
     alog_peer(&a, json, sni, strlen(sni), (uint32_t)strlen(sni));
     alog_key(&a, json, " site=", "site");
@@ -1112,11 +1120,11 @@ conn_log_line(ev_tstamp now, const struct conn *c, bool json)
 static void
 conn_log(struct ev_loop *loop, const struct conn *c)
 {
-    if ((c->l->flags & YT_LISTENER_DONTLOGNULL) && c->side[SIDE_CLIENT].bytes == 0)
+    if ((conn_listener(c)->flags & YT_LISTENER_DONTLOGNULL) && c->side[SIDE_CLIENT].bytes == 0)
         return;
-    if (!alog_wanted(c->l))
+    if (!alog_wanted(conn_listener(c)))
         return;
-    if (c->l->flags & YT_LISTENER_LOG_JSON)
+    if (conn_listener(c)->flags & YT_LISTENER_LOG_JSON)
         conn_log_line(ev_now(loop), c, true);
     else
         conn_log_line(ev_now(loop), c, false);
@@ -1129,7 +1137,8 @@ conn_free(struct ev_loop *loop, struct conn *c)
     if (c->k != NULL)
         kconn_end(loop, c);
     conn_log(loop, c);
-    stats_end(c->l, c->pool, c->up.server, c->side[SIDE_CLIENT].bytes, c->side[SIDE_SERVER].bytes,
+    stats_end(conn_listener(c), c->pool, c->up.server, c->side[SIDE_CLIENT].bytes,
+              c->side[SIDE_SERVER].bytes,
               c->term);
     for (int i = 0; i < 2; i++) {
         side_close(loop, &c->side[i]);
@@ -1227,7 +1236,7 @@ conn_accept(struct ev_loop *loop, int fd, const struct yt_listener *l, const uni
     c->side[SIDE_CLIENT].io.data = c->side[SIDE_SERVER].io.data = c;
     ev_timer_init(&c->timer, conn_timer_cb, 0., 0.);
     c->timer.data = c;
-    c->l = l;
+    c->listener = (uint32_t)(l - table->listeners);
     c->peer = *peer;
     c->proxy_pending = l->range_count > 0;
     c->id = stats_next_id();
