@@ -422,14 +422,9 @@ take_proxy_header(struct conn *c)
     case PIN_PASS:
         break;
     }
-    /* kept apart: most connections come with no header, and need no room for it */
-    if (local.sa.sa_family != AF_UNSPEC) {
-        c->local = malloc(sizeof(*c->local));
-        if (c->local == NULL) {
-            conn_fail(c, 'R', "no-memory", ENOMEM);
-            return false;
-        }
-        *c->local = local;
+    if (pin_keep_local(&local, &c->local) == -1) {
+        conn_fail(c, 'R', "no-memory", ENOMEM);
+        return false;
     }
     c->proxy_pending = false;
     cl->in->start += (uint32_t)used;

@@ -413,16 +413,11 @@ take_proxy_header(struct http_conn *c)
     case PIN_PASS:
         break;
     }
-    /* kept apart: most connections come with no header, and need no room for it */
-    if (local.sa.sa_family != AF_UNSPEC) {
-        c->local = malloc(sizeof(*c->local));
-        if (c->local == NULL) {
-            c->err = "no-memory";
-            set_term(c, "RR");
-            c->state = HTTP_CLOSED;
-            return false;
-        }
-        *c->local = local;
+    if (pin_keep_local(&local, &c->local) == -1) {
+        c->err = "no-memory";
+        set_term(c, "RR");
+        c->state = HTTP_CLOSED;
+        return false;
     }
     c->proxy_pending = false;
     b->start += (uint32_t)used;

@@ -1,5 +1,6 @@
 #include "proxyin.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "proxyproto.h"
@@ -42,4 +43,17 @@ pin_take(const struct yt_table *t, const struct yt_listener *l, const uint8_t *d
         memcpy(local, &h.dst, sizeof(*local));
     }
     return PIN_PASS;
+}
+
+int
+pin_keep_local(const union yt_addr *local, union yt_addr **out)
+{
+    *out = NULL;
+    if (local->sa.sa_family == AF_UNSPEC)
+        return 0;
+    *out = malloc(sizeof(**out));
+    if (*out == NULL)
+        return -1;
+    **out = *local;
+    return 0;
 }

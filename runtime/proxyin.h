@@ -26,4 +26,10 @@ enum pin_verdict pin_take(const struct yt_table *t, const struct yt_listener *l,
                           const uint8_t *data, size_t len, union yt_addr *peer,
                           union yt_addr *local, size_t *used, const char **err);
 
+/* The address a PROXY header said was reached (local, as pin_take() left it), copied for
+ * the connection to keep apart (most connections bring no header and need no room for it):
+ * *out is the copy (owned) or NULL when the header named none. Returns -1 when there is no
+ * memory for it. */
+int pin_keep_local(const union yt_addr *local, union yt_addr **out);
+
 #endif

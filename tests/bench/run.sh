@@ -843,6 +843,7 @@ run_workload() {    # round workload subject
     tls_ka) run_tlsload "$r" $wl "$s" ka 64 ;;
     bulk_http|bulk_tls) run_bulk "$r" $wl "$s" ;;
     mem_http|mem_tls) run_mem "$r" $wl "$s" ;;
+    quic_*) run_quic "$r" $wl "$s" ;;
     esac
 }
 
@@ -897,22 +898,6 @@ main() {
         say "== round $r of $REPS"
         for wl in $WORKLOADS; do
             for s in $ACTIVE; do
-                case $wl in
-                http_ka) run_wrk "$r" $wl "$s" 64 ;;
-                http_close) run_wrk "$r" $wl "$s" 32 -H "Connection: close" ;;
-                tls_conn) run_tlsload "$r" $wl "$s" conn 32 ;;
-                *_cap) [ "$s" = direct ] || [ -z "$CG" ] || case $wl in
-                    http_ka_cap) capped $CAP_HTTP "$r" $wl "$s" run_wrk "$r" $wl "$s" 64 ;;
-                    http_close_cap) capped $CAP_HTTP "$r" $wl "$s" \
-                        run_wrk "$r" $wl "$s" 32 -H "Connection: close" ;;
-                    tls_conn_cap) capped $CAP_TLS "$r" $wl "$s" \
-                        run_tlsload "$r" $wl "$s" conn 32 ;;
-                    esac ;;
-                tls_ka) run_tlsload "$r" $wl "$s" ka 64 ;;
-                bulk_http|bulk_tls) run_bulk "$r" $wl "$s" ;;
-                mem_http|mem_tls) run_mem "$r" $wl "$s" ;;
-                quic_*) run_quic "$r" $wl "$s" ;;
-                esac
                 run_workload "$r" "$wl" "$s"
                 count_syscalls "$r" "$wl" "$s"
             done
