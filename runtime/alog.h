@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "logfmt.h"
 #include "table.h"
 
 struct alog {
@@ -72,13 +73,8 @@ static inline void
 alog_u64(struct alog *a, uint64_t v)
 {
     char d[20];
-    size_t n = 0;
 
-    do {
-        d[sizeof(d) - ++n] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v != 0);
-    alog_mem(a, d + sizeof(d) - n, n);
+    alog_mem(a, d, logfmt_u64(d, v));
 }
 
 static inline void
@@ -192,5 +188,55 @@ alog_wanted(const struct yt_listener *l)
  * (IPv4-mapped as IPv4), without ":port" (and brackets) unless with_port. Returns the
  * length written (out holds at least INET6_ADDRSTRLEN + 8 bytes with a port). */
 size_t alog_addr(const union yt_addr *a, char *out, size_t cap, bool with_port);
+
+/* The head of a layer-4 line, the same for a connection of a tls listener and a QUIC
+ * flow: begun (text or JSON), then conn, client, listener, sni, site, server, c2s, s2c
+ * and inspect. sni may be NULL; site and server are YT_NONE until known. */
+static inline __attribute__((always_inline)) void
+alog_l4_head(struct alog *a, bool json, const struct yt_table *t, uint64_t id,
+             const union yt_addr *peer, const struct yt_listener *l, const char *sni,
+             uint32_t site, uint32_t server, uint64_t c2s, uint64_t s2c, long inspect_ms)
+{
+    char addr[INET6_ADDRSTRLEN + 16];
+    struct yt_str none = { 0, 0 };
+    size_t sni_len = sni != NULL ? strlen(sni) : 0;
+
+    if (json)
+        alog_begin_json(a);
+    else
+        alog_begin(a);
+    alog_key(a, json, "conn=", "conn");
+    alog_u64(a, id);
+    alog_key(a, json, " client=", "client");
+    alog_quoted(a, json, addr, alog_addr(peer, addr, sizeof(addr), true));
+    alog_key(a, json, " listener=", "listener");
+    alog_table_name(a, json, t->blob, l->name);
+    alog_key(a, json, " sni=", "sni");
+    alog_peer(a, json, sni != NULL ? sni : "", sni_len, (uint32_t)sni_len);
+    alog_key(a, json, " site=", "site");
+    alog_table_name(a, json, t->blob, site != YT_NONE ? t->sites[site].name : none);
+    alog_key(a, json, " server=", "server");
+    alog_table_name(a, json, t->blob, server != YT_NONE ? t->servers[server].name : none);
+    alog_key(a, json, " c2s=", "c2s");
+    alog_u64(a, c2s);
+    alog_key(a, json, " s2c=", "s2c");
+    alog_u64(a, s2c);
+    alog_key(a, json, " inspect=", "inspect");
+    alog_long(a, inspect_ms);
+}
+
+/* The tail of a layer-4 line: total, term, err if any; then the line is written. */
+static inline __attribute__((always_inline)) void
+alog_l4_tail(struct alog *a, bool json, long total_ms, const char term[2], const char *err,
+             int err_no)
+{
+    alog_key(a, json, " total=", "total");
+    alog_long(a, total_ms);
+    alog_key(a, json, " term=", "term");
+    alog_quoted(a, json, term, 2);
+    if (err != NULL)
+        alog_err(a, json, err, err_no);
+    alog_emit(a, json);
+}
 
 #endif

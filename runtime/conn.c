@@ -1018,6 +1018,19 @@ kconn_arm(struct ev_loop *loop, struct conn *c)
     }
 }
 
+/* After an event: the connection is freed if it ended, else its watchers follow its state
+ * (the kernel relay's or the loop's). */
+static void
+conn_after_event(struct ev_loop *loop, struct conn *c)
+{
+    if (c->state == CONN_CLOSED)
+        conn_free(loop, c);
+    else if (c->k != NULL)
+        kconn_arm(loop, c);
+    else
+        conn_arm(loop, c);
+}
+
 /* One event at a time: handling one may free its connection, whose other socket could be
  * in the same batch. */
 static void
@@ -1033,10 +1046,7 @@ kepoll_cb(struct ev_loop *loop, struct ev_io *w, int revents)
         kconn_event(c, (int)(e.data.u64 & 1), e.events);
         if (c->state != CONN_CLOSED)
             kconn_settle(loop, c);
-        if (c->state == CONN_CLOSED)
-            conn_free(loop, c);
-        else
-            kconn_arm(loop, c);
+        conn_after_event(loop, c);
     }
 }
 
@@ -1047,11 +1057,7 @@ kconn_drain_cb(struct ev_loop *loop, struct ev_timer *w, int revents)
 
     (void)revents;
     kconn_settle(loop, c);
-    if (c->state == CONN_CLOSED) {
-        conn_free(loop, c);
-        return;
-    }
-    kconn_arm(loop, c);
+    conn_after_event(loop, c);
 }
 
 /* The connection leaves the kernel relay (it is being freed): its last counts. */
@@ -1070,46 +1076,16 @@ static inline __attribute__((always_inline)) void
 conn_log_line(ev_tstamp now, const struct conn *c, bool json)
 {
     struct alog a;
-    char addr[INET6_ADDRSTRLEN + 16];
-    struct yt_str none = { 0, 0 };
-    const char *sni = c->sni != NULL ? c->sni : "";
 
-    if (json)
-        alog_begin_json(&a);
-    else
-        alog_begin(&a);
-    alog_key(&a, json, "conn=", "conn");
-    alog_u64(&a, c->id);
-    alog_key(&a, json, " client=", "client");
-    alog_quoted(&a, json, addr, alog_addr(&c->peer, addr, sizeof(addr), true));
-    alog_key(&a, json, " listener=", "listener");
-    alog_table_name(&a, json, table->blob, conn_listener(c)->name);
-    alog_key(&a, json, " sni=", "sni");
-    alog_peer(&a, json, sni, strlen(sni), (uint32_t)strlen(sni));
-    alog_key(&a, json, " site=", "site");
-    alog_table_name(&a, json, table->blob,
-                    c->site != YT_NONE ? table->sites[c->site].name : none);
-    alog_key(&a, json, " server=", "server");
-    alog_table_name(&a, json, table->blob,
-                    c->up.server != YT_NONE ? table->servers[c->up.server].name : none);
-    alog_key(&a, json, " c2s=", "c2s");
-    alog_u64(&a, c->side[SIDE_CLIENT].bytes);
-    alog_key(&a, json, " s2c=", "s2c");
-    alog_u64(&a, c->side[SIDE_SERVER].bytes);
-    alog_key(&a, json, " inspect=", "inspect");
-    alog_long(&a, clock_ms_between(c->t_accept, c->t_routed > 0 ? c->t_routed : now));
+    alog_l4_head(&a, json, table, c->id, &c->peer, conn_listener(c), c->sni, c->site,
+                 c->up.server, c->side[SIDE_CLIENT].bytes, c->side[SIDE_SERVER].bytes,
+                 clock_ms_between(c->t_accept, c->t_routed > 0 ? c->t_routed : now));
     alog_key(&a, json, " connect=", "connect");
     if (c->t_connected > 0)
         alog_long(&a, clock_ms_between(c->t_routed, c->t_connected));
     else
         alog_none(&a, json);
-    alog_key(&a, json, " total=", "total");
-    alog_long(&a, clock_ms_between(c->t_accept, now));
-    alog_key(&a, json, " term=", "term");
-    alog_quoted(&a, json, c->term, 2);
-    if (c->err != NULL)
-        alog_err(&a, json, c->err, c->up.err_no);
-    alog_emit(&a, json);
+    alog_l4_tail(&a, json, clock_ms_between(c->t_accept, now), c->term, c->err, c->up.err_no);
 }
 
 static void
@@ -1169,14 +1145,7 @@ conn_io_cb(struct ev_loop *loop, struct ev_io *w, int revents)
     }
     if (kconn_ready(c))
         kconn_start(loop, c);
-    if (c->state == CONN_CLOSED) {
-        conn_free(loop, c);
-        return;
-    }
-    if (c->k != NULL)
-        kconn_arm(loop, c);
-    else
-        conn_arm(loop, c);
+    conn_after_event(loop, c);
 }
 
 static void
@@ -1205,14 +1174,7 @@ conn_timer_cb(struct ev_loop *loop, struct ev_timer *w, int revents)
         conn_fail(c, who, "idle-timeout", 0);
         break;
     }
-    if (c->state == CONN_CLOSED) {
-        conn_free(loop, c);
-        return;
-    }
-    if (c->k != NULL)
-        kconn_arm(loop, c);
-    else
-        conn_arm(loop, c);
+    conn_after_event(loop, c);
 }
 
 void

@@ -279,43 +279,13 @@ static inline __attribute__((always_inline)) void
 flow_log_line(ev_tstamp now, const struct flow *f, bool json)
 {
     struct alog a;
-    char addr[INET6_ADDRSTRLEN + 16];
-    struct yt_str none = { 0, 0 };
-    const char *sni = f->sni != NULL ? f->sni : "";
 
-    if (json)
-        alog_begin_json(&a);
-    else
-        alog_begin(&a);
-    alog_key(&a, json, "conn=", "conn");
-    alog_u64(&a, f->id);
-    alog_key(&a, json, " client=", "client");
-    alog_quoted(&a, json, addr, alog_addr(&f->peer, addr, sizeof(addr), true));
-    alog_key(&a, json, " listener=", "listener");
-    alog_table_name(&a, json, table->blob, f->l->name);
-    alog_key(&a, json, " sni=", "sni");
-    alog_peer(&a, json, sni, strlen(sni), (uint32_t)strlen(sni));
-    alog_key(&a, json, " site=", "site");
-    alog_table_name(&a, json, table->blob,
-                    f->site != YT_NONE ? table->sites[f->site].name : none);
-    alog_key(&a, json, " server=", "server");
-    alog_table_name(&a, json, table->blob,
-                    f->server != YT_NONE ? table->servers[f->server].name : none);
-    alog_key(&a, json, " c2s=", "c2s");
-    alog_u64(&a, f->bytes_c);
-    alog_key(&a, json, " s2c=", "s2c");
-    alog_u64(&a, f->bytes_s);
-    alog_key(&a, json, " inspect=", "inspect");
-    alog_long(&a, clock_ms_between(f->t_first, f->t_routed > 0 ? f->t_routed : now));
+    alog_l4_head(&a, json, table, f->id, &f->peer, f->l, f->sni, f->site, f->server,
+                 f->bytes_c, f->bytes_s,
+                 clock_ms_between(f->t_first, f->t_routed > 0 ? f->t_routed : now));
     alog_key(&a, json, " rebinds=", "rebinds");
     alog_u64(&a, f->rebinds);
-    alog_key(&a, json, " total=", "total");
-    alog_long(&a, clock_ms_between(f->t_first, now));
-    alog_key(&a, json, " term=", "term");
-    alog_quoted(&a, json, f->term, 2);
-    if (f->err != NULL)
-        alog_err(&a, json, f->err, f->err_no);
-    alog_emit(&a, json);
+    alog_l4_tail(&a, json, clock_ms_between(f->t_first, now), f->term, f->err, f->err_no);
 }
 
 static void
