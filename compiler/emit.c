@@ -494,6 +494,7 @@ out_listeners(struct out *o, const struct yt_listener *l, uint32_t count)
         out_field_u64(o, ", .fallback_status = ", l[i].fallback_status);
         out_field_u64(o, ",\n      .redirect_status = ", l[i].redirect_status);
         out_field_u64(o, ", .redirect_port = ", l[i].redirect_port);
+        out_field_u64(o, ", .relay = ", l[i].relay);
         out_field_u64(o, ",\n      .max_head = ", l[i].max_head);
         out_field_u64(o, ", .flags = ", l[i].flags);
         out_field_u64(o, ",\n      .sample_num = ", l[i].sample_num);

@@ -63,6 +63,8 @@ new_listener(struct ck *ck, const struct ast_listener *al, uint32_t mode)
     ln->yl.flags = ck->dontlognull && mode != YT_MODE_METRICS ? YT_LISTENER_DONTLOGNULL : 0;
     if (ck->log_json && mode != YT_MODE_METRICS)
         ln->yl.flags |= YT_LISTENER_LOG_JSON;
+    /* only a tls listener's connections are relayed at layer 4 */
+    ln->yl.relay = mode == YT_MODE_TLS ? (uint16_t)ck->global.relay : YT_RELAY_USER;
     return ln;
 }
 
@@ -155,8 +157,16 @@ item_applies(enum ast_kind kind, uint32_t mode)
     case AST_DONTLOGNULL: case AST_LOG: case AST_LOG_FORMAT: return mode != YT_MODE_METRICS;
     /* no PROXY header comes over UDP */
     case AST_ACCEPT_PROXY: return mode != YT_MODE_METRICS && mode != YT_MODE_QUIC;
+    case AST_RELAY: return mode == YT_MODE_TLS;
     default: return true;
     }
+}
+
+/* Where an item that applies to one mode only does apply, said after "does not apply". */
+static const char *
+item_applies_only(enum ast_kind kind)
+{
+    return kind == AST_RELAY ? ": only tls listeners relay TCP bytes at layer 4" : "";
 }
 
 #define SAMPLE_DEN_MAX 1000000u
@@ -248,6 +258,11 @@ listener_item(struct ck *ck, struct ck_listener *ln, const struct ast_item *it)
             ln->yl.flags |= YT_LISTENER_PROXY_OPTIONAL;
         check_ranges(ck, ln, it);
         break;
+    case AST_RELAY:
+        v = (uint32_t)ck_lookup_word(ck, it->argv[0], yt_relay_names, YT_RELAY_COUNT, "relay");
+        if (v < YT_RELAY_COUNT)
+            ln->yl.relay = (uint16_t)v;
+        break;
     default:
         break;
     }
@@ -260,7 +275,7 @@ check_listener(struct ck *ck, const struct ast_listener *al)
                     al->mode_kind == AST_HTTP ? YT_MODE_HTTP :
                     al->mode_kind == AST_METRICS ? YT_MODE_METRICS :
                     al->mode_kind == AST_QUIC ? YT_MODE_QUIC : YT_MODE_REDIRECT;
-    const struct ast_item *seen[9] = { NULL };
+    const struct ast_item *seen[10] = { NULL };
     struct ck_listener *ln = new_listener(ck, al, mode);
 
     if (ln == NULL)
@@ -272,11 +287,11 @@ check_listener(struct ck *ck, const struct ast_listener *al)
                    it->kind == AST_PORT ? 2 : it->kind == AST_MAX_HEAD ? 3 :
                    it->kind == AST_FORWARDED_FOR ? 4 : it->kind == AST_LOG ? 6 :
                    it->kind == AST_LOG_FORMAT ? 7 :
-                   it->kind == AST_ACCEPT_PROXY ? 8 : 5;
+                   it->kind == AST_ACCEPT_PROXY ? 8 : it->kind == AST_RELAY ? 9 : 5;
 
         if (!item_applies(it->kind, mode)) {
-            diag_error(ck->diag, it->kw, "'%.*s' does not apply to %s listeners",
-                       (int)it->kw.len, kw, yt_mode_names[mode]);
+            diag_error(ck->diag, it->kw, "'%.*s' does not apply to %s listeners%s",
+                       (int)it->kw.len, kw, yt_mode_names[mode], item_applies_only(it->kind));
             continue;
         }
         if (seen[slot] != NULL) {

@@ -269,6 +269,10 @@ print_listener(struct abuf *out, const struct yt_table *t, const struct yt_liste
         }
         abuf_adds(out, ";\n");
     }
+    /* Only a choice other than the global's: the text of a listener that inherits it (and
+     * of every configuration before listeners had one) stays. */
+    if (l->mode == YT_MODE_TLS && l->relay != t->global.relay && l->relay < YT_RELAY_COUNT)
+        abuf_printf(out, "    relay %s;\n", yt_relay_names[l->relay]);
     abuf_adds(out, "}\n");
 }
 

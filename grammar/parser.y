@@ -521,6 +521,11 @@ litem(A) ::= LOG_FORMAT(K) WORD(V) SEMI. {
     item_add(ctx, A, arg(V, AST_WORD));
     DONE();
 }
+litem(A) ::= RELAY(K) WORD(W) SEMI. {
+    A = item(ctx, K, AST_RELAY);
+    item_add(ctx, A, arg(W, AST_WORD));
+    DONE();
+}
 litem(A) ::= ACCEPT_PROXY(K) opt_optional(O) FROM ranges(R) SEMI. {
     A = item(ctx, K, AST_ACCEPT_PROXY);
     item_add(ctx, A, O);

@@ -847,7 +847,8 @@ kconn_watch_both(struct ev_loop *loop, struct conn *c, bool watch)
 static bool
 kconn_ready(const struct conn *c)
 {
-    return c->state == CONN_RELAY && c->k == NULL && !c->user_only && krelay_on() &&
+    return c->state == CONN_RELAY && c->k == NULL && !c->user_only &&
+           krelay_listener_on(conn_listener(c)) &&
            c->side[0].in == NULL && c->side[1].in == NULL &&
            c->side[0].pipe == NULL && c->side[1].pipe == NULL &&
            !((c->side[0].flags | c->side[1].flags) & (SIDE_EOF | SIDE_SHUT)) &&

@@ -6,6 +6,7 @@
 #include <linux/tcp.h>
 #include <netinet/in.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -187,26 +188,65 @@ load(uint32_t entries)
     return NULL;
 }
 
-/* The configured choice, unless SWITCHYARD_RELAY names another one. */
+/* What SWITCHYARD_RELAY chooses for every listener, or YT_RELAY_COUNT when it names none. */
+static uint32_t relay_forced = YT_RELAY_COUNT;
+
 static uint32_t
-relay_wanted(const struct yt_table *t)
+relay_from_env(void)
 {
     const char *env = getenv("SWITCHYARD_RELAY");
 
     for (uint32_t i = 0; env != NULL && i < YT_RELAY_COUNT; i++)
         if (strcmp(env, yt_relay_names[i]) == 0)
             return i;
-    return t->global.relay;
+    return YT_RELAY_COUNT;
+}
+
+/* A tls listener's configured choice (its own, or the global's), unless SWITCHYARD_RELAY
+ * names another one. */
+static uint32_t
+relay_wanted(const struct yt_listener *l)
+{
+    return relay_forced < YT_RELAY_COUNT ? relay_forced :
+           l->relay < YT_RELAY_COUNT ? l->relay : YT_RELAY_USER;
+}
+
+/* Writes to names[size] the names of t's tls listeners that want the user space relay
+ * (user) or not, ", " between them, ending in "..." when they do not fit: the log line that
+ * says which listeners use which stays short. */
+static void
+relay_names(char *names, size_t size, const struct yt_table *t, bool user)
+{
+    size_t n = 0;
+
+    names[0] = '\0';
+    for (uint32_t i = 0; i < t->listener_count && n < size; i++) {
+        const struct yt_listener *l = &t->listeners[i];
+        int w;
+
+        if (l->mode != YT_MODE_TLS || (relay_wanted(l) == YT_RELAY_USER) != user)
+            continue;
+        w = snprintf(names + n, size - n, "%s%.*s", n > 0 ? ", " : "", (int)l->name.len,
+                     t->blob + l->name.off);
+        n += w > 0 ? (size_t)w : 0;
+    }
+    if (n >= size)
+        memcpy(names + size - 4, "...", 4);
 }
 
 bool
 krelay_load(const struct yt_table *t)
 {
-    uint32_t want = relay_wanted(t), workers = t->global.workers ? t->global.workers : 1;
+    uint32_t workers = t->global.workers ? t->global.workers : 1, count[YT_RELAY_COUNT] = { 0 };
     uint64_t entries = 2ull * t->global.maxconn * workers;
     const char *failed;
+    char kernel[80], user[80];
 
-    if (want == YT_RELAY_USER) {
+    relay_forced = relay_from_env();
+    for (uint32_t i = 0; i < t->listener_count; i++)
+        if (t->listeners[i].mode == YT_MODE_TLS)
+            count[relay_wanted(&t->listeners[i])]++;
+    if (count[YT_RELAY_KERNEL] + count[YT_RELAY_AUTO] == 0) {
         log_msg(LOG_LEVEL_INFO, "relay: user (configured)");
         return false;
     }
@@ -215,12 +255,24 @@ krelay_load(const struct yt_table *t)
         int e = errno;
 
         close_all();
-        log_msg(want == YT_RELAY_KERNEL ? LOG_LEVEL_WARNING : LOG_LEVEL_INFO,
+        log_msg(count[YT_RELAY_KERNEL] > 0 ? LOG_LEVEL_WARNING : LOG_LEVEL_INFO,
                 "relay: user (%s: %s)", failed, strerror(e));
         return false;
     }
-    log_msg(LOG_LEVEL_INFO, "relay: kernel (sockmap)");
+    if (count[YT_RELAY_USER] == 0) {
+        log_msg(LOG_LEVEL_INFO, "relay: kernel (sockmap)");
+        return true;
+    }
+    relay_names(kernel, sizeof(kernel), t, false);
+    relay_names(user, sizeof(user), t, true);
+    log_msg(LOG_LEVEL_INFO, "relay: kernel (sockmap) for %s; user for %s", kernel, user);
     return true;
+}
+
+bool
+krelay_listener_on(const struct yt_listener *l)
+{
+    return prog_fd != -1 && relay_wanted(l) != YT_RELAY_USER;
 }
 
 bool

@@ -10,10 +10,15 @@
 
 #include "table.h"
 
-/* Loads the maps and the program when t (or SWITCHYARD_RELAY in the environment) wants
- * the kernel relay, and logs which relay is in use and why. Returns whether the kernel
- * relay is on; when not, every connection is relayed in user space. */
+/* Loads the maps and the program when a tls listener of t wants the kernel relay (its own
+ * `relay`, else the global's; SWITCHYARD_RELAY in the environment overrides both for every
+ * listener), and logs which relay is in use, why, and for which listeners when they
+ * differ. Returns whether the kernel relay is on; when not, every connection is relayed
+ * in user space. */
 bool krelay_load(const struct yt_table *t);
+
+/* Whether the connections of listener l go to the kernel relay: it is on and l wants it. */
+bool krelay_listener_on(const struct yt_listener *l);
 
 /* Whether krelay_load() succeeded. */
 bool krelay_on(void);

@@ -17,7 +17,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#define YT_ABI 2
+#define YT_ABI 3
 #define YT_NONE UINT32_MAX
 #define YT_NAME_MAX 253     /* longest host name, without a trailing dot (RFC 1035 §2.3.4) */
 #define YT_WORKERS_MAX 64   /* processes a binary runs at most (global workers) */
@@ -138,7 +138,8 @@ struct yt_listener {
     uint16_t fallback_status;       /* http: answer for unknown Host without fallback pool */
     uint16_t redirect_status;       /* redirect: 301, 302, 307 or 308 */
     uint16_t redirect_port;         /* redirect: port in Location; 443 is left out */
-    uint16_t pad;
+    uint16_t relay;                 /* tls: enum yt_relay, the listener's own or the
+                                     * global's; other modes: YT_RELAY_USER */
     uint32_t max_head;              /* http, redirect: largest request head in bytes */
     uint32_t flags;                 /* YT_LISTENER_* */
     uint32_t sample_num, sample_den;/* log sample NUM/DEN: that many access lines in every

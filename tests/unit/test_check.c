@@ -333,6 +333,109 @@ test_warnings(void)
     CU_ASSERT_EQUAL(warnings, 1);
 }
 
+/* yt_print_config()'s pieces, gathered in a string. */
+struct text {
+    char data[4096];
+    size_t len;
+};
+
+static void
+text_put(void *ctx, const char *s, size_t len)
+{
+    struct text *t = ctx;
+
+    if (len < sizeof(t->data) - t->len) {
+        memcpy(t->data + t->len, s, len);
+        t->len += len;
+        t->data[t->len] = '\0';
+    }
+}
+
+/* The relay of the listener called name, or -1 when there is none. */
+static int
+listener_relay(const struct yt_table *t, const char *name)
+{
+    for (uint32_t i = 0; i < t->listener_count; i++) {
+        const struct yt_listener *l = &t->listeners[i];
+
+        if (l->name.len == strlen(name) && memcmp(t->blob + l->name.off, name, l->name.len) == 0)
+            return l->relay;
+    }
+    return -1;
+}
+
+/* Compiles text (which must be valid) and checks each listener's relay against want
+ * (names[i] has want[i]); prints the canonical form into out. */
+static void
+relay_compile(const char *text, const char *const *names, const int *want, size_t count,
+              struct text *out)
+{
+    struct yard y;
+
+    yard_init(&y, NULL);
+    CU_ASSERT_EQUAL_FATAL(yard_compile(&y, "t.yard", text, strlen(text), false), YARD_OK);
+    for (size_t i = 0; i < count; i++) {
+        int got = listener_relay(&y.result.table, names[i]);
+
+        CU_ASSERT_EQUAL(got, want[i]);
+        if (got != want[i])
+            fprintf(stderr, "listener %s: relay %d, want %d\n", names[i], got, want[i]);
+    }
+    out->len = 0;
+    yt_print_config(&y.result.table, text_put, out);
+    yard_free(&y);
+}
+
+static void
+test_relay_per_listener(void)
+{
+    static const char text[] =
+        "global { relay kernel; }\n"
+        "listen inherits tls :443;\n"
+        "listen own tls :8443 { relay user; }\n"
+        "listen again tls :9443 { relay kernel; }\n"
+        "listen other tls :10443 { relay auto; }\n"
+        "listen www http :80;\n"
+        "site a.example { tls [::1]:1; http [::1]:2; }\n";
+    static const char *const names[] = { "inherits", "own", "again", "other", "www" };
+    static const int want[] = { YT_RELAY_KERNEL, YT_RELAY_USER, YT_RELAY_KERNEL, YT_RELAY_AUTO,
+                                YT_RELAY_USER };
+    static const int want_default[] = { YT_RELAY_USER, YT_RELAY_USER, YT_RELAY_KERNEL,
+                                        YT_RELAY_AUTO, YT_RELAY_USER };
+    struct text printed, again;
+    unsigned errors;
+
+    /* The listener's own choice over the global's; the global's where it has none; only tls
+     * listeners relay at layer 4. */
+    relay_compile(text, names, want, 5, &printed);
+    /* The canonical form says a listener's choice only where it differs from the global's,
+     * and reads back as the same table and text. */
+    CU_ASSERT_PTR_NOT_NULL(strstr(printed.data, "    relay kernel;\n}\n\ndefaults"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(printed.data, "listen own tls :8443 {\n    relay user;\n}\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(printed.data, "listen other tls :10443 {\n    relay auto;\n}\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(printed.data, "listen again tls :9443 {\n}\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(printed.data, "listen inherits tls :443 {\n}\n"));
+    relay_compile(printed.data, names, want, 5, &again);
+    CU_ASSERT_STRING_EQUAL(again.data, printed.data);
+    /* Without a global choice the default (user) is inherited. */
+    relay_compile(text + strlen("global { relay kernel; }\n"), names, want_default, 5, &printed);
+    CU_ASSERT_PTR_NULL(strstr(printed.data, "relay user;"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(printed.data, "listen again tls :9443 {\n    relay kernel;\n}\n"));
+
+    /* A listener whose connections are not relayed at layer 4 takes no relay; one choice
+     * per listener; a known word. */
+    compile("listen q quic :443 { relay kernel; } site a.example { quic [::1]:1; }", &errors,
+            NULL);
+    CU_ASSERT_EQUAL(errors, 1);
+    compile("listen h http :80 { relay user; } site a.example { http [::1]:1; }", &errors, NULL);
+    CU_ASSERT_EQUAL(errors, 1);
+    compile("listen l tls :443 { relay user; relay user; } site a.example { tls [::1]:1; }",
+            &errors, NULL);
+    CU_ASSERT_EQUAL(errors, 1);
+    compile("listen l tls :443 { relay kernal; } site a.example { tls [::1]:1; }", &errors, NULL);
+    CU_ASSERT_EQUAL(errors, 1);
+}
+
 int
 main(void)
 {
@@ -346,6 +449,7 @@ main(void)
         { "acme carve-out paths", test_acme_path },
         { "canonical digest", test_canonical_digest },
         { "warnings", test_warnings },
+        { "relay per listener", test_relay_per_listener },
     };
 
     return UNIT_RUN("check", tests);
