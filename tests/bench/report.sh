@@ -38,7 +38,8 @@ per_gib() { [ -n "${1:-}" ] && awk -v v="$1" 'BEGIN { print v * 1024 / 1e6 }'; }
 
 skip_reason() {     # subject [workload]
     local r
-    r=$(grep -m 1 -E "^$1(\|${2:-none})?: " "$B/notes.txt" 2>/dev/null | sed 's/^[^:]*: //')
+    r=$(grep -m 1 -E "^$1(\|${2:-none})?: " "$B/notes.txt" 2>/dev/null |
+        sed 's/^[^:]*: //; s/^skipped: //')
     echo "${r:-not measured}"
 }
 
@@ -434,23 +435,24 @@ relay_section() {
     done <<<"$RELAY_ROWS"
     for s in $cols; do
         [ "$s" = direct ] || grep -q "	tls_ka	$s	\|	bulk_tls	$s	\|	tls_conn	$s	" "$SUM" ||
-            { echo; echo "$s: $(skip_reason "$s")"; }
+            { echo; echo "$s: skipped: $(skip_reason "$s")"; }
     done
     cat <<'TXT'
 
 switchyard is the user-space relay (splice(2) between the sockets), switchyard-kernel the
 same binary started with `SWITCHYARD_RELAY=kernel`: once a connection's ClientHello has
 gone to the server, a BPF sk_skb verdict program moves its bytes from one socket to the
-other. That work runs in softirq and kernel-worker (kworker) context on the core of the
-sender (with loopback, the client's and the backend's core), so it is not in the proxy's
-CPU time and not charged to its CPU cgroup: "proxy CPU" is the proxy process only, its
-accepts, connects, routing and hand-overs. "machine CPU" is the busy time of all cores
-(/proc/stat) over the run divided by the requests, the client, the backend and the
-kernel's relaying included, and so are the neighbours' programs on a shared machine: it
-compares the whole cost of each path (`direct` being the one without a hop), not the
-proxy's. With the proxy held to a CPU share, the kernel relay's subject is limited the
-same way, but only in its own work: the rate says how many connections that share
-routes and hands over when the relaying itself is free to it.
+other. That work runs in softirq context, in the sending process (with loopback, the
+client's or the backend's) or on a kernel worker thread: it is not in the proxy's CPU time
+and is not charged to its CPU cgroup. "proxy CPU" is the proxy process alone: accepts,
+connects, routing, hand-overs, FINs. "machine CPU" is the busy time of all cores
+(/proc/stat) over the run divided by the requests: the client, the backend and the
+kernel's relaying included, and the neighbours' programs too on a shared machine; it
+compares the whole cost of each path (`direct` being the one without a hop). "proxy's
+core busy" is the same for the proxy's core alone. Held to a CPU share, each proxy is
+limited in its own work only: for the kernel relay that is the routing and hand-over of
+each new connection (`tls_conn_cap`), not the relaying (`bulk_tls_cap`: its rate does not
+depend on the share, and it uses next to none of it).
 TXT
 }
 
@@ -514,6 +516,7 @@ TXT
 EOF
     echo
     echo "## Results"
+    relay_section
     while IFS='|' read -r wl title unit lat; do
         grep -q "	$wl	" "$SUM" || grep -q "^[^|]*|$wl:" "$B/notes.txt" || continue
         echo
@@ -563,7 +566,6 @@ EOF
             [ -n "$line" ] && { echo; echo "Quota used (median): $line."; } ;;
         esac
     done <<<"$WORKLOADS_INFO"
-    relay_section
     quic_section
 
     if grep -q '	sys_total	' "$SUM"; then

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Benchmark harness: switchyard against HAProxy, nginx and sniproxy, with "direct" (client
 # straight to the backend) as the ceiling. Writes build/bench/report.md and PNG plots.
+# Subjects: direct switchyard switchyard-kernel (its kernel relay) haproxy nginx sniproxy.
 #
 #   tests/bench/run.sh [--quick] [--reps N] [--subjects "direct haproxy ..."]
 #                      [--workloads "http_ka tls_conn ..."] [--cap-http PERCENT]
@@ -29,7 +30,7 @@ QUICK=0 REPS="" SUBJECTS=$ALL_SUBJECTS WORKLOADS=$ALL_WORKLOADS VERIFY_ONLY=0
 CAP_HTTP=25 CAP_TLS=10  # the *_cap workloads: the proxy gets this % of one CPU
 
 usage() {
-    sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
 }
 
@@ -188,12 +189,14 @@ EOF
 }
 
 # The system call counter needs perf and the kernel's syscall tracepoints (root, or
-# kernel.perf_event_paranoid low enough); without them the counts are skipped, with why.
+# kernel.perf_event_paranoid low enough); without them the counts are skipped, with why
+# (without the permission to count in the kernel, perf counts user space only, and says
+# so by naming the event sys_enter_closeu).
 syscalls_probe() {
     local out
     syscalls_known
     if ! out=$(perf stat -x, -e raw_syscalls:sys_enter -e syscalls:sys_enter_close -- true 2>&1) ||
-       ! grep -q '^[0-9][0-9]*,,syscalls:sys_enter_close' <<<"$out"; then
+       ! grep -q '^[0-9][0-9]*,,syscalls:sys_enter_close,' <<<"$out"; then
         SC_WHY="perf cannot count system calls here: $(grep -m 1 -v '^$' <<<"$out")"
         note "syscalls: skipped: $SC_WHY"
     fi
