@@ -206,10 +206,12 @@ syscalls_probe() {
 
 # start_proc NAME CPU LOG CMD... : starts CMD pinned to CPU, in the foreground of its own
 # (no daemonising), and remembers its PID; the only processes this script ever stops.
+# The command goes to the list of commands the first time (subjects are restarted).
 start_proc() {
-    local name=$1 cpu=$2 log=$3
+    local name=$1 cpu=$2 log=$3 line
     shift 3
-    echo "[$name] taskset -c $cpu $(printf '%q ' "$@")" >>"$CMDS"
+    line="[$name] taskset -c $cpu $(printf '%q ' "$@")"
+    grep -qxF "$line" "$CMDS" || echo "$line" >>"$CMDS"
     taskset -c "$cpu" "$@" >>"$log" 2>&1 </dev/null &
     PID[$name]=$!
 }
