@@ -63,7 +63,7 @@ SYSCALLS_NAMED="read write readv writev recvfrom sendto recvmsg sendmsg recvmmsg
     getpeername epoll_wait epoll_pwait epoll_ctl splice pipe2 fcntl ioctl timer_settime
     timerfd_settime getpid brk mmap munmap madvise futex rt_sigreturn openat clock_gettime
     gettimeofday sched_yield nanosleep clock_nanosleep getrusage mprotect newfstat newfstatat
-    lseek poll ppoll select"
+    lseek poll ppoll select bpf"
 
 # syscalls_known: keeps in SYSCALLS_NAMED the calls this kernel has a tracepoint for (perf
 # refuses to count if one is unknown: epoll_wait, poll and select are not on arm64).
@@ -103,4 +103,11 @@ syscalls_per() {
     awk -F, -v n="$2" '$3 ~ /^syscalls:sys_enter_/ && $1 ~ /^[0-9]+$/ && $1 > 0 {
         sub(/^syscalls:sys_enter_/, "", $3); printf "%s %.3f\n", $3, $1 / n }' "$1" |
         sort -k2,2 -g -r
+}
+
+# host_ticks [CPU]: the busy time of all the machine's CPUs (or of CPU number CPU) in clock
+# ticks (/proc/stat: user, nice, system, irq, softirq): every process's work and the
+# kernel's own (softirq, kernel threads), the neighbours' included.
+host_ticks() {
+    awk -v c="cpu${1:-}" '$1 == c { print $2 + $3 + $4 + $7 + $8; exit }' /proc/stat
 }

@@ -20,7 +20,7 @@ med() {     # workload subject metric -> median or empty
     awk -F'\t' -v w="$1" -v s="$2" -v m="$3" \
         '$1 == "med" && $2 == w && $3 == s && $4 == m { print $5 }' "$SUM"
 }
-ratio() {   # workload subject ref -> median ratio or empty
+ratio() {   # workload subject ref[:metric] -> median ratio (of the main metric) or empty
     awk -F'\t' -v w="$1" -v s="$2" -v r="$3" \
         '$1 == "ratio" && $2 == w && $3 == s && $4 == r { print $5 }' "$SUM"
 }
@@ -33,14 +33,18 @@ fmt() {     # number -> rounded for a table, "-" when missing
                            else printf "%.2f", v }'
 }
 xr() { [ -z "${1:-}" ] && echo "-" || awk -v v="$1" 'BEGIN { printf "×%.2f", v }'; }
+# per_gib MICROSECONDS_PER_MIB -> seconds per GiB (a bulk run's "requests" are MiB)
+per_gib() { [ -n "${1:-}" ] && awk -v v="$1" 'BEGIN { print v * 1024 / 1e6 }'; }
 
 skip_reason() {     # subject [workload]
     local r
-    r=$(grep -m 1 -E "^$1(\|${2:-none})?: " "$B/notes.txt" 2>/dev/null | sed 's/^[^:]*: //')
+    r=$(grep -m 1 -E "^$1(\|${2:-none})?: " "$B/notes.txt" 2>/dev/null |
+        sed 's/^[^:]*: //; s/^skipped: //')
     echo "${r:-not measured}"
 }
 
-# workload | title | unit of the main metric | has latency and CPU columns
+# workload | title | unit of the main metric | columns: 1 latency and CPU per request,
+# 2 CPU and system calls per MiB (bulk), 0 neither
 WORKLOADS_INFO="http_ka|HTTP keep-alive (wrk, 64 connections, small response)|req/s|1
 http_close|HTTP, new connection per request (wrk, 32 connections, Connection: close)|req/s|1
 tls_conn|TLS, new connection per request through the SNI listener (full handshake each time, 32 concurrent)|conn/s|1
@@ -48,8 +52,9 @@ tls_ka|TLS keep-alive (64 connections, requests over one TLS session each)|req/s
 http_ka_cap|HTTP keep-alive, each proxy limited to ${CAP_HTTP} % of one CPU (as http_ka)|req/s|1
 http_close_cap|HTTP new connection per request, each proxy limited to ${CAP_HTTP} % of one CPU (as http_close)|req/s|1
 tls_conn_cap|TLS new connection per request, each proxy limited to ${CAP_TLS} % of one CPU (as tls_conn)|conn/s|1
-bulk_http|Bulk transfer through the HTTP listener (curl, ${BIG_MB} MiB file ×${BULK_GETS})|MiB/s|0
-bulk_tls|Bulk transfer through the TLS listener (curl, ${BIG_MB} MiB file ×${BULK_GETS})|MiB/s|0
+bulk_http|Bulk transfer through the HTTP listener (curl, ${BIG_MB} MiB file ×${BULK_GETS})|MiB/s|2
+bulk_tls|Bulk transfer through the TLS listener (curl, ${BIG_MB} MiB file ×${BULK_GETS})|MiB/s|2
+bulk_tls_cap|Bulk transfer through the TLS listener, each proxy limited to ${CAP_TLS} % of one CPU (as bulk_tls)|MiB/s|2
 mem_http|Memory per idle routed HTTP connection (${NIDLE} connections, RSS delta / N)|bytes/conn|0
 mem_tls|Memory per idle routed TLS connection (${NIDLE} connections, RSS delta / N)|bytes/conn|0"
 # The QUIC workloads have tables of their own (quic_section); the same fields for the summary.
@@ -226,6 +231,7 @@ quic_table() {
     for s in $SUBJECTS; do
         case $s:$wl in
         haproxy:*|nginx:*|sniproxy:*) echo "| $s | $QUIC_NA |$empty" ;;
+        switchyard-kernel:*) ;;     # the kernel relays TCP
         direct:quic_mem) ;;
         *) if [ -n "$(med "$wl" "$s" main)" ]; then
                echo "| $s | $($cells "$s") |"
@@ -311,25 +317,39 @@ syscall_names() {
         sort -g -r | awk '{ print $2 }'
 }
 
+# The workloads and subjects of the table by call (each workload's total is in its own
+# table): the uncapped loads, switchyard's two relays and HAProxy.
+SC_BYCALL="http_ka http_close tls_conn tls_ka bulk_tls"
+SC_BYCALL_SUBJECTS="switchyard switchyard-kernel haproxy"
+
+# bycall_columns: "workload:subject" for each column of the table by call (counted).
+bycall_columns() {
+    local wl s
+    for wl in $SC_BYCALL; do
+        for s in $SC_BYCALL_SUBJECTS; do
+            [ -n "$(med "$wl" "$s" sys_total)" ] && echo "$wl:$s"
+        done
+    done
+}
+
 # Per workload, each proxy's system calls per request (the "syscalls/req" column), then
-# switchyard's and HAProxy's by call, side by side.
+# switchyard's (both relays) and HAProxy's by call, side by side.
 syscall_table() {
-    local wl s c line head sep
+    local col wl s c line head sep cols
+    cols=$(bycall_columns)
     echo
     echo "### System calls per request, by call"
     echo
     echo "Counted in a separate ${SC_DUR} s run after each throughput run of the same load"
     echo "(at most $SC_MAX requests), with \`perf stat\` on the kernel's syscall tracepoints of"
     echo "the serving process (no ptrace: it runs at nearly full speed, unlike under"
-    echo "\`strace -c\`); median of the rounds. A call below 0.001 per request is not listed;"
-    echo "\"(not named)\" is the total less the calls counted by name. The first line is the"
-    echo "system (kernel) part of the proxy CPU µs/req of the throughput runs."
+    echo "\`strace -c\`); median of the rounds; bulk_tls per MiB. A call below 0.001 per"
+    echo "request is not listed; \"(not named)\" is the total less the calls counted by name."
+    echo "The first line is the system (kernel) part of the proxy CPU µs/req of the throughput"
+    echo "runs. The other workloads' totals are in their own tables."
     head="| call |" sep="| --- |"
-    for wl in $SC_WORKLOADS; do
-        for s in switchyard haproxy; do
-            has_subject "$s" || continue
-            head+=" $wl $s |" sep+=" ---: |"
-        done
+    for col in $cols; do
+        head+=" ${col%%:*} ${col#*:} |" sep+=" ---: |"
     done
     echo
     echo "$head"
@@ -341,20 +361,100 @@ syscall_table() {
         other) line="| (not named) |" ;;
         *) line="| $c |" ;;
         esac
-        for wl in $SC_WORKLOADS; do
-            for s in switchyard haproxy; do
-                has_subject "$s" || continue
-                if [ "$c" = cpu_sys ]; then
-                    line+=" $(fmt "$(med "$wl" "$s" cpu_sys_us)") |"
-                else
-                    line+=" $(fmt "$(med "$wl" "$s" "sys_$c")") |"
-                fi
-            done
+        for col in $cols; do
+            wl=${col%%:*} s=${col#*:}
+            if [ "$c" = cpu_sys ]; then
+                line+=" $(fmt "$(med "$wl" "$s" cpu_sys_us)") |"
+            else
+                line+=" $(fmt "$(med "$wl" "$s" "sys_$c")") |"
+            fi
         done
         echo "$line"
     done
 }
 has_subject() { case " $SUBJECTS " in *" $1 "*) return 0 ;; esac; return 1; }
+
+# ---------------------------------------------------------------- the two relays
+# label | workload | cell kind | metric: the rows of the side-by-side table (relay_cell).
+RELAY_ROWS="TLS keep-alive: req/s|tls_ka|all|main
+TLS keep-alive: p99 µs|tls_ka|all|p99_us
+TLS keep-alive: proxy CPU µs/req|tls_ka|proxy|cpu_us
+TLS keep-alive: proxy CPU vs HAProxy (goal ≤ ×0.30)|tls_ka|ratio|haproxy:cpu_us
+TLS keep-alive: machine CPU µs/req (all cores)|tls_ka|all|host_us
+TLS keep-alive: machine CPU vs HAProxy|tls_ka|ratio|haproxy:host_us
+TLS keep-alive: proxy's core busy µs/req|tls_ka|all|core_us
+TLS keep-alive: syscalls/req|tls_ka|proxy|sys_total
+bulk TLS: MiB/s|bulk_tls|all|main
+bulk TLS: proxy CPU s/GiB|bulk_tls|gib|cpu_us
+bulk TLS: proxy CPU vs HAProxy (goal ≤ ×0.30)|bulk_tls|ratio|haproxy:cpu_us
+bulk TLS: machine CPU s/GiB (all cores)|bulk_tls|hostgib|host_us
+bulk TLS: machine CPU vs HAProxy|bulk_tls|ratio|haproxy:host_us
+bulk TLS: proxy's core busy s/GiB|bulk_tls|hostgib|core_us
+bulk TLS: syscalls/MiB|bulk_tls|proxy|sys_total
+bulk TLS, proxy held to ${CAP_TLS} % of a CPU: MiB/s|bulk_tls_cap|all|main
+bulk TLS held: quota used %|bulk_tls_cap|all|quota_pct
+new TLS conn/s, proxy held to ${CAP_TLS} % of a CPU|tls_conn_cap|all|main
+new TLS conn/s held: vs HAProxy|tls_conn_cap|ratio|haproxy
+new TLS conn held: p99 µs|tls_conn_cap|all|p99_us
+new TLS conn held: quota used %|tls_conn_cap|all|quota_pct
+new TLS conn held: proxy CPU µs/conn|tls_conn_cap|proxy|cpu_us
+new TLS conn held: machine CPU µs/conn (all cores)|tls_conn_cap|all|host_us
+new TLS conn held: proxy's core busy µs/conn|tls_conn_cap|all|core_us
+new TLS conn held: syscalls/conn|tls_conn_cap|proxy|sys_total
+new TLS conn/s, no limit|tls_conn|all|main
+new TLS conn: p99 µs|tls_conn|all|p99_us
+new TLS conn: proxy CPU µs/conn|tls_conn|proxy|cpu_us
+new TLS conn: syscalls/conn|tls_conn|proxy|sys_total"
+
+relay_cell() {      # subject workload kind metric
+    case $3 in
+    all) fmt "$(med "$2" "$1" "$4")" ;;
+    proxy) proxy_only "$1" "$(med "$2" "$1" "$4")" ;;
+    gib) proxy_only "$1" "$(per_gib "$(med "$2" "$1" "$4")")" ;;
+    hostgib) fmt "$(per_gib "$(med "$2" "$1" "$4")")" ;;
+    ratio) xr "$(ratio "$2" "$1" "$4")" ;;
+    esac
+}
+
+# The kernel relay (switchyard-kernel) and the user-space one (switchyard) side by side
+# with HAProxy and direct, one row per figure they are judged by.
+relay_section() {
+    has_subject switchyard-kernel || return 0
+    local cols="" s label wl kind metric line
+    for s in direct switchyard switchyard-kernel haproxy; do has_subject $s && cols+=" $s"; done
+    echo
+    echo "### TLS passthrough: the user-space and the kernel relay side by side"
+    echo
+    printf '| figure (median of the rounds) |'; printf ' %s |' $cols; echo
+    printf '| --- |'; printf ' %.0s---: |' $cols; echo
+    while IFS='|' read -r label wl kind metric; do
+        grep -q "	$wl	" "$SUM" || continue
+        line="| $label |"
+        for s in $cols; do line+=" $(relay_cell "$s" "$wl" "$kind" "$metric") |"; done
+        echo "$line"
+    done <<<"$RELAY_ROWS"
+    for s in $cols; do
+        [ "$s" = direct ] || grep -q "	tls_ka	$s	\|	bulk_tls	$s	\|	tls_conn	$s	" "$SUM" ||
+            { echo; echo "$s: skipped: $(skip_reason "$s")"; }
+    done
+    cat <<'TXT'
+
+switchyard is the user-space relay (splice(2) between the sockets), switchyard-kernel the
+same binary started with `SWITCHYARD_RELAY=kernel`: once a connection's ClientHello has
+gone to the server, a BPF sk_skb verdict program moves its bytes from one socket to the
+other. That work runs in softirq context, in the sending process (with loopback, the
+client's or the backend's) or on a kernel worker thread: it is not in the proxy's CPU time
+and is not charged to its CPU cgroup. "proxy CPU" is the proxy process alone: accepts,
+connects, routing, hand-overs, FINs. "machine CPU" is the busy time of all cores
+(/proc/stat) over the run divided by the requests: the client, the backend and the
+kernel's relaying included, and the neighbours' programs too on a shared machine; it
+compares the whole cost of each path (`direct` being the one without a hop). "proxy's
+core busy" is the same for the proxy's core alone. Held to a CPU share, each proxy is
+limited in its own work only: for the kernel relay that is the routing and hand-over of
+each new connection (`tls_conn_cap`), not the relaying (`bulk_tls_cap`: its rate does not
+depend on the share, and it uses next to none of it).
+TXT
+}
 
 # ---------------------------------------------------------------- report.md
 {
@@ -395,8 +495,15 @@ has_subject() { case " $SUBJECTS " in *" $1 "*) return 0 ;; esac; return 1; }
   that core shows the same figure as \`direct\`).
 - Each proxy logs one line per request (layer 7) or connection (layer 4) to a file, as
   \`log stderr\` does for switchyard.
-- Proxy CPU = user + system time of the serving process (/proc/PID/stat, ${CLK_TCK} Hz ticks)
-  over the run, divided by the requests completed (nginx: its worker process).
+- Proxy CPU = user + system time of the serving process (the scheduler's count in ns,
+  /proc/PID/task/*/schedstat) over the run, divided by the requests completed (nginx: its
+  worker process); bulk transfers: per MiB moved, given as s/GiB. Machine CPU = the busy
+  time of all cores (/proc/stat) over the run, divided the same way: every process's work
+  and the kernel's own (softirq, kernel threads), neighbours' included.
+- \`switchyard-kernel\` is switchyard with the kernel relay (\`SWITCHYARD_RELAY=kernel\`),
+  measured on the TLS listener's workloads; it takes the ports from \`switchyard\` (and back)
+  before each of its runs. Its rows say "skipped" with the proxy's own words when the
+  kernel relay could not be loaded.
 - Every load run is bounded by a request count ($MAXREQ) and by time.
 - The \`*_cap\` workloads repeat a load with the proxy's serving process in a CPU cgroup
   limited to a share of one CPU (${CAP_HTTP} % for HTTP, ${CAP_TLS} % for TLS: a CFS quota, as a
@@ -409,30 +516,36 @@ has_subject() { case " $SUBJECTS " in *" $1 "*) return 0 ;; esac; return 1; }
 EOF
     echo
     echo "## Results"
+    relay_section
     while IFS='|' read -r wl title unit lat; do
         grep -q "	$wl	" "$SUM" || grep -q "^[^|]*|$wl:" "$B/notes.txt" || continue
         echo
         echo "### $title"
         echo
-        if [ "$lat" = 1 ]; then
-            echo "| subject | $unit | p50 µs | p99 µs | proxy CPU µs/req | syscalls/req | vs HAProxy | vs direct | errors | rounds |"
-            echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
-        else
-            echo "| subject | $unit | vs HAProxy | vs direct | rounds |"
-            echo "| --- | ---: | ---: | ---: | ---: |"
-        fi
+        case $lat in
+        1) head="p50 µs | p99 µs | proxy CPU µs/req | syscalls/req | vs HAProxy | vs direct | errors" ;;
+        2) head="proxy CPU s/GiB | syscalls/MiB | vs HAProxy | vs direct" ;;
+        *) head="vs HAProxy | vs direct" ;;
+        esac
+        echo "| subject | $unit | $head | rounds |"
+        echo "| --- | ---: |$(sed 's/[^|]*|/ ---: |/g' <<<"$head | rounds |")"
         for s in $SUBJECTS; do
             m=$(med "$wl" "$s" main)
             if [ -z "$m" ]; then
                 case $s:$wl in
                 sniproxy:http_*|sniproxy:bulk_http|sniproxy:mem_http) continue ;;
+                switchyard-kernel:http_*|switchyard-kernel:bulk_http|switchyard-kernel:mem_http) continue ;;
                 direct:mem_*|direct:*_cap) continue ;;
                 esac
-                echo "| $s | skipped: $(skip_reason "$s" "$wl") | | | | | | | | |" | \
-                    { [ "$lat" = 1 ] && cat || sed 's/| | | | | | | |$/| | |/'; }
+                echo "| $s | skipped: $(skip_reason "$s" "$wl") |$(sed 's/[^|]*|/ |/g' <<<"$head | rounds |")"
                 continue
             fi
-            if [ "$lat" = 1 ]; then
+            if [ "$lat" = 2 ]; then
+                echo "| $s | $(fmt "$m") | $(proxy_only "$s" "$(per_gib "$(med "$wl" "$s" cpu_us)")") |" \
+                     "$(fmt "$(med "$wl" "$s" sys_total)") |" \
+                     "$(xr "$(ratio "$wl" "$s" haproxy)") | $(xr "$(ratio "$wl" "$s" direct)") |" \
+                     "$(nrounds "$wl" "$s") |"
+            elif [ "$lat" = 1 ]; then
                 echo "| $s | $(fmt "$m") | $(fmt "$(med "$wl" "$s" p50_us)") | $(fmt "$(med "$wl" "$s" p99_us)") |" \
                      "$([ $s = direct ] && echo "-" || fmt "$(med "$wl" "$s" cpu_us)") |" \
                      "$(fmt "$(med "$wl" "$s" sys_total)") |" \

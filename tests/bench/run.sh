@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Benchmark harness: switchyard against HAProxy, nginx and sniproxy, with "direct" (client
 # straight to the backend) as the ceiling. Writes build/bench/report.md and PNG plots.
+# Subjects: direct switchyard switchyard-kernel (its kernel relay) haproxy nginx sniproxy.
 #
 #   tests/bench/run.sh [--quick] [--reps N] [--subjects "direct haproxy ..."]
 #                      [--workloads "http_ka tls_conn ..."] [--cap-http PERCENT]
@@ -22,14 +23,14 @@ B=$ROOT/build/bench
 # shellcheck source=tests/bench/quic.sh
 . "$HERE/quic.sh"
 
-ALL_SUBJECTS="direct switchyard haproxy nginx sniproxy"
+ALL_SUBJECTS="direct switchyard switchyard-kernel haproxy nginx sniproxy"
 ALL_WORKLOADS="http_ka http_close tls_conn tls_ka http_ka_cap http_close_cap tls_conn_cap"
-ALL_WORKLOADS+=" bulk_http bulk_tls mem_http mem_tls startup table build $QUIC_WORKLOADS"
+ALL_WORKLOADS+=" bulk_http bulk_tls bulk_tls_cap mem_http mem_tls startup table build $QUIC_WORKLOADS"
 QUICK=0 REPS="" SUBJECTS=$ALL_SUBJECTS WORKLOADS=$ALL_WORKLOADS VERIFY_ONLY=0
 CAP_HTTP=25 CAP_TLS=10  # the *_cap workloads: the proxy gets this % of one CPU
 
 usage() {
-    sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
 }
 
@@ -73,8 +74,10 @@ else
     SC_DUR=3 SC_MAX=1000000
 fi
 LOAD_DUR=$DUR LOAD_MAX=$MAXREQ  # bounds of the load run under way
-# After each of these runs, a shorter one counts the proxy's system calls per request.
-SC_WORKLOADS="http_ka http_close tls_conn tls_ka"
+# After each of these runs, a shorter one counts the proxy's system calls per request
+# (bulk: per MiB).
+SC_WORKLOADS="http_ka http_close tls_conn tls_ka http_ka_cap http_close_cap tls_conn_cap"
+SC_WORKLOADS+=" bulk_http bulk_tls"
 COUNTING=0 SC_WHY=""
 HOLD=30                 # upper bound on how long idle connections are held
 
@@ -186,12 +189,14 @@ EOF
 }
 
 # The system call counter needs perf and the kernel's syscall tracepoints (root, or
-# kernel.perf_event_paranoid low enough); without them the counts are skipped, with why.
+# kernel.perf_event_paranoid low enough); without them the counts are skipped, with why
+# (without the permission to count in the kernel, perf counts user space only, and says
+# so by naming the event sys_enter_closeu).
 syscalls_probe() {
     local out
     syscalls_known
     if ! out=$(perf stat -x, -e raw_syscalls:sys_enter -e syscalls:sys_enter_close -- true 2>&1) ||
-       ! grep -q '^[0-9][0-9]*,,syscalls:sys_enter_close' <<<"$out"; then
+       ! grep -q '^[0-9][0-9]*,,syscalls:sys_enter_close,' <<<"$out"; then
         SC_WHY="perf cannot count system calls here: $(grep -m 1 -v '^$' <<<"$out")"
         note "syscalls: skipped: $SC_WHY"
     fi
@@ -201,10 +206,12 @@ syscalls_probe() {
 
 # start_proc NAME CPU LOG CMD... : starts CMD pinned to CPU, in the foreground of its own
 # (no daemonising), and remembers its PID; the only processes this script ever stops.
+# The command goes to the list of commands the first time (subjects are restarted).
 start_proc() {
-    local name=$1 cpu=$2 log=$3
+    local name=$1 cpu=$2 log=$3 line
     shift 3
-    echo "[$name] taskset -c $cpu $(printf '%q ' "$@")" >>"$CMDS"
+    line="[$name] taskset -c $cpu $(printf '%q ' "$@")"
+    grep -qxF "$line" "$CMDS" || echo "$line" >>"$CMDS"
     taskset -c "$cpu" "$@" >>"$log" 2>&1 </dev/null &
     PID[$name]=$!
 }
@@ -278,6 +285,7 @@ capped() {
     "$@"
     t1=$(cpu_ticks "$pid") w1=$(date +%s%N)
     cap_move "$pid" "$CG_HOME"
+    [ $COUNTING = 1 ] && return 0
     record "$r" "$wl" "$s" quota_pct "$(awk -v a="$t0" -v b="$t1" -v w0="$w0" -v w1="$w1" \
         -v hz="$CLK_TCK" -v cap="$cap" 'BEGIN { printf "%.0f", (b - a) / hz / ((w1 - w0) / 1e9) * 100 * 100 / cap }')"
 }
@@ -318,6 +326,7 @@ CLK_TCK=$(getconf CLK_TCK)
 
 http_target() {
     case $1 in
+    switchyard-kernel) return 1 ;;     # the kernel relays layer 4 only
     direct) echo "[::1]:$P_HTTP_A" ;;
     switchyard) echo "127.0.0.1:$P_SY_HTTP" ;;
     haproxy) echo "127.0.0.1:$P_HA_HTTP" ;;
@@ -329,7 +338,7 @@ http_target() {
 tls_target() {      # prints "host port"
     case $1 in
     direct) echo "::1 $P_TLS_A" ;;
-    switchyard) echo "127.0.0.1 $P_SY_TLS" ;;
+    switchyard|switchyard-kernel) echo "127.0.0.1 $P_SY_TLS" ;;
     haproxy) echo "127.0.0.1 $P_HA_TLS" ;;
     nginx) echo "127.0.0.1 $P_NG_TLS" ;;
     sniproxy) echo "127.0.0.1 $P_SN_TLS" ;;
@@ -357,14 +366,66 @@ build_switchyard() {
     [ -x "$SY_BIN" ] || SKIP[switchyard]="make succeeded but $SY_BIN does not exist"
 }
 
+# switchyard-kernel is switchyard's binary with the kernel relay (SWITCHYARD_RELAY=kernel;
+# switchyard itself gets SWITCHYARD_RELAY=user, whatever the caller's environment says).
+# It is measured on the workloads the kernel relays, those of the TLS listener; the two
+# listen on the same ports, so the one about to be measured takes them from the other.
+applies() {     # subject workload
+    case $1:$2 in
+    switchyard-kernel:tls_*|switchyard-kernel:bulk_tls*|switchyard-kernel:mem_tls) return 0 ;;
+    switchyard-kernel:*) return 1 ;;
+    esac
+}
+port_twin() {
+    case $1 in
+    switchyard) echo switchyard-kernel ;;
+    switchyard-kernel) echo switchyard ;;
+    esac
+}
+
+# relay_in_use SUBJECT RELAY: whether the proxy's log says it relays as asked (the line
+# "relay: kernel (sockmap)" or "relay: user (configured)"); if not, START_WHY says what
+# the log said instead (the kernel relay could not be loaded: "relay: user (why)").
+relay_in_use() {
+    local line
+    line=$(grep -m 1 -o 'relay: .*' "$B/logs/$1.log")
+    case $line in "relay: $2 "*) return 0 ;; esac
+    START_WHY="started with SWITCHYARD_RELAY=$2, its log says '${line:-no relay line}'"
+    return 1
+}
+
+# kernel_refusals SUBJECT WORKLOAD: notes it when the kernel refused connections, which the
+# proxy then relayed in user space (its log says so, once per process).
+kernel_refusals() {
+    [ "$1" = switchyard-kernel ] || return 0
+    local line
+    line=$(grep -m 1 -o 'relay: the kernel refused.*' "$B/logs/$1.log") || return 0
+    grep -qF "$1|$2: $line" "$NOTES" || note "$1|$2: $line"
+}
+
+# ensure_started SUBJECT WORKLOAD: starts the subject again when its twin took its ports.
+ensure_started() {
+    if [ "$1" = direct ] || [ -n "${PID[$1]:-}" ]; then
+        return 0
+    fi
+    START_WHY=""
+    start_subject "$1" && return 0
+    note "$1|$2: restart failed: ${START_WHY:-see build/bench/logs/$1.log}"
+    stop_proc "$1"
+    return 1
+}
+
 start_subject() {
-    local s=$1
+    local s=$1 relay=user
     case $s in
     direct) return 0 ;;
-    switchyard)
-        start_proc switchyard $CPU_PROXY "$B/logs/switchyard.log" "$SY_BIN"
-        wait_port switchyard 127.0.0.1 $P_SY_HTTP 10 &&
-            wait_port switchyard 127.0.0.1 $P_SY_TLS 10 ;;
+    switchyard|switchyard-kernel)
+        stop_proc "$(port_twin "$s")"
+        [ "$s" = switchyard-kernel ] && relay=kernel
+        : >"$B/logs/$s.log"
+        start_proc "$s" $CPU_PROXY "$B/logs/$s.log" env SWITCHYARD_RELAY=$relay "$SY_BIN"
+        wait_port "$s" 127.0.0.1 $P_SY_HTTP 10 && wait_port "$s" 127.0.0.1 $P_SY_TLS 10 &&
+            relay_in_use "$s" $relay ;;
     haproxy)
         start_proc haproxy $CPU_PROXY "$B/logs/haproxy.log" haproxy -db -f "$B/conf/haproxy.cfg"
         wait_port haproxy 127.0.0.1 $P_HA_HTTP 10 && wait_port haproxy 127.0.0.1 $P_HA_TLS 10 ;;
@@ -392,7 +453,7 @@ start_backends() {
 truncate_logs() {
     local f
     for f in "$B"/logs/*.access.log "$B"/logs/*.stream.log "$B/logs/haproxy.log" \
-             "$B/logs/switchyard.log"; do
+             "$B/logs/switchyard.log" "$B/logs/switchyard-kernel.log"; do
         [ -f "$f" ] && : >"$f"
     done
 }
@@ -439,21 +500,26 @@ to_us() {
 }
 
 # cpu_begin SUBJECT / cpu_end SUBJECT ROUND WORKLOAD REQUESTS: the proxy's own CPU time
-# (user + sys from /proc/PID/stat) per request, in microseconds; cpu_sys_us: the kernel's
-# part of it.
+# (user + sys, the scheduler's count in ns: cpu_ns) per request, in microseconds;
+# cpu_sys_us: the kernel's part of it (/proc/PID/stat ticks); host_us: the busy time of
+# the whole machine (host_ticks), for every subject, direct included; core_us: that of the
+# proxy's core alone. A bulk run's "requests" are the MiB it moved.
 cpu_begin() {
     CPU_PID=$(serving_pid "$1") || CPU_PID=""
-    CPU0=0 SYS0=0
-    [ -n "$CPU_PID" ] && CPU0=$(cpu_ticks "$CPU_PID") SYS0=$(sys_ticks "$CPU_PID")
+    CPU0=0 SYS0=0 HOST0=$(host_ticks) CORE0=$(host_ticks $CPU_PROXY)
+    [ -n "$CPU_PID" ] && CPU0=$(cpu_ns "$CPU_PID") SYS0=$(sys_ticks "$CPU_PID")
 }
 cpu_end() {
-    [ -z "$CPU_PID" ] && return 0
     [ "$4" -gt 0 ] || return 0
-    record "$2" "$3" "$1" cpu_us "$(per_request_us "$CPU0" "$(cpu_ticks "$CPU_PID")" "$4")"
+    record "$2" "$3" "$1" host_us "$(per_request_us "$HOST0" "$(host_ticks)" "$4")"
+    record "$2" "$3" "$1" core_us "$(per_request_us "$CORE0" "$(host_ticks $CPU_PROXY)" "$4")"
+    [ -z "$CPU_PID" ] && return 0
+    record "$2" "$3" "$1" cpu_us "$(per_request_us "$CPU0" "$(cpu_ns "$CPU_PID")" "$4" 1e9)"
     record "$2" "$3" "$1" cpu_sys_us "$(per_request_us "$SYS0" "$(sys_ticks "$CPU_PID")" "$4")"
 }
-per_request_us() {  # ticks-before ticks-after requests
-    awk -v a="$1" -v b="$2" -v n="$3" -v hz="$CLK_TCK" 'BEGIN { printf "%.2f", (b - a) * 1e6 / hz / n }'
+per_request_us() {  # before after requests [units per second: clock ticks by default]
+    awk -v a="$1" -v b="$2" -v n="$3" -v hz="${4:-$CLK_TCK}" \
+        'BEGIN { printf "%.2f", (b - a) * 1e6 / hz / n }'
 }
 
 # syscalls_begin SUBJECT / syscalls_end SUBJECT ROUND WORKLOAD REQUESTS: the serving
@@ -580,11 +646,16 @@ run_bulk() {        # round workload subject
     truncate_logs
     local cmd=(taskset -c $CPU_LOAD timeout 120 curl -s
                -w '%{size_download} %{time_total}\n' "${args[@]}")
-    [ "$r" = 1 ] && echo "[$wl/$s] $(printf '%q ' "${cmd[@]}")" >>"$CMDS"
+    [ "$r" = 1 ] && echo "[$wl/$s$(counting_tag)] $(printf '%q ' "${cmd[@]}")" >>"$CMDS"
+    meter_begin "$s"
     out=$("${cmd[@]}" 2>&1)
-    local mbps
+    local mbps mib=$((BIG_MB * BULK_GETS))
     mbps=$(awk -v want=$((BIG_MB << 20)) '{ b += $1; t += $2; if ($1 != want) bad = 1 }
         END { if (bad || t == 0 || NR == 0) exit 1; printf "%.1f", b / t / 1048576 }' <<<"$out") ||
+        mib=0
+    meter_end "$s" "$r" "$wl" $mib     # per MiB moved
+    [ $COUNTING = 1 ] && return 0
+    [ $mib = 0 ] &&
         { note "$s|$wl: curl failed or short download: $(tr '\n' ' ' <<<"$out")"; return 0; }
     record "$r" "$wl" "$s" main "$mbps"
     say "  $wl $s: $mbps MiB/s"
@@ -751,7 +822,7 @@ run_startup() {
     for r in $(seq $START_REPS); do
         for n in $SIZES; do
             for s in $SUBJECTS; do
-                case $s in direct) continue ;; esac
+                case $s in direct|switchyard-kernel) continue ;; esac
                 [ -n "${SKIP[$s]:-}" ] && [ $s != switchyard ] && continue
                 if [ $s = sniproxy ] && [ "$n" -gt 100000 ]; then
                     [ "$r" = 1 ] && note "sniproxy|startup: N=$n skipped: its table is" \
@@ -839,6 +910,7 @@ run_workload() {    # round workload subject
             run_wrk "$r" $wl "$s" 32 -H "Connection: close" ;;
         tls_conn_cap) capped $CAP_TLS "$r" $wl "$s" \
             run_tlsload "$r" $wl "$s" conn 32 ;;
+        bulk_tls_cap) capped $CAP_TLS "$r" $wl "$s" run_bulk "$r" $wl "$s" ;;
         esac ;;
     tls_ka) run_tlsload "$r" $wl "$s" ka 64 ;;
     bulk_http|bulk_tls) run_bulk "$r" $wl "$s" ;;
@@ -861,7 +933,9 @@ main() {
 
     for s in $SUBJECTS; do
         case $s in
-        switchyard) build_switchyard ;;
+        switchyard|switchyard-kernel)
+            [ -n "${SY_TRIED:-}" ] || { build_switchyard; SY_TRIED=1; }
+            [ -n "${SKIP[switchyard]:-}" ] && SKIP[$s]=${SKIP[switchyard]} ;;
         direct|haproxy|nginx|sniproxy) ;;
         *) echo "run.sh: unknown subject $s" >&2; exit 2 ;;
         esac
@@ -872,9 +946,11 @@ main() {
     has_quic && start_quic_backends
     for s in $SUBJECTS; do
         [ -n "${SKIP[$s]:-}" ] && { note "$s: skipped: ${SKIP[$s]}"; continue; }
+        START_WHY=""
         if ! start_subject "$s"; then
-            SKIP[$s]="did not start (see build/bench/logs/$s*.log)"
+            SKIP[$s]=${START_WHY:-"did not start (see build/bench/logs/$s*.log)"}
             note "$s: skipped: ${SKIP[$s]}"
+            stop_proc "$s"
             continue
         fi
         if ! verify_subject "$s"; then
@@ -898,8 +974,10 @@ main() {
         say "== round $r of $REPS"
         for wl in $WORKLOADS; do
             for s in $ACTIVE; do
+                applies "$s" "$wl" && ensure_started "$s" "$wl" || continue
                 run_workload "$r" "$wl" "$s"
                 count_syscalls "$r" "$wl" "$s"
+                kernel_refusals "$s" "$wl"
             done
         done
     done
