@@ -110,17 +110,48 @@ static inspect_fn *const inspect_by_mode[YT_MODE_COUNT] = {
     [YT_MODE_TLS] = inspect_tls,
 };
 
-/* A connection the kernel relays: its sockets' keys, what user space read from and wrote
- * to each side before (the kernel's counts start from there), and the timer that waits,
- * once a side's FIN is in, for the kernel to have passed on all it read before it. */
+/* A connection whose server the kernel relays to its client (the client's bytes go
+ * through the relay here): the pair's keys, what the client got before the hand-over and
+ * from the relay here since (the kernel's queue toward it starts from there), what of the
+ * kernel's count the server's count has, and the timer that waits for the kernel's
+ * queue: once the server's FIN is in, before it is passed on; and when the server's bytes
+ * come to the relay here, before it writes to the client.
+ *
+ * Backpressure: the kernel redirects only as far as user space allows, KRELAY_QUEUE_MAX
+ * beyond what the client took; beyond, it keeps the server's bytes in the server's socket
+ * (whose window closes when its buffer is full), and the relay here reads them, bounded
+ * by its buffers as for any connection, until it has caught up. */
 struct kconn {
     struct krelay_pair pair;
     struct ev_timer drain;
-    uint64_t read[2], sent[2];
+    uint64_t sent, counted;
+    uint64_t uread, uwrote;         /* read from the server, written to the client here */
     ev_tstamp every;                /* the drain timer's period: grows while it waits */
+    uint32_t slot, gen;             /* its place in kslots, the reports' key */
+    bool user;                      /* the server's bytes are relayed here */
+    bool clear;                     /* ... and may be written to the client */
+    bool lag;                       /* ... but are not in the socket yet: read later */
 };
 
 static const struct yt_table *table;
+
+/* Whether the kernel relay reads side i now (the server, unless its bytes are relayed
+ * here and are in its socket). */
+static bool
+side_kernel_reads(const struct conn *c, int i)
+{
+    return c->k != NULL && i == SIDE_SERVER && (!c->k->user || c->k->lag);
+}
+
+/* Whether the kernel relay writes to side i now, or may still (the client, until the
+ * kernel has delivered all it took while the server's bytes are relayed here). */
+static bool
+side_kernel_writes(const struct conn *c, int i)
+{
+    return c->k != NULL && i == SIDE_CLIENT && !c->k->clear;
+}
+
+static bool kconn_lagging(struct ev_loop *loop, struct conn *c, int i);
 
 /* The listener c came in on (an index rather than a pointer: 8 bytes less per connection). */
 static inline const struct yt_listener *
@@ -527,6 +558,8 @@ buf_read(struct ev_loop *loop, struct conn *c, int i, bool *more)
     if (n > 0) {
         s->in->end += (uint32_t)n;
         s->bytes += (uint64_t)n;
+        if (c->k != NULL && i == SIDE_SERVER)
+            c->k->uread += (uint64_t)n;
         s->last = ev_now(loop);
         *more = (size_t)n == want;
         /* A read filled a relay buffer: that direction splices from now on. */
@@ -534,6 +567,9 @@ buf_read(struct ev_loop *loop, struct conn *c, int i, bool *more)
             s->flags |= SIDE_BULK;
         return (size_t)n;
     }
+    if ((n == 0 || errno == EAGAIN || errno == EWOULDBLOCK) && c->k != NULL &&
+        kconn_lagging(loop, c, i))
+        return 0;
     if (n == 0)
         s->flags |= SIDE_EOF;
     else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
@@ -548,7 +584,10 @@ side_read(struct ev_loop *loop, struct conn *c, int i, bool *more)
 {
     struct side *s = &c->side[i];
 
-    if (s->pipe == NULL && s->in == NULL && (s->flags & SIDE_BULK) && !splice_off)
+    /* Not the server while the kernel relay has it: splice would take what its program
+     * has not seen. */
+    if (s->pipe == NULL && s->in == NULL && (s->flags & SIDE_BULK) && !splice_off &&
+        !(c->k != NULL && i == SIDE_SERVER))
         s->pipe = buf_pipe_get(&pipe_pool);
     if (s->pipe == NULL)
         return buf_read(loop, c, i, more);
@@ -564,6 +603,8 @@ side_write(struct ev_loop *loop, struct conn *c, int i)
     struct buf *b = from->in;
     struct buf_pipe *pp = from->pipe;
 
+    if (side_kernel_writes(c, i))
+        return false;
     /* The server socket keeps little unsent, as the client socket does from its listener,
      * from the client's first SEND_LOWAT bytes on: what went before is under the bound
      * anyway, and the many connections that never send more never pay the call. */
@@ -595,6 +636,8 @@ side_write(struct ev_loop *loop, struct conn *c, int i)
             from->flags &= (uint8_t)~SIDE_PIPE_FULL;
         } else {
             b->start += (uint32_t)n;
+            if (c->k != NULL && i == SIDE_CLIENT)
+                c->k->uwrote += (uint64_t)n;
         }
         s->last = ev_now(loop);
     }
@@ -673,7 +716,9 @@ conn_settle(struct conn *c)
             from->pipe = NULL;
             from->flags &= (uint8_t)~SIDE_PIPE_FULL;
         }
-        if ((from->flags & SIDE_EOF) && !side_has_pending(from) && !(to->flags & SIDE_SHUT)) {
+        /* The kernel relay passes the server's FIN on itself (kconn_pass_fin()). */
+        if ((from->flags & SIDE_EOF) && !side_has_pending(from) && !(to->flags & SIDE_SHUT) &&
+            !side_kernel_writes(c, !i)) {
             /* When the other direction is finished too, close() right after sends the
              * FIN (nothing is left unread), so the shutdown would be a wasted call. */
             if (!(from->flags & SIDE_SHUT) && shutdown(to->io.fd, SHUT_WR) == -1 &&
@@ -772,9 +817,10 @@ conn_arm(struct ev_loop *loop, struct conn *c)
             ev[i] = EV_WRITE;
             continue;
         }
-        if (!(s->flags & SIDE_EOF) && !side_is_full(s))
+        if (!(s->flags & SIDE_EOF) && !side_is_full(s) && !side_kernel_reads(c, i))
             ev[i] |= EV_READ;
-        if (c->state >= CONN_RELAY && side_has_pending(&c->side[!i]))
+        if (c->state >= CONN_RELAY && side_has_pending(&c->side[!i]) &&
+            !side_kernel_writes(c, i))
             ev[i] |= EV_WRITE;
         /* An empty pipe goes back at once: an idle connection holds none. */
         assert(s->pipe == NULL || s->pipe->len > 0);
@@ -782,16 +828,68 @@ conn_arm(struct ev_loop *loop, struct conn *c)
     }
     io_want(loop, &c->side[SIDE_CLIENT].io, ev[SIDE_CLIENT]);
     io_want(loop, &c->side[SIDE_SERVER].io, ev[SIDE_SERVER]);
-    assert(ev_is_active(&c->side[SIDE_CLIENT].io) || ev_is_active(&c->side[SIDE_SERVER].io));
+    /* The kernel relay's events and timer may be all that waits. */
+    assert(ev_is_active(&c->side[SIDE_CLIENT].io) || ev_is_active(&c->side[SIDE_SERVER].io) ||
+           c->k != NULL);
 }
 
 /* ---- the kernel relay (krelay.h) ---- */
 
-#define KDRAIN_FIRST 0.001          /* s: the first look at a drain, then twice as long */
+#define KDRAIN_FIRST 0.001          /* s: the first look at a queue, then twice as long */
 #define KDRAIN_MAX 0.1              /* s: the longest wait between two looks */
 
 static void conn_free(struct ev_loop *loop, struct conn *c);
 static void kconn_drain_cb(struct ev_loop *loop, struct ev_timer *w, int revents);
+static void kconn_settle(struct ev_loop *loop, struct conn *c);
+
+/* The connections in the kernel relay, by slot. A report names its connection by slot
+ * and the slot's generation at the hand-over, which a report that arrives after the
+ * connection left no longer matches. */
+static struct kconn **kslots;
+static uint32_t *kslots_free;       /* a stack of free slots */
+static uint32_t kslots_size, kslots_free_count, kslots_gen;
+
+/* Gives k a slot. Returns 0, or -1 when out of memory. */
+static int
+kslot_take(struct kconn *k)
+{
+    if (kslots_free_count == 0) {
+        uint32_t size = kslots_size ? kslots_size * 2 : 64;
+        struct kconn **slots = realloc(kslots, size * sizeof(*slots));
+        uint32_t *free_slots = slots == NULL ? NULL :
+                               realloc(kslots_free, size * sizeof(*free_slots));
+
+        if (slots != NULL)
+            kslots = slots;
+        if (free_slots == NULL)
+            return -1;
+        kslots_free = free_slots;
+        for (uint32_t i = size; i > kslots_size; i--)
+            kslots_free[kslots_free_count++] = i - 1;
+        kslots_size = size;
+    }
+    k->slot = kslots_free[--kslots_free_count];
+    k->gen = ++kslots_gen;
+    kslots[k->slot] = k;
+    return 0;
+}
+
+static void
+kslot_give(const struct kconn *k)
+{
+    kslots[k->slot] = NULL;
+    kslots_free[kslots_free_count++] = k->slot;
+}
+
+/* The connection a report's tag names; NULL when it left the relay. */
+static struct kconn *
+kslot_find(uint64_t tag)
+{
+    uint32_t slot = (uint32_t)tag;
+
+    return slot < kslots_size && kslots[slot] != NULL && kslots[slot]->gen == tag >> 32 ?
+           kslots[slot] : NULL;
+}
 
 /* Whether socket fd has nothing unread. The kernel relay takes what a socket receives
  * in whole chunks, and would send again the part of one the proxy has read already. */
@@ -803,56 +901,62 @@ unread_none(int fd)
     return ioctl(fd, SIOCINQ, &unread) == 0 && unread == 0;
 }
 
-/* The sockets the kernel relays are watched in an epoll set of their own for their FIN
- * (EPOLLRDHUP) and errors only: libev's EV_READ is EPOLLIN, and the kernel signals EPOLLIN
- * for every chunk it relays, which would wake the proxy for each. The set is read by one
- * watcher of the loop. */
+/* The servers the kernel relays from are watched in an epoll set of their own for their
+ * FIN (EPOLLRDHUP) and errors only: libev's EV_READ is EPOLLIN, and the kernel signals
+ * EPOLLIN for every chunk it relays, which would wake the proxy for each. The set also
+ * has the kernel's ring buffer of reports (its event's data 0). It is read by one watcher
+ * of the loop. */
 static int kepoll = -1;
 static struct ev_io kepoll_io;
 
 static void kepoll_cb(struct ev_loop *loop, struct ev_io *w, int revents);
 
-/* Adds side i of c to the set (watch) or takes it out. Returns 0, or -1 (errno). */
+/* Makes the set, once. Returns 0, or -1 (errno). */
 static int
-kepoll_watch(struct ev_loop *loop, struct conn *c, int i, bool watch)
+kepoll_open(struct ev_loop *loop)
 {
-    struct epoll_event e = { .events = EPOLLRDHUP, .data.u64 = (uintptr_t)c | (unsigned)i };
+    struct epoll_event e = { .events = EPOLLIN, .data.u64 = 0 };
 
-    if (kepoll == -1) {
-        kepoll = epoll_create1(EPOLL_CLOEXEC);
-        if (kepoll == -1)
-            return -1;
-        ev_io_init(&kepoll_io, kepoll_cb, kepoll, EV_READ);
-        ev_io_start(loop, &kepoll_io);
-        ev_unref(loop);             /* the connections' timers keep the loop running */
-    }
-    return epoll_ctl(kepoll, watch ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, c->side[i].io.fd, &e);
-}
-
-/* Watches both sockets in the kernel relay's epoll set, or stops. Returns 0, or -1
- * (errno) with neither watched. */
-static int
-kconn_watch_both(struct ev_loop *loop, struct conn *c, bool watch)
-{
-    if (kepoll_watch(loop, c, 0, watch) == -1 && watch)
-        return -1;
-    if (kepoll_watch(loop, c, 1, watch) == 0 || !watch)
+    if (kepoll != -1)
         return 0;
-    kepoll_watch(loop, c, 0, false);
-    return -1;
+    kepoll = epoll_create1(EPOLL_CLOEXEC);
+    if (kepoll == -1)
+        return -1;
+    if (epoll_ctl(kepoll, EPOLL_CTL_ADD, krelay_ring(), &e) == -1) {
+        int err = errno;
+
+        close(kepoll);
+        kepoll = -1;
+        errno = err;
+        return -1;
+    }
+    ev_io_init(&kepoll_io, kepoll_cb, kepoll, EV_READ);
+    ev_io_start(loop, &kepoll_io);
+    ev_unref(loop);                 /* the connections' timers keep the loop running */
+    return 0;
 }
 
-/* Whether the connection can go to the kernel now: relaying, nothing of either side
- * waiting here or unread, no FIN seen yet. */
+/* Adds c's server to the set (watch) or takes it out. Returns 0, or -1 (errno). */
+static int
+kepoll_watch(struct conn *c, bool watch)
+{
+    struct epoll_event e = { .events = EPOLLRDHUP, .data.u64 = (uintptr_t)c };
+
+    return epoll_ctl(kepoll, watch ? EPOLL_CTL_ADD : EPOLL_CTL_DEL,
+                     c->side[SIDE_SERVER].io.fd, &e);
+}
+
+/* Whether the server can go to the kernel now: relaying (a client that half-closed is
+ * fine, its side stays here), nothing of the server's waiting here or unread, no FIN from
+ * it yet. */
 static bool
 kconn_ready(const struct conn *c)
 {
-    return c->state == CONN_RELAY && c->k == NULL && !c->user_only &&
-           krelay_listener_on(conn_listener(c)) &&
-           c->side[0].in == NULL && c->side[1].in == NULL &&
-           c->side[0].pipe == NULL && c->side[1].pipe == NULL &&
-           !((c->side[0].flags | c->side[1].flags) & (SIDE_EOF | SIDE_SHUT)) &&
-           unread_none(c->side[0].io.fd) && unread_none(c->side[1].io.fd);
+    return (c->state == CONN_RELAY || c->state == CONN_DRAIN) && c->k == NULL &&
+           !c->user_only && krelay_listener_on(conn_listener(c)) &&
+           c->side[SIDE_SERVER].in == NULL && c->side[SIDE_SERVER].pipe == NULL &&
+           !(c->side[SIDE_SERVER].flags & SIDE_EOF) && !(c->side[SIDE_CLIENT].flags & SIDE_SHUT) &&
+           unread_none(c->side[SIDE_SERVER].io.fd);
 }
 
 /* The kernel relay refused c (err): it is relayed here, the first time with a word why.
@@ -867,173 +971,264 @@ kconn_refused(struct conn *c, struct kconn *k, int err)
                 "relaying it in user space", strerror(err));
         told = true;
     }
+    if (k != NULL && k->gen != 0)
+        kslot_give(k);
     free(k);
     c->user_only = true;
 }
 
-/* Hands the connection's sockets to the kernel relay; stays here when it refuses. */
+/* Hands what the server sends to the kernel relay; stays here when it refuses. */
 static void
 kconn_start(struct ev_loop *loop, struct conn *c)
 {
     struct kconn *k = calloc(1, sizeof(*k));
-    int fd[2] = { c->side[SIDE_CLIENT].io.fd, c->side[SIDE_SERVER].io.fd };
-    int rc, err;
+    int server = c->side[SIDE_SERVER].io.fd, client = c->side[SIDE_CLIENT].io.fd;
+    int unbounded = 0;
 
-    if (k == NULL || kconn_watch_both(loop, c, true) == -1) {
-        kconn_refused(c, k, k == NULL ? ENOMEM : errno);
+    if (k == NULL || kslot_take(k) == -1 || kepoll_open(loop) == -1 ||
+        kepoll_watch(c, true) == -1) {
+        kconn_refused(c, k, k == NULL || k->gen == 0 ? ENOMEM : errno);
         return;
     }
-    rc = krelay_link(&k->pair, fd);
-    if (rc == -1) {
-        err = errno;
-        kconn_watch_both(loop, c, false);
+    if (krelay_link(&k->pair, server, client, (uint64_t)k->gen << 32 | k->slot) == -1) {
+        int err = errno;
+
+        kepoll_watch(c, false);
         kconn_refused(c, k, err);
         return;
     }
     /* The kernel's queue toward a socket waits a scheduler tick whenever the socket takes
      * no more, which the unsent-bytes bound (TCP_NOTSENT_LOWAT) makes every few segments:
-     * bulk transfers ran at a fifth of the speed. The bound goes; the queue has none. */
-    for (int i = 0; i < 2; i++) {
-        int unbounded = 0;
-
-        setsockopt(fd[i], IPPROTO_TCP, TCP_NOTSENT_LOWAT, &unbounded, sizeof(unbounded));
-    }
-    for (int i = 0; i < 2; i++)
-        k->read[i] = c->side[i].bytes;
-    k->sent[SIDE_CLIENT] = c->side[SIDE_SERVER].bytes;
-    k->sent[SIDE_SERVER] = c->side[SIDE_CLIENT].bytes + c->proxy_len;
+     * bulk transfers ran at a fifth of the speed. The bound goes while the kernel relays
+     * toward the client; its own queue is bounded by KRELAY_QUEUE_MAX. */
+    setsockopt(client, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &unbounded, sizeof(unbounded));
+    k->sent = c->side[SIDE_SERVER].bytes;
     ev_timer_init(&k->drain, kconn_drain_cb, 0., 0.);
     k->drain.data = c;
     c->k = k;
-    if (rc == 1)
-        conn_fail(c, 'P', "relay-handover", 0);
 }
 
-/* Takes the kernel's counts: bytes read from each side, and when (each read is a write
- * to the other side, which is as recent). */
+/* Takes the kernel's count of what it relayed into st, and adds what is new of it to the
+ * server's count. Returns 0, or -1 (errno) when the entry is gone. */
+static int
+kconn_count(struct conn *c, struct krelay_stat *st)
+{
+    if (krelay_stat(&c->k->pair, st) == -1)
+        return -1;
+    c->side[SIDE_SERVER].bytes += st->bytes - c->k->counted;
+    c->k->counted = st->bytes;
+    return 0;
+}
+
+/* Takes the kernel's count, and when it last relayed (a read from the server and a write
+ * to the client, both as recent). */
 static void
 kconn_refresh(struct ev_loop *loop, struct conn *c)
 {
+    struct krelay_stat st;
     struct timespec ts;
     uint64_t now_ns;
+    ev_tstamp last;
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
     now_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-    for (int i = 0; i < 2; i++) {
-        uint64_t bytes, last_ns;
-        ev_tstamp last;
-
-        if (krelay_stat(&c->k->pair, i, &bytes, &last_ns) == -1)
-            continue;
-        c->side[i].bytes = c->k->read[i] + bytes;
-        if (last_ns == 0 || last_ns > now_ns)
-            continue;
-        last = ev_now(loop) - (ev_tstamp)(now_ns - last_ns) / 1e9;
-        for (int j = 0; j < 2; j++)
-            if (c->side[j].last < last)
-                c->side[j].last = last;
-    }
+    if (kconn_count(c, &st) == -1 || st.last_ns == 0 || st.last_ns > now_ns)
+        return;
+    last = ev_now(loop) - (ev_tstamp)(now_ns - st.last_ns) / 1e9;
+    for (int j = 0; j < 2; j++)
+        if (c->side[j].last < last)
+            c->side[j].last = last;
 }
 
-/* Side i woke the proxy (revents, epoll's): its FIN or an error. */
-static void
-kconn_event(struct conn *c, int i, uint32_t revents)
+/* How many of the server's bytes the kernel still holds, queued toward the client
+ * (st: its count; the client also got what the relay here wrote). Returns that, or -1
+ * (errno). */
+static int64_t
+kconn_backlog(const struct conn *c, const struct krelay_stat *st)
 {
-    struct side *s = &c->side[i];
+    return krelay_backlog(c->side[SIDE_CLIENT].io.fd, c->k->sent + c->k->uwrote + st->bytes);
+}
+
+/* The server woke the proxy (revents, epoll's): its FIN or an error. When its bytes are
+ * relayed here, the relay here reads its FIN after them. */
+static void
+kconn_event(struct conn *c, uint32_t revents)
+{
+    struct side *s = &c->side[SIDE_SERVER];
     int err = 0;
     socklen_t len = sizeof(err);
 
     if (revents & EPOLLERR) {
         getsockopt(s->io.fd, SOL_SOCKET, SO_ERROR, &err, &len);
-        conn_fail(c, i == SIDE_CLIENT ? 'C' : 'S', "read", err != 0 ? err : ECONNRESET);
-    } else if (revents & (EPOLLRDHUP | EPOLLHUP)) {
+        conn_fail(c, 'S', "read", err != 0 ? err : ECONNRESET);
+        return;
+    }
+    if (!c->k->user)
         s->flags |= SIDE_EOF;
+    kepoll_watch(c, false);         /* level-triggered: once is enough */
+    s->flags |= SIDE_SHUT_WATCH;
+}
+
+/* What the server sends comes to user space: the kernel keeps it in the server's socket
+ * (it did with the last report), the relay here reads it, and writes it to the client
+ * once the kernel's queue toward the client is empty. A FIN seen already is for the relay
+ * here to read, after those bytes. */
+static void
+kconn_to_user(struct ev_loop *loop, struct conn *c)
+{
+    c->k->user = true;
+    c->side[SIDE_SERVER].flags &= (uint8_t)~SIDE_EOF;
+    kconn_settle(loop, c);
+}
+
+/* The kernel reported: it relayed another 2^KRELAY_REPORT_SHIFT bytes, and may go
+ * KRELAY_QUEUE_MAX beyond what the client took; or it reached that and keeps what the
+ * server sends (the client takes no more); or the client's socket is gone. */
+static void
+kconn_reported(struct ev_loop *loop, struct conn *c)
+{
+    struct kconn *k = c->k;
+    struct krelay_stat st;
+    int64_t backlog;
+
+    if (k->user || krelay_stat(&k->pair, &st) == -1)
+        return;
+    if (st.gone) {                  /* the client's socket closed: its error comes */
+        conn_fail(c, 'C', "write", EPIPE);
+    } else if (st.held != k->uread) {
+        kconn_to_user(loop, c);
+    } else if ((backlog = kconn_backlog(c, &st)) == -1 ||
+               krelay_allow(&k->pair, k->uread,
+                            st.bytes - (uint64_t)backlog + KRELAY_QUEUE_MAX) == -1) {
+        conn_fail(c, 'P', "relay-allow", errno);
     }
 }
 
-/* Whether all that side i sent before its FIN has left for the other side: the kernel
- * took it all from i's receive queue, and the other socket has written it. */
-static int
-kconn_drained(struct conn *c, int i)
+/* The server's bytes relayed here may go to the client once the kernel has delivered all
+ * it took before. Returns whether that waits. */
+static bool
+kconn_clearing(struct conn *c)
 {
-    uint64_t bytes, last_ns;
-    int unread;
+    struct kconn *k = c->k;
+    struct krelay_stat st;
+    int64_t backlog;
 
-    if (ioctl(c->side[i].io.fd, SIOCINQ, &unread) == -1)
-        return -1;
-    if (unread > 0 || krelay_stat(&c->k->pair, i, &bytes, &last_ns) == -1)
-        return unread > 0 ? 0 : -1;
-    c->side[i].bytes = c->k->read[i] + bytes;
-    return krelay_delivered(c->side[!i].io.fd, c->k->sent[!i] + bytes);
+    if (!k->user || k->clear)
+        return false;
+    if (kconn_count(c, &st) == -1 || (backlog = kconn_backlog(c, &st)) == -1) {
+        conn_fail(c, 'C', "write", errno);
+        return false;
+    }
+    k->clear = backlog == 0;
+    return !k->clear;
 }
 
-/* Passes each FIN on once what came before it is delivered; finishes when both are. */
+/* A read of the server, whose bytes the kernel keeps for the relay here, found none (or
+ * its FIN): when the kernel kept more than was read, they wait in a queue of its own
+ * (the receive buffer was full as they came), which its worker empties once woken.
+ * Wakes it, and reads again after a while (the socket says readable meanwhile). Returns
+ * whether that is so. */
+static bool
+kconn_lagging(struct ev_loop *loop, struct conn *c, int i)
+{
+    struct kconn *k = c->k;
+    struct krelay_stat st;
+
+    if (i != SIDE_SERVER || !k->user || krelay_stat(&k->pair, &st) == -1 ||
+        st.held == k->uread)
+        return false;
+    krelay_kick(c->side[SIDE_SERVER].io.fd);
+    k->lag = true;
+    kconn_settle(loop, c);
+    return true;
+}
+
+/* The server's bytes go back to the kernel once all it kept has been delivered: nothing
+ * waits here or in the socket, no FIN came (the relay here passes that on). The kernel
+ * keeps what comes meanwhile until it has been told of all before. */
+static void
+kconn_resume(struct conn *c)
+{
+    struct kconn *k = c->k;
+    struct side *server = &c->side[SIDE_SERVER];
+    struct krelay_stat st;
+
+    if (!k->user || !k->clear || side_has_pending(server) ||
+        (server->flags & (SIDE_EOF | SIDE_SHUT_WATCH)) || !unread_none(server->io.fd))
+        return;
+    if (krelay_stat(&k->pair, &st) == -1 ||
+        krelay_allow(&k->pair, k->uread, st.bytes + KRELAY_QUEUE_MAX) == -1 ||
+        krelay_stat(&k->pair, &st) == -1 || st.held != k->uread)
+        return;
+    k->user = false;
+    k->clear = false;
+}
+
+/* Passes the server's FIN on to the client once all before it is delivered. Returns
+ * whether it waits. */
+static bool
+kconn_pass_fin(struct conn *c)
+{
+    struct side *server = &c->side[SIDE_SERVER], *client = &c->side[SIDE_CLIENT];
+    struct krelay_stat st;
+    int64_t backlog;
+
+    if (c->k->user || !(server->flags & SIDE_EOF) || (client->flags & SIDE_SHUT))
+        return false;
+    if (!unread_none(server->io.fd))
+        return true;
+    if (kconn_count(c, &st) == -1 || (backlog = kconn_backlog(c, &st)) == -1 ||
+        (backlog == 0 && st.held == c->k->uread && shutdown(client->io.fd, SHUT_WR) == -1)) {
+        conn_fail(c, 'C', "write", errno);
+        return false;
+    }
+    if (backlog > 0 || st.held != c->k->uread)
+        return true;
+    client->flags |= SIDE_SHUT;
+    c->state = (server->flags & SIDE_SHUT) ? CONN_CLOSED : CONN_DRAIN;
+    if (c->state == CONN_CLOSED)
+        c->term[0] = c->term[1] = '-';
+    return false;
+}
+
+/* Moves the connection on from what the kernel has done: the server's FIN passed on, the
+ * client cleared for writing here; looks again with a timer while it waits. */
 static void
 kconn_settle(struct ev_loop *loop, struct conn *c)
 {
-    bool waiting = false;
+    struct kconn *k = c->k;
+    bool waiting = kconn_pass_fin(c);
 
-    for (int i = 0; i < 2 && c->state != CONN_CLOSED; i++) {
-        struct side *from = &c->side[i], *to = &c->side[!i];
-        int r;
-
-        if (!(from->flags & SIDE_EOF) || (to->flags & SIDE_SHUT))
-            continue;
-        r = kconn_drained(c, i);
-        if (r == 0) {
-            waiting = true;
-        } else if (r == -1 || shutdown(to->io.fd, SHUT_WR) == -1) {
-            conn_fail(c, i == SIDE_CLIENT ? 'S' : 'C', "write", errno);
-        } else {
-            to->flags |= SIDE_SHUT;
-            c->state = CONN_DRAIN;
-        }
-    }
-    if (c->state != CONN_CLOSED && (c->side[0].flags & SIDE_SHUT) &&
-        (c->side[1].flags & SIDE_SHUT)) {
-        c->term[0] = c->term[1] = '-';
-        c->state = CONN_CLOSED;
-    }
+    if (c->state != CONN_CLOSED)
+        waiting = kconn_clearing(c) || k->lag || waiting;
     if (!waiting || c->state == CONN_CLOSED) {
-        ev_timer_stop(loop, &c->k->drain);
-        c->k->every = 0;
-    } else if (!ev_is_active(&c->k->drain)) {
-        c->k->every = c->k->every == 0 ? KDRAIN_FIRST : c->k->every * 2;
-        if (c->k->every > KDRAIN_MAX)
-            c->k->every = KDRAIN_MAX;
-        ev_timer_set(&c->k->drain, c->k->every, 0.);
-        ev_timer_start(loop, &c->k->drain);
+        ev_timer_stop(loop, &k->drain);
+        k->every = 0;
+    } else if (!ev_is_active(&k->drain)) {
+        k->every = k->every == 0 ? KDRAIN_FIRST : k->every * 2;
+        if (k->every > KDRAIN_MAX)
+            k->every = KDRAIN_MAX;
+        ev_timer_set(&k->drain, k->every, 0.);
+        ev_timer_start(loop, &k->drain);
     }
 }
 
-/* Watches each side for its FIN until it has come; the loop's watchers stay off. */
-static void
-kconn_arm(struct ev_loop *loop, struct conn *c)
-{
-    for (int i = 0; i < 2; i++) {
-        io_want(loop, &c->side[i].io, 0);
-        if ((c->side[i].flags & (SIDE_EOF | SIDE_SHUT_WATCH)) == SIDE_EOF) {
-            kepoll_watch(loop, c, i, false);
-            c->side[i].flags |= SIDE_SHUT_WATCH;
-        }
-    }
-}
-
-/* After an event: the connection is freed if it ended, else its watchers follow its state
- * (the kernel relay's or the loop's). */
+/* After an event: the connection is freed if it ended, else its watchers follow its
+ * buffers (conn_arm() leaves to the kernel what it relays). */
 static void
 conn_after_event(struct ev_loop *loop, struct conn *c)
 {
-    if (c->state == CONN_CLOSED)
+    if (c->state == CONN_CLOSED) {
         conn_free(loop, c);
-    else if (c->k != NULL)
-        kconn_arm(loop, c);
-    else
-        conn_arm(loop, c);
+        return;
+    }
+    if (c->k != NULL && c->k->user)
+        kconn_resume(c);
+    conn_arm(loop, c);
 }
 
-/* One event at a time: handling one may free its connection, whose other socket could be
- * in the same batch. */
+/* The kernel's reports, then one socket event at a time: handling one may free its
+ * connection. */
 static void
 kepoll_cb(struct ev_loop *loop, struct ev_io *w, int revents)
 {
@@ -1042,9 +1237,23 @@ kepoll_cb(struct ev_loop *loop, struct ev_io *w, int revents)
     (void)w;
     (void)revents;
     while (epoll_wait(kepoll, &e, 1, 0) == 1) {
-        struct conn *c = (struct conn *)(uintptr_t)(e.data.u64 & ~(uint64_t)1);
+        struct conn *c = (struct conn *)(uintptr_t)e.data.u64;
+        uint64_t tag;
 
-        kconn_event(c, (int)(e.data.u64 & 1), e.events);
+        if (c == NULL) {
+            struct kconn *k;
+
+            while (krelay_report(&tag))
+                if ((k = kslot_find(tag)) != NULL) {
+                    c = k->drain.data;
+                    kconn_reported(loop, c);
+                    if (c->state != CONN_CLOSED)
+                        kconn_settle(loop, c);
+                    conn_after_event(loop, c);
+                }
+            continue;
+        }
+        kconn_event(c, e.events);
         if (c->state != CONN_CLOSED)
             kconn_settle(loop, c);
         conn_after_event(loop, c);
@@ -1057,6 +1266,7 @@ kconn_drain_cb(struct ev_loop *loop, struct ev_timer *w, int revents)
     struct conn *c = w->data;
 
     (void)revents;
+    c->k->lag = false;
     kconn_settle(loop, c);
     conn_after_event(loop, c);
 }
@@ -1068,6 +1278,7 @@ kconn_end(struct ev_loop *loop, struct conn *c)
     kconn_refresh(loop, c);
     krelay_unlink(&c->k->pair);
     ev_timer_stop(loop, &c->k->drain);
+    kslot_give(c->k);
     free(c->k);
     c->k = NULL;
 }

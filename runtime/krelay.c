@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -21,21 +22,45 @@
 #define SO_COOKIE 57
 #endif
 
-/* What the program keeps per socket, keyed by its cookie: its peer's cookie (the key of
- * the peer in the sockhash), the bytes it redirected, when it last did, and whether a
- * redirect failed (the peer was not in the sockhash yet): from then on the socket's bytes
- * stay with it, in order, where user space can read them. */
+/* What the program keeps per sender, keyed by its cookie: the receiver's cookie (its key
+ * in the sockhash of receivers), the bytes it redirected, when it last took some, whether
+ * a redirect failed (the receiver had left the sockhash: its socket closed), the tag user
+ * space gave it for the reports, and the bytes it kept in the sender for user space. */
 struct link {
     uint64_t peer;
     uint64_t bytes;
     uint64_t last_ns;
+    uint64_t gone;
+    uint64_t tag;
     uint64_t held;
 };
 
-/* Entries per connection: two sockets; workers share the maps (made before the fork). */
-#define ENTRIES_MAX (1u << 22)
+/* What user space says of a sender, keyed by its cookie: how many of the bytes the
+ * program kept it has relayed so far, and up to how many bytes in all the program may
+ * redirect (user space raises it as the receiver takes them). The program redirects
+ * again only once all it kept has been relayed: no byte overtakes another. */
+struct ctl {
+    uint64_t relayed;
+    uint64_t limit;
+};
 
-static int links_fd = -1, socks_fd = -1, prog_fd = -1;
+/* Entries per connection: two sockets. */
+#define ENTRIES_MAX (1u << 21)
+#define RING_SIZE (64u << 10)       /* a power of two, a multiple of the page size */
+
+/* One worker's relay. Every worker has its own, made before the fork (loading needs the
+ * privileges workers drop), so that the reports of a connection reach its worker. The
+ * program takes the bytes of the senders in rx and sends them to their receivers in tx;
+ * a socket is never in both (see krelay.h). */
+struct krelay {
+    int links, ctls, rx, tx, ring, prog;
+    uint64_t *ring_cons;            /* the ring buffer's consumer position (ours to move) */
+    const uint64_t *ring_prod;      /* the producer's, */
+    const uint8_t *ring_data;       /* then the records, mapped twice in a row */
+};
+
+static struct krelay *relays, *self;
+static uint32_t relay_count;
 
 static long
 sys_bpf(int cmd, union bpf_attr *attr)
@@ -50,66 +75,121 @@ sys_bpf(int cmd, union bpf_attr *attr)
 #define MOV_REG(d, s) INSN(BPF_ALU64 | BPF_MOV | BPF_X, d, s, 0, 0)
 #define MOV_IMM(d, i) INSN(BPF_ALU64 | BPF_MOV | BPF_K, d, 0, 0, i)
 #define ADD_IMM(d, i) INSN(BPF_ALU64 | BPF_ADD | BPF_K, d, 0, 0, i)
+#define ADD_REG(d, s) INSN(BPF_ALU64 | BPF_ADD | BPF_X, d, s, 0, 0)
+#define RSH_IMM(d, i) INSN(BPF_ALU64 | BPF_RSH | BPF_K, d, 0, 0, i)
 #define LOAD_MAP(d, fd) INSN(BPF_LD | BPF_DW | BPF_IMM, d, BPF_PSEUDO_MAP_FD, 0, fd), \
     INSN(0, 0, 0, 0, 0)
 #define STORE64(d, o, s) INSN(BPF_STX | BPF_DW | BPF_MEM, d, s, o, 0)
 #define LOAD64(d, s, o) INSN(BPF_LDX | BPF_DW | BPF_MEM, d, s, o, 0)
 #define LOAD32(d, s, o) INSN(BPF_LDX | BPF_W | BPF_MEM, d, s, o, 0)
-#define ATOMIC_ADD64(d, o, s) INSN(BPF_STX | BPF_DW | BPF_ATOMIC, d, s, o, BPF_ADD)
+#define FETCH_ADD64(d, o, s) INSN(BPF_STX | BPF_DW | BPF_ATOMIC, d, s, o, BPF_ADD | BPF_FETCH)
 #define JEQ_IMM(d, i, o) INSN(BPF_JMP | BPF_JEQ | BPF_K, d, 0, o, i)
 #define JNE_IMM(d, i, o) INSN(BPF_JMP | BPF_JNE | BPF_K, d, 0, o, i)
+#define JEQ_REG(d, s, o) INSN(BPF_JMP | BPF_JEQ | BPF_X, d, s, o, 0)
+#define JNE_REG(d, s, o) INSN(BPF_JMP | BPF_JNE | BPF_X, d, s, o, 0)
+#define JGT_REG(d, s, o) INSN(BPF_JMP | BPF_JGT | BPF_X, d, s, o, 0)
+#define JA(o) INSN(BPF_JMP | BPF_JA, 0, 0, o, 0)
 #define CALL(f) INSN(BPF_JMP | BPF_CALL, 0, 0, 0, f)
 #define EXIT() INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0)
 
-/* The stream verdict, for every chunk a socket of the sockhash receives:
+/* The stream verdict, for every chunk a socket of rx receives:
  *
  *     if (skb->len == 0) return SK_DROP;       // a FIN: user space passes it on
  *     struct link *l = lookup(links, get_socket_cookie(skb));
- *     if (l == NULL || l->held) return SK_PASS;   // kept for user space
- *     l->bytes += skb->len; l->last_ns = ktime_get_ns();
- *     if (sk_redirect_hash(skb, socks, &l->peer, 0) == SK_PASS)
+ *     if (l == NULL || l->gone) return SK_PASS;   // kept in the socket
+ *     l->last_ns = ktime_get_ns();
+ *     struct ctl *c = lookup(ctls, get_socket_cookie(skb));
+ *     if (c == NULL) return SK_PASS;
+ *     if (c->relayed != l->held) {            // user space relays: keep for it
+ *         l->held += skb->len;
+ *         return SK_PASS;
+ *     }
+ *     if (l->bytes + skb->len > c->limit) {   // the peer is behind: keep, and report
+ *         l->held += skb->len;
+ *         goto report;
+ *     }
+ *     old = fetch_add(&l->bytes, skb->len);
+ *     if (sk_redirect_hash(skb, tx, &l->peer, 0) != SK_PASS)
+ *         l->gone = 1;                        // kept, and reported
+ *     else if (old >> KRELAY_REPORT_SHIFT == (old + skb->len) >> KRELAY_REPORT_SHIFT)
  *         return SK_PASS;                     // to the peer's send queue
- *     l->held = 1;
+ * report:
+ *     ringbuf_output(ring, &l->tag, 8, 0);
  *     return SK_PASS;
  *
- * Written as instructions so that building the proxy needs no BPF compiler. */
+ * A chunk kept (SK_PASS without a redirect) waits in the socket, for recv(), and counts
+ * against its receive buffer: the window closes when that is full. Chunks of one socket
+ * go through the program one at a time (under the socket's lock), so its counts need no
+ * atomic operation; bytes, which user space reads meanwhile, gets one all the same.
+ * Written as instructions so that building the proxy needs no BPF compiler; the comments
+ * give each jump's target. */
 static int
-prog_load(char *log, size_t log_size)
+prog_load(const struct krelay *r, char *log, size_t log_size)
 {
     struct bpf_insn insns[] = {
-        MOV_REG(BPF_REG_6, BPF_REG_1),
-        LOAD32(BPF_REG_1, BPF_REG_6, offsetof(struct __sk_buff, len)),
-        JEQ_IMM(BPF_REG_1, 0, 31),                  /* to "a FIN" */
+        MOV_REG(BPF_REG_6, BPF_REG_1),                              /* 0 */
+        LOAD32(BPF_REG_8, BPF_REG_6, offsetof(struct __sk_buff, len)),
+        JEQ_IMM(BPF_REG_8, 0, 63),                                  /* to 66: a FIN */
         MOV_REG(BPF_REG_1, BPF_REG_6),
         CALL(BPF_FUNC_get_socket_cookie),
-        STORE64(BPF_REG_10, -8, BPF_REG_0),
-        LOAD_MAP(BPF_REG_1, links_fd),
-        MOV_REG(BPF_REG_2, BPF_REG_10),
+        STORE64(BPF_REG_10, -8, BPF_REG_0),                         /* 5 */
+        LOAD_MAP(BPF_REG_1, r->links),
+        MOV_REG(BPF_REG_2, BPF_REG_10),                             /* 8 */
+        ADD_IMM(BPF_REG_2, -8),
+        CALL(BPF_FUNC_map_lookup_elem),                             /* 10 */
+        JEQ_IMM(BPF_REG_0, 0, 52),                                  /* to 64: kept */
+        MOV_REG(BPF_REG_7, BPF_REG_0),
+        LOAD64(BPF_REG_1, BPF_REG_7, offsetof(struct link, gone)),
+        JNE_IMM(BPF_REG_1, 0, 49),                                  /* to 64: kept */
+        CALL(BPF_FUNC_ktime_get_ns),                                /* 15 */
+        STORE64(BPF_REG_7, offsetof(struct link, last_ns), BPF_REG_0),
+        LOAD_MAP(BPF_REG_1, r->ctls),
+        MOV_REG(BPF_REG_2, BPF_REG_10),                             /* 19 */
         ADD_IMM(BPF_REG_2, -8),
         CALL(BPF_FUNC_map_lookup_elem),
-        JEQ_IMM(BPF_REG_0, 0, 20),                  /* to "kept" */
-        MOV_REG(BPF_REG_7, BPF_REG_0),
-        LOAD64(BPF_REG_1, BPF_REG_7, offsetof(struct link, held)),
-        JNE_IMM(BPF_REG_1, 0, 17),                  /* to "kept" */
-        LOAD32(BPF_REG_1, BPF_REG_6, offsetof(struct __sk_buff, len)),
-        ATOMIC_ADD64(BPF_REG_7, offsetof(struct link, bytes), BPF_REG_1),
-        CALL(BPF_FUNC_ktime_get_ns),
-        STORE64(BPF_REG_7, offsetof(struct link, last_ns), BPF_REG_0),
+        JEQ_IMM(BPF_REG_0, 0, 41),                                  /* to 64: kept */
+        LOAD64(BPF_REG_2, BPF_REG_7, offsetof(struct link, held)),
+        LOAD64(BPF_REG_1, BPF_REG_0, offsetof(struct ctl, relayed)),
+        JNE_REG(BPF_REG_1, BPF_REG_2, 28),                          /* to 54: keep */
+        LOAD64(BPF_REG_1, BPF_REG_7, offsetof(struct link, bytes)), /* 26 */
+        ADD_REG(BPF_REG_1, BPF_REG_8),
+        LOAD64(BPF_REG_3, BPF_REG_0, offsetof(struct ctl, limit)),
+        JGT_REG(BPF_REG_1, BPF_REG_3, 21),                          /* to 51: keep, report */
+        MOV_REG(BPF_REG_9, BPF_REG_8),                              /* 30: redirect */
+        FETCH_ADD64(BPF_REG_7, offsetof(struct link, bytes), BPF_REG_9),
         LOAD64(BPF_REG_1, BPF_REG_7, offsetof(struct link, peer)),
         STORE64(BPF_REG_10, -16, BPF_REG_1),
         MOV_REG(BPF_REG_1, BPF_REG_6),
-        LOAD_MAP(BPF_REG_2, socks_fd),
-        MOV_REG(BPF_REG_3, BPF_REG_10),
+        LOAD_MAP(BPF_REG_2, r->tx),                                 /* 35 */
+        MOV_REG(BPF_REG_3, BPF_REG_10),                             /* 37 */
         ADD_IMM(BPF_REG_3, -16),
         MOV_IMM(BPF_REG_4, 0),
-        CALL(BPF_FUNC_sk_redirect_hash),
-        JNE_IMM(BPF_REG_0, SK_PASS, 1),             /* to "not redirected" */
-        EXIT(),
-        MOV_IMM(BPF_REG_1, 1),                      /* not redirected */
-        STORE64(BPF_REG_7, offsetof(struct link, held), BPF_REG_1),
-        MOV_IMM(BPF_REG_0, SK_PASS),                /* kept */
-        EXIT(),
-        MOV_IMM(BPF_REG_0, SK_DROP),                /* a FIN */
+        CALL(BPF_FUNC_sk_redirect_hash),                            /* 40 */
+        JEQ_IMM(BPF_REG_0, SK_PASS, 3),                             /* to 45: redirected */
+        MOV_IMM(BPF_REG_1, 1),
+        STORE64(BPF_REG_7, offsetof(struct link, gone), BPF_REG_1),
+        JA(12),                                                     /* to 57: report */
+        MOV_REG(BPF_REG_1, BPF_REG_9),                              /* 45: redirected */
+        RSH_IMM(BPF_REG_1, KRELAY_REPORT_SHIFT),
+        ADD_REG(BPF_REG_9, BPF_REG_8),
+        RSH_IMM(BPF_REG_9, KRELAY_REPORT_SHIFT),
+        JEQ_REG(BPF_REG_1, BPF_REG_9, 14),                          /* to 64: kept */
+        JA(6),                                                      /* 50: to 57: report */
+        ADD_REG(BPF_REG_2, BPF_REG_8),                              /* 51: keep, report */
+        STORE64(BPF_REG_7, offsetof(struct link, held), BPF_REG_2),
+        JA(3),                                                      /* to 57: report */
+        ADD_REG(BPF_REG_2, BPF_REG_8),                              /* 54: keep */
+        STORE64(BPF_REG_7, offsetof(struct link, held), BPF_REG_2), /* 55 */
+        JA(7),                                                      /* to 64: kept */
+        LOAD_MAP(BPF_REG_1, r->ring),                               /* 57: report */
+        MOV_REG(BPF_REG_2, BPF_REG_7),                              /* 59 */
+        ADD_IMM(BPF_REG_2, offsetof(struct link, tag)),             /* 60 */
+        MOV_IMM(BPF_REG_3, sizeof(uint64_t)),
+        MOV_IMM(BPF_REG_4, 0),
+        CALL(BPF_FUNC_ringbuf_output),
+        MOV_IMM(BPF_REG_0, SK_PASS),                                /* 64: kept */
+        EXIT(),                                                     /* 65 */
+        MOV_IMM(BPF_REG_0, SK_DROP),                                /* 66: a FIN */
         EXIT(),
     };
     union bpf_attr a;
@@ -126,13 +206,14 @@ prog_load(char *log, size_t log_size)
 }
 
 static int
-map_create(uint32_t type, uint32_t value_size, uint32_t entries, uint32_t flags)
+map_create(uint32_t type, uint32_t key_size, uint32_t value_size, uint32_t entries,
+           uint32_t flags)
 {
     union bpf_attr a;
 
     memset(&a, 0, sizeof(a));
     a.map_type = type;
-    a.key_size = sizeof(uint64_t);
+    a.key_size = key_size;
     a.value_size = value_size;
     a.max_entries = entries;
     a.map_flags = flags;
@@ -140,52 +221,87 @@ map_create(uint32_t type, uint32_t value_size, uint32_t entries, uint32_t flags)
 }
 
 static int
-prog_attach(void)
+prog_attach(const struct krelay *r)
 {
     union bpf_attr a;
 
     memset(&a, 0, sizeof(a));
-    a.target_fd = (uint32_t)socks_fd;
-    a.attach_bpf_fd = (uint32_t)prog_fd;
+    a.target_fd = (uint32_t)r->rx;
+    a.attach_bpf_fd = (uint32_t)r->prog;
     a.attach_type = BPF_SK_SKB_STREAM_VERDICT;
     return (int)sys_bpf(BPF_PROG_ATTACH, &a);
+}
+
+/* Maps the ring buffer: the consumer's page (writable), then the producer's page and the
+ * data, which the kernel maps twice so that a record is contiguous where it wraps. */
+static int
+ring_map(struct krelay *r)
+{
+    long page = sysconf(_SC_PAGESIZE);
+    void *cons, *prod;
+
+    cons = mmap(NULL, (size_t)page, PROT_READ | PROT_WRITE, MAP_SHARED, r->ring, 0);
+    if (cons == MAP_FAILED)
+        return -1;
+    prod = mmap(NULL, (size_t)page + 2 * RING_SIZE, PROT_READ, MAP_SHARED, r->ring, page);
+    if (prod == MAP_FAILED) {
+        munmap(cons, (size_t)page);
+        return -1;
+    }
+    r->ring_cons = cons;
+    r->ring_prod = prod;
+    r->ring_data = (const uint8_t *)prod + page;
+    return 0;
+}
+
+/* Makes one relay's maps and program. Returns NULL, or the step that failed (errno set). */
+static const char *
+load(struct krelay *r, uint32_t entries)
+{
+    r->links = map_create(BPF_MAP_TYPE_HASH, sizeof(uint64_t), sizeof(struct link), entries,
+                          BPF_F_NO_PREALLOC);
+    r->ctls = r->links == -1 ? -1 :
+              map_create(BPF_MAP_TYPE_HASH, sizeof(uint64_t), sizeof(struct ctl), entries,
+                         BPF_F_NO_PREALLOC);
+    if (r->ctls == -1)
+        return "bpf map";
+    r->rx = map_create(BPF_MAP_TYPE_SOCKHASH, sizeof(uint64_t), sizeof(uint64_t), entries, 0);
+    r->tx = r->rx == -1 ? -1 :
+            map_create(BPF_MAP_TYPE_SOCKHASH, sizeof(uint64_t), sizeof(uint64_t), entries, 0);
+    if (r->tx == -1)
+        return "bpf sockhash";
+    r->ring = map_create(BPF_MAP_TYPE_RINGBUF, 0, 0, RING_SIZE, 0);
+    if (r->ring == -1 || ring_map(r) == -1)
+        return "bpf ring buffer";
+    r->prog = prog_load(r, NULL, 0);
+    if (r->prog == -1) {
+        char log[4096] = "";
+        int e = errno;
+
+        if (e != EPERM && prog_load(r, log, sizeof(log)) == -1 && log[0] != '\0')
+            log_msg(LOG_LEVEL_INFO, "bpf verifier: %s", log);
+        errno = e;
+        return "bpf program";
+    }
+    if (prog_attach(r) == -1)
+        return "bpf attach";
+    return NULL;
 }
 
 static void
 close_all(void)
 {
-    int *fds[] = { &prog_fd, &socks_fd, &links_fd };
+    for (uint32_t i = 0; i < relay_count; i++) {
+        int *fds[] = { &relays[i].prog, &relays[i].ring, &relays[i].tx, &relays[i].rx,
+                       &relays[i].ctls, &relays[i].links };
 
-    for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
-        if (*fds[i] != -1)
-            close(*fds[i]);
-        *fds[i] = -1;
+        for (size_t j = 0; j < sizeof(fds) / sizeof(fds[0]); j++)
+            if (*fds[j] != -1)
+                close(*fds[j]);
     }
-}
-
-/* Makes the maps and the program. Returns NULL, or the step that failed (errno set). */
-static const char *
-load(uint32_t entries)
-{
-    links_fd = map_create(BPF_MAP_TYPE_HASH, sizeof(struct link), entries, BPF_F_NO_PREALLOC);
-    if (links_fd == -1)
-        return "bpf map";
-    socks_fd = map_create(BPF_MAP_TYPE_SOCKHASH, sizeof(uint64_t), entries, 0);
-    if (socks_fd == -1)
-        return "bpf sockhash";
-    prog_fd = prog_load(NULL, 0);
-    if (prog_fd == -1) {
-        char log[4096] = "";
-        int e = errno;
-
-        if (e != EPERM && prog_load(log, sizeof(log)) == -1 && log[0] != '\0')
-            log_msg(LOG_LEVEL_INFO, "bpf verifier: %s", log);
-        errno = e;
-        return "bpf program";
-    }
-    if (prog_attach() == -1)
-        return "bpf attach";
-    return NULL;
+    free(relays);
+    relays = NULL;
+    relay_count = 0;
 }
 
 /* What SWITCHYARD_RELAY chooses for every listener, or YT_RELAY_COUNT when it names none. */
@@ -238,8 +354,8 @@ bool
 krelay_load(const struct yt_table *t)
 {
     uint32_t workers = t->global.workers ? t->global.workers : 1, count[YT_RELAY_COUNT] = { 0 };
-    uint64_t entries = 2ull * t->global.maxconn * workers;
-    const char *failed;
+    uint64_t entries = 2ull * t->global.maxconn;
+    const char *failed = NULL;
     char kernel[80], user[80];
 
     relay_forced = relay_from_env();
@@ -250,7 +366,14 @@ krelay_load(const struct yt_table *t)
         log_msg(LOG_LEVEL_INFO, "relay: user (configured)");
         return false;
     }
-    failed = load(entries < ENTRIES_MAX ? (uint32_t)entries : ENTRIES_MAX);
+    relays = calloc(workers, sizeof(*relays));
+    if (relays == NULL)
+        failed = "memory";
+    for (uint32_t i = 0; failed == NULL && i < workers; i++) {
+        relays[i] = (struct krelay){ -1, -1, -1, -1, -1, -1, NULL, NULL, NULL };
+        relay_count = i + 1;
+        failed = load(&relays[i], entries < ENTRIES_MAX ? (uint32_t)entries : ENTRIES_MAX);
+    }
     if (failed != NULL) {
         int e = errno;
 
@@ -259,6 +382,7 @@ krelay_load(const struct yt_table *t)
                 "relay: user (%s: %s)", failed, strerror(e));
         return false;
     }
+    self = &relays[0];
     if (count[YT_RELAY_USER] == 0) {
         log_msg(LOG_LEVEL_INFO, "relay: kernel (sockmap)");
         return true;
@@ -272,13 +396,43 @@ krelay_load(const struct yt_table *t)
 bool
 krelay_listener_on(const struct yt_listener *l)
 {
-    return prog_fd != -1 && relay_wanted(l) != YT_RELAY_USER;
+    return self != NULL && relay_wanted(l) != YT_RELAY_USER;
+}
+
+void
+krelay_use(uint32_t worker)
+{
+    if (worker < relay_count)
+        self = &relays[worker];
+}
+
+int
+krelay_ring(void)
+{
+    return self->ring;
 }
 
 bool
-krelay_on(void)
+krelay_report(uint64_t *tag)
 {
-    return prog_fd != -1;
+    uint64_t cons = *self->ring_cons;
+
+    while (cons < __atomic_load_n(self->ring_prod, __ATOMIC_ACQUIRE)) {
+        const uint8_t *rec = self->ring_data + (cons & (RING_SIZE - 1));
+        uint32_t len = __atomic_load_n((const uint32_t *)rec, __ATOMIC_ACQUIRE);
+        bool discarded = len & BPF_RINGBUF_DISCARD_BIT;
+
+        if (len & BPF_RINGBUF_BUSY_BIT)
+            break;                  /* being written: the next call takes it */
+        len &= ~(uint32_t)BPF_RINGBUF_DISCARD_BIT;
+        if (!discarded && len == sizeof(*tag))
+            memcpy(tag, rec + BPF_RINGBUF_HDR_SZ, sizeof(*tag));
+        cons += (BPF_RINGBUF_HDR_SZ + len + 7) & ~7u;
+        __atomic_store_n(self->ring_cons, cons, __ATOMIC_RELEASE);
+        if (!discarded && len == sizeof(*tag))
+            return true;
+    }
+    return false;
 }
 
 static int
@@ -306,107 +460,96 @@ map_delete(int map, const void *key)
 }
 
 static int
-link_get(const struct krelay_pair *p, int i, struct link *l)
+link_get(const struct krelay_pair *p, struct link *l)
 {
     union bpf_attr a;
 
     memset(&a, 0, sizeof(a));
-    a.map_fd = (uint32_t)links_fd;
-    a.key = (uint64_t)(uintptr_t)&p->cookie[i];
+    a.map_fd = (uint32_t)self->links;
+    a.key = (uint64_t)(uintptr_t)&p->from;
     a.value = (uint64_t)(uintptr_t)l;
     return (int)sys_bpf(BPF_MAP_LOOKUP_ELEM, &a);
 }
 
 int
-krelay_stat(const struct krelay_pair *p, int i, uint64_t *bytes, uint64_t *last_ns)
+krelay_stat(const struct krelay_pair *p, struct krelay_stat *st)
 {
     struct link l;
 
-    if (link_get(p, i, &l) == -1)
+    if (link_get(p, &l) == -1)
         return -1;
-    *bytes = l.bytes;
-    *last_ns = l.last_ns;
+    st->bytes = l.bytes;
+    st->held = l.held;
+    st->last_ns = l.last_ns;
+    st->gone = l.gone != 0;
     return 0;
 }
 
-/* Sets the receive low-water mark of both sockets: hold (a part of the receive buffer)
- * keeps what arrives in the receive queue, unseen by the program, until the mark is set
- * back to 1, which signals what is there (tcp_set_rcvlowat()) for the program to take. A
- * mark within the buffer leaves the buffer and the window as they are. */
-static void
-rcvlowat_set(const int fd[2], bool hold)
+int
+krelay_allow(const struct krelay_pair *p, uint64_t relayed, uint64_t limit)
 {
-    for (int i = 0; i < 2; i++) {
-        int v = 1, rcvbuf;
-        socklen_t len = sizeof(rcvbuf);
+    struct ctl c = { .relayed = relayed, .limit = limit };
 
-        if (hold && getsockopt(fd[i], SOL_SOCKET, SO_RCVBUF, &rcvbuf, &len) == 0)
-            v = rcvbuf / 4 > 1 ? rcvbuf / 4 : 1;
-        setsockopt(fd[i], SOL_SOCKET, SO_RCVLOWAT, &v, sizeof(v));
-    }
+    return map_update(self->ctls, &p->from, &c, BPF_ANY);
 }
 
-/* Puts both sockets in the maps. Returns 0, or -1 (errno) with neither in them. */
 static int
-link_both(struct krelay_pair *p, const int fd[2])
+socket_add(int map, uint64_t cookie, int fd)
 {
+    uint64_t v = (uint64_t)fd;
+
+    return map_update(map, &cookie, &v, BPF_NOEXIST);
+}
+
+/* Puts the sender in the sockhash the program reads, and signals it what waits in its
+ * receive queue already: bytes that came after the caller saw none unread and before the
+ * program was on (setting the low-water mark does, tcp_set_rcvlowat()). */
+static int
+sender_add(const struct krelay_pair *p, int fd)
+{
+    int one = 1;
+
+    if (socket_add(self->rx, p->from, fd) == -1)
+        return -1;
+    setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &one, sizeof(one));
+    return 0;
+}
+
+int
+krelay_link(struct krelay_pair *p, int from, int to, uint64_t tag)
+{
+    socklen_t len = sizeof(uint64_t);
+    struct link l = { .tag = tag };
     int e;
 
-    for (int i = 0; i < 2; i++) {
-        struct link l = { .peer = p->cookie[!i] };
-
-        if (map_update(links_fd, &p->cookie[i], &l, BPF_NOEXIST) == -1)
-            goto undo;
+    if (getsockopt(from, SOL_SOCKET, SO_COOKIE, &p->from, &len) == -1 ||
+        getsockopt(to, SOL_SOCKET, SO_COOKIE, &p->to, &len) == -1)
+        return -1;
+    l.peer = p->to;
+    if (map_update(self->links, &p->from, &l, BPF_NOEXIST) == -1)
+        return -1;
+    if (krelay_allow(p, 0, KRELAY_QUEUE_MAX) == -1) {
+        e = errno;
+        krelay_unlink(p);
+        errno = e;
+        return -1;
     }
-    for (int i = 0; i < 2; i++) {
-        uint64_t v = (uint64_t)fd[i];
-
-        if (map_update(socks_fd, &p->cookie[i], &v, BPF_NOEXIST) == -1)
-            goto undo;
+    /* The receiver first: from the sender's first byte on, it is there to take it. */
+    if (socket_add(self->tx, p->to, to) == 0) {
+        if (sender_add(p, from) == 0)
+            return 0;
+        e = errno;
+        map_delete(self->tx, &p->to);
+        errno = e;
     }
-    return 0;
-undo:
     e = errno;
     krelay_unlink(p);
-    map_delete(socks_fd, &p->cookie[0]);
-    map_delete(socks_fd, &p->cookie[1]);
     errno = e;
     return -1;
 }
 
-int
-krelay_link(struct krelay_pair *p, const int fd[2])
-{
-    int rc, e;
-
-    for (int i = 0; i < 2; i++) {
-        socklen_t len = sizeof(p->cookie[i]);
-
-        if (getsockopt(fd[i], SOL_SOCKET, SO_COOKIE, &p->cookie[i], &len) == -1)
-            return -1;
-    }
-    /* Bytes that arrive while one socket is in the sockhash and its peer not yet would
-     * find no peer to go to: they wait in the receive queue meanwhile. */
-    rcvlowat_set(fd, true);
-    rc = link_both(p, fd);
-    e = errno;
-    rcvlowat_set(fd, false);
-    if (rc == -1) {
-        errno = e;
-        return -1;
-    }
-    /* Only a FIN (or a full receive queue) in between could have run the program early. */
-    for (int i = 0; i < 2; i++) {
-        struct link l;
-
-        if (link_get(p, i, &l) == 0 && l.held)
-            return 1;
-    }
-    return 0;
-}
-
-int
-krelay_delivered(int fd, uint64_t want)
+int64_t
+krelay_backlog(int fd, uint64_t want)
 {
     struct tcp_info ti;
     socklen_t len = sizeof(ti);
@@ -418,12 +561,25 @@ krelay_delivered(int fd, uint64_t want)
     if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == -1 ||
         ioctl(fd, SIOCOUTQ, &queued) == -1)
         return -1;
-    return ti.tcpi_bytes_acked + (uint64_t)queued >= want;
+    return ti.tcpi_bytes_acked + (uint64_t)queued >= want ?
+           0 : (int64_t)(want - ti.tcpi_bytes_acked - (uint64_t)queued);
+}
+
+void
+krelay_kick(int fd)
+{
+    int lowat = 0;
+    socklen_t len = sizeof(lowat);
+
+    /* Setting TCP_NOTSENT_LOWAT calls the socket's write_space, which the kernel relay
+     * hooks to schedule its worker; set to what it is, it changes nothing else. */
+    if (getsockopt(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &lowat, &len) == 0)
+        setsockopt(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &lowat, sizeof(lowat));
 }
 
 void
 krelay_unlink(const struct krelay_pair *p)
 {
-    map_delete(links_fd, &p->cookie[0]);
-    map_delete(links_fd, &p->cookie[1]);
+    map_delete(self->links, &p->from);
+    map_delete(self->ctls, &p->from);
 }

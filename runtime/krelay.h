@@ -1,4 +1,4 @@
-/* The layer-4 relay in the kernel: a BPF sockhash and an sk_skb stream-verdict program
+/* The layer-4 relay in the kernel: BPF sockhashes and an sk_skb stream-verdict program
  * that sends each byte a socket receives to its peer's send queue, so that relayed bytes
  * never wake the proxy. Loaded at start (before privileges drop), with the bpf() system
  * call alone: no library, no compiler at build time. See docs/runtime.md, "Kernel relay". */
@@ -10,41 +10,77 @@
 
 #include "table.h"
 
-/* Loads the maps and the program when a tls listener of t wants the kernel relay (its own
- * `relay`, else the global's; SWITCHYARD_RELAY in the environment overrides both for every
- * listener), and logs which relay is in use, why, and for which listeners when they
- * differ. Returns whether the kernel relay is on; when not, every connection is relayed
- * in user space. */
+/* Loads the maps and the programs, one set per worker, when a tls listener of t wants the
+ * kernel relay (its own `relay`, else the global's; SWITCHYARD_RELAY in the environment
+ * overrides both for every listener), and logs which relay is in use, why, and for which
+ * listeners when they differ. Returns whether the kernel relay is on; when not, every
+ * connection is relayed in user space. */
 bool krelay_load(const struct yt_table *t);
 
 /* Whether the connections of listener l go to the kernel relay: it is on and l wants it. */
 bool krelay_listener_on(const struct yt_listener *l);
 
-/* Whether krelay_load() succeeded. */
-bool krelay_on(void);
+/* Takes worker's set (after the fork). */
+void krelay_use(uint32_t worker);
 
-/* One connection's two sockets in the kernel relay. */
+/* The ring buffer's descriptor: readable when krelay_report() has a report. */
+int krelay_ring(void);
+
+/* The kernel reports a direction each time the bytes it relayed pass a multiple of
+ * 2^KRELAY_REPORT_SHIFT, when the receiver is behind (krelay_allow()), and when it could
+ * not relay them (the receiver's socket closed). */
+#define KRELAY_REPORT_SHIFT 18
+
+/* The next report: the tag given to krelay_link() for the direction. Returns false when
+ * there is none. */
+bool krelay_report(uint64_t *tag);
+
+/* One direction of a connection in the kernel relay: what the sender's socket receives,
+ * the kernel sends on to the receiver's. A socket is a sender or a receiver, never both:
+ * a socket's sockmap state is one queue, in which bytes kept for user space would wait
+ * behind those queued toward it. */
 struct krelay_pair {
-    uint64_t cookie[2];             /* SO_COOKIE of each socket: its key in the maps */
+    uint64_t from, to;              /* SO_COOKIE of each socket: its key in the maps */
 };
 
-/* Hands the two connected sockets fd[0] and fd[1] to the kernel relay: from now on what
- * one receives is sent to the other. The caller must have nothing of theirs left to send,
- * and nothing unread in them. Returns 0; -1 (errno) with nothing changed: relay in user
- * space then; 1 when a socket's FIN came with bytes while the two went in, which the
- * kernel kept aside: the connection cannot go on (the rare price of a handover without
- * a lock on the sockets). */
-int krelay_link(struct krelay_pair *p, const int fd[2]);
+/* At the hand-over, the kernel may redirect this many bytes; then user space allows more
+ * as the receiver takes them (krelay_allow()). */
+#define KRELAY_QUEUE_MAX (1u << 20)
 
-/* What the kernel relayed from socket i so far, and when it last did (CLOCK_MONOTONIC,
- * ns; 0: never). Returns 0, or -1 when the entry is gone. */
-int krelay_stat(const struct krelay_pair *p, int i, uint64_t *bytes, uint64_t *last_ns);
+/* Hands the direction from socket from to socket to to the kernel relay; reports about it
+ * carry tag. The caller must have nothing of from's left to send to to, and nothing
+ * unread in from. Returns 0, or -1 (errno) with nothing changed. */
+int krelay_link(struct krelay_pair *p, int from, int to, uint64_t tag);
 
-/* Whether the bytes written to socket fd, sent or queued, reach want: the kernel has
- * passed on all it took for fd. Returns 1, 0 (not yet) or -1 (errno). */
-int krelay_delivered(int fd, uint64_t want);
+/* What the kernel did with what the sender received: the bytes it relayed, those it kept
+ * in the sender for user space (krelay_allow()), when it last took some (CLOCK_MONOTONIC,
+ * ns; 0: never), and whether it found the receiver's socket gone (then it keeps all). */
+struct krelay_stat {
+    uint64_t bytes, held, last_ns;
+    bool gone;
+};
 
-/* Takes the pair out of the relay's maps (the sockets leave the sockhash when closed). */
+/* Returns 0, or -1 when the entry is gone. */
+int krelay_stat(const struct krelay_pair *p, struct krelay_stat *st);
+
+/* Tells the kernel how far it may go: redirect up to limit bytes in all; beyond, it keeps
+ * what the sender receives in the sender (where recv() gets it; the window closes when
+ * its receive buffer is full) and reports. relayed: how many of the bytes it kept user
+ * space has sent on; until that is all of them, it keeps the next ones too. Returns 0,
+ * or -1 (errno). */
+int krelay_allow(const struct krelay_pair *p, uint64_t relayed, uint64_t limit);
+
+/* Bytes the kernel kept in socket fd wait in a queue of its own when the receive buffer
+ * was full as they came, until something wakes the kernel's worker: this does. */
+void krelay_kick(int fd);
+
+/* How many of the want bytes written to socket fd (by the proxy, and by the kernel) are
+ * still in the kernel's queue toward it, not yet taken by the socket. Returns that count,
+ * or -1 (errno). */
+int64_t krelay_backlog(int fd, uint64_t want);
+
+/* Takes the counts out of the relay's maps (the sockets leave the sockhashes when
+ * closed). */
 void krelay_unlink(const struct krelay_pair *p);
 
 #endif

@@ -313,6 +313,7 @@ run_worker(uint32_t worker, uint32_t count, int takeover)
     }
     scrape_init(T);
     stats_set_worker(worker);
+    krelay_use(worker);
     log_start(loop);
     listener_start(loop);
     health_start(loop);
