@@ -35,7 +35,7 @@ check "the half-closed connection ended normally" \
 # relay's pipe (256 KiB) and a little in flight. Its socket toward the peer also keeps at
 # most SEND_LOWAT (16 KiB) unsent plus one segment of up to 64 KiB (without the option the
 # kernel queued the whole autotuned send buffer, ~4 MiB). The kernel relay (server to
-# client; the client's bytes go through user space) queues at most 1 MiB (KRELAY_QUEUE_MAX)
+# client; the client's bytes go through user space) queues at most 4 MiB (KRELAY_QUEUE_MAX)
 # beyond what the client took, then keeps the server's bytes in the server's socket for
 # the relay in user space; its socket toward the client keeps the kernel's send buffer
 # (docs/runtime.md, "Kernel relay").
@@ -54,7 +54,7 @@ bounded() {
     fi
 }
 if [ "${SWITCHYARD_RELAY:-}" = kernel ]; then
-    TO_CLIENT_MAX=$((3 * MIB / 2))
+    TO_CLIENT_MAX=$((9 * MIB / 2))
 else
     TO_CLIENT_MAX=$HELD_MAX
 fi
