@@ -29,7 +29,7 @@ int krelay_ring(void);
 /* The kernel reports a direction each time the bytes it relayed pass a multiple of
  * 2^KRELAY_REPORT_SHIFT, when the receiver is behind (krelay_allow()), and when it could
  * not relay them (the receiver's socket closed). */
-#define KRELAY_REPORT_SHIFT 18
+#define KRELAY_REPORT_SHIFT 20
 
 /* The next report: the tag given to krelay_link() for the direction. Returns false when
  * there is none. */
