@@ -274,7 +274,7 @@ done
 
 # The layer-4 tests again with the relay in the kernel (docs/runtime.md, "Kernel relay").
 echo "== end to end, kernel relay"
-for t in l4_pool l4_relay l4_route proxy_recv tier_two proc_takeover_load; do
+for t in l4_pool l4_relay l4_route proxy_recv tier_two proc_takeover_load proc_workers; do
     [ -e "tests/e2e/$t.sh" ] || continue
     run "e2e $t (kernel relay)" env BUILD="$BUILD" SWITCHYARD_RELAY=kernel \
         ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" bash "tests/e2e/$t.sh"
