@@ -1069,23 +1069,16 @@ kconn_event(struct conn *c, uint32_t revents)
     s->flags |= SIDE_SHUT_WATCH;
 }
 
-/* What the server sends comes to user space: the kernel keeps it in the server's socket
- * (it did with the last report), the relay here reads it, and writes it to the client
- * once the kernel's queue toward the client is empty. A FIN seen already is for the relay
- * here to read, after those bytes. */
-static void
-kconn_to_user(struct ev_loop *loop, struct conn *c)
-{
-    c->k->user = true;
-    c->side[SIDE_SERVER].flags &= (uint8_t)~SIDE_EOF;
-    kconn_settle(loop, c);
-}
-
 /* The kernel reported: it relayed another 2^KRELAY_REPORT_SHIFT bytes, and may go
  * KRELAY_QUEUE_MAX beyond what the client took; or it reached that and keeps what the
- * server sends (the client takes no more); or the client's socket is gone. */
+ * server sends (the client takes no more); or the client's socket is gone.
+ *
+ * Kept bytes: what the server sends comes to user space. The relay here reads it, and
+ * writes it to the client once the kernel's queue toward the client is empty (the caller
+ * settles next: kconn_clearing()). A FIN seen already is for the relay here to read,
+ * after those bytes. */
 static void
-kconn_reported(struct ev_loop *loop, struct conn *c)
+kconn_reported(struct conn *c)
 {
     struct kconn *k = c->k;
     struct krelay_stat st;
@@ -1096,7 +1089,8 @@ kconn_reported(struct ev_loop *loop, struct conn *c)
     if (st.gone) {                  /* the client's socket closed: its error comes */
         conn_fail(c, 'C', "write", EPIPE);
     } else if (st.held != k->uread) {
-        kconn_to_user(loop, c);
+        k->user = true;
+        c->side[SIDE_SERVER].flags &= (uint8_t)~SIDE_EOF;
     } else if ((backlog = kconn_backlog(c, &st)) == -1 ||
                krelay_allow(&k->pair, k->uread,
                             st.bytes - (uint64_t)backlog + KRELAY_QUEUE_MAX) == -1) {
@@ -1177,13 +1171,16 @@ kconn_pass_fin(struct conn *c)
         return false;
     if (!unread_none(server->io.fd))
         return true;
-    if (kconn_count(c, &st) == -1 || (backlog = kconn_backlog(c, &st)) == -1 ||
-        (backlog == 0 && st.held == c->k->uread && shutdown(client->io.fd, SHUT_WR) == -1)) {
+    if (kconn_count(c, &st) == -1 || (backlog = kconn_backlog(c, &st)) == -1) {
         conn_fail(c, 'C', "write", errno);
         return false;
     }
     if (backlog > 0 || st.held != c->k->uread)
         return true;
+    if (shutdown(client->io.fd, SHUT_WR) == -1) {
+        conn_fail(c, 'C', "write", errno);
+        return false;
+    }
     client->flags |= SIDE_SHUT;
     c->state = (server->flags & SIDE_SHUT) ? CONN_CLOSED : CONN_DRAIN;
     if (c->state == CONN_CLOSED)
@@ -1246,7 +1243,7 @@ kepoll_cb(struct ev_loop *loop, struct ev_io *w, int revents)
             while (krelay_report(&tag))
                 if ((k = kslot_find(tag)) != NULL) {
                     c = k->drain.data;
-                    kconn_reported(loop, c);
+                    kconn_reported(c);
                     if (c->state != CONN_CLOSED)
                         kconn_settle(loop, c);
                     conn_after_event(loop, c);

@@ -44,7 +44,8 @@ struct ctl {
     uint64_t limit;
 };
 
-/* Entries per connection: two sockets. */
+/* Each map of a worker's set holds one entry per connection of the worker; twice its
+ * maxconn leaves room for entries on their way out. */
 #define ENTRIES_MAX (1u << 21)
 #define RING_SIZE (64u << 10)       /* a power of two, a multiple of the page size */
 
@@ -420,16 +421,17 @@ krelay_report(uint64_t *tag)
     while (cons < __atomic_load_n(self->ring_prod, __ATOMIC_ACQUIRE)) {
         const uint8_t *rec = self->ring_data + (cons & (RING_SIZE - 1));
         uint32_t len = __atomic_load_n((const uint32_t *)rec, __ATOMIC_ACQUIRE);
-        bool discarded = len & BPF_RINGBUF_DISCARD_BIT;
+        bool ours;
 
         if (len & BPF_RINGBUF_BUSY_BIT)
             break;                  /* being written: the next call takes it */
+        ours = len == sizeof(*tag); /* not discarded, and a tag */
         len &= ~(uint32_t)BPF_RINGBUF_DISCARD_BIT;
-        if (!discarded && len == sizeof(*tag))
+        if (ours)
             memcpy(tag, rec + BPF_RINGBUF_HDR_SZ, sizeof(*tag));
         cons += (BPF_RINGBUF_HDR_SZ + len + 7) & ~7u;
         __atomic_store_n(self->ring_cons, cons, __ATOMIC_RELEASE);
-        if (!discarded && len == sizeof(*tag))
+        if (ours)
             return true;
     }
     return false;
@@ -528,20 +530,17 @@ krelay_link(struct krelay_pair *p, int from, int to, uint64_t tag)
     l.peer = p->to;
     if (map_update(self->links, &p->from, &l, BPF_NOEXIST) == -1)
         return -1;
-    if (krelay_allow(p, 0, KRELAY_QUEUE_MAX) == -1) {
-        e = errno;
-        krelay_unlink(p);
-        errno = e;
-        return -1;
-    }
+    if (krelay_allow(p, 0, KRELAY_QUEUE_MAX) == -1)
+        goto undo;
     /* The receiver first: from the sender's first byte on, it is there to take it. */
-    if (socket_add(self->tx, p->to, to) == 0) {
-        if (sender_add(p, from) == 0)
-            return 0;
-        e = errno;
-        map_delete(self->tx, &p->to);
-        errno = e;
-    }
+    if (socket_add(self->tx, p->to, to) == -1)
+        goto undo;
+    if (sender_add(p, from) == 0)
+        return 0;
+    e = errno;
+    map_delete(self->tx, &p->to);
+    errno = e;
+undo:
     e = errno;
     krelay_unlink(p);
     errno = e;
