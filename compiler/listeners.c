@@ -63,8 +63,8 @@ new_listener(struct ck *ck, const struct ast_listener *al, uint32_t mode)
     ln->yl.flags = ck->dontlognull && mode != YT_MODE_METRICS ? YT_LISTENER_DONTLOGNULL : 0;
     if (ck->log_json && mode != YT_MODE_METRICS)
         ln->yl.flags |= YT_LISTENER_LOG_JSON;
-    /* only a tls listener's connections are relayed at layer 4 */
-    ln->yl.relay = mode == YT_MODE_TLS ? (uint16_t)ck->global.relay : YT_RELAY_USER;
+    /* only tls connections and http listeners' WebSocket tunnels are relayed at layer 4 */
+    ln->yl.relay = yt_mode_relays(mode) ? (uint16_t)ck->global.relay : YT_RELAY_USER;
     return ln;
 }
 
@@ -157,7 +157,7 @@ item_applies(enum ast_kind kind, uint32_t mode)
     case AST_DONTLOGNULL: case AST_LOG: case AST_LOG_FORMAT: return mode != YT_MODE_METRICS;
     /* no PROXY header comes over UDP */
     case AST_ACCEPT_PROXY: return mode != YT_MODE_METRICS && mode != YT_MODE_QUIC;
-    case AST_RELAY: return mode == YT_MODE_TLS;
+    case AST_RELAY: return yt_mode_relays(mode);
     default: return true;
     }
 }
@@ -166,7 +166,8 @@ item_applies(enum ast_kind kind, uint32_t mode)
 static const char *
 item_applies_only(enum ast_kind kind)
 {
-    return kind == AST_RELAY ? ": only tls listeners relay TCP bytes at layer 4" : "";
+    return kind == AST_RELAY ?
+           ": only tls listeners and http listeners' WebSocket tunnels relay TCP bytes" : "";
 }
 
 #define SAMPLE_DEN_MAX 1000000u

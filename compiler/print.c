@@ -271,7 +271,7 @@ print_listener(struct abuf *out, const struct yt_table *t, const struct yt_liste
     }
     /* Only a choice other than the global's: the text of a listener that inherits it (and
      * of every configuration before listeners had one) stays. */
-    if (l->mode == YT_MODE_TLS && l->relay != t->global.relay && l->relay < YT_RELAY_COUNT)
+    if (yt_mode_relays(l->mode) && l->relay != t->global.relay && l->relay < YT_RELAY_COUNT)
         abuf_printf(out, "    relay %s;\n", yt_relay_names[l->relay]);
     abuf_adds(out, "}\n");
 }

@@ -4,13 +4,13 @@
 #include <assert.h>
 #include <errno.h>
 #include <ev.h>
-#include <netinet/tcp.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
 #include <linux/sockios.h>
+#include <linux/tcp.h>
 #include <poll.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
@@ -90,6 +90,7 @@ struct conn {
     struct ups_try up;              /* server (YT_NONE until known), tries; err_no: errno
                                      * behind err, or 0 */
     struct kconn *k;                /* in the kernel relay, or NULL */
+    struct tunnel *tunnel;          /* handed over by an owner (conn_tunnel()), or NULL */
     uint8_t state;                  /* enum conn_state */
     bool proxy_pending;             /* accept-proxy: the first bytes are not looked at yet */
     char term[2];                   /* termination code, see docs/runtime.md */
@@ -108,6 +109,13 @@ static inspect_fn inspect_tls;
 
 static inspect_fn *const inspect_by_mode[YT_MODE_COUNT] = {
     [YT_MODE_TLS] = inspect_tls,
+};
+
+/* A connection another engine handed over once routed (conn_tunnel()): that owner logs
+ * and counts it, and hears of its end. */
+struct tunnel {
+    conn_tunnel_done *done;
+    void *arg;
 };
 
 /* A connection whose server the kernel relays to its client (the client's bytes go
@@ -977,6 +985,25 @@ kconn_refused(struct conn *c, struct kconn *k, int err)
     c->user_only = true;
 }
 
+/* What the client got before the kernel relay takes over: what the relay here read from
+ * the server (kconn_ready(): all of it is written); for a tunnel, also what its owner wrote
+ * to the client before the hand-over, which the socket's own count has (acknowledged, or
+ * queued, as krelay_backlog() counts). Returns that, or -1 (errno). */
+static int64_t
+kconn_sent_before(const struct conn *c)
+{
+    struct tcp_info ti;
+    socklen_t len = sizeof(ti);
+    int queued;
+
+    if (c->tunnel == NULL)
+        return (int64_t)c->side[SIDE_SERVER].bytes;
+    if (getsockopt(c->side[SIDE_CLIENT].io.fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == -1 ||
+        ioctl(c->side[SIDE_CLIENT].io.fd, SIOCOUTQ, &queued) == -1)
+        return -1;
+    return (int64_t)(ti.tcpi_bytes_acked + (uint64_t)queued);
+}
+
 /* Hands what the server sends to the kernel relay; stays here when it refuses. */
 static void
 kconn_start(struct ev_loop *loop, struct conn *c)
@@ -984,13 +1011,15 @@ kconn_start(struct ev_loop *loop, struct conn *c)
     struct kconn *k = calloc(1, sizeof(*k));
     int server = c->side[SIDE_SERVER].io.fd, client = c->side[SIDE_CLIENT].io.fd;
     int unbounded = 0;
+    int64_t sent;
 
     if (k == NULL || kslot_take(k) == -1 || kepoll_open(loop) == -1 ||
         kepoll_watch(c, true) == -1) {
         kconn_refused(c, k, k == NULL || k->gen == 0 ? ENOMEM : errno);
         return;
     }
-    if (krelay_link(&k->pair, server, client, (uint64_t)k->gen << 32 | k->slot) == -1) {
+    if ((sent = kconn_sent_before(c)) == -1 ||
+        krelay_link(&k->pair, server, client, (uint64_t)k->gen << 32 | k->slot) == -1) {
         int err = errno;
 
         kepoll_watch(c, false);
@@ -1002,7 +1031,7 @@ kconn_start(struct ev_loop *loop, struct conn *c)
      * bulk transfers ran at a fifth of the speed. The bound goes while the kernel relays
      * toward the client; its own queue is bounded by KRELAY_QUEUE_MAX. */
     setsockopt(client, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &unbounded, sizeof(unbounded));
-    k->sent = c->side[SIDE_SERVER].bytes;
+    k->sent = (uint64_t)sent;
     ev_timer_init(&k->drain, kconn_drain_cb, 0., 0.);
     k->drain.data = c;
     c->k = k;
@@ -1310,16 +1339,25 @@ conn_log(struct ev_loop *loop, const struct conn *c)
         conn_log_line(ev_now(loop), c, false);
 }
 
-/* The one place a connection is freed. */
+/* The one place a connection is freed. A tunnel's owner counts and logs it: it hears of
+ * the end last, when nothing of the connection is left. */
 static void
 conn_free(struct ev_loop *loop, struct conn *c)
 {
+    struct tunnel *t = c->tunnel;
+    struct conn_tunnel_end end;
+
     if (c->k != NULL)
         kconn_end(loop, c);
-    conn_log(loop, c);
-    stats_end(conn_listener(c), c->pool, c->up.server, c->side[SIDE_CLIENT].bytes,
-              c->side[SIDE_SERVER].bytes,
-              c->term);
+    if (t != NULL) {
+        end = (struct conn_tunnel_end){ c->side[SIDE_CLIENT].bytes, c->side[SIDE_SERVER].bytes,
+                                        { c->term[0], c->term[1] }, c->err, c->up.err_no };
+    } else {
+        conn_log(loop, c);
+        stats_end(conn_listener(c), c->pool, c->up.server, c->side[SIDE_CLIENT].bytes,
+                  c->side[SIDE_SERVER].bytes, c->term);
+        admit_leave();
+    }
     for (int i = 0; i < 2; i++) {
         side_close(loop, &c->side[i]);
         buf_put(c->side[i].in);
@@ -1332,10 +1370,13 @@ conn_free(struct ev_loop *loop, struct conn *c)
         conns = c->next;
     if (c->next != NULL)
         c->next->prev = c->prev;
-    admit_leave();
     free(c->sni);
     free(c->local);
     free(c);
+    if (t != NULL) {
+        t->done(t->arg, &end);
+        free(t);
+    }
 }
 
 static void
@@ -1386,16 +1427,15 @@ conn_timer_cb(struct ev_loop *loop, struct ev_timer *w, int revents)
     conn_after_event(loop, c);
 }
 
-void
-conn_accept(struct ev_loop *loop, int fd, const struct yt_listener *l, const union yt_addr *peer)
+/* A connection of listener l with client socket fd (taken), in the list of open ones;
+ * NULL when out of memory. */
+static struct conn *
+conn_new(struct ev_loop *loop, int fd, const struct yt_listener *l)
 {
     struct conn *c = calloc(1, sizeof(*c));
 
-    if (c == NULL) {
-        log_msg(LOG_LEVEL_WARNING, "accept: out of memory, connection dropped");
-        close(fd);
-        return;
-    }
+    if (c == NULL)
+        return NULL;
     /* TCP_NODELAY comes from the listening socket (listener.c). */
     ev_io_init(&c->side[SIDE_CLIENT].io, conn_io_cb, fd, EV_READ);
     ev_io_init(&c->side[SIDE_SERVER].io, conn_io_cb, -1, 0);
@@ -1403,27 +1443,76 @@ conn_accept(struct ev_loop *loop, int fd, const struct yt_listener *l, const uni
     ev_timer_init(&c->timer, conn_timer_cb, 0., 0.);
     c->timer.data = c;
     c->listener = (uint32_t)(l - table->listeners);
-    c->peer = *peer;
-    c->proxy_pending = l->range_count > 0;
-    c->id = stats_next_id();
     c->site = c->pool = c->up.server = YT_NONE;
     c->t_accept = ev_now(loop);
-    c->state = CONN_INSPECT;
     c->next = conns;
     if (conns != NULL)
         conns->prev = c;
     conns = c;
+    return c;
+}
+
+void
+conn_accept(struct ev_loop *loop, int fd, const struct yt_listener *l, const union yt_addr *peer)
+{
+    struct conn *c = conn_new(loop, fd, l);
+
+    if (c == NULL) {
+        log_msg(LOG_LEVEL_WARNING, "accept: out of memory, connection dropped");
+        close(fd);
+        return;
+    }
+    c->peer = *peer;
+    c->proxy_pending = l->range_count > 0;
+    c->id = stats_next_id();
+    c->state = CONN_INSPECT;
     admit_enter();
     timer_restart(loop, c);
     /* With TCP_DEFER_ACCEPT the ClientHello is usually there already: read it now. */
     conn_io_cb(loop, &c->side[SIDE_CLIENT].io, EV_READ | CONN_EV_ACCEPTED);
 }
 
+struct conn *
+conn_tunnel(struct ev_loop *loop, int client, int server, const struct yt_listener *l,
+            conn_tunnel_done *done, void *arg)
+{
+    struct tunnel *t = malloc(sizeof(*t));
+    struct conn *c = t != NULL ? conn_new(loop, client, l) : NULL;
+
+    if (c == NULL) {
+        free(t);
+        return NULL;
+    }
+    *t = (struct tunnel){ done, arg };
+    c->tunnel = t;
+    ev_io_set(&c->side[SIDE_SERVER].io, server, 0);
+    /* The owner connected the server with TCP_NOTSENT_LOWAT already (UPS_LOWAT). */
+    c->side[SIDE_SERVER].flags = SIDE_LOWAT;
+    c->t_routed = c->t_connected = c->t_accept;
+    c->side[SIDE_CLIENT].last = c->side[SIDE_SERVER].last = c->t_accept;
+    c->state = CONN_RELAY;
+    if (kconn_ready(c))
+        kconn_start(loop, c);
+    conn_arm(loop, c);
+    timer_restart(loop, c);
+    return c;
+}
+
+void
+conn_close(struct ev_loop *loop, struct conn *c)
+{
+    conn_fail(c, 'P', "shutdown", 0);
+    conn_free(loop, c);
+}
+
 void
 conn_close_all(struct ev_loop *loop)
 {
-    while (conns != NULL) {
-        conn_fail(conns, 'P', "shutdown", 0);
-        conn_free(loop, conns);
+    struct conn *c, *next;
+
+    for (c = conns; c != NULL; c = next) {
+        next = c->next;
+        if (c->tunnel == NULL)
+            conn_close(loop, c);
     }
 }

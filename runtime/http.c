@@ -17,6 +17,7 @@
 #include "admit.h"
 #include "alog.h"
 #include "clock.h"
+#include "conn.h"
 #include "httpconn.h"
 #include "reply.h"
 #include "rewrite.h"
@@ -165,7 +166,7 @@ expire(struct http_conn *c)
         break;
     case HTTP_TUNNEL:
         set_term(c, "cD");
-        c->err = "tunnel-timeout";
+        c->err = "idle-timeout";
         c->state = HTTP_CLOSED;
         break;
     case HTTP_DRAIN:
@@ -254,7 +255,8 @@ conn_free(struct http_conn *c)
     http_set_io(loop, &c->cl.io, -1, 0);
     http_set_io(loop, &c->sv.io, -1, 0);
     ev_timer_stop(loop, &c->timer);
-    close(c->cl.fd);
+    if (c->cl.fd >= 0)
+        close(c->cl.fd);
     buf_put(c->cl.in);
     buf_put(c->sv.in);
     buf_pipe_put(c->sv.pipe);
@@ -271,6 +273,54 @@ conn_free(struct http_conn *c)
     free(c);
 }
 
+/* The tunnel ended in conn.c: its bytes count in the exchange's, and so does its end,
+ * unless the connection had one already (the end of the grace period, "K-"). */
+static void
+tunnel_done(void *arg, const struct conn_tunnel_end *e)
+{
+    struct http_conn *c = arg;
+
+    c->tunnel = NULL;
+    c->bytes_in += e->from_client;
+    c->bytes_out += e->from_server;
+    if (c->term[0] == '-') {
+        c->term[0] = e->term[0];
+        c->term[1] = e->term[1];
+        c->err = e->err;
+        c->err_no = e->err_no;
+    }
+    c->state = HTTP_CLOSED;
+    conn_free(c);
+}
+
+/* A WebSocket tunnel goes to the relay of conn.c, the one that relays tls listeners'
+ * connections (splice, half-close, timeout tunnel, the kernel relay when the listener
+ * asks for it), once nothing waits here in either direction and neither side has
+ * closed: until then (a client slow to take what came with the 101, a FIN already in)
+ * it stays here. The connection keeps its request's bookkeeping, without sockets, for
+ * the log line (tunnel_done()). Returns whether the tunnel went. */
+static bool
+tunnel_handover(struct http_conn *c)
+{
+    struct conn *t;
+
+    if (request_pending(c) || output_pending(c) || buf_len(c->cl.in) > 0 ||
+        buf_len(c->sv.in) > 0 || c->cl.eof || c->sv.eof || c->cl.shut || c->sv.shut ||
+        c->server_wr_err)
+        return false;
+    http_set_io(c->loop, &c->cl.io, -1, 0);
+    http_set_io(c->loop, &c->sv.io, -1, 0);
+    t = conn_tunnel(c->loop, c->cl.fd, c->sv.fd, c->l, tunnel_done, c);
+    if (t == NULL)
+        return false;               /* no memory: relayed here (arm() watches again) */
+    ev_timer_stop(c->loop, &c->timer);
+    put_if_empty(&c->cl.in);
+    put_if_empty(&c->sv.in);
+    c->cl.fd = c->sv.fd = -1;
+    c->tunnel = t;
+    return true;
+}
+
 static void
 finish(struct http_conn *c)
 {
@@ -279,6 +329,8 @@ finish(struct http_conn *c)
         return;
     }
     http_uncork(c);
+    if (c->state == HTTP_TUNNEL && tunnel_handover(c))
+        return;
     arm(c);
 }
 
@@ -463,7 +515,6 @@ http_quiesce(struct ev_loop *loop)
 void
 http_close_all(struct ev_loop *loop)
 {
-    (void)loop;
     http_eng.quiescing = true;             /* nothing is parked from here on */
     ups_idle_close_all(&http_eng.ups);
     while (http_eng.list != NULL) {
@@ -473,7 +524,10 @@ http_close_all(struct ev_loop *loop)
         if (c->term[1] == '\0')
             c->term[1] = '-';
         c->state = HTTP_CLOSED;
-        conn_free(c);
+        if (c->tunnel != NULL)
+            conn_close(loop, c->tunnel);    /* frees c (tunnel_done()) */
+        else
+            conn_free(c);
     }
 }
 

@@ -31,7 +31,8 @@ enum http_state {
     HTTP_HEAD = 0,                  /* reading the next request head */
     HTTP_CONNECT,                   /* connecting to the chosen server */
     HTTP_RELAY,                     /* request up, response down */
-    HTTP_TUNNEL,                    /* after 101: opaque bytes both ways */
+    HTTP_TUNNEL,                    /* after 101: opaque bytes both ways, here until
+                                     * conn.c's relay takes them (tunnel) */
     HTTP_DRAIN,                     /* last bytes to the client, then close */
     HTTP_CLOSED
 };
@@ -104,6 +105,8 @@ struct http_conn {
     uint64_t bytes_in, bytes_out;
     ev_tstamp t_req, t_head, t_conn_start, t_conn_done, t_resp, t_linger;
     const char *err;                /* why it failed, for the log line */
+    int err_no;                     /* the errno behind err, or 0 */
+    struct conn *tunnel;            /* the relay of conn.c has both sockets, or NULL */
     struct req_text *text;          /* of the request under way, for its log line */
 
     bool proxy_pending;             /* accept-proxy: the first bytes are not looked at yet */

@@ -94,7 +94,7 @@ http_log_line(const struct http_conn *c, const char term[2], bool json)
     alog_key(&a, json, " term=", "term");
     alog_quoted(&a, json, term, 2);
     if (c->err != NULL)
-        alog_err(&a, json, c->err, 0);
+        alog_err(&a, json, c->err, c->err_no);
     if (c->retried)
         alog_flag(&a, json, "retried");
     alog_emit(&a, json);
@@ -132,6 +132,7 @@ http_reset_request(struct http_conn *c)
     c->bytes_in = c->bytes_out = 0;
     c->t_req = c->t_head = c->t_conn_start = c->t_conn_done = c->t_resp = 0;
     c->err = NULL;
+    c->err_no = 0;
     c->term[0] = c->term[1] = '-';
     free(c->text);
     c->text = NULL;

@@ -319,8 +319,8 @@ relay_from_env(void)
     return YT_RELAY_COUNT;
 }
 
-/* A tls listener's configured choice (its own, or the global's), unless SWITCHYARD_RELAY
- * names another one. */
+/* A tls or http listener's configured choice (its own, or the global's), unless
+ * SWITCHYARD_RELAY names another one. */
 static uint32_t
 relay_wanted(const struct yt_listener *l)
 {
@@ -328,9 +328,9 @@ relay_wanted(const struct yt_listener *l)
            l->relay < YT_RELAY_COUNT ? l->relay : YT_RELAY_USER;
 }
 
-/* Writes to names[size] the names of t's tls listeners that want the user space relay
- * (user) or not, ", " between them, ending in "..." when they do not fit: the log line that
- * says which listeners use which stays short. */
+/* Writes to names[size] the names of t's tls and http listeners that want the user space
+ * relay (user) or not, ", " between them, ending in "..." when they do not fit: the log line
+ * that says which listeners use which stays short. */
 static void
 relay_names(char *names, size_t size, const struct yt_table *t, bool user)
 {
@@ -341,7 +341,7 @@ relay_names(char *names, size_t size, const struct yt_table *t, bool user)
         const struct yt_listener *l = &t->listeners[i];
         int w;
 
-        if (l->mode != YT_MODE_TLS || (relay_wanted(l) == YT_RELAY_USER) != user)
+        if (!yt_mode_relays(l->mode) || (relay_wanted(l) == YT_RELAY_USER) != user)
             continue;
         w = snprintf(names + n, size - n, "%s%.*s", n > 0 ? ", " : "", (int)l->name.len,
                      t->blob + l->name.off);
@@ -361,7 +361,7 @@ krelay_load(const struct yt_table *t)
 
     relay_forced = relay_from_env();
     for (uint32_t i = 0; i < t->listener_count; i++)
-        if (t->listeners[i].mode == YT_MODE_TLS)
+        if (yt_mode_relays(t->listeners[i].mode))
             count[relay_wanted(&t->listeners[i])]++;
     if (count[YT_RELAY_KERNEL] + count[YT_RELAY_AUTO] == 0) {
         log_msg(LOG_LEVEL_INFO, "relay: user (configured)");

@@ -138,8 +138,9 @@ struct yt_listener {
     uint16_t fallback_status;       /* http: answer for unknown Host without fallback pool */
     uint16_t redirect_status;       /* redirect: 301, 302, 307 or 308 */
     uint16_t redirect_port;         /* redirect: port in Location; 443 is left out */
-    uint16_t relay;                 /* tls: enum yt_relay, the listener's own or the
-                                     * global's; other modes: YT_RELAY_USER */
+    uint16_t relay;                 /* tls, http (its WebSocket tunnels): enum yt_relay,
+                                     * the listener's own or the global's; other modes:
+                                     * YT_RELAY_USER */
     uint32_t max_head;              /* http, redirect: largest request head in bytes */
     uint32_t flags;                 /* YT_LISTENER_* */
     uint32_t sample_num, sample_den;/* log sample NUM/DEN: that many access lines in every
@@ -278,6 +279,14 @@ static const char *const yt_admin_level_names[YT_ADMIN_LEVEL_COUNT] = { "operato
 /* enum yt_relay */
 #define YT_RELAY_COUNT 3
 static const char *const yt_relay_names[YT_RELAY_COUNT] = { "user", "kernel", "auto" };
+
+/* Whether a listener of mode relays TCP bytes once routed, and so takes a `relay`: a tls
+ * listener its connections, an http listener its WebSocket tunnels. */
+static inline bool
+yt_mode_relays(uint32_t mode)
+{
+    return mode == YT_MODE_TLS || mode == YT_MODE_HTTP;
+}
 
 /* The table linked into the binary, emitted by yardc. */
 extern const struct yt_table gen_table;

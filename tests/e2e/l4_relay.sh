@@ -31,33 +31,7 @@ check "the half-closed connection ended normally" \
     log_has "sni=respond\.test .*c2s=$((n + MIB)) s2c=$((4 * MIB)) .*term=--"
 
 # Backpressure: a peer that stops reading must stop the other side, with what the proxy
-# holds bounded. held (lib/poll.sh) is what it holds beyond its two sockets' queues: the
-# relay's pipe (256 KiB) and a little in flight. Its socket toward the peer also keeps at
-# most SEND_LOWAT (16 KiB) unsent plus one segment of up to 64 KiB (without the option the
-# kernel queued the whole autotuned send buffer, ~4 MiB). The kernel relay (server to
-# client; the client's bytes go through user space) queues at most 4 MiB (KRELAY_QUEUE_MAX)
-# beyond what the client took, then keeps the server's bytes in the server's socket for
-# the relay in user space; its socket toward the client keeps the kernel's send buffer
-# (docs/runtime.md, "Kernel relay").
-HELD_MAX=$((256 * 1024 + 64 * 1024))
-# bounded MAX SENDER RECEIVER IN OUT: checks what the proxy holds (at most MAX) and keeps
-# unsent (the ss filters of held()).
-bounded() {
-    local max=$1 h q
-    shift
-    h=$(held "$@")
-    q=$(unsent "$4")
-    check "... the proxy holds at most $max bytes of them ($h)" test "$h" -le "$max"
-    if [ "$max" -le "$HELD_MAX" ]; then
-        check "... at most 128 KiB of them unsent in the proxy's socket ($q)" \
-            test "$q" -le 131072
-    fi
-}
-if [ "${SWITCHYARD_RELAY:-}" = kernel ]; then
-    TO_CLIENT_MAX=$((9 * MIB / 2))
-else
-    TO_CLIENT_MAX=$HELD_MAX
-fi
+# holds bounded (HELD_MAX, TO_CLIENT_MAX: lib/poll.sh).
 
 # A client that stops reading while the server sends 16 MiB.
 "$TOOLS/client" -a 127.0.0.1 -p 25443 -n send.test -w 3000 -u 0 -m respond -e $((16 * MIB)) \

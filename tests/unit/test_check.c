@@ -396,18 +396,22 @@ test_relay_per_listener(void)
         "listen again tls :9443 { relay kernel; }\n"
         "listen other tls :10443 { relay auto; }\n"
         "listen www http :80;\n"
+        "listen ws http :8080 { relay user; }\n"
+        "listen away redirect :8081;\n"
         "site a.example { tls [::1]:1; http [::1]:2; }\n";
-    static const char *const names[] = { "inherits", "own", "again", "other", "www" };
+    static const char *const names[] = { "inherits", "own", "again", "other", "www", "ws",
+                                         "away" };
     static const int want[] = { YT_RELAY_KERNEL, YT_RELAY_USER, YT_RELAY_KERNEL, YT_RELAY_AUTO,
-                                YT_RELAY_USER };
+                                YT_RELAY_KERNEL, YT_RELAY_USER, YT_RELAY_USER };
     static const int want_default[] = { YT_RELAY_USER, YT_RELAY_USER, YT_RELAY_KERNEL,
-                                        YT_RELAY_AUTO, YT_RELAY_USER };
+                                        YT_RELAY_AUTO, YT_RELAY_USER, YT_RELAY_USER,
+                                        YT_RELAY_USER };
     struct text printed, again;
     unsigned errors;
 
     /* The listener's own choice over the global's; the global's where it has none; only tls
-     * listeners relay at layer 4. */
-    relay_compile(text, names, want, 5, &printed);
+     * listeners and http ones (their WebSocket tunnels) relay at layer 4. */
+    relay_compile(text, names, want, 7, &printed);
     /* The canonical form says a listener's choice only where it differs from the global's,
      * and reads back as the same table and text. */
     CU_ASSERT_PTR_NOT_NULL(strstr(printed.data, "    relay kernel;\n}\n\ndefaults"));
@@ -415,10 +419,13 @@ test_relay_per_listener(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(printed.data, "listen other tls :10443 {\n    relay auto;\n}\n"));
     CU_ASSERT_PTR_NOT_NULL(strstr(printed.data, "listen again tls :9443 {\n}\n"));
     CU_ASSERT_PTR_NOT_NULL(strstr(printed.data, "listen inherits tls :443 {\n}\n"));
-    relay_compile(printed.data, names, want, 5, &again);
+    CU_ASSERT_PTR_NOT_NULL(strstr(printed.data, "    max-head 16k;\n    relay user;\n}\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(printed.data, "listen www http :80 {\n    fallback 503;\n"
+                                                "    max-head 16k;\n}\n"));
+    relay_compile(printed.data, names, want, 7, &again);
     CU_ASSERT_STRING_EQUAL(again.data, printed.data);
     /* Without a global choice the default (user) is inherited. */
-    relay_compile(text + strlen("global { relay kernel; }\n"), names, want_default, 5, &printed);
+    relay_compile(text + strlen("global { relay kernel; }\n"), names, want_default, 7, &printed);
     CU_ASSERT_PTR_NULL(strstr(printed.data, "relay user;"));
     CU_ASSERT_PTR_NOT_NULL(strstr(printed.data, "listen again tls :9443 {\n    relay kernel;\n}\n"));
 
@@ -427,8 +434,12 @@ test_relay_per_listener(void)
     compile("listen q quic :443 { relay kernel; } site a.example { quic [::1]:1; }", &errors,
             NULL);
     CU_ASSERT_EQUAL(errors, 1);
-    compile("listen h http :80 { relay user; } site a.example { http [::1]:1; }", &errors, NULL);
+    compile("listen h redirect :80 { relay user; }", &errors, NULL);
     CU_ASSERT_EQUAL(errors, 1);
+    compile("listen m metrics :9100 { relay kernel; }", &errors, NULL);
+    CU_ASSERT_EQUAL(errors, 1);
+    compile("listen h http :80 { relay kernel; } site a.example { http [::1]:1; }", &errors, NULL);
+    CU_ASSERT_EQUAL(errors, 0);
     compile("listen l tls :443 { relay user; relay user; } site a.example { tls [::1]:1; }",
             &errors, NULL);
     CU_ASSERT_EQUAL(errors, 1);

@@ -1,4 +1,5 @@
-# Sourced by the e2e scripts: waiting for a condition, and what the kernel queues.
+# Sourced by the e2e scripts: waiting for a condition, and what the kernel and the proxy
+# queue.
 
 # wait_for SECONDS CMD...: polls CMD every 50 ms until it succeeds or the deadline passes.
 wait_for() {
@@ -40,4 +41,34 @@ held() {
 ss_info() {
     ss -Htin state established "( $1 )" | { grep -o "$2:[0-9]*" || true; } |
         awk -F: 'NR == 1 { n = $2 } END { print n + 0 }'
+}
+
+# What the proxy may hold of a direction whose receiver stopped reading, beyond its two
+# sockets' queues (held, above): the relay's pipe (256 KiB) and a little in flight.
+# Its socket toward the receiver also keeps at most SEND_LOWAT (16 KiB) unsent plus one
+# segment of up to 64 KiB (without the option the kernel queued the whole autotuned send
+# buffer, ~4 MiB). The kernel relay (server to client; the client's bytes go through user
+# space) queues at most 4 MiB (KRELAY_QUEUE_MAX) beyond what the client took, then keeps
+# the server's bytes in the server's socket for the relay in user space; its socket
+# toward the client keeps the kernel's send buffer (docs/runtime.md, "Kernel relay").
+HELD_MAX=$((256 * 1024 + 64 * 1024))
+KERNEL_HELD_MAX=$((9 * (1 << 20) / 2))
+if [ "${SWITCHYARD_RELAY:-}" = kernel ]; then
+    TO_CLIENT_MAX=$KERNEL_HELD_MAX
+else
+    TO_CLIENT_MAX=$HELD_MAX
+fi
+
+# bounded MAX SENDER RECEIVER IN OUT: checks what the proxy holds (at most MAX) and keeps
+# unsent (the ss filters of held()).
+bounded() {
+    local max=$1 h q
+    shift
+    h=$(held "$@")
+    q=$(unsent "$4")
+    check "... the proxy holds at most $max bytes of them ($h)" test "$h" -le "$max"
+    if [ "$max" -le "$HELD_MAX" ]; then
+        check "... at most 128 KiB of them unsent in the proxy's socket ($q)" \
+            test "$q" -le 131072
+    fi
 }

@@ -1,19 +1,25 @@
 /* A TLS-agnostic test backend for the e2e tests: listens on [::1]:PORT and serves each
  * connection in a child process with blocking I/O.
  *
- *   backend -p PORT -d DIR [-m echo|respond|send|reply] [-P] [-n BYTES] [-r FILE]
+ *   backend -p PORT -d DIR [-m echo|respond|send|half|reply] [-P] [-U] [-n BYTES] [-r FILE]
  *
  *   echo     sends back every byte it receives; on EOF shuts its write side and ends.
  *   respond  reads until EOF, then sends BYTES bytes of the test pattern and closes:
  *            proves the client's half-close arrived and the answer still gets through.
  *   send     sends BYTES bytes of the test pattern at once, then reads until EOF: a
  *            client that does not read makes it block, which shows where bytes queue.
+ *   half     sends BYTES bytes of the test pattern, shuts its write side, then reads
+ *            until EOF: its half-close comes first, and the client's bytes still arrive.
  *   reply    once the bytes received hold an empty line (the end of an HTTP head), sends
  *            the bytes of FILE (-r) as they are, once, shuts its write side and reads until
  *            EOF: a server whose answer, hop-by-hop fields or 101 included, the test
  *            writes byte by byte (one answer per connection, none to a second request).
  *   -P       the stream starts with a PROXY v1 or v2 header: parsed, described in
  *            DIR/N.proxy, not echoed.
+ *   -U       a WebSocket server: reads the request head (DIR/N.head), answers 101, waits
+ *            100 ms (the proxy hands the tunnel over to its relay once nothing waits,
+ *            see docs/runtime.md), then serves the mode on the tunnel's bytes, which
+ *            alone DIR/N.done counts.
  *
  * For connection N (1, 2, ...) it writes DIR/N.accepted at once, DIR/N.head (first bytes received, at most 4096,
  * after any PROXY header) and, at the end, DIR/N.done: "bytes=... fnv=..." over all bytes
@@ -34,7 +40,7 @@
 
 static const char *dir = ".";
 static const char *mode = "echo";
-static int want_proxy;
+static int want_proxy, want_upgrade;
 static uint64_t respond_bytes = 1 << 20;
 static const char *reply_file;
 
@@ -124,6 +130,28 @@ read_proxy(int fd, int n)
 
 static uint8_t buf[65536];
 
+/* -U: reads the request head byte by byte (the tunnel's bytes may follow it at once),
+ * answers 101 and lets the proxy settle. Returns 0, or -1 when the stream ends first. */
+static int
+upgrade(int fd, int n)
+{
+    static const char answer[] = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                                 "Connection: Upgrade\r\n\r\n";
+    char head[4096];
+    size_t len = 0;
+
+    while (len < 4 || memcmp(head + len - 4, "\r\n\r\n", 4) != 0) {
+        if (len == sizeof(head) || read_full(fd, (uint8_t *)head + len, 1) == -1)
+            return -1;
+        len++;
+    }
+    write_file(n, "head", head, len);
+    if (write_all(fd, (const uint8_t *)answer, sizeof(answer) - 1) == -1)
+        return -1;
+    usleep(100 * 1000);
+    return 0;
+}
+
 static int
 send_pattern(int fd, uint64_t bytes)
 {
@@ -164,8 +192,12 @@ serve(int fd, int n)
 
     if (want_proxy && read_proxy(fd, n) == -1)
         _exit(1);
-    if (strcmp(mode, "send") == 0)
+    if (want_upgrade && upgrade(fd, n) == -1)
+        _exit(1);
+    if (strcmp(mode, "send") == 0 || strcmp(mode, "half") == 0)
         send_pattern(fd, respond_bytes);
+    if (strcmp(mode, "half") == 0)
+        shutdown(fd, SHUT_WR);
     for (;;) {
         ssize_t r = read(fd, buf, sizeof(buf));
 
@@ -173,7 +205,7 @@ serve(int fd, int n)
             continue;
         if (r <= 0)
             break;
-        if (head_len < sizeof(head)) {
+        if (!want_upgrade && head_len < sizeof(head)) {
             size_t k = (size_t)r < sizeof(head) - head_len ? (size_t)r : sizeof(head) - head_len;
 
             memcpy(head + head_len, buf, k);
@@ -210,12 +242,13 @@ main(int argc, char **argv)
     int opt, lfd, one = 1, n = 0;
     char ready[512];
 
-    while ((opt = getopt(argc, argv, "p:d:m:Pn:r:")) != -1) {
+    while ((opt = getopt(argc, argv, "p:d:m:PUn:r:")) != -1) {
         switch (opt) {
         case 'p': a.sin6_port = htons((uint16_t)atoi(optarg)); break;
         case 'd': dir = optarg; break;
         case 'm': mode = optarg; break;
         case 'P': want_proxy = 1; break;
+        case 'U': want_upgrade = 1; break;
         case 'n': respond_bytes = strtoull(optarg, NULL, 10); break;
         case 'r': reply_file = optarg; break;
         default: return 2;

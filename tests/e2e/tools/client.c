@@ -1,10 +1,15 @@
 /* A TLS-agnostic test client for the e2e tests: sends a ClientHello for a chosen name,
  * then bytes of the test pattern, and checks what comes back.
  *
- *   client -a ADDR -p PORT [-n NAME|-] [-r RECORD] [-k BYTES] [-b] [-s BYTES] [-u BYTES]
- *          [-w MS] [-e BYTES] [-m echo|respond|alert|silent|deaf|dump] [-t SECONDS]
+ *   client -a ADDR -p PORT [-n NAME|-] [-U] [-r RECORD] [-k BYTES] [-b] [-s BYTES]
+ *          [-u BYTES] [-w MS] [-e BYTES] [-m echo|respond|alert|silent|deaf|dump]
+ *          [-t SECONDS]
  *
  *   -n     server_name in the hello ("-": no server_name extension)
+ *   -U     a WebSocket instead: sends an upgrade request for NAME (Host) instead of the
+ *          hello and reads the answer's head, which must be a 101; what follows is the
+ *          tunnel, where the pattern goes as after a hello (and the echo is the pattern's
+ *          alone). The result line adds req= and head=, the two heads' lengths
  *   -r     split the handshake message into TLS records of RECORD bytes each
  *   -k     offer a key share of BYTES (up to 65000) in the hello, which makes it that much
  *          larger (over 16 KiB it takes more than one record)
@@ -15,6 +20,7 @@
  *   -w     pause MS milliseconds between the hello and the pattern
  *   echo     (default) expects every byte sent back, in order, checked byte by byte
  *   respond  shuts its write side after sending, expects -e BYTES of pattern, then EOF
+ *            (before or after its own: it sends all its bytes either way)
  *   alert    prints what comes back, in hex, until EOF
  *   silent   sends nothing, waits for EOF, prints how long it took
  *   deaf     sends the hello and the pattern, never reads, exits after -t SECONDS
@@ -34,6 +40,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -42,6 +49,44 @@
 
 static uint8_t hello[HELLO_SHARE_OUT_MAX];
 static size_t hello_len;
+static size_t head_len;             /* -U: the 101's head, as received */
+
+/* -U: the upgrade request for name into out[HELLO_SHARE_OUT_MAX]. Returns its length. */
+static size_t
+upgrade_build(uint8_t *out, const char *name)
+{
+    int n = snprintf((char *)out, HELLO_SHARE_OUT_MAX,
+                     "GET /chat HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\n"
+                     "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                     "Sec-WebSocket-Version: 13\r\n\r\n", name != NULL ? name : "-");
+
+    return n > 0 ? (size_t)n : 0;
+}
+
+/* -U: sends the upgrade request, then reads the answer's head byte by byte (the tunnel's
+ * bytes may follow it at once). Returns 0 when it is a 101, -1 when not. */
+static int
+upgrade(int fd, double timeout)
+{
+    struct timeval tv = { (time_t)timeout, (long)((timeout - (time_t)timeout) * 1e6) };
+    char head[4096];
+
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    if (write(fd, hello, hello_len) != (ssize_t)hello_len)
+        return -1;
+    for (head_len = 0; head_len < sizeof(head); head_len++) {
+        if (read(fd, head + head_len, 1) != 1)
+            return -1;
+        if (head_len >= 3 && memcmp(head + head_len - 3, "\r\n\r\n", 4) == 0)
+            break;
+    }
+    head_len++;
+    if (head_len > sizeof(head) || strncmp(head, "HTTP/1.1 101 ", 13) != 0) {
+        fprintf(stderr, "client: no 101: %.*s\n", (int)(head_len < 64 ? head_len : 64), head);
+        return -1;
+    }
+    return 0;
+}
 
 static double
 now_s(void)
@@ -102,7 +147,7 @@ main(int argc, char **argv)
     const char *addr = "127.0.0.1", *name = "alpha.test", *mode = "echo";
     uint64_t payload = 0, expect = 0, sent = 0, recv_n = 0, total;
     size_t record = 0, share = 0, segment = 0;
-    bool bytewise = false, shut = false, ok = true;
+    bool bytewise = false, shut = false, ok = true, websocket = false, eof = false;
     double timeout = 30, t0, deadline, pause_ms = 0;
     int opt, fd, one = 1;
     union {
@@ -118,7 +163,7 @@ main(int argc, char **argv)
     size_t seen_len = 0;
     int port = 0;
 
-    while ((opt = getopt(argc, argv, "a:p:n:r:k:bs:u:e:m:t:w:")) != -1) {
+    while ((opt = getopt(argc, argv, "a:p:n:Ur:k:bs:u:e:m:t:w:")) != -1) {
         switch (opt) {
         case 'a': addr = optarg; break;
         case 'p': port = atoi(optarg); break;
@@ -127,6 +172,7 @@ main(int argc, char **argv)
         case 'k': share = (size_t)atoi(optarg); break;
         case 's': segment = (size_t)atoi(optarg); break;
         case 'b': bytewise = true; break;
+        case 'U': websocket = true; break;
         case 'u': payload = strtoull(optarg, NULL, 10); break;
         case 'e': expect = strtoull(optarg, NULL, 10); break;
         case 'm': mode = optarg; break;
@@ -146,7 +192,8 @@ main(int argc, char **argv)
     }
     if (share > HELLO_SHARE_MAX)
         return 2;
-    hello_len = hello_build_share(hello, name, record, share);
+    hello_len = websocket ? upgrade_build(hello, name)
+                          : hello_build_share(hello, name, record, share);
     if (strcmp(mode, "dump") == 0)
         return fwrite(hello, 1, hello_len, stdout) == hello_len ? 0 : 2;
     echo = strcmp(mode, "echo") == 0;
@@ -165,6 +212,13 @@ main(int argc, char **argv)
         inet_ntop(AF_INET6, &local.in6.sin6_addr, lbuf, sizeof(lbuf));
     t0 = now_s();
     deadline = t0 + timeout;
+    if (websocket) {
+        if (upgrade(fd, timeout) == -1)
+            return 1;
+        printf("req=%zu head=%zu ", hello_len, head_len);
+        hello_len = 0;              /* from here on, the tunnel */
+        total = strcmp(mode, "silent") == 0 ? 0 : payload;
+    }
     if (bytewise) {
         for (; sent < hello_len; sent++) {
             struct timespec pause = { 0, 2000000 };
@@ -197,7 +251,7 @@ main(int argc, char **argv)
     }
     fcntl(fd, F_SETFL, O_NONBLOCK);
     for (;;) {
-        struct pollfd p = { .fd = fd, .events = POLLIN };
+        struct pollfd p = { .fd = fd, .events = eof ? 0 : POLLIN };
         double left = deadline - now_s();
         ssize_t r;
 
@@ -207,6 +261,8 @@ main(int argc, char **argv)
             shutdown(fd, SHUT_WR);
             shut = true;
         }
+        if (eof && sent >= total)
+            break;
         if (left <= 0) {
             fprintf(stderr, "client: timed out\n");
             ok = false;
@@ -231,6 +287,10 @@ main(int argc, char **argv)
             r = read(fd, buf, sizeof(buf));
             if (r == -1 && errno == EAGAIN)
                 continue;
+            if (r == 0 && strcmp(mode, "respond") == 0 && sent < total) {
+                eof = true;         /* the server's half-close came first */
+                continue;
+            }
             if (r <= 0) {
                 if (r == -1)
                     perror("client: read");
@@ -270,7 +330,7 @@ main(int argc, char **argv)
     }
     if (strcmp(mode, "echo") == 0 && recv_n != total)
         ok = false;
-    if (strcmp(mode, "respond") == 0 && recv_n != expect)
+    if (strcmp(mode, "respond") == 0 && (recv_n != expect || sent != total))
         ok = false;
     close(fd);
     return ok ? 0 : 1;
