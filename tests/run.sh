@@ -272,9 +272,11 @@ for t in tests/e2e/*.sh; do
         ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" bash "$t"
 done
 
-# The layer-4 tests again with the relay in the kernel (docs/runtime.md, "Kernel relay").
+# The layer-4 tests again with the relay in the kernel (docs/runtime.md, "Kernel relay"),
+# and the WebSocket tunnels it takes over from layer 7.
 echo "== end to end, kernel relay"
-for t in l4_pool l4_relay l4_route proxy_recv tier_two proc_takeover_load proc_workers; do
+for t in l4_pool l4_relay l4_route proxy_recv tier_two proc_takeover_load proc_workers \
+    l7_tunnel; do
     [ -e "tests/e2e/$t.sh" ] || continue
     run "e2e $t (kernel relay)" env BUILD="$BUILD" SWITCHYARD_RELAY=kernel \
         ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" bash "tests/e2e/$t.sh"
