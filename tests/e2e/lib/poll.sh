@@ -28,12 +28,19 @@ queued() { [ "$(unsent "$1")" -gt 0 ]; }
 # apart; OUT: the one facing the receiver, whose unacknowledged bytes do): the relay's
 # buffers, or the kernel relay's queue. A few bytes more or less while some are in flight.
 held() {
-    local acked received unread unacked
+    local unacked
+    unacked=$(ss -Htn state established "( $4 )" | awk 'NR == 1 { print $2 }')
+    echo $(($(held_out "$1" "$2" "$3") - ${unacked:-0}))
+}
+
+# held_out SENDER RECEIVER IN: what held() counts, and what the proxy's socket toward the
+# receiver keeps unacknowledged too.
+held_out() {
+    local acked received unread
     acked=$(ss_info "$1" bytes_acked)
     received=$(ss_info "$2" bytes_received)
     unread=$(ss -Htn state established "( $3 )" | awk 'NR == 1 { print $1 }')
-    unacked=$(ss -Htn state established "( $4 )" | awk 'NR == 1 { print $2 }')
-    echo $((acked - received - ${unread:-0} - ${unacked:-0}))
+    echo $((acked - received - ${unread:-0}))
 }
 
 # ss_info FILTER FIELD: a counter of tcp_info (bytes_acked, bytes_received) of the socket
