@@ -1,13 +1,14 @@
 /* The layer-4 relay in the kernel: BPF sockhashes and an sk_skb stream-verdict program
- * that sends each byte a socket receives to its peer's send queue, so that relayed bytes
- * never wake the proxy. Loaded at start (before privileges drop), with the bpf() system
- * call alone: no library, no compiler at build time. See docs/runtime.md, "Kernel relay". */
+ * (krelay.bpf.c, compiled with clang) that sends each byte a socket receives to its
+ * peer's send queue, so that relayed bytes never wake the proxy. Loaded with libbpf at
+ * start, before privileges drop. See docs/runtime.md, "Kernel relay". */
 #ifndef RUNTIME_KRELAY_H
 #define RUNTIME_KRELAY_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "krelay_shared.h"      /* KRELAY_REPORT_SHIFT: when the kernel reports */
 #include "table.h"
 
 /* Loads the maps and the programs, one set per worker, when a tls or http listener of t
@@ -25,11 +26,6 @@ void krelay_use(uint32_t worker);
 
 /* The ring buffer's descriptor: readable when krelay_report() has a report. */
 int krelay_ring(void);
-
-/* The kernel reports a direction each time the bytes it relayed pass a multiple of
- * 2^KRELAY_REPORT_SHIFT, when the receiver is behind (krelay_allow()), and when it could
- * not relay them (the receiver's socket closed). */
-#define KRELAY_REPORT_SHIFT 20
 
 /* The next report: the tag given to krelay_link() for the direction. Returns false when
  * there is none. */

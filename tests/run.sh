@@ -2,10 +2,11 @@
 # Runs every test of `make test` and ends with one line: "N passed, N failed".
 # Called by the GNUmakefile, which builds everything first and passes the lists:
 # BUILD, CC, HEADER_FLAGS (to compile a header alone), LINK_FLAGS (CFLAGS and LDFLAGS of
-# the build), YARDC, UNIT_BINS, REPLAY_BINS, FUZZ_NAMES.
+# the build), SITE_LIBS (the libraries a site links), YARDC, UNIT_BINS, REPLAY_BINS,
+# FUZZ_NAMES.
 set -u
 
-: "${BUILD:=build}" "${CC:=cc}" "${YARDC:=$BUILD/yardc}" "${LINK_FLAGS:=}"
+: "${BUILD:=build}" "${CC:=cc}" "${YARDC:=$BUILD/yardc}" "${LINK_FLAGS:=}" "${SITE_LIBS:?}"
 passed=0
 failed=0
 skipped=0
@@ -165,7 +166,7 @@ big_site_builds() {
         (cd "$tmp/$d" && $CC $LINK_FLAGS -std=c11 -ffile-prefix-map="$tmp/$d=." \
             -I"$OLDPWD/runtime" -c -o table.o table.c &&
             $CC $LINK_FLAGS -o switchyard "$OLDPWD/$BUILD/obj/runtime/main.o" table.o \
-                table-data.o "$OLDPWD/$BUILD/libswitchyard.a" -lev -lseccomp -lm) || return 1
+                table-data.o "$OLDPWD/$BUILD/libswitchyard.a" $SITE_LIBS) || return 1
     done
     for f in table.c table-data.o switchyard; do
         cmp "$tmp/a/$f" "$tmp/b/$f" || { echo "$f differs between two directories"; return 1; }

@@ -14,7 +14,8 @@
 #   version             its `--version`
 #
 # Needs yardc and switchyard-build from `make install` on PATH (or in $SWITCHYARD_BIN), a
-# C compiler, libc6-dev and libev-dev. YARDC_FLAGS (e.g. -Werror) go to both yardc runs.
+# C compiler, libc6-dev, libev-dev, libseccomp-dev and libbpf-dev. YARDC_FLAGS (e.g.
+# -Werror) go to both yardc runs.
 # Every site is tried; the exit status is 1 when any failed, 2 on a usage error.
 set -u
 

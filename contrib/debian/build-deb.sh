@@ -51,7 +51,7 @@ depends() {
     printf 'Source: switchyard\n\nPackage: switchyard\nArchitecture: any\n\nPackage: site\nArchitecture: any\n' \
         >"$work/debian/control"
     shlibs=$(cd "$work" && dpkg-shlibdeps -O -e"$root/usr/bin/yardc" -e"$site/usr/bin/switchyard")
-    echo "${shlibs#shlibs:Depends=}, adduser, gcc | c-compiler, libc6-dev, libev-dev, libseccomp-dev, libssl-dev"
+    echo "${shlibs#shlibs:Depends=}, adduser, gcc | c-compiler, libc6-dev, libev-dev, libseccomp-dev, libbpf-dev, libssl-dev"
 }
 
 # Installed-Size as dpkg-gencontrol counts it: KiB per file rounded up, 1 per other entry.

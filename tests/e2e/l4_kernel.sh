@@ -2,7 +2,8 @@
 # `relay kernel`: once routed, what a server sends goes from socket to socket in the kernel
 # (BPF sockhash and stream verdict) without waking the proxy, byte-exact both ways; FINs,
 # resets, the idle timeout and the log's byte counts stay as with the relay in user space.
-# Without the rights to load it, the proxy says so and relays in user space.
+# Without the rights to load it, or without bpf(), the proxy says so and relays in user
+# space.
 # Ports 29700-29749: proxies 29743, 29744-29746, backends 29701 (echo), 29702 and 29703
 # (respond).
 set -euo pipefail
@@ -26,10 +27,28 @@ if command -v setpriv >/dev/null; then
     wait_for 10 grep -q ' started' "$PROXY_LOG" || not_ok "the proxy starts as nobody"
     check "without the rights for BPF it says which relay it uses and why" \
         grep -Eq 'relay: user \(bpf [a-z]+: Operation not permitted\)' "$PROXY_LOG"
+    check "... and nothing more: libbpf's warnings stay out of the log" \
+        bash -c '! grep -q libbpf "$1"' _ "$PROXY_LOG"
     check "... and relays in user space, byte-exact" \
         "$TOOLS/client" -a 127.0.0.1 -p 29743 -n echo.test -u $MIB -t 10
     kill "$PROXY_PID"
     wait "$PROXY_PID" 2>/dev/null || true
+fi
+
+# bpf() failing for another reason (ENOSYS, as without BPF in the kernel): what libbpf
+# said comes first, on one line, then which relay is in use.
+if command -v strace >/dev/null; then
+    PROXY_LOG=$WORK/nobpf.log
+    start strace -f -o /dev/null -e inject=bpf:error=ENOSYS "$BUILD/l4_kernel/switchyard" \
+        2>"$PROXY_LOG"
+    wait_for 10 grep -q ' started' "$PROXY_LOG" || not_ok "the proxy starts without bpf()"
+    check "without bpf() it relays in user space and says why" \
+        grep -q 'relay: user (bpf load: Function not implemented)$' "$PROXY_LOG"
+    check "... after what libbpf said, on one line" \
+        grep -q 'libbpf: .*Function not implemented.*libbpf: failed to load object' "$PROXY_LOG"
+    kill $(ps -o pid= --ppid "$LAST_PID") 2>/dev/null
+    wait "$LAST_PID" 2>/dev/null || true
+    PROXY_LOG=$WORK/proxy.log
 fi
 
 proxy l4_kernel

@@ -1,0 +1,39 @@
+/* What the kernel relay's BPF program (krelay.bpf.c) and its loader (krelay.c) share: the
+ * maps' entries, and the figures both sides count with. Compiled for the BPF target too,
+ * so it uses the kernel's types alone. */
+#ifndef RUNTIME_KRELAY_SHARED_H
+#define RUNTIME_KRELAY_SHARED_H
+
+#include <linux/types.h>
+
+/* The kernel reports a direction each time the bytes it relayed pass a multiple of
+ * 2^KRELAY_REPORT_SHIFT, when the receiver is behind (krelay_allow()), and when it could
+ * not relay them (the receiver's socket closed). */
+#define KRELAY_REPORT_SHIFT 20
+
+/* The ring buffer of reports: a power of two, a multiple of the page size. */
+#define KRELAY_RING_SIZE (64u << 10)
+
+/* What the program keeps per sender, keyed by its cookie: the receiver's cookie (its key
+ * in the sockhash of receivers), the bytes it redirected, when it last took some, whether
+ * a redirect failed (the receiver had left the sockhash: its socket closed), the tag user
+ * space gave it for the reports, and the bytes it kept in the sender for user space. */
+struct krelay_sender {
+    __u64 peer;
+    __u64 bytes;
+    __u64 last_ns;
+    __u64 gone;
+    __u64 tag;
+    __u64 held;
+};
+
+/* What user space says of a sender, keyed by its cookie: how many of the bytes the
+ * program kept it has relayed so far, and up to how many bytes in all the program may
+ * redirect (user space raises it as the receiver takes them). The program redirects
+ * again only once all it kept has been relayed: no byte overtakes another. */
+struct krelay_ctl {
+    __u64 relayed;
+    __u64 limit;
+};
+
+#endif
