@@ -4,13 +4,13 @@
 #include <assert.h>
 #include <errno.h>
 #include <ev.h>
+#include <netinet/tcp.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
 #include <linux/sockios.h>
-#include <linux/tcp.h>
 #include <poll.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
@@ -987,21 +987,14 @@ kconn_refused(struct conn *c, struct kconn *k, int err)
 
 /* What the client got before the kernel relay takes over: what the relay here read from
  * the server (kconn_ready(): all of it is written); for a tunnel, also what its owner wrote
- * to the client before the hand-over, which the socket's own count has (acknowledged, or
- * queued, as krelay_backlog() counts). Returns that, or -1 (errno). */
+ * to the client before the hand-over, which the socket's own count has. Returns that, or
+ * -1 (errno). */
 static int64_t
 kconn_sent_before(const struct conn *c)
 {
-    struct tcp_info ti;
-    socklen_t len = sizeof(ti);
-    int queued;
-
     if (c->tunnel == NULL)
         return (int64_t)c->side[SIDE_SERVER].bytes;
-    if (getsockopt(c->side[SIDE_CLIENT].io.fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == -1 ||
-        ioctl(c->side[SIDE_CLIENT].io.fd, SIOCOUTQ, &queued) == -1)
-        return -1;
-    return (int64_t)(ti.tcpi_bytes_acked + (uint64_t)queued);
+    return krelay_taken(c->side[SIDE_CLIENT].io.fd);
 }
 
 /* Hands what the server sends to the kernel relay; stays here when it refuses. */

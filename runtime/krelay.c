@@ -381,20 +381,29 @@ undo:
 }
 
 int64_t
-krelay_backlog(int fd, uint64_t want)
+krelay_taken(int fd)
 {
     struct tcp_info ti;
     socklen_t len = sizeof(ti);
     int queued;
 
     /* Acknowledged first, then what is queued: an ack in between only makes the sum
-     * smaller, so it never reaches want before the socket has taken all of it. */
+     * smaller, so it never reaches what was written before the socket has taken all. */
     memset(&ti, 0, sizeof(ti));
     if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == -1 ||
         ioctl(fd, SIOCOUTQ, &queued) == -1)
         return -1;
-    return ti.tcpi_bytes_acked + (uint64_t)queued >= want ?
-           0 : (int64_t)(want - ti.tcpi_bytes_acked - (uint64_t)queued);
+    return (int64_t)(ti.tcpi_bytes_acked + (uint64_t)queued);
+}
+
+int64_t
+krelay_backlog(int fd, uint64_t want)
+{
+    int64_t taken = krelay_taken(fd);
+
+    if (taken == -1)
+        return -1;
+    return (uint64_t)taken >= want ? 0 : (int64_t)(want - (uint64_t)taken);
 }
 
 void

@@ -73,6 +73,10 @@ int krelay_allow(const struct krelay_pair *p, uint64_t relayed, uint64_t limit);
  * was full as they came, until something wakes the kernel's worker: this does. */
 void krelay_kick(int fd);
 
+/* How many bytes socket fd has taken since it was made: acknowledged by its peer, or
+ * queued in it. Returns that count, or -1 (errno). */
+int64_t krelay_taken(int fd);
+
 /* How many of the want bytes written to socket fd (by the proxy, and by the kernel) are
  * still in the kernel's queue toward it, not yet taken by the socket. Returns that count,
  * or -1 (errno). */
