@@ -44,23 +44,25 @@ check "the listener's metrics count the exchange once, with its bytes" \
 check "8 MiB each way from an IPv6 client, byte-exact" \
     ws -a ::1 -p 29843 -n echo.test -u $((8 * MIB)) -t 20
 
-# Half-close, the client's first: its FIN reaches the server after its last byte, and
-# the server's answer still flows back, then the server's FIN.
-out=$(ws -a 127.0.0.1 -p 29843 -n respond.test -u $MIB -m respond -e $((4 * MIB)) -t 20) ||
-    not_ok "the client half-closes after 1 MiB and still gets the whole 4 MiB answer ($out)"
-ok "the client half-closes after 1 MiB and still gets the whole 4 MiB answer"
-check "... the server saw its EOF after exactly the 1 MiB" \
-    wait_for 5 grep -qs "^bytes=$MIB " "$WORK/respond/1.done"
-check "... logged as a normal end with its counts" \
-    log_has "host=respond\.test .*status=101 in=$(($(field req "$out") + MIB)) out=$(($(field head "$out") + 4 * MIB)) .*term=--$"
+# half_closed SITE WHAT SAW: the client sends 1 MiB and expects a 4 MiB answer through
+# SITE's tunnel, one side's FIN coming first (WHAT); the server's record shows SAW, and the
+# exchange ends normally with every byte counted.
+half_closed() {
+    local out
+    out=$(ws -a 127.0.0.1 -p 29843 -n "$1.test" -u $MIB -m respond -e $((4 * MIB)) -t 20) ||
+        not_ok "$2 ($out)"
+    ok "$2"
+    check "... the server saw $3" wait_for 5 grep -qs "^bytes=$MIB " "$WORK/$1/1.done"
+    check "... logged as a normal end with its counts" \
+        log_has "host=$1\.test .*status=101 in=$(($(field req "$out") + MIB)) out=$(($(field head "$out") + 4 * MIB)) .*term=--$"
+}
+# The client's first: its FIN reaches the server after its last byte, and the server's
+# answer still flows back, then the server's FIN.
+half_closed respond "the client half-closes after 1 MiB and still gets the whole 4 MiB answer" \
+    "its EOF after exactly the 1 MiB"
 # The server's first: its 4 MiB and FIN reach the client, whose 1 MiB still goes on.
-out=$(ws -a 127.0.0.1 -p 29843 -n half.test -u $MIB -m respond -e $((4 * MIB)) -t 20) ||
-    not_ok "the server half-closes after 4 MiB, the client's 1 MiB still gets through ($out)"
-ok "the server half-closes after 4 MiB, the client's 1 MiB still gets through"
-check "... the server saw exactly the 1 MiB, then the client's EOF" \
-    wait_for 5 grep -qs "^bytes=$MIB " "$WORK/half/1.done"
-check "... logged as a normal end with its counts" \
-    log_has "host=half\.test .*status=101 in=$(($(field req "$out") + MIB)) out=$(($(field head "$out") + 4 * MIB)) .*term=--$"
+half_closed half "the server half-closes after 4 MiB, the client's 1 MiB still gets through" \
+    "exactly the 1 MiB, then the client's EOF"
 
 # Backpressure (lib/poll.sh): a client that stops reading while the server sends 16 MiB
 # (stalled, below); a client that sends 16 MiB to a server that reads nothing.
