@@ -113,28 +113,31 @@ wait "$PROXY_PID" 2>/dev/null || true
 # (the cheapest of three: 3.2 to 4.3 ms). Now and then a download through the kernel
 # costs as much (up to 6.3 ms seen on a loaded machine: the proxy was late to raise the
 # kernel's limit, or the server was not handed over at once): the cheapest of three says
-# which relay the listener has.
+# which relay the listener has. The first download through a proxy just started also
+# pays for what its first connection sets up (the kernel relay's epoll set, its maps'
+# first entries; 3.5 ms seen for all three through the kernel when they were the first):
+# one download before them is not counted.
 unset SWITCHYARD_RELAY
 SPLIT_US=2000                       # CPU µs: at most through the kernel, at least through
                                     # the proxy
 # download PORT: 16 MiB from the server, byte-exact, through the proxy's listener on PORT,
-# three times; sets CPU to the proxy's CPU time during the cheapest one, in µs.
+# four times; sets CPU to the proxy's CPU time during the cheapest of the last three, in µs.
 download() {
-    local before n
+    local before n i
     CPU=
-    for n in 1 2 3; do
+    for i in 0 1 2 3; do
         before=$(cpu_us "$PROXY_PID")
         "$TOOLS/client" -a 127.0.0.1 -p "$1" -n download.test -u 0 -m respond \
             -e $((16 * MIB)) -t 30 >/dev/null || return 1
         n=$(($(cpu_us "$PROXY_PID") - before))
-        [ -n "$CPU" ] && [ "$CPU" -le "$n" ] || CPU=$n
+        [ "$i" = 0 ] || { [ -n "$CPU" ] && [ "$CPU" -le "$n" ]; } || CPU=$n
     done
 }
 # relayed_by LISTENER PORT user|kernel: its downloads are relayed, byte-exact, by that
 # relay.
 relayed_by() {
     CPU=
-    check "$1 ($3): 16 MiB from the server, three times, byte-exact" download "$2"
+    check "$1 ($3): 16 MiB from the server, four times, byte-exact" download "$2"
     if [ "$3" = kernel ]; then
         check "... through the kernel: $CPU µs of the proxy's CPU (at most $SPLIT_US)" \
             test "${CPU:-99999999}" -le $SPLIT_US
