@@ -1295,6 +1295,7 @@ static void
 kconn_end(struct ev_loop *loop, struct conn *c)
 {
     kconn_refresh(loop, c);
+    stats_kernel(conn_listener(c), c->k->counted);
     krelay_unlink(&c->k->pair);
     ev_timer_stop(loop, &c->k->drain);
     kslot_give(c->k);

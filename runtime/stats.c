@@ -20,11 +20,12 @@ struct slice_head {
 };
 
 /* One counter row as stored: the errors only by class (their total is the sum), so a row
- * is 56 bytes. */
+ * is 64 bytes. */
 struct row {
     uint64_t conns, bytes_in, bytes_out;
     uint64_t errors[STATS_ERR_CLASS_COUNT];
     uint64_t down;
+    uint64_t kernel;
 };
 
 struct server_extra {
@@ -226,6 +227,13 @@ stats_end(const struct yt_listener *l, uint32_t pool, uint32_t server, uint64_t 
 }
 
 void
+stats_kernel(const struct yt_listener *l, uint64_t bytes)
+{
+    if (mine != NULL && bytes > 0)
+        add(&row_written(off_listeners, (uint32_t)(l - table->listeners))->kernel, bytes);
+}
+
+void
 stats_server_down(uint32_t server, uint64_t until_ms)
 {
     if (mine == NULL || server >= table->server_count)
@@ -267,6 +275,7 @@ sum(size_t off, uint32_t i, struct stats_counters *out)
             out->errors += e;
         }
         out->down += load(&s->down);
+        out->bytes_kernel += load(&s->kernel);
     }
 }
 

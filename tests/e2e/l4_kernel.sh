@@ -4,7 +4,7 @@
 # resets, the idle timeout and the log's byte counts stay as with the relay in user space.
 # Without the rights to load it, or without bpf(), the proxy says so and relays in user
 # space.
-# Ports 29700-29749: proxies 29743, 29744-29746, backends 29701 (echo), 29702 to 29704
+# Ports 29700-29749: proxies 29743, 29744-29746, metrics 29747, backends 29701 (echo), 29702 to 29704
 # (respond).
 set -euo pipefail
 . "$(dirname "$0")/lib/common.sh"
@@ -108,43 +108,43 @@ wait "$PROXY_PID" 2>/dev/null || true
 
 # The relay chosen per listener (l4_kernel_listeners.yard: `relay auto` in global, k-front
 # `relay kernel`, u-front `relay user`, inherit-front the global's). Which relay moved a
-# download shows in the proxy's CPU time while it flowed: 16 MiB cost it 0.3 to 0.9 ms
-# through the kernel (the hand-over and its reports), 3.2 to 8.6 ms through the proxy
-# (the cheapest of three: 3.2 to 4.3 ms). Now and then a download through the kernel
-# costs as much (up to 6.3 ms seen on a loaded machine: the proxy was late to raise the
-# kernel's limit, or the server was not handed over at once): the cheapest of three says
-# which relay the listener has. The first download through a proxy just started also
-# pays for what its first connection sets up (the kernel relay's epoll set, its maps'
-# first entries; 3.5 ms seen for all three through the kernel when they were the first):
-# one download before them is not counted.
+# download shows in the listener's metrics: the kernel relay's bytes are counted apart.
+# The proxy's CPU time per download is printed too (16 MiB cost it 0.3 to 0.9 ms through
+# the kernel, 3.2 to 8.6 ms through the proxy on a quiet machine), not checked: on a
+# loaded machine the two overlap (make bench compares the relays).
 unset SWITCHYARD_RELAY
-SPLIT_US=2000                       # CPU µs: at most through the kernel, at least through
-                                    # the proxy
+# metric NAME LISTENER: the listener's NAME in a scrape of the metrics listener.
+metric() {
+    curl -s http://127.0.0.1:29747/metrics |
+        awk -v n="switchyard_listener_$1_total{listener=\"$2\"}" '$1 == n { print $2 }'
+}
 # download PORT: 16 MiB from the server, byte-exact, through the proxy's listener on PORT,
-# four times; sets CPU to the proxy's CPU time during the cheapest of the last three, in µs.
+# three times, printing the proxy's CPU time for each.
 download() {
-    local before n i
-    CPU=
-    for i in 0 1 2 3; do
+    local before i
+    for i in 1 2 3; do
         before=$(cpu_us "$PROXY_PID")
         "$TOOLS/client" -a 127.0.0.1 -p "$1" -n download.test -u 0 -m respond \
             -e $((16 * MIB)) -t 30 >/dev/null || return 1
-        n=$(($(cpu_us "$PROXY_PID") - before))
-        [ "$i" = 0 ] || { [ -n "$CPU" ] && [ "$CPU" -le "$n" ]; } || CPU=$n
+        echo "# the proxy's CPU for download $i: $(($(cpu_us "$PROXY_PID") - before)) µs"
     done
 }
 # relayed_by LISTENER PORT user|kernel: its downloads are relayed, byte-exact, by that
-# relay.
+# relay: through the kernel, megabytes of them (the relay here takes over while the
+# client is behind: 23 to 48 of the 48 MiB seen), none through the proxy's relay.
 relayed_by() {
-    CPU=
-    check "$1 ($3): 16 MiB from the server, four times, byte-exact" download "$2"
+    local out kernel
+    check "$1 ($3): 16 MiB from the server, three times, byte-exact" download "$2"
+    out=$(metric bytes_out "$1")
+    kernel=$(metric kernel_bytes_out "$1")
     if [ "$3" = kernel ]; then
-        check "... through the kernel: $CPU µs of the proxy's CPU (at most $SPLIT_US)" \
-            test "${CPU:-99999999}" -le $SPLIT_US
+        check "... through the kernel: $kernel of $out bytes by the kernel relay (over 1 MiB)" \
+            test "${kernel:-0}" -gt "$MIB"
     else
-        check "... through the proxy: $CPU µs of its CPU (at least $SPLIT_US)" \
-            test "${CPU:-0}" -ge $SPLIT_US
+        check "... through the proxy: $out bytes, none by the kernel relay" \
+            test "${kernel:-1}" = 0
     fi
+    check "... and every byte counted" test "${out:-0}" -ge $((3 * 16 * MIB))
 }
 
 PROXY_LOG=$WORK/listeners.log

@@ -105,7 +105,9 @@ exec 5<&-
 # part alone: the kernel relay's queue held 16 KiB or 3.8 MiB depending on when the proxy
 # moved its limit, and once the socket had nothing unsent.)
 stalled() {
-    local port=$1 relay=$2 client out
+    local port=$1 relay=$2 client out name=ws kernel
+    [ "$port" = 29843 ] || name=ws-kernel
+    kernel=$(metric "switchyard_listener_kernel_bytes_out_total{listener=\"$name\"}")
     ws -a 127.0.0.1 -p "$port" -n send.test -w 2000 -u 0 -m respond -e $((16 * MIB)) -t 20 \
         >/dev/null &
     client=$!
@@ -122,6 +124,13 @@ stalled() {
         bounded "$HELD_MAX" "sport = :29803" "dport = :$port" "dport = :29803" "sport = :$port"
     fi
     check "... and once it reads, all 16 MiB arrive byte-exact" wait "$client"
+    out=$(($(metric "switchyard_listener_kernel_bytes_out_total{listener=\"$name\"}") - kernel))
+    if [ "$relay" = kernel ]; then
+        check "... the metrics count $out of its bytes as the kernel relay's (over 1 MiB)" \
+            test "$out" -gt "$MIB"
+    else
+        check "... the metrics count none of its bytes as the kernel relay's" test "$out" = 0
+    fi
 }
 
 # ws takes the global's relay (user), ws-kernel the kernel's; SWITCHYARD_RELAY=kernel puts
