@@ -4,13 +4,12 @@
 # resets, the idle timeout and the log's byte counts stay as with the relay in user space.
 # Without the rights to load it, or without bpf(), the proxy says so and relays in user
 # space.
-# Ports 29700-29749: proxies 29743, 29744-29746, metrics 29747, backends 29701 (echo), 29702 to 29704
-# (respond).
+# Ports 29700-29749: proxies 29743, 29744-29746, metrics 29747, backends 29701 (echo),
+# 29702 to 29704 (respond).
 set -euo pipefail
 . "$(dirname "$0")/lib/common.sh"
 
 MIB=$((1 << 20))
-hello_len() { "$TOOLS/client" -n "$1" -m dump | wc -c; }
 # cpu_us PID: the process's time on a CPU so far, in microseconds (the scheduler's count).
 cpu_us() { awk '{ printf "%d\n", $1 / 1000 }' "/proc/$1/schedstat"; }
 
@@ -71,22 +70,14 @@ check "the log counts every byte both ways" \
 check "8 MiB each way from an IPv6 client, byte-exact" \
     "$TOOLS/client" -a ::1 -p 29743 -n echo.test -u $((8 * MIB)) -t 20
 
-# Half-close: the client's FIN reaches the server after its last byte; the server's
-# answer still flows back, then its FIN.
-check "half-close: the client shuts its write side and still gets the whole 4 MiB answer" \
-    "$TOOLS/client" -a 127.0.0.1 -p 29743 -n respond.test -u $MIB -m respond -e $((4 * MIB)) -t 20
-n=$(hello_len respond.test)
-check "the answering backend saw the client's EOF after the hello and 1 MiB, no more" \
-    wait_for 5 grep -q "^bytes=$((n + MIB)) " "$WORK/respond/1.done"
-check "the half-closed connection ended normally, with its counts" \
-    log_has "sni=respond\.test .*c2s=$((n + MIB)) s2c=$((4 * MIB)) .*term=--"
+half_close 29743
 
 # A reset: a client that exits with the echo unread resets its connection; the proxy
 # closes the server side and logs the reset.
 last=$(conns echo)
 "$TOOLS/client" -a 127.0.0.1 -p 29743 -n echo.test -u 65536 -m deaf -t 0.5 >/dev/null || true
 check "a client's reset ends the connection, logged as the client's" \
-    log_has "sni=echo\.test .*c2s=$((n + 65536 - $(hello_len respond.test) + $(hello_len echo.test))) .*term=CD err=read:ECONNRESET"
+    log_has "sni=echo\.test .*c2s=$(($(hello_len echo.test) + 65536)) .*term=CD err=read:ECONNRESET"
 check "... and the server sees it end" \
     wait_for 5 test -e "$WORK/echo/$((last + 1)).done"
 
@@ -119,19 +110,23 @@ metric() {
         awk -v n="switchyard_listener_$1_total{listener=\"$2\"}" '$1 == n { print $2 }'
 }
 # download PORT: 16 MiB from the server, byte-exact, through the proxy's listener on PORT,
-# three times, printing the proxy's CPU time for each.
+# three times, printing the proxy's CPU time for each. The client's FIN, which asks for
+# them, comes 0.1 s after its hello, as a TLS client's would come after the handshake: a
+# client whose FIN came before the hand-over stays in user space (a socket no longer
+# established cannot join a sockhash), which on a loaded machine the FIN right behind
+# the hello did for every download.
 download() {
     local before i
     for i in 1 2 3; do
         before=$(cpu_us "$PROXY_PID")
-        "$TOOLS/client" -a 127.0.0.1 -p "$1" -n download.test -u 0 -m respond \
+        "$TOOLS/client" -a 127.0.0.1 -p "$1" -n download.test -w 100 -u 0 -m respond \
             -e $((16 * MIB)) -t 30 >/dev/null || return 1
         echo "# the proxy's CPU for download $i: $(($(cpu_us "$PROXY_PID") - before)) µs"
     done
 }
 # relayed_by LISTENER PORT user|kernel: its downloads are relayed, byte-exact, by that
 # relay: through the kernel, megabytes of them (the relay here takes over while the
-# client is behind: 23 to 48 of the 48 MiB seen), none through the proxy's relay.
+# client is behind: 27 to 48 of the 48 MiB seen under load), none through the relay here.
 relayed_by() {
     local out kernel
     check "$1 ($3): 16 MiB from the server, three times, byte-exact" download "$2"

@@ -90,6 +90,25 @@ proxy() {
 # (a connection's line is written when it ends, just after the client sees the end).
 log_has() { wait_for 5 grep -Eq -- "$1" "$PROXY_LOG"; }
 
+# hello_len NAME: the length of the test client's ClientHello for NAME.
+hello_len() { "$TOOLS/client" -n "$1" -m dump | wc -c; }
+
+# half_close PORT: through the proxy on PORT, the client sends respond.test 1 MiB and shuts
+# its write side: its FIN reaches the server (byte backend "respond", answering 4 MiB)
+# after its last byte, and the answer still flows back, then the server's FIN; the
+# connection ends normally, with its counts.
+half_close() {
+    local n
+    check "half-close: the client shuts its write side and still gets the whole 4 MiB answer" \
+        "$TOOLS/client" -a 127.0.0.1 -p "$1" -n respond.test -u $((1 << 20)) -m respond \
+        -e $((4 << 20)) -t 20
+    n=$(hello_len respond.test)
+    check "the answering backend saw the client's EOF after the hello and 1 MiB, no more" \
+        wait_for 5 grep -q "^bytes=$((n + (1 << 20))) " "$WORK/respond/1.done"
+    check "the half-closed connection ended normally, with its counts" \
+        log_has "sni=respond\.test .*c2s=$((n + (1 << 20))) s2c=$((4 << 20)) .*term=--"
+}
+
 # conns DIR: how many connections the byte backend in $WORK/DIR has seen.
 conns() { find "$WORK/$1" -name '*.accepted' | wc -l; }
 # count_is N CMD...: CMD prints N (re-run on every poll of wait_for, unlike "$(CMD)").
