@@ -1093,7 +1093,8 @@ kconn_event(struct conn *c, uint32_t revents)
 
 /* The kernel reported: it relayed another 2^KRELAY_REPORT_SHIFT bytes, and may go
  * KRELAY_QUEUE_MAX beyond what the client took; or it reached that and keeps what the
- * server sends (the client takes no more); or the client's socket is gone.
+ * server sends (the client takes no more); or the client's socket is gone; or it was
+ * handed bytes again that it could not leave out (krelay.bpf.c): the connection ends.
  *
  * Kept bytes: what the server sends comes to user space. The relay here reads it, and
  * writes it to the client once the kernel's queue toward the client is empty (the caller
@@ -1106,7 +1107,11 @@ kconn_reported(struct conn *c)
     struct krelay_stat st;
     int64_t backlog;
 
-    if (k->user || krelay_stat(&k->pair, &st) == -1)
+    if (krelay_stat(&k->pair, &st) == -1)
+        return;
+    if (st.broken)                  /* a byte could not be relayed exactly once */
+        conn_fail(c, 'P', "relay-resent", 0);
+    if (k->user || st.broken)
         return;
     if (st.gone) {                  /* the client's socket closed: its error comes */
         conn_fail(c, 'C', "write", EPIPE);

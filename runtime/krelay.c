@@ -317,6 +317,7 @@ krelay_stat(const struct krelay_pair *p, struct krelay_stat *st)
     st->held = s.held;
     st->last_ns = s.last_ns;
     st->gone = s.gone != 0;
+    st->broken = s.broken != 0;
     return 0;
 }
 

@@ -53,10 +53,11 @@ int krelay_link(struct krelay_pair *p, int from, int to, uint64_t tag);
 
 /* What the kernel did with what the sender received: the bytes it relayed, those it kept
  * in the sender for user space (krelay_allow()), when it last took some (CLOCK_MONOTONIC,
- * ns; 0: never), and whether it found the receiver's socket gone (then it keeps all). */
+ * ns; 0: never), whether it found the receiver's socket gone (then it keeps all), and
+ * whether it was handed bytes again that it could not leave out (then it drops all). */
 struct krelay_stat {
     uint64_t bytes, held, last_ns;
-    bool gone;
+    bool gone, broken;
 };
 
 /* Returns 0, or -1 when the entry is gone. */

@@ -17,7 +17,10 @@
 /* What the program keeps per sender, keyed by its cookie: the receiver's cookie (its key
  * in the sockhash of receivers), the bytes it redirected, when it last took some, whether
  * a redirect failed (the receiver had left the sockhash: its socket closed), the tag user
- * space gave it for the reports, and the bytes it kept in the sender for user space. */
+ * space gave it for the reports, the bytes it kept in the sender for user space, the TCP
+ * sequence number that follows the last chunk it took (once seq_known), and whether it
+ * could not leave out of a chunk what it took before (then it drops every chunk, and
+ * reports once: user space ends the connection). */
 struct krelay_sender {
     __u64 peer;
     __u64 bytes;
@@ -25,6 +28,9 @@ struct krelay_sender {
     __u64 gone;
     __u64 tag;
     __u64 held;
+    __u32 next_seq;
+    __u32 seq_known;
+    __u64 broken;
 };
 
 /* What user space says of a sender, keyed by its cookie: how many of the bytes the
