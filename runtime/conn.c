@@ -125,10 +125,11 @@ struct tunnel {
  * queue: once the server's FIN is in, before it is passed on; and when the server's bytes
  * come to the relay here, before it writes to the client.
  *
- * Backpressure: the kernel redirects only as far as user space allows, KRELAY_QUEUE_MAX
- * beyond what the client took; beyond, it keeps the server's bytes in the server's socket
- * (whose window closes when its buffer is full), and the relay here reads them, bounded
- * by its buffers as for any connection, until it has caught up. */
+ * Backpressure: the kernel redirects only as far as user space allows, a share of
+ * KRELAY_BUDGET beyond what the client took (kqueue_share()); beyond, it keeps the
+ * server's bytes in the server's socket (whose window closes when its buffer is full),
+ * and the relay here reads them, bounded by its buffers as for any connection, until it
+ * has caught up. */
 struct kconn {
     struct krelay_pair pair;
     struct ev_timer drain;
@@ -889,6 +890,18 @@ kslot_give(const struct kconn *k)
     kslots_free[kslots_free_count++] = k->slot;
 }
 
+/* What the kernel may queue toward a client beyond what its socket took: this worker's
+ * connections in the kernel relay share KRELAY_BUDGET (krelay.h). */
+static uint64_t
+kqueue_share(void)
+{
+    uint32_t live = kslots_size - kslots_free_count;
+    uint64_t share = KRELAY_BUDGET / (live > 0 ? live : 1);
+
+    return share < KRELAY_QUEUE_MIN ? KRELAY_QUEUE_MIN :
+           share > KRELAY_QUEUE_MAX ? KRELAY_QUEUE_MAX : share;
+}
+
 /* The connection a report's tag names; NULL when it left the relay. */
 static struct kconn *
 kslot_find(uint64_t tag)
@@ -1012,7 +1025,8 @@ kconn_start(struct ev_loop *loop, struct conn *c)
         return;
     }
     if ((sent = kconn_sent_before(c)) == -1 ||
-        krelay_link(&k->pair, server, client, (uint64_t)k->gen << 32 | k->slot) == -1) {
+        krelay_link(&k->pair, server, client, (uint64_t)k->gen << 32 | k->slot,
+                    kqueue_share()) == -1) {
         int err = errno;
 
         kepoll_watch(c, false);
@@ -1022,7 +1036,7 @@ kconn_start(struct ev_loop *loop, struct conn *c)
     /* The kernel's queue toward a socket waits a scheduler tick whenever the socket takes
      * no more, which the unsent-bytes bound (TCP_NOTSENT_LOWAT) makes every few segments:
      * bulk transfers ran at a fifth of the speed. The bound goes while the kernel relays
-     * toward the client; its own queue is bounded by KRELAY_QUEUE_MAX. */
+     * toward the client; its own queue is bounded by kqueue_share(). */
     setsockopt(client, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &unbounded, sizeof(unbounded));
     k->sent = (uint64_t)sent;
     ev_timer_init(&k->drain, kconn_drain_cb, 0., 0.);
@@ -1092,7 +1106,7 @@ kconn_event(struct conn *c, uint32_t revents)
 }
 
 /* The kernel reported: it relayed another 2^KRELAY_REPORT_SHIFT bytes, and may go
- * KRELAY_QUEUE_MAX beyond what the client took; or it reached that and keeps what the
+ * kqueue_share() beyond what the client took; or it reached that and keeps what the
  * server sends (the client takes no more); or the client's socket is gone; or it was
  * handed bytes again that it could not leave out (krelay.bpf.c): the connection ends.
  *
@@ -1120,7 +1134,7 @@ kconn_reported(struct conn *c)
         c->side[SIDE_SERVER].flags &= (uint8_t)~SIDE_EOF;
     } else if ((backlog = kconn_backlog(c, &st)) == -1 ||
                krelay_allow(&k->pair, k->uread,
-                            st.bytes - (uint64_t)backlog + KRELAY_QUEUE_MAX) == -1) {
+                            st.bytes - (uint64_t)backlog + kqueue_share()) == -1) {
         conn_fail(c, 'P', "relay-allow", errno);
     }
 }
@@ -1178,7 +1192,7 @@ kconn_resume(struct conn *c)
         (server->flags & (SIDE_EOF | SIDE_SHUT_WATCH)) || !unread_none(server->io.fd))
         return;
     if (krelay_stat(&k->pair, &st) == -1 ||
-        krelay_allow(&k->pair, k->uread, st.bytes + KRELAY_QUEUE_MAX) == -1 ||
+        krelay_allow(&k->pair, k->uread, st.bytes + kqueue_share()) == -1 ||
         krelay_stat(&k->pair, &st) == -1 || st.held != k->uread)
         return;
     k->user = false;

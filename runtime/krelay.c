@@ -352,7 +352,7 @@ sender_add(const struct krelay_pair *p, int fd)
 }
 
 int
-krelay_link(struct krelay_pair *p, int from, int to, uint64_t tag)
+krelay_link(struct krelay_pair *p, int from, int to, uint64_t tag, uint64_t limit)
 {
     socklen_t len = sizeof(uint64_t);
     struct krelay_sender s = { .tag = tag };
@@ -364,7 +364,7 @@ krelay_link(struct krelay_pair *p, int from, int to, uint64_t tag)
     s.peer = p->to;
     if (map_update(self->links, &p->from, &s, BPF_NOEXIST) == -1)
         return -1;
-    if (krelay_allow(p, 0, KRELAY_QUEUE_MAX) == -1)
+    if (krelay_allow(p, 0, limit) == -1)
         goto undo;
     /* The receiver first: from the sender's first byte on, it is there to take it. */
     if (socket_add(self->tx, p->to, to) == -1)

@@ -39,17 +39,24 @@ struct krelay_pair {
     uint64_t from, to;              /* SO_COOKIE of each socket: its key in the maps */
 };
 
-/* At the hand-over, the kernel may redirect this many bytes; then user space allows more
- * as the receiver takes them (krelay_allow()). The kernel's queue is not counted in the
- * sockets' memory (net.ipv4.tcp_mem): this is what a connection may hold there. With 1
- * MiB, a bulk TLS download took the relay in user space so often that it cost the proxy
- * 0.22 s of CPU per GiB (HAProxy 0.54); with 4 MiB, 0.09 (docs/runtime.md). */
-#define KRELAY_QUEUE_MAX (4u << 20)
+/* The kernel's queue toward a receiver is not counted in the sockets' memory
+ * (net.ipv4.tcp_mem): user space bounds what the kernel may redirect beyond what the
+ * receiver's socket took (krelay_allow()), a share of KRELAY_BUDGET among a worker's
+ * connections in the kernel relay, between KRELAY_QUEUE_MIN and KRELAY_QUEUE_MAX.
+ * Beyond it, the relay in user space takes over until the receiver has caught up, which
+ * costs the proxy what relaying in user space does. 64 MiB downloads by a client that
+ * falls behind (docs/runtime.md): with 4 MiB for every connection, 37 to 60 % of their
+ * bytes went through the kernel, for 0.24 to 0.41 s of the proxy's CPU per GiB; with a
+ * lone connection's 16 MiB, 91 to 97 %, for 0.07 to 0.10 s. */
+#define KRELAY_QUEUE_MIN (256u << 10)
+#define KRELAY_QUEUE_MAX (16u << 20)
+#define KRELAY_BUDGET (256u << 20)
 
-/* Hands the direction from socket from to socket to to the kernel relay; reports about it
- * carry tag. The caller must have nothing of from's left to send to to, and nothing
- * unread in from. Returns 0, or -1 (errno) with nothing changed. */
-int krelay_link(struct krelay_pair *p, int from, int to, uint64_t tag);
+/* Hands the direction from socket from to socket to to the kernel relay, which may
+ * redirect up to limit bytes before it is allowed more; reports about it carry tag. The
+ * caller must have nothing of from's left to send to to, and nothing unread in from.
+ * Returns 0, or -1 (errno) with nothing changed. */
+int krelay_link(struct krelay_pair *p, int from, int to, uint64_t tag, uint64_t limit);
 
 /* What the kernel did with what the sender received: the bytes it relayed, those it kept
  * in the sender for user space (krelay_allow()), when it last took some (CLOCK_MONOTONIC,

@@ -125,8 +125,9 @@ download() {
     done
 }
 # relayed_by LISTENER PORT user|kernel: its downloads are relayed, byte-exact, by that
-# relay: through the kernel, megabytes of them (the relay here takes over while the
-# client is behind: 27 to 48 of the 48 MiB seen under load), none through the relay here.
+# relay: through the kernel, megabytes of them (all 48 MiB on a quiet machine; the relay
+# here takes over while the client is further behind than the kernel may queue), none
+# through the relay here.
 relayed_by() {
     local out kernel
     check "$1 ($3): 16 MiB from the server, three times, byte-exact" download "$2"

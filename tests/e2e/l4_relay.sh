@@ -8,8 +8,8 @@ set -euo pipefail
 MIB=$((1 << 20))
 byte_backend echo 25401 -m echo
 byte_backend respond 25402 -m respond -n $((4 * MIB))
-byte_backend send 25403 -m send -n $((16 * MIB))
-byte_backend deaf 25404 -m send -n $((16 * MIB))
+byte_backend send 25403 -m send -n $((48 * MIB))
+byte_backend deaf 25404 -m send -n $((48 * MIB))
 proxy l4_relay
 
 check "64 MiB each way through the proxy from an IPv4 client, byte-exact" \
@@ -25,17 +25,18 @@ half_close 25443
 # Backpressure: a peer that stops reading must stop the other side, with what the proxy
 # holds bounded (HELD_MAX, TO_CLIENT_MAX: lib/poll.sh).
 
-# A client that stops reading while the server sends 16 MiB.
-"$TOOLS/client" -a 127.0.0.1 -p 25443 -n send.test -w 3000 -u 0 -m respond -e $((16 * MIB)) \
+# A client that stops reading while the server sends 48 MiB (more than the kernel relay
+# may hold).
+"$TOOLS/client" -a 127.0.0.1 -p 25443 -n send.test -w 3000 -u 0 -m respond -e $((48 * MIB)) \
     -t 20 >/dev/null &
 client=$!
 check "a client that does not read gets bytes queued toward it" wait_for 2 queued "sport = :25443"
 sleep 0.5
 bounded "$TO_CLIENT_MAX" "sport = :25403" "dport = :25443" "dport = :25403" "sport = :25443"
-check "... and once it reads, all 16 MiB arrive byte-exact" wait "$client"
+check "... and once it reads, all 48 MiB arrive byte-exact" wait "$client"
 
 # The other way: a client that sends 16 MiB and reads nothing, to that same server,
-# which reads nothing while its own 16 MiB are not taken.
+# which reads nothing while its own 48 MiB are not taken.
 "$TOOLS/client" -n send.test -m dump >"$WORK/hello"
 exec 5<>/dev/tcp/127.0.0.1/25443
 { cat "$WORK/hello"; head -c $((16 * MIB)) /dev/zero; } >&5 2>/dev/null &

@@ -11,8 +11,8 @@ set -euo pipefail
 MIB=$((1 << 20))
 byte_backend echo 29801 -U -m echo
 byte_backend respond 29802 -U -m respond -n $((4 * MIB))
-byte_backend send 29803 -U -m send -n $((16 * MIB))
-byte_backend deaf 29804 -U -m send -n $((16 * MIB))
+byte_backend send 29803 -U -m send -n $((48 * MIB))
+byte_backend deaf 29804 -U -m send -n $((48 * MIB))
 byte_backend half 29805 -U -m half -n $((4 * MIB))
 proxy l7_tunnel
 
@@ -64,7 +64,7 @@ half_closed respond "the client half-closes after 1 MiB and still gets the whole
 half_closed half "the server half-closes after 4 MiB, the client's 1 MiB still gets through" \
     "exactly the 1 MiB, then the client's EOF"
 
-# Backpressure (lib/poll.sh): a client that stops reading while the server sends 16 MiB
+# Backpressure (lib/poll.sh): a client that stops reading while the server sends 48 MiB
 # (stalled, below); a client that sends 16 MiB to a server that reads nothing.
 ws -a 127.0.0.1 -p 29843 -n deaf.test -u $((16 * MIB)) -m deaf -t 2 >/dev/null &
 check "a server that does not read gets the client's bytes queued toward it" \
@@ -94,7 +94,7 @@ check "... silent, it is closed after the limit, blaming the side idle longest" 
     wait_for 5 grep -Eq "host=echo\.test .*status=101 in=$((req + 12)) .*term=cD err=idle-timeout$" "$PROXY_LOG"
 exec 5<&-
 
-# stalled PORT user|kernel: a client that stops reading while the server sends 16 MiB,
+# stalled PORT user|kernel: a client that stops reading while the server sends 48 MiB,
 # through the listener on PORT, whose tunnels that relay moves. What the proxy holds is
 # bounded. Through the kernel, the proxy holds megabytes of them in its socket toward the
 # client and the kernel relay's queue, which only the kernel relay does (it lifts
@@ -108,7 +108,7 @@ stalled() {
     local port=$1 relay=$2 client out name=ws kernel
     [ "$port" = 29843 ] || name=ws-kernel
     kernel=$(metric "switchyard_listener_kernel_bytes_out_total{listener=\"$name\"}")
-    ws -a 127.0.0.1 -p "$port" -n send.test -w 2000 -u 0 -m respond -e $((16 * MIB)) -t 20 \
+    ws -a 127.0.0.1 -p "$port" -n send.test -w 2000 -u 0 -m respond -e $((48 * MIB)) -t 20 \
         >/dev/null &
     client=$!
     check "$relay relay: a client that does not read gets bytes queued toward it" \
@@ -123,7 +123,7 @@ stalled() {
     else
         bounded "$HELD_MAX" "sport = :29803" "dport = :$port" "dport = :29803" "sport = :$port"
     fi
-    check "... and once it reads, all 16 MiB arrive byte-exact" wait "$client"
+    check "... and once it reads, all 48 MiB arrive byte-exact" wait "$client"
     out=$(($(metric "switchyard_listener_kernel_bytes_out_total{listener=\"$name\"}") - kernel))
     if [ "$relay" = kernel ]; then
         check "... the metrics count $out of its bytes as the kernel relay's (over 1 MiB)" \

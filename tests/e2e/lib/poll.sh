@@ -55,11 +55,12 @@ ss_info() {
 # Its socket toward the receiver also keeps at most SEND_LOWAT (16 KiB) unsent plus one
 # segment of up to 64 KiB (without the option the kernel queued the whole autotuned send
 # buffer, ~4 MiB). The kernel relay (server to client; the client's bytes go through user
-# space) queues at most 4 MiB (KRELAY_QUEUE_MAX) beyond what the client took, then keeps
-# the server's bytes in the server's socket for the relay in user space; its socket
-# toward the client keeps the kernel's send buffer (docs/runtime.md, "Kernel relay").
+# space) queues at most 16 MiB (KRELAY_QUEUE_MAX, a lone connection's share) beyond what
+# the client's socket took, then keeps the server's bytes in the server's socket for the
+# relay in user space; that socket keeps unsent up to the kernel's send buffer (4 MiB,
+# net.ipv4.tcp_wmem) (docs/runtime.md, "Kernel relay").
 HELD_MAX=$((256 * 1024 + 64 * 1024))
-KERNEL_HELD_MAX=$((9 * (1 << 20) / 2))
+KERNEL_HELD_MAX=$((41 * (1 << 20) / 2))
 if [ "${SWITCHYARD_RELAY:-}" = kernel ]; then
     TO_CLIENT_MAX=$KERNEL_HELD_MAX
 else
