@@ -112,7 +112,8 @@ send_seg(uint8_t flags, uint32_t seq, const uint8_t *data, size_t len)
         tcp[21] = 4;
         put16(tcp + 22, SEG_MAX);
     }
-    memcpy(tcp + hdr, data, len);
+    if (len > 0)
+        memcpy(tcp + hdr, data, len);
     put16(tcp + 16, tcp_sum(conn.local, conn.peer, tcp, seg));
     return write(tun, pkt, IP6_HDR + seg) == (ssize_t)(IP6_HDR + seg) ? 0 : -1;
 }
