@@ -387,7 +387,13 @@ port_twin() {
 # "relay: kernel (sockmap)" or "relay: user (configured)"); if not, START_WHY says what
 # the log said instead (the kernel relay could not be loaded: "relay: user (why)").
 relay_in_use() {
-    local line
+    local line i
+    # The listeners are bound before the kernel relay is loaded (20 ms with its BTF
+    # relocations): the line is in by the time the proxy says it started.
+    for i in $(seq 100); do
+        grep -q ' started' "$B/logs/$1.log" && break
+        sleep 0.1
+    done
     line=$(grep -m 1 -o 'relay: .*' "$B/logs/$1.log")
     case $line in "relay: $2 "*) return 0 ;; esac
     START_WHY="started with SWITCHYARD_RELAY=$2, its log says '${line:-no relay line}'"
@@ -853,7 +859,7 @@ run_table() {
 # binary size (tests/bench/table/build.sh).
 run_build() {
     local t=$HERE/table/build.sh
-    echo "[build] (cd $ROOT && tests/bench/table/build.sh -r $BUILD_RUNS $BUILD_N)" >>"$CMDS"
+    echo "[build] (cd $ROOT && SITE_LIBS='$SITE_LIBS' tests/bench/table/build.sh -r $BUILD_RUNS $BUILD_N)" >>"$CMDS"
     say "  build: tests/bench/table/build.sh -r $BUILD_RUNS $BUILD_N"
     if ! make -C "$ROOT" --no-print-directory build/yardc build/libswitchyard.a \
             build/obj/runtime/main.o >"$B/logs/build-tools.log" 2>&1; then

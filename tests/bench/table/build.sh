@@ -8,10 +8,11 @@
 # the sum of the wall times), the binary's size and bytes per domain. Before measuring, the binary must
 # route the first and the last domain of the list (a wildcard by one of its names) and
 # print the configuration its digest covers. Run from the top of the tree after
-# `make` (it links build/obj/runtime/main.o and build/libswitchyard.a); outputs go to
-# OUTDIR (default build/bench/build/N).
+# `make` (it links build/obj/runtime/main.o and build/libswitchyard.a with the libraries
+# in SITE_LIBS, which make bench passes on: the GNUmakefile's); outputs go to OUTDIR
+# (default build/bench/build/N).
 #
-#   build.sh [-r RUNS] N [OUTDIR]
+#   SITE_LIBS=... build.sh [-r RUNS] N [OUTDIR]
 set -eu
 runs=3
 if [ "${1:-}" = -r ]; then
@@ -22,6 +23,7 @@ n=${1:?usage: build.sh [-r RUNS] N [OUTDIR]}
 B=${BUILD:-build}
 out=${2:-$B/bench/build/$n}
 CC=${CC:-cc}
+libs=${SITE_LIBS:?build.sh: SITE_LIBS: the libraries a site links (make bench sets it)}
 CFLAGS=${CFLAGS:--O2 -g}
 here=tests/bench/table
 [ -x /usr/bin/time ] || { echo "build.sh: needs GNU time as /usr/bin/time" >&2; exit 2; }
@@ -53,7 +55,7 @@ one_run() {
         "$out/table.c"
     # shellcheck disable=SC2086
     step ld $CC $CFLAGS -o "$out/switchyard" "$B/obj/runtime/main.o" "$out/table.o" \
-        "$out/table-data.o" "$B/libswitchyard.a" -lev -lseccomp -lm
+        "$out/table-data.o" "$B/libswitchyard.a" $libs
 }
 
 # The binary answers for the names it was built from.
