@@ -1123,9 +1123,11 @@ kconn_reported(struct conn *c)
 
     if (krelay_stat(&k->pair, &st) == -1)
         return;
-    if (st.broken)                  /* a byte could not be relayed exactly once */
+    if (st.broken) {                /* a byte could not be relayed exactly once */
         conn_fail(c, 'P', "relay-resent", 0);
-    if (k->user || st.broken)
+        return;
+    }
+    if (k->user)
         return;
     if (st.gone) {                  /* the client's socket closed: its error comes */
         conn_fail(c, 'C', "write", EPIPE);

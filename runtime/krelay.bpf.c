@@ -64,9 +64,8 @@ before(__u32 seq, __u32 other)
  * the overlap by the socket's read offset, which the chunks handed to the program do not
  * carry (seen: a 65,464-byte segment handed over twice, in 8 of some 320 downloads of
  * 64 MiB whose client was behind, so that the server's segments were retransmitted,
- * with 4 MiB queued toward a client at most). Returns
- * the chunk's length now: 0 when it has nothing new, or when it could not be trimmed
- * (s->broken then says so). */
+ * with 4 MiB queued toward a client at most). Returns the chunk's length now: 0 when it
+ * has nothing new, or when it could not be trimmed (s->broken then says so). */
 static __always_inline __u64
 krelay_fresh(struct __sk_buff *skb, struct krelay_sender *s)
 {

@@ -12,9 +12,9 @@
 #include "table.h"
 
 /* Loads the maps and the programs, one set per worker, when a tls or http listener of t
- * (for its WebSocket tunnels) wants the kernel relay (its own `relay`, else the global's; SWITCHYARD_RELAY in the environment
- * overrides both for every listener), and logs which relay is in use, why, and for which
- * listeners when they differ. Returns whether the kernel relay is on; when not, every
+ * (for its WebSocket tunnels) wants the kernel relay (its own `relay`, else the global's;
+ * SWITCHYARD_RELAY in the environment overrides both for every listener), and logs which
+ * relay is in use, why, and for which listeners when they differ. Returns whether the kernel relay is on; when not, every
  * connection is relayed in user space. */
 bool krelay_load(const struct yt_table *t);
 

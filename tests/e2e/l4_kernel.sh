@@ -105,10 +105,7 @@ wait "$PROXY_PID" 2>/dev/null || true
 # loaded machine the two overlap (make bench compares the relays).
 unset SWITCHYARD_RELAY
 # metric NAME LISTENER: the listener's NAME in a scrape of the metrics listener.
-metric() {
-    curl -s http://127.0.0.1:29747/metrics |
-        awk -v n="switchyard_listener_$1_total{listener=\"$2\"}" '$1 == n { print $2 }'
-}
+metric() { listener_metric 29747 "$1" "$2"; }
 # download PORT: 16 MiB from the server, byte-exact, through the proxy's listener on PORT,
 # three times, printing the proxy's CPU time for each. The client's FIN, which asks for
 # them, comes 0.1 s after its hello, as a TLS client's would come after the handshake: a

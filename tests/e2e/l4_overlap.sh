@@ -31,10 +31,7 @@ serve() {
     ip -6 addr add fd00:5::1/64 dev sy-tun0 nodad
 }
 # metric NAME: the front listener's NAME in a scrape of the metrics listener.
-metric() {
-    curl -s http://127.0.0.1:29851/metrics |
-        awk -v n="switchyard_listener_$1_total{listener=\"front\"}" '$1 == n { print $2 }'
-}
+metric() { listener_metric 29851 "$1" front; }
 # overlapped RELAY: one download from the server through the proxy, which relays with
 # RELAY (the start line says which).
 overlapped() {
@@ -50,9 +47,9 @@ overlapped() {
         wait "$TUN_PID"
     check "... logged with every byte counted once" \
         log_has "sni=overlap\.test .*s2c=$BYTES .*term=--"
-    grep -q 'relay: kernel (sockmap)' "$PROXY_LOG" || return 0
-    check "... by the kernel relay: $(metric kernel_bytes_out) bytes" \
-        test "$(metric kernel_bytes_out)" = $BYTES
+    [ "$1" = kernel ] || return 0
+    out=$(metric kernel_bytes_out)
+    check "... by the kernel relay: $out bytes" test "$out" = $BYTES
 }
 
 proxy l4_overlap

@@ -109,6 +109,13 @@ half_close() {
         log_has "sni=respond\.test .*c2s=$((n + (1 << 20))) s2c=$((4 << 20)) .*term=--"
 }
 
+# listener_metric PORT NAME LISTENER: switchyard_listener_NAME_total of LISTENER in a
+# scrape of the metrics listener on 127.0.0.1:PORT; empty when the scrape has none.
+listener_metric() {
+    curl -s "http://127.0.0.1:$1/metrics" |
+        awk -v n="switchyard_listener_$2_total{listener=\"$3\"}" '$1 == n { print $2 }'
+}
+
 # conns DIR: how many connections the byte backend in $WORK/DIR has seen.
 conns() { find "$WORK/$1" -name '*.accepted' | wc -l; }
 # count_is N CMD...: CMD prints N (re-run on every poll of wait_for, unlike "$(CMD)").

@@ -57,8 +57,8 @@ ss_info() {
 # buffer, ~4 MiB). The kernel relay (server to client; the client's bytes go through user
 # space) queues at most 16 MiB (KRELAY_QUEUE_MAX, a lone connection's share) beyond what
 # the client's socket took, then keeps the server's bytes in the server's socket for the
-# relay in user space; that socket keeps unsent up to the kernel's send buffer (4 MiB,
-# net.ipv4.tcp_wmem) (docs/runtime.md, "Kernel relay").
+# relay in user space; the proxy's socket toward the client keeps unsent up to the
+# kernel's send buffer (4 MiB, net.ipv4.tcp_wmem) (docs/runtime.md, "Kernel relay").
 HELD_MAX=$((256 * 1024 + 64 * 1024))
 KERNEL_HELD_MAX=$((41 * (1 << 20) / 2))
 if [ "${SWITCHYARD_RELAY:-}" = kernel ]; then

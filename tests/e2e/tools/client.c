@@ -45,6 +45,7 @@
 #include <unistd.h>
 
 #include "hello.h"
+#include "now.h"
 #include "pattern.h"
 
 static uint8_t hello[HELLO_SHARE_OUT_MAX];
@@ -86,15 +87,6 @@ upgrade(int fd, double timeout)
         return -1;
     }
     return 0;
-}
-
-static double
-now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 /* Bytes off .. off + len of what this client sends: the hello, then the pattern. */

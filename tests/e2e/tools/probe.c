@@ -48,6 +48,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "now.h"
+
 static volatile sig_atomic_t stop;
 
 static void
@@ -55,15 +57,6 @@ on_term(int sig)
 {
     (void)sig;
     stop = 1;
-}
-
-static double
-now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static int

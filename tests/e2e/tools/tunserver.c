@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "now.h"
 #include "pattern.h"
 
 enum { IP6_HDR = 40, TCP_HDR = 20, SEG_MAX = 1200 };
@@ -116,15 +117,6 @@ send_seg(uint8_t flags, uint32_t seq, const uint8_t *data, size_t len)
         memcpy(tcp + hdr, data, len);
     put16(tcp + 16, tcp_sum(conn.local, conn.peer, tcp, seg));
     return write(tun, pkt, IP6_HDR + seg) == (ssize_t)(IP6_HDR + seg) ? 0 : -1;
-}
-
-static double
-now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 static int
