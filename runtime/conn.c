@@ -118,46 +118,47 @@ struct tunnel {
     void *arg;
 };
 
-/* A connection whose server the kernel relays to its client (the client's bytes go
- * through the relay here): the pair's keys, what the client got before the hand-over and
- * from the relay here since (the kernel's queue toward it starts from there), what of the
- * kernel's count the server's count has, and the timer that waits for the kernel's
- * queue: once the server's FIN is in, before it is passed on; and when the server's bytes
- * come to the relay here, before it writes to the client.
+/* A connection in the kernel relay: its two directions, by the side that sends, and the
+ * timer that waits for the kernel's queues: once a FIN is in, before it is passed on; and
+ * when a direction's bytes come to the relay here, before it writes them on.
  *
  * Backpressure: the kernel redirects only as far as user space allows, a share of
- * KRELAY_BUDGET beyond what the client took (kqueue_share()); beyond, it keeps the
- * server's bytes in the server's socket (whose window closes when its buffer is full),
+ * KRELAY_BUDGET beyond what the receiver took (kqueue_share()); beyond, it keeps the
+ * sender's bytes in the sender's socket (whose window closes when its buffer is full),
  * and the relay here reads them, bounded by its buffers as for any connection, until it
  * has caught up. */
 struct kconn {
-    struct krelay_pair pair;
+    struct kdir {
+        struct krelay_pair pair;
+        uint64_t sent;              /* what the receiver got before the hand-over */
+        uint64_t counted;           /* of the kernel's count, what the sender's count has */
+        uint64_t uread, uwrote;     /* read from the sender, written to the receiver here */
+        bool on;                    /* the kernel relays this direction */
+        bool user;                  /* the sender's bytes are relayed here */
+        bool clear;                 /* ... and may be written to the receiver */
+        bool lag;                   /* ... but are not in the socket yet: read later */
+    } d[2];                         /* by sending side: d[SIDE_SERVER] goes to the client */
     struct ev_timer drain;
-    uint64_t sent, counted;
-    uint64_t uread, uwrote;         /* read from the server, written to the client here */
     ev_tstamp every;                /* the drain timer's period: grows while it waits */
     uint32_t slot, gen;             /* its place in kslots, the reports' key */
-    bool user;                      /* the server's bytes are relayed here */
-    bool clear;                     /* ... and may be written to the client */
-    bool lag;                       /* ... but are not in the socket yet: read later */
 };
 
 static const struct yt_table *table;
 
-/* Whether the kernel relay reads side i now (the server, unless its bytes are relayed
- * here and are in its socket). */
+/* Whether the kernel relay reads side i now (unless its bytes are relayed here and are
+ * in its socket). */
 static bool
 side_kernel_reads(const struct conn *c, int i)
 {
-    return c->k != NULL && i == SIDE_SERVER && (!c->k->user || c->k->lag);
+    return c->k != NULL && c->k->d[i].on && (!c->k->d[i].user || c->k->d[i].lag);
 }
 
-/* Whether the kernel relay writes to side i now, or may still (the client, until the
- * kernel has delivered all it took while the server's bytes are relayed here). */
+/* Whether the kernel relay writes to side i now, or may still (until the kernel has
+ * delivered all it took while the other side's bytes are relayed here). */
 static bool
 side_kernel_writes(const struct conn *c, int i)
 {
-    return c->k != NULL && i == SIDE_CLIENT && !c->k->clear;
+    return c->k != NULL && c->k->d[!i].on && !c->k->d[!i].clear;
 }
 
 static bool kconn_lagging(struct ev_loop *loop, struct conn *c, int i);
@@ -567,8 +568,8 @@ buf_read(struct ev_loop *loop, struct conn *c, int i, bool *more)
     if (n > 0) {
         s->in->end += (uint32_t)n;
         s->bytes += (uint64_t)n;
-        if (c->k != NULL && i == SIDE_SERVER)
-            c->k->uread += (uint64_t)n;
+        if (c->k != NULL)
+            c->k->d[i].uread += (uint64_t)n;
         s->last = ev_now(loop);
         *more = (size_t)n == want;
         /* A read filled a relay buffer: that direction splices from now on. */
@@ -593,10 +594,10 @@ side_read(struct ev_loop *loop, struct conn *c, int i, bool *more)
 {
     struct side *s = &c->side[i];
 
-    /* Not the server while the kernel relay has it: splice would take what its program
-     * has not seen. */
+    /* Not while the kernel relay has the side: splice would take what its program has
+     * not seen. */
     if (s->pipe == NULL && s->in == NULL && (s->flags & SIDE_BULK) && !splice_off &&
-        !(c->k != NULL && i == SIDE_SERVER))
+        !(c->k != NULL && c->k->d[i].on))
         s->pipe = buf_pipe_get(&pipe_pool);
     if (s->pipe == NULL)
         return buf_read(loop, c, i, more);
@@ -645,8 +646,8 @@ side_write(struct ev_loop *loop, struct conn *c, int i)
             from->flags &= (uint8_t)~SIDE_PIPE_FULL;
         } else {
             b->start += (uint32_t)n;
-            if (c->k != NULL && i == SIDE_CLIENT)
-                c->k->uwrote += (uint64_t)n;
+            if (c->k != NULL)
+                c->k->d[!i].uwrote += (uint64_t)n;
         }
         s->last = ev_now(loop);
     }
@@ -725,7 +726,7 @@ conn_settle(struct conn *c)
             from->pipe = NULL;
             from->flags &= (uint8_t)~SIDE_PIPE_FULL;
         }
-        /* The kernel relay passes the server's FIN on itself (kconn_pass_fin()). */
+        /* The kernel relay passes a FIN on itself (kdir_pass_fin()). */
         if ((from->flags & SIDE_EOF) && !side_has_pending(from) && !(to->flags & SIDE_SHUT) &&
             !side_kernel_writes(c, !i)) {
             /* When the other direction is finished too, close() right after sends the
@@ -851,12 +852,20 @@ static void conn_free(struct ev_loop *loop, struct conn *c);
 static void kconn_drain_cb(struct ev_loop *loop, struct ev_timer *w, int revents);
 static void kconn_settle(struct ev_loop *loop, struct conn *c);
 
+/* The termination code's letter for side i. */
+static inline char
+side_letter(int i)
+{
+    return i == SIDE_CLIENT ? 'C' : 'S';
+}
+
 /* The connections in the kernel relay, by slot. A report names its connection by slot
  * and the slot's generation at the hand-over, which a report that arrives after the
- * connection left no longer matches. */
+ * connection left no longer matches, and its direction by the sending side. */
 static struct kconn **kslots;
 static uint32_t *kslots_free;       /* a stack of free slots */
 static uint32_t kslots_size, kslots_free_count, kslots_gen;
+static uint32_t kdirs_on;           /* directions in the kernel relay, in all */
 
 /* Gives k a slot. Returns 0, or -1 when out of memory. */
 static int
@@ -890,43 +899,54 @@ kslot_give(const struct kconn *k)
     kslots_free[kslots_free_count++] = k->slot;
 }
 
-/* What the kernel may queue toward a client beyond what its socket took: this worker's
- * connections in the kernel relay share KRELAY_BUDGET (krelay.h). */
+/* The tag of k's direction from side i, for its reports. */
+static uint64_t
+kslot_tag(const struct kconn *k, int i)
+{
+    return (uint64_t)k->gen << 32 | k->slot << 1 | (uint32_t)i;
+}
+
+/* The connection a report's tag names, and the sending side (*i); NULL when it left the
+ * relay. */
+static struct kconn *
+kslot_find(uint64_t tag, int *i)
+{
+    uint32_t slot = (uint32_t)tag >> 1;
+
+    *i = (int)(tag & 1);
+    return slot < kslots_size && kslots[slot] != NULL && kslots[slot]->gen == tag >> 32 ?
+           kslots[slot] : NULL;
+}
+
+/* What the kernel may queue toward a receiver beyond what its socket took: this worker's
+ * directions in the kernel relay share KRELAY_BUDGET (krelay.h). */
 static uint64_t
 kqueue_share(void)
 {
-    uint32_t live = kslots_size - kslots_free_count;
-    uint64_t share = KRELAY_BUDGET / (live > 0 ? live : 1);
+    uint64_t share = KRELAY_BUDGET / (kdirs_on > 0 ? kdirs_on : 1);
 
     return share < KRELAY_QUEUE_MIN ? KRELAY_QUEUE_MIN :
            share > KRELAY_QUEUE_MAX ? KRELAY_QUEUE_MAX : share;
 }
 
-/* The connection a report's tag names; NULL when it left the relay. */
-static struct kconn *
-kslot_find(uint64_t tag)
-{
-    uint32_t slot = (uint32_t)tag;
-
-    return slot < kslots_size && kslots[slot] != NULL && kslots[slot]->gen == tag >> 32 ?
-           kslots[slot] : NULL;
-}
-
-/* Whether socket fd has nothing unread. The kernel relay takes what a socket receives
- * in whole chunks, and would send again the part of one the proxy has read already. */
+/* Whether socket fd has nothing unread (but maybe its FIN). The kernel relay takes what
+ * a socket receives in whole chunks, and would send again the part of one the proxy has
+ * read already. A peek, as SIOCINQ on a socket in a sockmap counts only what its program
+ * kept (since Linux 6.1x), not what waits in its TCP queue. */
 static bool
 unread_none(int fd)
 {
-    int unread;
+    char b;
+    ssize_t n = recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
 
-    return ioctl(fd, SIOCINQ, &unread) == 0 && unread == 0;
+    return n == 0 || (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK));
 }
 
-/* The servers the kernel relays from are watched in an epoll set of their own for their
+/* The sockets the kernel relays from are watched in an epoll set of their own for their
  * FIN (EPOLLRDHUP) and errors only: libev's EV_READ is EPOLLIN, and the kernel signals
- * EPOLLIN for every chunk it relays, which would wake the proxy for each. The set also
- * has the kernel's ring buffer of reports (its event's data 0). It is read by one watcher
- * of the loop. */
+ * EPOLLIN for every chunk it relays, which would wake the proxy for each. An event's data
+ * is the connection with the side in its lowest bit. The set also has the kernel's ring
+ * buffer of reports (its event's data 0). It is read by one watcher of the loop. */
 static int kepoll = -1;
 static struct ev_io kepoll_io;
 
@@ -957,290 +977,344 @@ kepoll_open(struct ev_loop *loop)
     return 0;
 }
 
-/* Adds c's server to the set (watch) or takes it out. Returns 0, or -1 (errno). */
+/* Adds c's side i to the set (watch) or takes it out. Returns 0, or -1 (errno). */
 static int
-kepoll_watch(struct conn *c, bool watch)
+kepoll_watch(struct conn *c, int i, bool watch)
 {
-    struct epoll_event e = { .events = EPOLLRDHUP, .data.u64 = (uintptr_t)c };
+    struct epoll_event e = { .events = EPOLLRDHUP, .data.u64 = (uintptr_t)c | (uintptr_t)i };
 
-    return epoll_ctl(kepoll, watch ? EPOLL_CTL_ADD : EPOLL_CTL_DEL,
-                     c->side[SIDE_SERVER].io.fd, &e);
+    return epoll_ctl(kepoll, watch ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, c->side[i].io.fd, &e);
 }
 
-/* Whether the server can go to the kernel now: relaying (a client that half-closed is
- * fine, its side stays here), nothing of the server's waiting here or unread, no FIN from
- * it yet. */
+/* Whether side i's bytes can go to the kernel now: relaying (a peer that half-closed is
+ * fine, its side stays here), nothing of side i's waiting here or unread, no FIN from it
+ * yet, and none passed on to it. */
 static bool
-kconn_ready(const struct conn *c)
+kdir_ready(const struct conn *c, int i)
 {
-    return (c->state == CONN_RELAY || c->state == CONN_DRAIN) && c->k == NULL &&
-           !c->user_only && krelay_listener_on(conn_listener(c)) &&
-           c->side[SIDE_SERVER].in == NULL && c->side[SIDE_SERVER].pipe == NULL &&
-           !(c->side[SIDE_SERVER].flags & SIDE_EOF) && !(c->side[SIDE_CLIENT].flags & SIDE_SHUT) &&
-           unread_none(c->side[SIDE_SERVER].io.fd);
+    const struct side *s = &c->side[i];
+
+    return (c->state == CONN_RELAY || c->state == CONN_DRAIN) && !c->user_only &&
+           (c->k == NULL || !c->k->d[i].on) && krelay_listener_on(conn_listener(c)) &&
+           s->in == NULL && s->pipe == NULL && !(s->flags & SIDE_EOF) &&
+           !(c->side[!i].flags & SIDE_SHUT) && unread_none(s->io.fd);
 }
 
-/* The kernel relay refused c (err): it is relayed here, the first time with a word why.
- * EOPNOTSUPP is not worth one: a socket was no longer established (its FIN came). */
+/* The kernel relay refused c (err): what it does not relay yet is relayed here, the first
+ * time with a word why. EOPNOTSUPP is not worth one: a socket was no longer established
+ * (its FIN came). */
 static void
-kconn_refused(struct conn *c, struct kconn *k, int err)
+kconn_refused(struct conn *c, int err)
 {
     static bool told;
+    struct kconn *k = c->k;
 
     if (!told && err != EOPNOTSUPP) {
         log_msg(LOG_LEVEL_WARNING, "relay: the kernel refused a connection (%s): "
                 "relaying it in user space", strerror(err));
         told = true;
     }
-    if (k != NULL && k->gen != 0)
-        kslot_give(k);
-    free(k);
     c->user_only = true;
+    if (k != NULL && !k->d[0].on && !k->d[1].on) {
+        kslot_give(k);
+        free(k);
+        c->k = NULL;
+    }
 }
 
-/* What the client got before the kernel relay takes over: what the relay here read from
- * the server (kconn_ready(): all of it is written); for a tunnel, also what its owner wrote
- * to the client before the hand-over, which the socket's own count has. Returns that, or
- * -1 (errno). */
-static int64_t
-kconn_sent_before(const struct conn *c)
-{
-    if (c->tunnel == NULL)
-        return (int64_t)c->side[SIDE_SERVER].bytes;
-    return krelay_taken(c->side[SIDE_CLIENT].io.fd);
-}
-
-/* Hands what the server sends to the kernel relay; stays here when it refuses. */
-static void
-kconn_start(struct ev_loop *loop, struct conn *c)
+/* Gives c what the kernel relay keeps of it. Returns 0, or -1 when refused. */
+static int
+kconn_new(struct ev_loop *loop, struct conn *c)
 {
     struct kconn *k = calloc(1, sizeof(*k));
-    int server = c->side[SIDE_SERVER].io.fd, client = c->side[SIDE_CLIENT].io.fd;
-    int unbounded = 0;
+    int err = ENOMEM;
+
+    if (k != NULL && kslot_take(k) == 0) {
+        if (kepoll_open(loop) == 0) {
+            ev_timer_init(&k->drain, kconn_drain_cb, 0., 0.);
+            k->drain.data = c;
+            c->k = k;
+            return 0;
+        }
+        err = errno;
+        kslot_give(k);
+    }
+    free(k);
+    kconn_refused(c, err);
+    return -1;
+}
+
+/* What side i's peer got before the kernel relay takes over: what the relay here read
+ * from side i (kdir_ready(): all of it is written), and the PROXY header before it; for a
+ * tunnel, whose owner wrote to both before the hand-over, the socket's own count, which
+ * for the server (connected by us) has the SYN too. Returns that, or -1 (errno). */
+static int64_t
+kdir_sent_before(const struct conn *c, int i)
+{
+    int64_t taken;
+
+    if (c->tunnel == NULL)
+        return (int64_t)c->side[i].bytes + (i == SIDE_CLIENT ? c->proxy_len : 0);
+    taken = krelay_taken(c->side[!i].io.fd);
+    return taken > 0 && i == SIDE_CLIENT ? taken - 1 : taken;
+}
+
+/* Hands what side i sends to the kernel relay; stays here when it refuses. */
+static void
+kdir_start(struct ev_loop *loop, struct conn *c, int i)
+{
+    int from = c->side[i].io.fd, to = c->side[!i].io.fd, unbounded = 0;
+    struct kdir *d;
     int64_t sent;
 
-    if (k == NULL || kslot_take(k) == -1 || kepoll_open(loop) == -1 ||
-        kepoll_watch(c, true) == -1) {
-        kconn_refused(c, k, k == NULL || k->gen == 0 ? ENOMEM : errno);
+    if (c->k == NULL && kconn_new(loop, c) == -1)
+        return;
+    d = &c->k->d[i];
+    *d = (struct kdir){ 0 };
+    if (kepoll_watch(c, i, true) == -1) {
+        kconn_refused(c, errno);
         return;
     }
-    if ((sent = kconn_sent_before(c)) == -1 ||
-        krelay_link(&k->pair, server, client, (uint64_t)k->gen << 32 | k->slot,
-                    kqueue_share()) == -1) {
+    if ((sent = kdir_sent_before(c, i)) == -1 ||
+        krelay_link(&d->pair, from, to, kslot_tag(c->k, i), kqueue_share()) == -1) {
         int err = errno;
 
-        kepoll_watch(c, false);
-        kconn_refused(c, k, err);
+        kepoll_watch(c, i, false);
+        kconn_refused(c, err);
         return;
     }
     /* The kernel's queue toward a socket waits a scheduler tick whenever the socket takes
      * no more, which the unsent-bytes bound (TCP_NOTSENT_LOWAT) makes every few segments:
      * bulk transfers ran at a fifth of the speed. The bound goes while the kernel relays
-     * toward the client; its own queue is bounded by kqueue_share(). */
-    setsockopt(client, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &unbounded, sizeof(unbounded));
-    k->sent = (uint64_t)sent;
-    ev_timer_init(&k->drain, kconn_drain_cb, 0., 0.);
-    k->drain.data = c;
-    c->k = k;
+     * toward the socket, for good; its own queue is bounded by kqueue_share(). */
+    setsockopt(to, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &unbounded, sizeof(unbounded));
+    c->side[!i].flags |= SIDE_LOWAT;
+    d->sent = (uint64_t)sent;
+    d->on = true;
+    kdirs_on++;
 }
 
-/* Takes the kernel's count of what it relayed into st, and adds what is new of it to the
- * server's count. Returns 0, or -1 (errno) when the entry is gone. */
-static int
-kconn_count(struct conn *c, struct krelay_stat *st)
+/* Hands each direction to the kernel relay once it can go: both are looked at first,
+ * as the other socket's unread bytes are still the kernel's to say. */
+static void
+kconn_start(struct ev_loop *loop, struct conn *c)
 {
-    if (krelay_stat(&c->k->pair, st) == -1)
+    bool server = kdir_ready(c, SIDE_SERVER), client = kdir_ready(c, SIDE_CLIENT);
+
+    if (server)
+        kdir_start(loop, c, SIDE_SERVER);
+    if (client)
+        kdir_start(loop, c, SIDE_CLIENT);
+}
+
+/* Takes the kernel's count of what it relayed from side i into st, and adds what is new
+ * of it to side i's count. Returns 0, or -1 (errno) when the entry is gone. */
+static int
+kdir_count(struct conn *c, int i, struct krelay_stat *st)
+{
+    struct kdir *d = &c->k->d[i];
+
+    if (krelay_stat(&d->pair, st) == -1)
         return -1;
-    c->side[SIDE_SERVER].bytes += st->bytes - c->k->counted;
-    c->k->counted = st->bytes;
+    c->side[i].bytes += st->bytes - d->counted;
+    d->counted = st->bytes;
     return 0;
 }
 
-/* Takes the kernel's count, and when it last relayed (a read from the server and a write
- * to the client, both as recent). */
+/* Takes the kernel's counts, and when it last relayed (a read from one side and a write
+ * to the other, both as recent). */
 static void
 kconn_refresh(struct ev_loop *loop, struct conn *c)
 {
     struct krelay_stat st;
     struct timespec ts;
-    uint64_t now_ns;
+    uint64_t now_ns, last_ns = 0;
     ev_tstamp last;
 
+    for (int i = 0; i < 2; i++)
+        if (c->k->d[i].on && kdir_count(c, i, &st) == 0 && st.last_ns > last_ns)
+            last_ns = st.last_ns;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     now_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-    if (kconn_count(c, &st) == -1 || st.last_ns == 0 || st.last_ns > now_ns)
+    if (last_ns == 0 || last_ns > now_ns)
         return;
-    last = ev_now(loop) - (ev_tstamp)(now_ns - st.last_ns) / 1e9;
+    last = ev_now(loop) - (ev_tstamp)(now_ns - last_ns) / 1e9;
     for (int j = 0; j < 2; j++)
         if (c->side[j].last < last)
             c->side[j].last = last;
 }
 
-/* How many of the server's bytes the kernel still holds, queued toward the client
- * (st: its count; the client also got what the relay here wrote). Returns that, or -1
- * (errno). */
+/* How many of side i's bytes the kernel still holds, queued toward the other side
+ * (st: its count; the other side also got what the relay here wrote). Returns that, or
+ * -1 (errno). */
 static int64_t
-kconn_backlog(const struct conn *c, const struct krelay_stat *st)
+kdir_backlog(const struct conn *c, int i, const struct krelay_stat *st)
 {
-    return krelay_backlog(c->side[SIDE_CLIENT].io.fd, c->k->sent + c->k->uwrote + st->bytes);
+    const struct kdir *d = &c->k->d[i];
+
+    return krelay_backlog(c->side[!i].io.fd, d->sent + d->uwrote + st->bytes);
 }
 
-/* The server woke the proxy (revents, epoll's): its FIN or an error. When its bytes are
+/* Side i woke the proxy (revents, epoll's): its FIN or an error. When its bytes are
  * relayed here, the relay here reads its FIN after them. */
 static void
-kconn_event(struct conn *c, uint32_t revents)
+kconn_event(struct conn *c, int i, uint32_t revents)
 {
-    struct side *s = &c->side[SIDE_SERVER];
+    struct side *s = &c->side[i];
     int err = 0;
     socklen_t len = sizeof(err);
 
     if (revents & EPOLLERR) {
         getsockopt(s->io.fd, SOL_SOCKET, SO_ERROR, &err, &len);
-        conn_fail(c, 'S', "read", err != 0 ? err : ECONNRESET);
+        conn_fail(c, side_letter(i), "read", err != 0 ? err : ECONNRESET);
         return;
     }
-    if (!c->k->user)
+    if (!c->k->d[i].user)
         s->flags |= SIDE_EOF;
-    kepoll_watch(c, false);         /* level-triggered: once is enough */
+    kepoll_watch(c, i, false);      /* level-triggered: once is enough */
     s->flags |= SIDE_SHUT_WATCH;
 }
 
-/* The kernel reported: it relayed another 2^KRELAY_REPORT_SHIFT bytes, and may go
- * kqueue_share() beyond what the client took; or it reached that and keeps what the
- * server sends (the client takes no more); or the client's socket is gone; or it was
- * handed bytes again that it could not leave out (krelay.bpf.c): the connection ends.
+/* The kernel reported on side i's bytes: it relayed another 2^KRELAY_REPORT_SHIFT, and
+ * may go kqueue_share() beyond what the receiver took; or it reached that and keeps what
+ * side i sends (the receiver takes no more); or, while it keeps them, another
+ * 2^KRELAY_REPORT_SHIFT were kept (it hears how many the relay here read); or the
+ * receiver's socket is gone; or it gave up (krelay.bpf.c): the connection ends.
  *
- * Kept bytes: what the server sends comes to user space. The relay here reads it, and
- * writes it to the client once the kernel's queue toward the client is empty (the caller
- * settles next: kconn_clearing()). A FIN seen already is for the relay here to read,
+ * Kept bytes: what side i sends comes to user space. The relay here reads it, and writes
+ * it to the receiver once the kernel's queue toward the receiver is empty (the caller
+ * settles next: kdir_clearing()). A FIN seen already is for the relay here to read,
  * after those bytes. */
 static void
-kconn_reported(struct conn *c)
+kconn_reported(struct conn *c, int i)
 {
-    struct kconn *k = c->k;
+    struct kdir *d = &c->k->d[i];
     struct krelay_stat st;
     int64_t backlog;
 
-    if (krelay_stat(&k->pair, &st) == -1)
+    if (krelay_stat(&d->pair, &st) == -1)
         return;
-    if (st.broken) {                /* a byte could not be relayed exactly once */
+    if (st.broken == KRELAY_BROKEN_RESENT) {    /* could not relay a byte exactly once */
         conn_fail(c, 'P', "relay-resent", 0);
-        return;
-    }
-    if (k->user)
-        return;
-    if (st.gone) {                  /* the client's socket closed: its error comes */
-        conn_fail(c, 'C', "write", EPIPE);
-    } else if (st.held != k->uread) {
-        k->user = true;
-        c->side[SIDE_SERVER].flags &= (uint8_t)~SIDE_EOF;
-    } else if ((backlog = kconn_backlog(c, &st)) == -1 ||
-               krelay_allow(&k->pair, k->uread,
+    } else if (st.broken != 0) {    /* sent on, but its peer reads neither: krelay.h */
+        conn_fail(c, side_letter(i), "relay-full", 0);
+    } else if (!d->user && st.gone) {   /* the receiver's socket closed: its error comes */
+        conn_fail(c, side_letter(!i), "write", EPIPE);
+    } else if (d->user || st.held != d->uread) {
+        if (!d->user)
+            c->side[i].flags &= (uint8_t)~SIDE_EOF;
+        d->user = true;
+        if (krelay_read(&d->pair, d->uread) == -1)
+            conn_fail(c, 'P', "relay-allow", errno);
+    } else if ((backlog = kdir_backlog(c, i, &st)) == -1 ||
+               krelay_allow(&d->pair, d->uread,
                             st.bytes - (uint64_t)backlog + kqueue_share()) == -1) {
         conn_fail(c, 'P', "relay-allow", errno);
     }
 }
 
-/* The server's bytes relayed here may go to the client once the kernel has delivered all
+/* Side i's bytes relayed here may go to the other side once the kernel has delivered all
  * it took before. Returns whether that waits. */
 static bool
-kconn_clearing(struct conn *c)
+kdir_clearing(struct conn *c, int i)
 {
-    struct kconn *k = c->k;
+    struct kdir *d = &c->k->d[i];
     struct krelay_stat st;
     int64_t backlog;
 
-    if (!k->user || k->clear)
+    if (!d->user || d->clear)
         return false;
-    if (kconn_count(c, &st) == -1 || (backlog = kconn_backlog(c, &st)) == -1) {
-        conn_fail(c, 'C', "write", errno);
+    if (kdir_count(c, i, &st) == -1 || (backlog = kdir_backlog(c, i, &st)) == -1) {
+        conn_fail(c, side_letter(!i), "write", errno);
         return false;
     }
-    k->clear = backlog == 0;
-    return !k->clear;
+    d->clear = backlog == 0;
+    return !d->clear;
 }
 
-/* A read of the server, whose bytes the kernel keeps for the relay here, found none (or
- * its FIN): when the kernel kept more than was read, they wait in a queue of its own
- * (the receive buffer was full as they came), which its worker empties once woken.
- * Wakes it, and reads again after a while (the socket says readable meanwhile). Returns
- * whether that is so. */
+/* A read of side i, whose bytes the kernel keeps for the relay here, found none (or its
+ * FIN): when the kernel kept more than was read, they wait in a queue of its own (the
+ * receive buffer was full as they came), which its worker empties once woken. Wakes it,
+ * and reads again after a while (the socket says readable meanwhile). Returns whether
+ * that is so. */
 static bool
 kconn_lagging(struct ev_loop *loop, struct conn *c, int i)
 {
-    struct kconn *k = c->k;
+    struct kdir *d = &c->k->d[i];
     struct krelay_stat st;
 
-    if (i != SIDE_SERVER || !k->user || krelay_stat(&k->pair, &st) == -1 ||
-        st.held == k->uread)
+    if (!d->user || krelay_stat(&d->pair, &st) == -1 || st.held == d->uread)
         return false;
-    krelay_kick(c->side[SIDE_SERVER].io.fd);
-    k->lag = true;
+    krelay_kick(c->side[i].io.fd);
+    d->lag = true;
     kconn_settle(loop, c);
     return true;
 }
 
-/* The server's bytes go back to the kernel once all it kept has been delivered: nothing
- * waits here or in the socket, no FIN came (the relay here passes that on). The kernel
- * keeps what comes meanwhile until it has been told of all before. */
+/* Side i's bytes go back to the kernel once all it kept has been delivered: nothing waits
+ * here or in the socket, no FIN came (the relay here passes that on). The kernel keeps
+ * what comes meanwhile until it has been told of all before. */
 static void
-kconn_resume(struct conn *c)
+kdir_resume(struct conn *c, int i)
 {
-    struct kconn *k = c->k;
-    struct side *server = &c->side[SIDE_SERVER];
+    struct kdir *d = &c->k->d[i];
+    struct side *s = &c->side[i];
     struct krelay_stat st;
 
-    if (!k->user || !k->clear || side_has_pending(server) ||
-        (server->flags & (SIDE_EOF | SIDE_SHUT_WATCH)) || !unread_none(server->io.fd))
+    if (!d->user || !d->clear || side_has_pending(s) ||
+        (s->flags & (SIDE_EOF | SIDE_SHUT_WATCH)) || !unread_none(s->io.fd))
         return;
-    if (krelay_stat(&k->pair, &st) == -1 ||
-        krelay_allow(&k->pair, k->uread, st.bytes + kqueue_share()) == -1 ||
-        krelay_stat(&k->pair, &st) == -1 || st.held != k->uread)
+    if (krelay_stat(&d->pair, &st) == -1 ||
+        krelay_allow(&d->pair, d->uread, st.bytes + kqueue_share()) == -1 ||
+        krelay_stat(&d->pair, &st) == -1 || st.held != d->uread)
         return;
-    k->user = false;
-    k->clear = false;
+    d->user = false;
+    d->clear = false;
 }
 
-/* Passes the server's FIN on to the client once all before it is delivered. Returns
+/* Passes side i's FIN on to the other side once all before it is delivered. Returns
  * whether it waits. */
 static bool
-kconn_pass_fin(struct conn *c)
+kdir_pass_fin(struct conn *c, int i)
 {
-    struct side *server = &c->side[SIDE_SERVER], *client = &c->side[SIDE_CLIENT];
+    struct side *from = &c->side[i], *to = &c->side[!i];
+    struct kdir *d = &c->k->d[i];
     struct krelay_stat st;
     int64_t backlog;
 
-    if (c->k->user || !(server->flags & SIDE_EOF) || (client->flags & SIDE_SHUT))
+    if (!d->on || d->user || !(from->flags & SIDE_EOF) || (to->flags & SIDE_SHUT))
         return false;
-    if (!unread_none(server->io.fd))
+    if (!unread_none(from->io.fd))
         return true;
-    if (kconn_count(c, &st) == -1 || (backlog = kconn_backlog(c, &st)) == -1) {
-        conn_fail(c, 'C', "write", errno);
+    if (kdir_count(c, i, &st) == -1 || (backlog = kdir_backlog(c, i, &st)) == -1) {
+        conn_fail(c, side_letter(!i), "write", errno);
         return false;
     }
-    if (backlog > 0 || st.held != c->k->uread)
+    if (backlog > 0 || st.held != d->uread)
         return true;
-    if (shutdown(client->io.fd, SHUT_WR) == -1) {
-        conn_fail(c, 'C', "write", errno);
+    if (shutdown(to->io.fd, SHUT_WR) == -1) {
+        conn_fail(c, side_letter(!i), "write", errno);
         return false;
     }
-    client->flags |= SIDE_SHUT;
-    c->state = (server->flags & SIDE_SHUT) ? CONN_CLOSED : CONN_DRAIN;
+    to->flags |= SIDE_SHUT;
+    c->state = (from->flags & SIDE_SHUT) ? CONN_CLOSED : CONN_DRAIN;
     if (c->state == CONN_CLOSED)
         c->term[0] = c->term[1] = '-';
     return false;
 }
 
-/* Moves the connection on from what the kernel has done: the server's FIN passed on, the
- * client cleared for writing here; looks again with a timer while it waits. */
+/* Moves the connection on from what the kernel has done: FINs passed on, a side cleared
+ * for writing here; looks again with a timer while it waits. */
 static void
 kconn_settle(struct ev_loop *loop, struct conn *c)
 {
     struct kconn *k = c->k;
-    bool waiting = kconn_pass_fin(c);
+    bool waiting = false;
 
-    if (c->state != CONN_CLOSED)
-        waiting = kconn_clearing(c) || k->lag || waiting;
+    for (int i = 0; i < 2 && c->state != CONN_CLOSED; i++)
+        waiting = kdir_pass_fin(c, i) || waiting;
+    for (int i = 0; i < 2 && c->state != CONN_CLOSED; i++)
+        waiting = kdir_clearing(c, i) || k->d[i].lag || waiting;
     if (!waiting || c->state == CONN_CLOSED) {
         ev_timer_stop(loop, &k->drain);
         k->every = 0;
@@ -1262,8 +1336,9 @@ conn_after_event(struct ev_loop *loop, struct conn *c)
         conn_free(loop, c);
         return;
     }
-    if (c->k != NULL && c->k->user)
-        kconn_resume(c);
+    if (c->k != NULL)
+        for (int i = 0; i < 2; i++)
+            kdir_resume(c, i);
     conn_arm(loop, c);
 }
 
@@ -1277,23 +1352,24 @@ kepoll_cb(struct ev_loop *loop, struct ev_io *w, int revents)
     (void)w;
     (void)revents;
     while (epoll_wait(kepoll, &e, 1, 0) == 1) {
-        struct conn *c = (struct conn *)(uintptr_t)e.data.u64;
+        struct conn *c = (struct conn *)(uintptr_t)(e.data.u64 & ~(uint64_t)1);
+        int i = (int)(e.data.u64 & 1);
         uint64_t tag;
 
         if (c == NULL) {
             struct kconn *k;
 
             while (krelay_report(&tag))
-                if ((k = kslot_find(tag)) != NULL) {
+                if ((k = kslot_find(tag, &i)) != NULL) {
                     c = k->drain.data;
-                    kconn_reported(c);
+                    kconn_reported(c, i);
                     if (c->state != CONN_CLOSED)
                         kconn_settle(loop, c);
                     conn_after_event(loop, c);
                 }
             continue;
         }
-        kconn_event(c, e.events);
+        kconn_event(c, i, e.events);
         if (c->state != CONN_CLOSED)
             kconn_settle(loop, c);
         conn_after_event(loop, c);
@@ -1306,7 +1382,7 @@ kconn_drain_cb(struct ev_loop *loop, struct ev_timer *w, int revents)
     struct conn *c = w->data;
 
     (void)revents;
-    c->k->lag = false;
+    c->k->d[0].lag = c->k->d[1].lag = false;
     kconn_settle(loop, c);
     conn_after_event(loop, c);
 }
@@ -1315,12 +1391,18 @@ kconn_drain_cb(struct ev_loop *loop, struct ev_timer *w, int revents)
 static void
 kconn_end(struct ev_loop *loop, struct conn *c)
 {
+    struct kconn *k = c->k;
+
     kconn_refresh(loop, c);
-    stats_kernel(conn_listener(c), c->k->counted);
-    krelay_unlink(&c->k->pair);
-    ev_timer_stop(loop, &c->k->drain);
-    kslot_give(c->k);
-    free(c->k);
+    stats_kernel(conn_listener(c), k->d[SIDE_SERVER].counted, k->d[SIDE_CLIENT].counted);
+    for (int i = 0; i < 2; i++)
+        if (k->d[i].on) {
+            krelay_unlink(&k->d[i].pair);
+            kdirs_on--;
+        }
+    ev_timer_stop(loop, &k->drain);
+    kslot_give(k);
+    free(k);
     c->k = NULL;
 }
 
@@ -1408,8 +1490,7 @@ conn_io_cb(struct ev_loop *loop, struct ev_io *w, int revents)
         conn_free(loop, c);
         return;
     }
-    if (kconn_ready(c))
-        kconn_start(loop, c);
+    kconn_start(loop, c);
     conn_after_event(loop, c);
 }
 
@@ -1506,8 +1587,7 @@ conn_tunnel(struct ev_loop *loop, int client, int server, const struct yt_listen
     c->t_routed = c->t_connected = c->t_accept;
     c->side[SIDE_CLIENT].last = c->side[SIDE_SERVER].last = c->t_accept;
     c->state = CONN_RELAY;
-    if (kconn_ready(c))
-        kconn_start(loop, c);
+    kconn_start(loop, c);
     conn_arm(loop, c);
     timer_restart(loop, c);
     return c;

@@ -42,8 +42,8 @@ struct cookie_sockhash {
     __type(value, __u64);
 };
 
-/* The senders the program reads, and the receivers it writes to; a socket is never in
- * both (see krelay.h). */
+/* The senders the program reads, and the receivers it writes to; a connection's sockets
+ * are in both, one for each direction (see krelay.h). */
 struct cookie_sockhash rx SEC(".maps");
 struct cookie_sockhash tx SEC(".maps");
 
@@ -84,7 +84,7 @@ krelay_fresh(struct __sk_buff *skb, struct krelay_sender *s)
             old -= n;
         }
         if (old > 0) {
-            s->broken = 1;
+            s->broken = KRELAY_BROKEN_RESENT;
             return 0;
         }
     }
@@ -93,10 +93,20 @@ krelay_fresh(struct __sk_buff *skb, struct krelay_sender *s)
     return skb->len;
 }
 
+/* Whether the bytes kept so far, with len more, have passed another multiple of
+ * 2^KRELAY_REPORT_SHIFT: a report then. */
+static __always_inline bool
+crossed(__u64 old, __u64 len)
+{
+    return old >> KRELAY_REPORT_SHIFT != (old + len) >> KRELAY_REPORT_SHIFT;
+}
+
 /* A chunk kept (SK_PASS without a redirect) waits in the socket, for recv(), and counts
- * against its receive buffer: the window closes when that is full. Chunks of one socket
- * go through the program one at a time (under the socket's lock), so its counts need no
- * atomic operation; bytes, which user space reads meanwhile, gets one all the same. */
+ * against its receive buffer: the window closes when that is full (unless it waits
+ * behind chunks redirected toward the socket: krelay_ctl's keep_max). Chunks of one
+ * socket go through the program one at a time (under the socket's lock), so its counts
+ * need no atomic operation; bytes, which user space reads meanwhile, gets one all the
+ * same. */
 SEC("sk_skb/stream_verdict")
 int
 krelay_verdict(struct __sk_buff *skb)
@@ -115,31 +125,35 @@ krelay_verdict(struct __sk_buff *skb)
     if (s->broken)
         return SK_DROP;                 /* reported: the connection ends */
     len = krelay_fresh(skb, s);
-    if (len == 0) {                     /* nothing new, or not relayable: reported */
-        if (s->broken)
-            bpf_ringbuf_output(&ring, &s->tag, sizeof(s->tag), 0);
-        return SK_DROP;
-    }
+    if (len == 0)                       /* nothing new, or not relayable: reported */
+        goto drop;
     c = bpf_map_lookup_elem(&ctls, &cookie);
     if (c == NULL)
         return SK_PASS;
-    if (c->relayed != s->held) {        /* user space relays: keep for it */
-        s->held += len;
-        return SK_PASS;
-    }
-    if (s->bytes + len > c->limit) {    /* the peer is behind: keep, and report */
-        s->held += len;
-        goto report;
+    if (c->relayed != s->held || s->bytes + len > c->limit) {
+        old = s->held;
+        if (old + len - c->read > c->keep_max) {
+            s->broken = KRELAY_BROKEN_FULL;
+            goto drop;
+        }
+        s->held = old + len;
+        if (c->relayed != old && !crossed(old, len))
+            return SK_PASS;             /* user space relays: kept for it */
+        goto report;                    /* the peer is behind, or user space reads on */
     }
     old = __sync_fetch_and_add(&s->bytes, len);
     peer = s->peer;
     if (bpf_sk_redirect_hash(skb, &tx, &peer, 0) != SK_PASS)
         s->gone = 1;                    /* kept, and reported */
-    else if (old >> KRELAY_REPORT_SHIFT == (old + len) >> KRELAY_REPORT_SHIFT)
+    else if (!crossed(old, len))
         return SK_PASS;                 /* to the peer's send queue */
 report:
     bpf_ringbuf_output(&ring, &s->tag, sizeof(s->tag), 0);
     return SK_PASS;
+drop:
+    if (s->broken)
+        bpf_ringbuf_output(&ring, &s->tag, sizeof(s->tag), 0);
+    return SK_DROP;
 }
 
 char LICENSE[] SEC("license") = "GPL";

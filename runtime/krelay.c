@@ -30,7 +30,7 @@
 /* One worker's relay. Every worker has its own, made before the fork (loading needs the
  * privileges workers drop), so that the reports of a connection reach its worker. The
  * program takes the bytes of the senders in rx and sends them to their receivers in tx;
- * a socket is never in both (see krelay.h). */
+ * a connection's sockets are in both, one for each direction (see krelay.h). */
 struct krelay {
     struct krelay_bpf *bpf;         /* the program and its maps, as libbpf loaded them */
     int links, ctls, rx, tx, ring;  /* the maps' descriptors (bpf's) */
@@ -41,6 +41,27 @@ struct krelay {
 
 static struct krelay *relays, *self;
 static uint32_t relay_count;
+
+/* The kept bytes user space may leave unread (krelay_ctl): twice the most a receive
+ * buffer holds (net.ipv4.tcp_rmem's last figure, read at load), which the window lets in
+ * with as much in flight, and 2 MiB for the bytes user space read since it last told the
+ * program (at a report, every MiB kept). Kept bytes that wait behind others are not
+ * counted in the receive buffer: in an echo of 64 MiB, 3.2 MB of them with a receive
+ * buffer of 554 KiB. */
+static uint64_t keep_max = 64u << 20;
+
+static void
+keep_max_load(void)
+{
+    FILE *f = fopen("/proc/sys/net/ipv4/tcp_rmem", "re");
+    unsigned long long lo, def, hi;
+
+    if (f == NULL)
+        return;
+    if (fscanf(f, "%llu %llu %llu", &lo, &def, &hi) == 3 && hi > 0 && hi < (1ull << 40))
+        keep_max = 2 * (uint64_t)hi + (2u << KRELAY_REPORT_SHIFT);
+    fclose(f);
+}
 
 /* ---- loading ---- */
 
@@ -222,6 +243,7 @@ krelay_load(const struct yt_table *t)
         return false;
     }
     libbpf_set_print(libbpf_print);
+    keep_max_load();
     relays = calloc(workers, sizeof(*relays));
     if (relays == NULL)
         failed = "memory";
@@ -317,16 +339,23 @@ krelay_stat(const struct krelay_pair *p, struct krelay_stat *st)
     st->held = s.held;
     st->last_ns = s.last_ns;
     st->gone = s.gone != 0;
-    st->broken = s.broken != 0;
+    st->broken = (uint8_t)s.broken;
     return 0;
 }
 
 int
-krelay_allow(const struct krelay_pair *p, uint64_t relayed, uint64_t limit)
+krelay_allow(struct krelay_pair *p, uint64_t relayed, uint64_t limit)
 {
-    struct krelay_ctl c = { .relayed = relayed, .limit = limit };
+    p->ctl.relayed = relayed;
+    p->ctl.limit = limit;
+    return map_update(self->ctls, &p->from, &p->ctl, BPF_ANY);
+}
 
-    return map_update(self->ctls, &p->from, &c, BPF_ANY);
+int
+krelay_read(struct krelay_pair *p, uint64_t read)
+{
+    p->ctl.read = read;
+    return map_update(self->ctls, &p->from, &p->ctl, BPF_ANY);
 }
 
 static int
@@ -362,6 +391,7 @@ krelay_link(struct krelay_pair *p, int from, int to, uint64_t tag, uint64_t limi
         getsockopt(to, SOL_SOCKET, SO_COOKIE, &p->to, &len) == -1)
         return -1;
     s.peer = p->to;
+    p->ctl = (struct krelay_ctl){ .keep_max = keep_max };
     if (map_update(self->links, &p->from, &s, BPF_NOEXIST) == -1)
         return -1;
     if (krelay_allow(p, 0, limit) == -1)

@@ -32,17 +32,22 @@ int krelay_ring(void);
 bool krelay_report(uint64_t *tag);
 
 /* One direction of a connection in the kernel relay: what the sender's socket receives,
- * the kernel sends on to the receiver's. A socket is a sender or a receiver, never both:
- * a socket's sockmap state is one queue, in which bytes kept for user space would wait
- * behind those queued toward it. */
+ * the kernel sends on to the receiver's. A connection has two, so each socket is a
+ * sender and a receiver; the socket's sockmap state has one queue, which holds what is
+ * redirected toward the socket and, while that is not empty, what the socket receives
+ * and the program keeps for user space. Such kept bytes are not counted in the socket's
+ * receive buffer: a peer that sends while it does not read, to a peer that does not read
+ * either, would have the kernel take all it sends. The program gives up past keep_max
+ * (krelay_ctl) kept bytes that user space has not read, and the connection ends. */
 struct krelay_pair {
     uint64_t from, to;              /* SO_COOKIE of each socket: its key in the maps */
+    struct krelay_ctl ctl;          /* what the program was told last */
 };
 
 /* The kernel's queue toward a receiver is not counted in the sockets' memory
  * (net.ipv4.tcp_mem): user space bounds what the kernel may redirect beyond what the
  * receiver's socket took (krelay_allow()), a share of KRELAY_BUDGET among a worker's
- * connections in the kernel relay, between KRELAY_QUEUE_MIN and KRELAY_QUEUE_MAX.
+ * directions in the kernel relay, between KRELAY_QUEUE_MIN and KRELAY_QUEUE_MAX.
  * Beyond it, the relay in user space takes over until the receiver has caught up, which
  * costs the proxy what relaying in user space does. 64 MiB downloads by a client that
  * falls behind (docs/runtime.md): with 4 MiB for every connection, 37 to 60 % of their
@@ -61,10 +66,12 @@ int krelay_link(struct krelay_pair *p, int from, int to, uint64_t tag, uint64_t 
 /* What the kernel did with what the sender received: the bytes it relayed, those it kept
  * in the sender for user space (krelay_allow()), when it last took some (CLOCK_MONOTONIC,
  * ns; 0: never), whether it found the receiver's socket gone (then it keeps all), and
- * whether it was handed bytes again that it could not leave out (then it drops all). */
+ * why it gave up, dropping all (KRELAY_BROKEN_*: it was handed bytes again that it could
+ * not leave out, or it kept more than keep_max), or 0. */
 struct krelay_stat {
     uint64_t bytes, held, last_ns;
-    bool gone, broken;
+    bool gone;
+    uint8_t broken;
 };
 
 /* Returns 0, or -1 when the entry is gone. */
@@ -75,7 +82,11 @@ int krelay_stat(const struct krelay_pair *p, struct krelay_stat *st);
  * its receive buffer is full) and reports. relayed: how many of the bytes it kept user
  * space has sent on; until that is all of them, it keeps the next ones too. Returns 0,
  * or -1 (errno). */
-int krelay_allow(const struct krelay_pair *p, uint64_t relayed, uint64_t limit);
+int krelay_allow(struct krelay_pair *p, uint64_t relayed, uint64_t limit);
+
+/* Tells the kernel how many of the bytes it kept user space has read (keep_max counts
+ * from there: krelay_shared.h). Returns 0, or -1 (errno). */
+int krelay_read(struct krelay_pair *p, uint64_t read);
 
 /* Bytes the kernel kept in socket fd wait in a queue of its own when the receive buffer
  * was full as they came, until something wakes the kernel's worker: this does. */

@@ -7,9 +7,16 @@
 #include <linux/types.h>
 
 /* The kernel reports a direction each time the bytes it relayed pass a multiple of
- * 2^KRELAY_REPORT_SHIFT, when the receiver is behind (krelay_allow()), and when it could
- * not relay them (the receiver's socket closed). */
+ * 2^KRELAY_REPORT_SHIFT, when the receiver is behind (krelay_allow()), when it could not
+ * relay them (the receiver's socket closed), while it keeps them for user space each
+ * time those pass such a multiple, and when it gives up (broken). */
 #define KRELAY_REPORT_SHIFT 20
+
+/* Why a direction gave up, dropping every later chunk (user space ends the connection):
+ * a chunk held bytes taken before that it could not leave out, or the bytes kept for user
+ * space went beyond keep_max (krelay_ctl). */
+#define KRELAY_BROKEN_RESENT 1
+#define KRELAY_BROKEN_FULL 2
 
 /* The ring buffer of reports: a power of two, a multiple of the page size. */
 #define KRELAY_RING_SIZE (64u << 10)
@@ -18,9 +25,9 @@
  * in the sockhash of receivers), the bytes it redirected, when it last took some, whether
  * a redirect failed (the receiver had left the sockhash: its socket closed), the tag user
  * space gave it for the reports, the bytes it kept in the sender for user space, the TCP
- * sequence number that follows the last chunk it took (once seq_known), and whether it
- * could not leave out of a chunk what it took before (then it drops every chunk, and
- * reports once: user space ends the connection). */
+ * sequence number that follows the last chunk it took (once seq_known), and why it gave
+ * up (KRELAY_BROKEN_*, or 0: then it drops every chunk, and reports once: user space ends
+ * the connection). */
 struct krelay_sender {
     __u64 peer;
     __u64 bytes;
@@ -30,16 +37,25 @@ struct krelay_sender {
     __u64 held;
     __u32 next_seq;
     __u32 seq_known;
-    __u64 broken;
+    __u64 broken;                   /* KRELAY_BROKEN_*, or 0 */
 };
 
 /* What user space says of a sender, keyed by its cookie: how many of the bytes the
- * program kept it has relayed so far, and up to how many bytes in all the program may
- * redirect (user space raises it as the receiver takes them). The program redirects
- * again only once all it kept has been relayed: no byte overtakes another. */
+ * program kept it has relayed so far, up to how many bytes in all the program may
+ * redirect (user space raises it as the receiver takes them), how many of the kept bytes
+ * it has read (it tells at the reports), and how many it may leave unread (keep_max).
+ * The program redirects again only once all it kept has been relayed: no byte overtakes
+ * another.
+ *
+ * keep_max: a kept chunk waits in the sender's own sockmap queue, behind those redirected
+ * toward the sender, whenever that queue is not empty; there it is not counted in the
+ * socket's receive buffer, so the window stays open (krelay.h). Beyond keep_max, the
+ * program gives up. */
 struct krelay_ctl {
     __u64 relayed;
     __u64 limit;
+    __u64 read;
+    __u64 keep_max;
 };
 
 #endif

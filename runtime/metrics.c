@@ -13,7 +13,7 @@ enum scope { SCOPE_PROCESS = 0, SCOPE_LISTENER, SCOPE_POOL, SCOPE_SERVER };
 /* What a sample's value is. */
 enum field {
     F_INFO = 0, F_START_TIME, F_WORKERS, F_MAXCONN, F_LIVE, F_ACCEPTED,
-    F_CONNS, F_BYTES_IN, F_BYTES_OUT, F_BYTES_KERNEL, F_ERRORS, F_DOWN, F_UP,
+    F_CONNS, F_BYTES_IN, F_BYTES_OUT, F_BYTES_KERNEL_OUT, F_BYTES_KERNEL_IN, F_ERRORS, F_DOWN, F_UP,
 };
 
 struct family {
@@ -41,9 +41,12 @@ static const struct family families[] = {
       SCOPE_LISTENER, F_BYTES_IN },
     { "switchyard_listener_bytes_out_total", "counter", "Bytes sent to clients",
       SCOPE_LISTENER, F_BYTES_OUT },
+    { "switchyard_listener_kernel_bytes_in_total", "counter",
+      "Of the bytes received from clients, those the kernel relay moved", SCOPE_LISTENER,
+      F_BYTES_KERNEL_IN },
     { "switchyard_listener_kernel_bytes_out_total", "counter",
       "Of the bytes sent to clients, those the kernel relay moved", SCOPE_LISTENER,
-      F_BYTES_KERNEL },
+      F_BYTES_KERNEL_OUT },
     { "switchyard_listener_errors_total", "counter",
       "Connections (layer 4) or requests (layer 7) that ended in error, by termination class",
       SCOPE_LISTENER, F_ERRORS },
@@ -330,7 +333,8 @@ row_sample(struct w *w, const struct yt_table *t, const struct family *f, uint32
     case F_CONNS: v = c.conns; break;
     case F_BYTES_IN: v = c.bytes_in; break;
     case F_BYTES_OUT: v = c.bytes_out; break;
-    case F_BYTES_KERNEL: v = c.bytes_kernel; break;
+    case F_BYTES_KERNEL_OUT: v = c.bytes_kernel_out; break;
+    case F_BYTES_KERNEL_IN: v = c.bytes_kernel_in; break;
     case F_ERRORS: v = c.errors_by_class[sub]; break;
     case F_DOWN: v = c.down; break;
     case F_UP: v = f->scope == SCOPE_POOL ? pool_up(t, row, p) : server_up(row, p); break;

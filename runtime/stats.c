@@ -20,12 +20,12 @@ struct slice_head {
 };
 
 /* One counter row as stored: the errors only by class (their total is the sum), so a row
- * is 64 bytes. */
+ * is 72 bytes. */
 struct row {
     uint64_t conns, bytes_in, bytes_out;
     uint64_t errors[STATS_ERR_CLASS_COUNT];
     uint64_t down;
-    uint64_t kernel;
+    uint64_t kernel_out, kernel_in;
 };
 
 struct server_extra {
@@ -227,10 +227,15 @@ stats_end(const struct yt_listener *l, uint32_t pool, uint32_t server, uint64_t 
 }
 
 void
-stats_kernel(const struct yt_listener *l, uint64_t bytes)
+stats_kernel(const struct yt_listener *l, uint64_t out, uint64_t in)
 {
-    if (mine != NULL && bytes > 0)
-        add(&row_written(off_listeners, (uint32_t)(l - table->listeners))->kernel, bytes);
+    struct row *r;
+
+    if (mine == NULL || (out == 0 && in == 0))
+        return;
+    r = row_written(off_listeners, (uint32_t)(l - table->listeners));
+    add(&r->kernel_out, out);
+    add(&r->kernel_in, in);
 }
 
 void
@@ -275,7 +280,8 @@ sum(size_t off, uint32_t i, struct stats_counters *out)
             out->errors += e;
         }
         out->down += load(&s->down);
-        out->bytes_kernel += load(&s->kernel);
+        out->bytes_kernel_out += load(&s->kernel_out);
+        out->bytes_kernel_in += load(&s->kernel_in);
     }
 }
 

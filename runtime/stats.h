@@ -37,7 +37,8 @@ struct stats_counters {
     uint64_t errors;                /* ended with a termination code other than "--" */
     uint64_t errors_by_class[STATS_ERR_CLASS_COUNT];   /* the same errors, by class */
     uint64_t down;                  /* server: times marked down (failed connects) */
-    uint64_t bytes_kernel;          /* listener: of bytes_out, those the kernel relay moved */
+    uint64_t bytes_kernel_out;      /* listener: of bytes_out, those the kernel relay moved */
+    uint64_t bytes_kernel_in;       /* listener: of bytes_in, those the kernel relay moved */
 };
 
 /* Maps the counters for workers processes (keeps t). Call once, before forking the
@@ -70,9 +71,10 @@ enum stats_err_class stats_err_class(char term0);
 void stats_end(const struct yt_listener *l, uint32_t pool, uint32_t server,
                uint64_t bytes_in, uint64_t bytes_out, const char term[2]);
 
-/* The kernel relay moved bytes from a server to a client of listener l (counted in
- * stats_end()'s bytes_out too): conn.c calls this when the connection leaves it. */
-void stats_kernel(const struct yt_listener *l, uint64_t bytes);
+/* The kernel relay moved out bytes from a server to a client of listener l, and in bytes
+ * the other way (counted in stats_end()'s bytes_out and bytes_in too): conn.c calls this
+ * when the connection leaves it. */
+void stats_kernel(const struct yt_listener *l, uint64_t out, uint64_t in);
 
 /* A connect to server failed and it is marked down until until_ms (monotonic ms of the
  * loop, as passed to pool_mark_down()), or a connect succeeded and it is up. */

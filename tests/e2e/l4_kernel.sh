@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# `relay kernel`: once routed, what a server sends goes from socket to socket in the kernel
-# (BPF sockhash and stream verdict) without waking the proxy, byte-exact both ways; FINs,
+# `relay kernel`: once routed, what each side sends goes from socket to socket in the
+# kernel (BPF sockhash and stream verdict) without waking the proxy, byte-exact; FINs,
 # resets, the idle timeout and the log's byte counts stay as with the relay in user space.
 # Without the rights to load it, or without bpf(), the proxy says so and relays in user
 # space.
@@ -98,46 +98,47 @@ kill "$PROXY_PID"
 wait "$PROXY_PID" 2>/dev/null || true
 
 # The relay chosen per listener (l4_kernel_listeners.yard: `relay auto` in global, k-front
-# `relay kernel`, u-front `relay user`, inherit-front the global's). Which relay moved a
-# download shows in the listener's metrics: the kernel relay's bytes are counted apart.
-# The proxy's CPU time per download is printed too (16 MiB cost it 0.3 to 0.9 ms through
-# the kernel, 3.2 to 8.6 ms through the proxy on a quiet machine), not checked: on a
-# loaded machine the two overlap (make bench compares the relays).
+# `relay kernel`, u-front `relay user`, inherit-front the global's). Which relay moved an
+# exchange shows in the listener's metrics: the kernel relay's bytes are counted apart,
+# each way. The proxy's CPU time per exchange is printed too, not checked: on a loaded
+# machine the two relays' overlap (make bench compares them).
 unset SWITCHYARD_RELAY
 # metric NAME LISTENER: the listener's NAME in a scrape of the metrics listener.
 metric() { listener_metric 29747 "$1" "$2"; }
-# download PORT: 16 MiB from the server, byte-exact, through the proxy's listener on PORT,
-# three times, printing the proxy's CPU time for each. The client's FIN, which asks for
-# them, comes 0.1 s after its hello, as a TLS client's would come after the handshake: a
-# client whose FIN came before the hand-over stays in user space (a socket no longer
-# established cannot join a sockhash), which on a loaded machine the FIN right behind
-# the hello did for every download.
-download() {
+# exchange PORT: 16 MiB to the server, then 16 MiB from it once the client half-closed,
+# byte-exact, through the proxy's listener on PORT, three times, printing the proxy's CPU
+# time for each. The client's bytes come 0.1 s after its hello, as a TLS client's would
+# come after the handshake: a client whose FIN came before the hand-over stays in user
+# space (a socket no longer established cannot join a sockhash), which on a loaded
+# machine a FIN right behind the hello did for every download.
+exchange() {
     local before i
     for i in 1 2 3; do
         before=$(cpu_us "$PROXY_PID")
-        "$TOOLS/client" -a 127.0.0.1 -p "$1" -n download.test -w 100 -u 0 -m respond \
-            -e $((16 * MIB)) -t 30 >/dev/null || return 1
-        echo "# the proxy's CPU for download $i: $(($(cpu_us "$PROXY_PID") - before)) µs"
+        "$TOOLS/client" -a 127.0.0.1 -p "$1" -n download.test -w 100 -u $((16 * MIB)) \
+            -m respond -e $((16 * MIB)) -t 30 >/dev/null || return 1
+        echo "# the proxy's CPU for exchange $i: $(($(cpu_us "$PROXY_PID") - before)) µs"
     done
 }
-# relayed_by LISTENER PORT user|kernel: its downloads are relayed, byte-exact, by that
-# relay: through the kernel, megabytes of them (all 48 MiB on a quiet machine; the relay
-# here takes over while the client is further behind than the kernel may queue), none
-# through the relay here.
+# relayed_by LISTENER PORT user|kernel: its exchanges are relayed, byte-exact, by that
+# relay: through the kernel, megabytes of them each way (all 48 MiB on a quiet machine;
+# the relay here takes over while a receiver is further behind than the kernel may
+# queue), none through the relay here.
 relayed_by() {
-    local out kernel
-    check "$1 ($3): 16 MiB from the server, three times, byte-exact" download "$2"
-    out=$(metric bytes_out "$1")
-    kernel=$(metric kernel_bytes_out "$1")
-    if [ "$3" = kernel ]; then
-        check "... through the kernel: $kernel of $out bytes by the kernel relay (over 1 MiB)" \
-            test "${kernel:-0}" -gt "$MIB"
-    else
-        check "... through the proxy: $out bytes, none by the kernel relay" \
-            test "${kernel:-1}" = 0
-    fi
-    check "... and every byte counted" test "${out:-0}" -ge $((3 * 16 * MIB))
+    local way bytes kernel
+    check "$1 ($3): 16 MiB each way, three times, byte-exact" exchange "$2"
+    for way in in out; do
+        bytes=$(metric "bytes_$way" "$1")
+        kernel=$(metric "kernel_bytes_$way" "$1")
+        if [ "$3" = kernel ]; then
+            check "... through the kernel: $kernel of $bytes bytes $way by the kernel relay (over 1 MiB)" \
+                test "${kernel:-0}" -gt "$MIB"
+        else
+            check "... through the proxy: $bytes bytes $way, none by the kernel relay" \
+                test "${kernel:-1}" = 0
+        fi
+        check "... and every byte $way counted" test "${bytes:-0}" -ge $((3 * 16 * MIB))
+    done
 }
 
 PROXY_LOG=$WORK/listeners.log

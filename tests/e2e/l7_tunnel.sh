@@ -70,7 +70,7 @@ ws -a 127.0.0.1 -p 29843 -n deaf.test -u $((16 * MIB)) -m deaf -t 2 >/dev/null &
 check "a server that does not read gets the client's bytes queued toward it" \
     wait_for 2 queued "dport = :29804"
 sleep 0.3
-bounded "$HELD_MAX" "dport = :29843" "sport = :29804" "sport = :29843" "dport = :29804"
+bounded "$RELAY_HELD_MAX" "dport = :29843" "sport = :29804" "sport = :29843" "dport = :29804"
 wait "$!" || true                   # the client gives up after 2 s
 
 # A reset: a client that exits with the echo unread resets its connection.

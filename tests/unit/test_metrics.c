@@ -108,7 +108,7 @@ test_counters_and_classes(void)
     for (int i = 0; i < 3; i++)
         stats_accept(&listeners[0]);
     stats_end(&listeners[0], 0, 0, 100, 2000, "--");
-    stats_kernel(&listeners[0], 1500);             /* of those 2000, by the kernel relay */
+    stats_kernel(&listeners[0], 1500, 60);         /* of those 2000 and 100, by the kernel */
     stats_end(&listeners[0], 0, 0, 10, 20, "--");
     stats_end(&listeners[0], 0, 1, 7, 0, "SC");     /* server refused */
     stats_end(&listeners[0], 0, 1, 5, 0, "cR");     /* client timeout */
@@ -124,6 +124,7 @@ test_counters_and_classes(void)
     CU_ASSERT(has_line("switchyard_listener_bytes_in_total{listener=\"www\"} 129"));
     CU_ASSERT(has_line("switchyard_listener_bytes_out_total{listener=\"www\"} 2021"));
     CU_ASSERT(has_line("switchyard_listener_kernel_bytes_out_total{listener=\"www\"} 1500"));
+    CU_ASSERT(has_line("switchyard_listener_kernel_bytes_in_total{listener=\"www\"} 60"));
     CU_ASSERT(has_line("switchyard_listener_errors_total{listener=\"www\",class=\"client\"} 1"));
     CU_ASSERT(has_line("switchyard_listener_errors_total{listener=\"www\",class=\"server\"} 1"));
     CU_ASSERT(has_line("switchyard_listener_errors_total{listener=\"www\",class=\"proxy\"} 1"));

@@ -54,29 +54,31 @@ ss_info() {
 # sockets' queues (held, above): the relay's pipe (256 KiB) and a little in flight.
 # Its socket toward the receiver also keeps at most SEND_LOWAT (16 KiB) unsent plus one
 # segment of up to 64 KiB (without the option the kernel queued the whole autotuned send
-# buffer, ~4 MiB). The kernel relay (server to client; the client's bytes go through user
-# space) queues at most 16 MiB (KRELAY_QUEUE_MAX, a lone connection's share) beyond what
-# the client's socket took, then keeps the server's bytes in the server's socket for the
-# relay in user space; the proxy's socket toward the client keeps unsent up to the
-# kernel's send buffer (4 MiB, net.ipv4.tcp_wmem) (docs/runtime.md, "Kernel relay").
+# buffer, ~4 MiB). The kernel relay queues at most 16 MiB (KRELAY_QUEUE_MAX, a lone
+# direction's share) beyond what the receiver's socket took, then keeps the sender's bytes
+# in the sender's socket for the relay in user space; the proxy's socket toward the
+# receiver keeps unsent up to the kernel's send buffer (net.ipv4.tcp_wmem, 4 MiB) and a
+# segment (docs/runtime.md, "Kernel relay"). RELAY_*: the relay that SWITCHYARD_RELAY chooses.
 HELD_MAX=$((256 * 1024 + 64 * 1024))
+UNSENT_MAX=$((128 * 1024))
 KERNEL_HELD_MAX=$((41 * (1 << 20) / 2))
+KERNEL_UNSENT_MAX=$(($(awk '{ print $3 }' /proc/sys/net/ipv4/tcp_wmem 2>/dev/null ||
+    echo $((4 << 20))) + 64 * 1024))
 if [ "${SWITCHYARD_RELAY:-}" = kernel ]; then
-    TO_CLIENT_MAX=$KERNEL_HELD_MAX
+    RELAY_HELD_MAX=$KERNEL_HELD_MAX RELAY_UNSENT_MAX=$KERNEL_UNSENT_MAX
 else
-    TO_CLIENT_MAX=$HELD_MAX
+    RELAY_HELD_MAX=$HELD_MAX RELAY_UNSENT_MAX=$UNSENT_MAX
 fi
 
-# bounded MAX SENDER RECEIVER IN OUT: checks what the proxy holds (at most MAX) and keeps
-# unsent (the ss filters of held()).
+# bounded MAX SENDER RECEIVER IN OUT: checks what the proxy holds (at most MAX, one of the
+# *HELD_MAX above) and keeps unsent (the matching *UNSENT_MAX) (the ss filters of held()).
 bounded() {
-    local max=$1 h q
+    local max=$1 h q unsent_max=$UNSENT_MAX
     shift
+    [ "$max" -le "$HELD_MAX" ] || unsent_max=$KERNEL_UNSENT_MAX
     h=$(held "$@")
     q=$(unsent "$4")
     check "... the proxy holds at most $max bytes of them ($h)" test "$h" -le "$max"
-    if [ "$max" -le "$HELD_MAX" ]; then
-        check "... at most 128 KiB of them unsent in the proxy's socket ($q)" \
-            test "$q" -le 131072
-    fi
+    check "... at most $unsent_max bytes of them unsent in the proxy's socket ($q)" \
+        test "$q" -le "$unsent_max"
 }
