@@ -441,13 +441,13 @@ relay_section() {
 
 switchyard is the user-space relay (splice(2) between the sockets), switchyard-kernel the
 same binary started with `SWITCHYARD_RELAY=kernel`: once a connection's server is
-connected, a BPF sk_skb verdict program moves what the server sends to the client's
-socket; the client's bytes (the requests) still go through the proxy, and so do the
-server's when the client falls 4 MiB behind (backpressure). The kernel's work runs in
+connected, a BPF sk_skb verdict program moves what each side sends to the other's
+socket; a side's bytes go through the proxy while its peer is further behind than its
+share of the kernel's queue (backpressure; 16 MiB alone). The kernel's work runs in
 softirq context, in the sending process (with loopback, the backend's) or on a kernel
 worker thread: it is not in the proxy's CPU time and is not charged to its CPU cgroup.
-"proxy CPU" is the proxy process alone: accepts, connects, routing, hand-overs, the
-client's bytes, FINs. "machine CPU" is the busy time of all cores
+"proxy CPU" is the proxy process alone: accepts, connects, routing, hand-overs, reports,
+FINs. "machine CPU" is the busy time of all cores
 (/proc/stat) over the run divided by the requests: the client, the backend and the
 kernel's relaying included, and the neighbours' programs too on a shared machine; it
 compares the whole cost of each path (`direct` being the one without a hop). "proxy's
