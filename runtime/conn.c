@@ -207,6 +207,13 @@ conn_struct_size(void)
     return sizeof(struct conn);
 }
 
+/* The termination code's first letter for a failure of side i. */
+static inline char
+side_letter(int i)
+{
+    return i == SIDE_CLIENT ? 'C' : 'S';
+}
+
 /* Ends the connection abnormally: who is the first letter of the termination code. Keeps
  * the first reason when several follow one another. */
 static void
@@ -532,7 +539,7 @@ pipe_read(struct ev_loop *loop, struct conn *c, int i, bool *more)
         s->pipe = NULL;
         return buf_read(loop, c, i, more);
     case BUF_PIPE_FAILED:
-        conn_fail(c, i == SIDE_CLIENT ? 'C' : 'S', "read", errno);
+        conn_fail(c, side_letter(i), "read", errno);
         break;
     case BUF_PIPE_WAIT:
         break;
@@ -583,7 +590,7 @@ buf_read(struct ev_loop *loop, struct conn *c, int i, bool *more)
     if (n == 0)
         s->flags |= SIDE_EOF;
     else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-        conn_fail(c, i == SIDE_CLIENT ? 'C' : 'S', "read", errno);
+        conn_fail(c, side_letter(i), "read", errno);
     return 0;
 }
 
@@ -639,7 +646,7 @@ side_write(struct ev_loop *loop, struct conn *c, int i)
             if (errno == EINTR)
                 continue;
             if (errno != EAGAIN && errno != EWOULDBLOCK)
-                conn_fail(c, i == SIDE_CLIENT ? 'C' : 'S', "write", errno);
+                conn_fail(c, side_letter(i), "write", errno);
             return false;
         }
         if (pp != NULL) {
@@ -851,13 +858,6 @@ conn_arm(struct ev_loop *loop, struct conn *c)
 static void conn_free(struct ev_loop *loop, struct conn *c);
 static void kconn_drain_cb(struct ev_loop *loop, struct ev_timer *w, int revents);
 static void kconn_settle(struct ev_loop *loop, struct conn *c);
-
-/* The termination code's letter for side i. */
-static inline char
-side_letter(int i)
-{
-    return i == SIDE_CLIENT ? 'C' : 'S';
-}
 
 /* The connections in the kernel relay, by slot. A report names its connection by slot
  * and the slot's generation at the hand-over, which a report that arrives after the
