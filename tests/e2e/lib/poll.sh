@@ -57,13 +57,13 @@ ss_info() {
 # buffer, ~4 MiB). The kernel relay queues at most 16 MiB (KRELAY_QUEUE_MAX, a lone
 # direction's share) beyond what the receiver's socket took, then keeps the sender's bytes
 # in the sender's socket for the relay in user space; the proxy's socket toward the
-# receiver keeps unsent up to the kernel's send buffer (net.ipv4.tcp_wmem, 4 MiB) and a
-# segment (docs/runtime.md, "Kernel relay"). RELAY_*: the relay that SWITCHYARD_RELAY chooses.
+# receiver keeps unsent up to the kernel's send buffer (net.ipv4.tcp_wmem, 4 MiB) and what
+# a last write may take beyond it, a few segments (docs/runtime.md, "Kernel relay"). RELAY_*: the relay that SWITCHYARD_RELAY chooses.
 HELD_MAX=$((256 * 1024 + 64 * 1024))
 UNSENT_MAX=$((128 * 1024))
 KERNEL_HELD_MAX=$((41 * (1 << 20) / 2))
 KERNEL_UNSENT_MAX=$(($(awk '{ print $3 }' /proc/sys/net/ipv4/tcp_wmem 2>/dev/null ||
-    echo $((4 << 20))) + 64 * 1024))
+    echo $((4 << 20))) + 256 * 1024))
 if [ "${SWITCHYARD_RELAY:-}" = kernel ]; then
     RELAY_HELD_MAX=$KERNEL_HELD_MAX RELAY_UNSENT_MAX=$KERNEL_UNSENT_MAX
 else
