@@ -161,7 +161,7 @@ side_kernel_writes(const struct conn *c, int i)
     return c->k != NULL && c->k->d[!i].on && !c->k->d[!i].clear;
 }
 
-static bool kconn_lagging(struct ev_loop *loop, struct conn *c, int i);
+static bool kdir_lagging(struct ev_loop *loop, struct conn *c, int i);
 
 /* The listener c came in on (an index rather than a pointer: 8 bytes less per connection). */
 static inline const struct yt_listener *
@@ -585,7 +585,7 @@ buf_read(struct ev_loop *loop, struct conn *c, int i, bool *more)
         return (size_t)n;
     }
     if ((n == 0 || errno == EAGAIN || errno == EWOULDBLOCK) && c->k != NULL &&
-        kconn_lagging(loop, c, i))
+        kdir_lagging(loop, c, i))
         return 0;
     if (n == 0)
         s->flags |= SIDE_EOF;
@@ -1186,7 +1186,7 @@ kconn_event(struct conn *c, int i, uint32_t revents)
  * settles next: kdir_clearing()). A FIN seen already is for the relay here to read,
  * after those bytes. */
 static void
-kconn_reported(struct conn *c, int i)
+kdir_reported(struct conn *c, int i)
 {
     struct kdir *d = &c->k->d[i];
     struct krelay_stat st;
@@ -1238,7 +1238,7 @@ kdir_clearing(struct conn *c, int i)
  * and reads again after a while (the socket says readable meanwhile). Returns whether
  * that is so. */
 static bool
-kconn_lagging(struct ev_loop *loop, struct conn *c, int i)
+kdir_lagging(struct ev_loop *loop, struct conn *c, int i)
 {
     struct kdir *d = &c->k->d[i];
     struct krelay_stat st;
@@ -1362,7 +1362,7 @@ kepoll_cb(struct ev_loop *loop, struct ev_io *w, int revents)
             while (krelay_report(&tag))
                 if ((k = kslot_find(tag, &i)) != NULL) {
                     c = k->drain.data;
-                    kconn_reported(c, i);
+                    kdir_reported(c, i);
                     if (c->state != CONN_CLOSED)
                         kconn_settle(loop, c);
                     conn_after_event(loop, c);

@@ -17,6 +17,14 @@ struct sk_buff {
 
 extern void *bpf_cast_to_kern_ctx(void *obj) __ksym;
 
+/* How many bytes the program may keep for user space that user space has not read
+ * (krelay_ctl's read), set by the loader before it loads the program (krelay.c). A kept
+ * chunk waits in the sender's own sockmap queue, behind those redirected toward the
+ * sender, whenever that queue is not empty; there it is not counted in the socket's
+ * receive buffer, so the window stays open (krelay.h). Beyond keep_max, the program
+ * gives up. */
+const volatile __u64 keep_max = 64u << 20;
+
 /* bpf_skb_adjust_room() takes at most this many bytes off a chunk's head per call. */
 #define TRIM_STEP 4095
 /* ... and a chunk is at most this many steps long (GSO: 64 KiB; BIG TCP: 512 KiB). */
@@ -103,7 +111,7 @@ crossed(__u64 old, __u64 len)
 
 /* A chunk kept (SK_PASS without a redirect) waits in the socket, for recv(), and counts
  * against its receive buffer: the window closes when that is full (unless it waits
- * behind chunks redirected toward the socket: krelay_ctl's keep_max). Chunks of one
+ * behind chunks redirected toward the socket: keep_max). Chunks of one
  * socket go through the program one at a time (under the socket's lock), so its counts
  * need no atomic operation; bytes, which user space reads meanwhile, gets one all the
  * same. */
@@ -132,7 +140,7 @@ krelay_verdict(struct __sk_buff *skb)
         return SK_PASS;
     if (c->relayed != s->held || s->bytes + len > c->limit) {
         old = s->held;
-        if (old + len - c->read > c->keep_max) {
+        if (old + len - c->read > keep_max) {
             s->broken = KRELAY_BROKEN_FULL;
             goto drop;
         }

@@ -42,7 +42,7 @@ struct krelay {
 static struct krelay *relays, *self;
 static uint32_t relay_count;
 
-/* The kept bytes user space may leave unread (krelay_ctl): twice the most a receive
+/* The kept bytes user space may leave unread (krelay.bpf.c): twice the most a receive
  * buffer holds (net.ipv4.tcp_rmem's last figure, read at load), which the window lets in
  * with as much in flight, and 2 MiB for the bytes user space read since it last told the
  * program (at a report, every MiB kept). Kept bytes that wait behind others are not
@@ -138,6 +138,7 @@ load_object(struct krelay_bpf *b, uint32_t entries)
     for (size_t i = 0; i < sizeof(sized) / sizeof(sized[0]); i++)
         if (bpf_map__set_max_entries(sized[i], entries) != 0)
             return -1;
+    b->rodata->keep_max = keep_max;
     bpf_program__set_log_buf(b->progs.krelay_verdict, log, sizeof(log));
     e = -krelay_bpf__load(b);
     if (e == 0)
@@ -391,7 +392,7 @@ krelay_link(struct krelay_pair *p, int from, int to, uint64_t tag, uint64_t limi
         getsockopt(to, SOL_SOCKET, SO_COOKIE, &p->to, &len) == -1)
         return -1;
     s.peer = p->to;
-    p->ctl = (struct krelay_ctl){ .keep_max = keep_max };
+    p->ctl = (struct krelay_ctl){ 0 };
     if (map_update(self->links, &p->from, &s, BPF_NOEXIST) == -1)
         return -1;
     if (krelay_allow(p, 0, limit) == -1)

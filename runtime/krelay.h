@@ -14,8 +14,8 @@
 /* Loads the maps and the programs, one set per worker, when a tls or http listener of t
  * (for its WebSocket tunnels) wants the kernel relay (its own `relay`, else the global's;
  * SWITCHYARD_RELAY in the environment overrides both for every listener), and logs which
- * relay is in use, why, and for which listeners when they differ. Returns whether the kernel relay is on; when not, every
- * connection is relayed in user space. */
+ * relay is in use, why, and for which listeners when they differ. Returns whether the
+ * kernel relay is on; when not, every connection is relayed in user space. */
 bool krelay_load(const struct yt_table *t);
 
 /* Whether the connections of listener l go to the kernel relay: it is on and l wants it. */
@@ -38,7 +38,7 @@ bool krelay_report(uint64_t *tag);
  * and the program keeps for user space. Such kept bytes are not counted in the socket's
  * receive buffer: a peer that sends while it does not read, to a peer that does not read
  * either, would have the kernel take all it sends. The program gives up past keep_max
- * (krelay_ctl) kept bytes that user space has not read, and the connection ends. */
+ * (krelay.bpf.c) kept bytes that user space has not read, and the connection ends. */
 struct krelay_pair {
     uint64_t from, to;              /* SO_COOKIE of each socket: its key in the maps */
     struct krelay_ctl ctl;          /* what the program was told last */
@@ -67,7 +67,7 @@ int krelay_link(struct krelay_pair *p, int from, int to, uint64_t tag, uint64_t 
  * in the sender for user space (krelay_allow()), when it last took some (CLOCK_MONOTONIC,
  * ns; 0: never), whether it found the receiver's socket gone (then it keeps all), and
  * why it gave up, dropping all (KRELAY_BROKEN_*: it was handed bytes again that it could
- * not leave out, or it kept more than keep_max), or 0. */
+ * not leave out, or it kept more than keep_max, krelay.bpf.c), or 0. */
 struct krelay_stat {
     uint64_t bytes, held, last_ns;
     bool gone;
@@ -85,7 +85,7 @@ int krelay_stat(const struct krelay_pair *p, struct krelay_stat *st);
 int krelay_allow(struct krelay_pair *p, uint64_t relayed, uint64_t limit);
 
 /* Tells the kernel how many of the bytes it kept user space has read (keep_max counts
- * from there: krelay_shared.h). Returns 0, or -1 (errno). */
+ * from there: krelay.bpf.c). Returns 0, or -1 (errno). */
 int krelay_read(struct krelay_pair *p, uint64_t read);
 
 /* Bytes the kernel kept in socket fd wait in a queue of its own when the receive buffer

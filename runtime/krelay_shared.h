@@ -14,7 +14,7 @@
 
 /* Why a direction gave up, dropping every later chunk (user space ends the connection):
  * a chunk held bytes taken before that it could not leave out, or the bytes kept for user
- * space went beyond keep_max (krelay_ctl). */
+ * space went beyond keep_max (krelay.bpf.c). */
 #define KRELAY_BROKEN_RESENT 1
 #define KRELAY_BROKEN_FULL 2
 
@@ -26,8 +26,8 @@
  * a redirect failed (the receiver had left the sockhash: its socket closed), the tag user
  * space gave it for the reports, the bytes it kept in the sender for user space, the TCP
  * sequence number that follows the last chunk it took (once seq_known), and why it gave
- * up (KRELAY_BROKEN_*, or 0: then it drops every chunk, and reports once: user space ends
- * the connection). */
+ * up, or 0 (KRELAY_BROKEN_*: from then on it drops every chunk; it reports once, and
+ * user space ends the connection). */
 struct krelay_sender {
     __u64 peer;
     __u64 bytes;
@@ -42,20 +42,14 @@ struct krelay_sender {
 
 /* What user space says of a sender, keyed by its cookie: how many of the bytes the
  * program kept it has relayed so far, up to how many bytes in all the program may
- * redirect (user space raises it as the receiver takes them), how many of the kept bytes
- * it has read (it tells at the reports), and how many it may leave unread (keep_max).
- * The program redirects again only once all it kept has been relayed: no byte overtakes
- * another.
- *
- * keep_max: a kept chunk waits in the sender's own sockmap queue, behind those redirected
- * toward the sender, whenever that queue is not empty; there it is not counted in the
- * socket's receive buffer, so the window stays open (krelay.h). Beyond keep_max, the
- * program gives up. */
+ * redirect (user space raises it as the receiver takes them), and how many of the kept
+ * bytes it has read (it tells at the reports; the program gives up beyond keep_max more,
+ * krelay.bpf.c). The program redirects again only once all it kept has been relayed: no
+ * byte overtakes another. */
 struct krelay_ctl {
     __u64 relayed;
     __u64 limit;
     __u64 read;
-    __u64 keep_max;
 };
 
 #endif
